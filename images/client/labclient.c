@@ -1,0 +1,638 @@
+/* labclient: opens N TCP connections spread over P worker processes and a set
+ * of targets, holds them until a signal or the deadline, optionally pings
+ * them, and reports JSON lines on stdout (start, progress, filled, ping,
+ * summary). */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include "errnames.h"
+
+#ifndef IP_BIND_ADDRESS_NO_PORT
+#define IP_BIND_ADDRESS_NO_PORT 24
+#endif
+
+#define MAX_TARGETS 64
+#define MAX_PROCS 1024
+#define FD_RESERVE 32
+#define PARENT_POLL_MS 50
+
+struct wstats {
+    uint64_t asked, established, open, inflight, failed, dropped, pings, pongs;
+    uint64_t fill_ms;       /* t_ms when this worker finished filling */
+    uint32_t filled, pinged; /* set with release semantics after the counters */
+    uint64_t errors[ERR_SLOTS];
+    uint64_t bind_errors[ERR_SLOTS];
+} __attribute__((aligned(64)));
+
+enum bind_mode { BIND_NONE, BIND_ANY, BIND_REUSEADDR, BIND_NOBINDPORT };
+static const char *bind_names[] = { "none", "any", "reuseaddr", "nobindport" };
+
+static struct {
+    struct sockaddr_in targets[MAX_TARGETS];
+    char target_str[MAX_TARGETS][32];
+    int ntargets;
+    long count;
+    int processes;
+    int inflight;
+    int deadline_s;
+    int connect_timeout_ms;
+    int progress_ms;
+    int ping_wait_ms;
+    enum bind_mode bind;
+    bool ping;
+} opt = { .count = -1, .processes = 1, .inflight = 256, .deadline_s = 120,
+          .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000 };
+
+static struct wstats *stats;
+static pid_t pids[MAX_PROCS];
+static long long t0;
+static long nofile;
+
+static void die_usage(const char *msg)
+{
+    printf("{\"type\":\"error\",\"message\":");
+    json_string(stdout, msg);
+    printf("}\n");
+    fflush(stdout);
+    fprintf(stderr, "usage: labclient --targets IP:PORT[,IP:PORT...] --count N [--processes P] "
+                    "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
+                    "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
+                    "[--ping-wait-ms W]\n");
+    exit(2);
+}
+
+static long parse_long(const char *s, long min, long max, const char *what)
+{
+    char *end, msg[128];
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max) {
+        snprintf(msg, sizeof msg, "bad value for %s: '%s'", what, s);
+        die_usage(msg);
+    }
+    return v;
+}
+
+static void parse_targets(char *s)
+{
+    char msg[128];
+
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        struct sockaddr_in *sa = &opt.targets[opt.ntargets];
+        char *colon = strrchr(tok, ':');
+
+        if (opt.ntargets == MAX_TARGETS)
+            die_usage("too many targets");
+        if (!colon || strlen(tok) >= sizeof opt.target_str[0]) {
+            snprintf(msg, sizeof msg, "bad target '%.60s' (want IPv4:PORT)", tok);
+            die_usage(msg);
+        }
+        snprintf(opt.target_str[opt.ntargets], sizeof opt.target_str[0], "%s", tok);
+        *colon = '\0';
+        sa->sin_family = AF_INET;
+        sa->sin_port = htons((uint16_t)parse_long(colon + 1, 1, 65535, "--targets port"));
+        if (inet_pton(AF_INET, tok, &sa->sin_addr) != 1) {
+            snprintf(msg, sizeof msg, "bad target address '%.60s'", tok);
+            die_usage(msg);
+        }
+        opt.ntargets++;
+    }
+}
+
+static void parse_args(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "targets", required_argument, 0, 't' },
+        { "count", required_argument, 0, 'n' },
+        { "processes", required_argument, 0, 'p' },
+        { "inflight", required_argument, 0, 'k' },
+        { "deadline", required_argument, 0, 'D' },
+        { "connect-timeout-ms", required_argument, 0, 'T' },
+        { "bind", required_argument, 0, 'b' },
+        { "progress-ms", required_argument, 0, 'g' },
+        { "ping", no_argument, 0, 'P' },
+        { "ping-wait-ms", required_argument, 0, 'W' },
+        { 0, 0, 0, 0 },
+    };
+    int c;
+
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': parse_targets(optarg); break;
+        case 'n': opt.count = parse_long(optarg, 0, 100000000, "--count"); break;
+        case 'p': opt.processes = (int)parse_long(optarg, 1, MAX_PROCS, "--processes"); break;
+        case 'k': opt.inflight = (int)parse_long(optarg, 1, 1000000, "--inflight"); break;
+        case 'D': opt.deadline_s = (int)parse_long(optarg, 1, 100000000, "--deadline"); break;
+        case 'T': opt.connect_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--connect-timeout-ms"); break;
+        case 'g': opt.progress_ms = (int)parse_long(optarg, 10, 3600000, "--progress-ms"); break;
+        case 'P': opt.ping = true; break;
+        case 'W': opt.ping_wait_ms = (int)parse_long(optarg, 1, 3600000, "--ping-wait-ms"); break;
+        case 'b': {
+            int m;
+            for (m = 0; m < 4 && strcmp(optarg, bind_names[m]); m++)
+                ;
+            if (m == 4)
+                die_usage("--bind must be none, any, reuseaddr or nobindport");
+            opt.bind = (enum bind_mode)m;
+            break;
+        }
+        default: die_usage("unknown option or missing argument");
+        }
+    }
+    if (optind < argc)
+        die_usage("unexpected positional argument");
+    if (!opt.ntargets)
+        die_usage("--targets is required");
+    if (opt.count < 0)
+        die_usage("--count is required");
+}
+
+static long share_of(int w)
+{
+    return opt.count / opt.processes + (w < opt.count % opt.processes);
+}
+
+/* ---------------------------------------------------------------- worker */
+
+enum { C_FREE, C_CONNECTING, C_HELD };
+
+/* Per-fd state. Connecting fds also sit in a list ordered by start time,
+ * which is also their timeout order. */
+struct conn {
+    unsigned char state, pong_state;
+    int prev, next;
+    long long started;
+};
+
+static struct wstats *me;
+static struct conn *conns;
+static int conn_head = -1, conn_tail = -1;
+static int epfd;
+static long share;
+static long asked;
+static bool spent[MAX_TARGETS];
+static int nspent, rr;
+static bool fd_limit;
+
+static void count_err(uint64_t *map, int e)
+{
+    STAT_ADD(map[err_slot(e)], 1);
+}
+
+static void list_append(int fd)
+{
+    conns[fd].prev = conn_tail;
+    conns[fd].next = -1;
+    if (conn_tail >= 0)
+        conns[conn_tail].next = fd;
+    else
+        conn_head = fd;
+    conn_tail = fd;
+}
+
+static void list_remove(int fd)
+{
+    if (conns[fd].prev >= 0)
+        conns[conns[fd].prev].next = conns[fd].next;
+    else
+        conn_head = conns[fd].next;
+    if (conns[fd].next >= 0)
+        conns[conns[fd].next].prev = conns[fd].prev;
+    else
+        conn_tail = conns[fd].prev;
+}
+
+static void mark_spent(int t)
+{
+    if (!spent[t]) {
+        spent[t] = true;
+        nspent++;
+    }
+}
+
+static int pick_target(void)
+{
+    for (int k = 0; k < opt.ntargets; k++) {
+        int t = (rr + k) % opt.ntargets;
+        if (!spent[t]) {
+            rr = t + 1;
+            return t;
+        }
+    }
+    return -1;
+}
+
+static bool more_to_ask(void)
+{
+    return asked < share && !fd_limit && nspent < opt.ntargets;
+}
+
+/* A failed connection attempt: counted, closed, maybe ending its target. */
+static void fail(int fd, uint64_t *map, int e, int target)
+{
+    count_err(map, e);
+    STAT_ADD(me->failed, 1);
+    if (fd >= 0) {
+        close(fd);
+        conns[fd].state = C_FREE;
+    }
+    /* Once the ephemeral ports for a target are gone every further attempt
+     * costs a full port-range scan in the kernel, so stop asking. */
+    if (target >= 0 && (map == me->errors ? e == EADDRNOTAVAIL : e == EADDRINUSE))
+        mark_spent(target);
+}
+
+static void hold(int fd)
+{
+    struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+
+    epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+    conns[fd].state = C_HELD;
+    conns[fd].pong_state = 0;
+    STAT_ADD(me->established, 1);
+    STAT_ADD(me->open, 1);
+}
+
+static void drop(int fd)
+{
+    close(fd);
+    conns[fd].state = C_FREE;
+    STAT_ADD(me->open, -1);
+    STAT_ADD(me->dropped, 1);
+}
+
+static void open_one(int t)
+{
+    static const int one = 1;
+    struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+    int fd;
+
+    asked++;
+    STAT_ADD(me->asked, 1);
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        if (errno == EMFILE || errno == ENFILE)
+            fd_limit = true;
+        fail(-1, me->errors, errno, t);
+        return;
+    }
+    if (fd >= nofile) { /* cannot happen while soft limit == nofile */
+        fail(fd, me->errors, EMFILE, t);
+        fd_limit = true;
+        return;
+    }
+    if (opt.bind != BIND_NONE) {
+        int r = 0;
+        if (opt.bind == BIND_REUSEADDR)
+            r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        else if (opt.bind == BIND_NOBINDPORT)
+            r = setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
+        if (r == 0)
+            r = bind(fd, (struct sockaddr *)&any, sizeof any);
+        if (r < 0) {
+            fail(fd, me->bind_errors, errno, t);
+            return;
+        }
+    }
+    if (connect(fd, (struct sockaddr *)&opt.targets[t], sizeof opt.targets[t]) == 0) {
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+        if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+            fail(fd, me->errors, errno, -1);
+            return;
+        }
+        hold(fd);
+        return;
+    }
+    if (errno != EINPROGRESS) {
+        fail(fd, me->errors, errno, t);
+        return;
+    }
+    struct epoll_event ev = { .events = EPOLLOUT, .data.fd = fd };
+    if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
+        fail(fd, me->errors, errno, -1);
+        return;
+    }
+    conns[fd].state = C_CONNECTING;
+    conns[fd].started = now_ms();
+    list_append(fd);
+    STAT_ADD(me->inflight, 1);
+}
+
+static void connect_done(int fd)
+{
+    int err = 0;
+    socklen_t len = sizeof err;
+
+    list_remove(fd);
+    STAT_ADD(me->inflight, -1);
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+        err = errno;
+    if (err)
+        /* Targets are not tracked per fd: an asynchronous EADDRNOTAVAIL does
+         * not happen for TCP, connect() reports it synchronously. */
+        fail(fd, me->errors, err, -1);
+    else
+        hold(fd);
+}
+
+static void held_readable(int fd)
+{
+    char buf[4096];
+    ssize_t r = read(fd, buf, sizeof buf);
+
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        drop(fd);
+        return;
+    }
+    int n = count_token(&conns[fd].pong_state, "Pong", buf, (size_t)r);
+    if (n)
+        STAT_ADD(me->pongs, (uint64_t)n);
+}
+
+static void expire_connects(long long now)
+{
+    while (conn_head >= 0 && now - conns[conn_head].started >= opt.connect_timeout_ms) {
+        int fd = conn_head;
+        list_remove(fd);
+        STAT_ADD(me->inflight, -1);
+        fail(fd, me->errors, ETIMEDOUT, -1);
+    }
+}
+
+static void send_pings(void)
+{
+    for (int fd = 0; fd < nofile; fd++) {
+        if (conns[fd].state != C_HELD)
+            continue;
+        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4)
+            STAT_ADD(me->pings, 1);
+        else
+            drop(fd);
+    }
+}
+
+static void worker(int idx, pid_t parent)
+{
+    struct epoll_event evs[512];
+    bool filled = false, pinged = !opt.ping;
+    long long ping_until = 0;
+
+    me = &stats[idx];
+    share = share_of(idx);
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)
+        _exit(1);
+    raise_nofile();
+    /* Safety net in case the parent cannot enforce the deadline itself. */
+    alarm((unsigned)opt.deadline_s + 2);
+
+    conns = calloc((size_t)nofile, sizeof *conns);
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!conns || epfd < 0)
+        _exit(1);
+    rr = idx % opt.ntargets; /* spread the workers' first picks over the targets */
+
+    for (;;) {
+        while (more_to_ask() && STAT_GET(me->inflight) < (uint64_t)opt.inflight) {
+            int t = pick_target();
+            open_one(t);
+        }
+        long long now = now_ms();
+        if (!filled && !more_to_ask() && conn_head < 0) {
+            filled = true;
+            STAT_ADD(me->fill_ms, (uint64_t)(now - t0));
+            __atomic_store_n(&me->filled, 1, __ATOMIC_RELEASE);
+            if (opt.ping) {
+                send_pings();
+                ping_until = now + opt.ping_wait_ms;
+            }
+        }
+        if (filled && !pinged &&
+            (STAT_GET(me->pongs) >= STAT_GET(me->pings) || now >= ping_until)) {
+            pinged = true;
+            __atomic_store_n(&me->pinged, 1, __ATOMIC_RELEASE);
+        }
+
+        int timeout = -1;
+        if (conn_head >= 0) {
+            long long left = conns[conn_head].started + opt.connect_timeout_ms - now;
+            timeout = left > 0 ? (int)left : 0;
+        }
+        if (filled && !pinged) {
+            long long left = ping_until - now;
+            if (left < 0)
+                left = 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
+
+        int n = epoll_wait(epfd, evs, 512, timeout);
+        for (int i = 0; i < n; i++) {
+            int fd = evs[i].data.fd;
+            if (conns[fd].state == C_CONNECTING)
+                connect_done(fd);
+            else if (conns[fd].state == C_HELD)
+                held_readable(fd);
+        }
+        expire_connects(now_ms());
+    }
+}
+
+/* ---------------------------------------------------------------- parent */
+
+static bool all_workers(size_t flag_offset)
+{
+    for (int w = 0; w < opt.processes; w++) {
+        uint32_t *flag = (uint32_t *)((char *)&stats[w] + flag_offset);
+        if (pids[w] > 0 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+            return false;
+    }
+    return true;
+}
+
+static void print_counts(const char *type, long long t_ms, const char *reason)
+{
+    uint64_t v[8] = { 0 }, errors[ERR_SLOTS] = { 0 }, bind_errors[ERR_SLOTS] = { 0 };
+
+    for (int w = 0; w < opt.processes; w++) {
+        struct wstats *s = &stats[w];
+        uint64_t f[8] = { STAT_GET(s->asked), STAT_GET(s->established), STAT_GET(s->open),
+                          STAT_GET(s->inflight), STAT_GET(s->failed), STAT_GET(s->dropped),
+                          STAT_GET(s->pings), STAT_GET(s->pongs) };
+        for (int i = 0; i < 8; i++)
+            v[i] += f[i];
+        for (int e = 0; e < ERR_SLOTS; e++) {
+            errors[e] += STAT_GET(s->errors[e]);
+            bind_errors[e] += STAT_GET(s->bind_errors[e]);
+        }
+    }
+    printf("{\"type\":\"%s\",\"t_ms\":%lld,\"asked\":%llu,\"established\":%llu,\"open\":%llu,"
+           "\"inflight\":%llu,\"failed\":%llu,\"dropped\":%llu,\"pings\":%llu,\"pongs\":%llu,",
+           type, t_ms, (unsigned long long)v[0], (unsigned long long)v[1],
+           (unsigned long long)v[2], (unsigned long long)v[3], (unsigned long long)v[4],
+           (unsigned long long)v[5], (unsigned long long)v[6], (unsigned long long)v[7]);
+    json_errmap(stdout, "errors", errors);
+    putchar(',');
+    json_errmap(stdout, "bind_errors", bind_errors);
+    if (reason)
+        printf(",\"reason\":\"%s\"", reason);
+    printf("}\n");
+    fflush(stdout);
+}
+
+static void kill_workers(void)
+{
+    /* Workers keep no state worth flushing: the kernel closes their sockets. */
+    for (int w = 0; w < opt.processes; w++)
+        if (pids[w] > 0)
+            kill(pids[w], SIGKILL);
+    for (int w = 0; w < opt.processes; w++)
+        if (pids[w] > 0)
+            waitpid(pids[w], NULL, 0);
+}
+
+static void reap_workers(void)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int w = 0; w < opt.processes; w++) {
+            if (pids[w] != pid)
+                continue;
+            pids[w] = 0;
+            printf("{\"type\":\"warning\",\"message\":\"worker %d (pid %d) exited: %s %d\"}\n", w,
+                   (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            fflush(stdout);
+        }
+    }
+}
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+}
+
+int main(int argc, char **argv)
+{
+    sigset_t set;
+
+    t0 = now_ms();
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    parse_args(argc, argv);
+    signal(SIGPIPE, SIG_IGN);
+    signal(SIGCHLD, on_sigchld);
+    nofile = raise_nofile();
+
+    printf("{\"type\":\"start\",\"targets\":[");
+    for (int i = 0; i < opt.ntargets; i++)
+        printf("%s\"%s\"", i ? "," : "", opt.target_str[i]);
+    printf("],\"count\":%ld,\"processes\":%d,\"nofile\":%ld,\"inflight\":%d,\"bind\":\"%s\","
+           "\"connect_timeout_ms\":%d,\"deadline\":%d,\"ping\":%s}\n",
+           opt.count, opt.processes, nofile, opt.inflight, bind_names[opt.bind],
+           opt.connect_timeout_ms, opt.deadline_s, opt.ping ? "true" : "false");
+    for (int w = 0; w < opt.processes; w++) {
+        if (share_of(w) > nofile - FD_RESERVE)
+            printf("{\"type\":\"warning\",\"message\":\"worker %d must open %ld connections "
+                   "but its fd limit is %ld; it will stop at EMFILE\"}\n",
+                   w, share_of(w), nofile);
+    }
+    fflush(stdout);
+
+    stats = mmap(NULL, sizeof *stats * (size_t)opt.processes, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (stats == MAP_FAILED) {
+        printf("{\"type\":\"error\",\"message\":\"mmap failed: %s\"}\n", errname(errno));
+        return 1;
+    }
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+
+    pid_t parent = getpid();
+    for (int w = 0; w < opt.processes; w++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            printf("{\"type\":\"error\",\"message\":\"fork failed: %s\"}\n", errname(errno));
+            kill_workers();
+            return 1;
+        }
+        if (pid == 0) {
+            sigset_t none;
+            sigemptyset(&none);
+            signal(SIGCHLD, SIG_DFL);
+            sigprocmask(SIG_SETMASK, &none, NULL);
+            worker(w, parent);
+            _exit(0);
+        }
+        pids[w] = pid;
+    }
+
+    /* Last resort if the loop below is stuck (e.g. blocked writing stdout):
+     * SIGALRM kills the parent and PDEATHSIG takes the workers down. */
+    alarm((unsigned)opt.deadline_s + 5);
+
+    long long deadline_at = t0 + (long long)opt.deadline_s * 1000;
+    long long next_progress = t0 + opt.progress_ms;
+    bool filled_printed = false, ping_printed = !opt.ping;
+    const char *reason = "deadline";
+    for (;;) {
+        long long now = now_ms();
+        if (now >= deadline_at)
+            break;
+        if (!filled_printed && all_workers(offsetof(struct wstats, filled))) {
+            long long t = 0;
+            for (int w = 0; w < opt.processes; w++)
+                if ((long long)STAT_GET(stats[w].fill_ms) > t)
+                    t = (long long)STAT_GET(stats[w].fill_ms);
+            print_counts("filled", t, NULL);
+            filled_printed = true;
+        }
+        if (filled_printed && !ping_printed && all_workers(offsetof(struct wstats, pinged))) {
+            print_counts("ping", now - t0, NULL);
+            ping_printed = true;
+        }
+        if (now >= next_progress) {
+            print_counts("progress", now - t0, NULL);
+            next_progress += opt.progress_ms;
+            if (next_progress <= now)
+                next_progress = now + opt.progress_ms;
+        }
+        long long wake = next_progress < deadline_at ? next_progress : deadline_at;
+        if (!ping_printed && wake > now + PARENT_POLL_MS)
+            wake = now + PARENT_POLL_MS;
+        long long wait = wake - now;
+        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
+        int sig = sigtimedwait(&set, NULL, &ts);
+        if (sig == SIGINT || sig == SIGTERM) {
+            reason = "signal";
+            break;
+        }
+        if (sig == SIGCHLD)
+            reap_workers();
+    }
+    kill_workers();
+    print_counts("summary", now_ms() - t0, reason);
+    return 0;
+}

@@ -1,0 +1,73 @@
+/**
+ * The kernel's view from inside one host, read in a single exec: `ss -s`, nstat, listening ports, the
+ * sysctls that decide the experiments, and the open-file limit the host's processes really got.
+ */
+import type { Host } from '../runtime/runtime.ts';
+import { parseListeningPorts } from './listeners.ts';
+import { parseNstat } from './nstat.ts';
+import { parseSsSummary, type SsSummary } from './ss.ts';
+
+export const READ_BACK_SYSCTLS = [
+  'net.ipv4.ip_local_port_range',
+  'net.ipv4.ip_local_reserved_ports',
+  'net.core.somaxconn',
+  'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_max_syn_backlog',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.tcp_fin_timeout',
+];
+
+/** nstat counters worth keeping in the results (the rest are noise for these experiments). */
+const KEPT_COUNTERS = /^(TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails|TcpEstabResets|TcpCurrEstab|TcpRetransSegs|TcpExtListenOverflows|TcpExtListenDrops|TcpExtTCPReqQFullDoCookies|TcpExtTCPReqQFullDrop|TcpExtSyncookiesSent|TcpExtSyncookiesRecv|TcpExtTCPTimeWaitOverflow|TcpExtTW|TcpExtTWRecycled|TcpExtTCPAbortOnOverflow)$/;
+
+export interface KernelView {
+  ss: SsSummary;
+  nstat: Record<string, number>;
+  listeningPorts: number[];
+  sysctls: Record<string, string>;
+  nofile: number;
+}
+
+export function collectorScript(extraSysctls: string[]): string {
+  const names = [...new Set([...READ_BACK_SYSCTLS, ...extraSysctls])];
+  const reads = names.map((n) => `printf '%s=%s\\n' ${n} "$(tr '\\t' ' ' < /proc/sys/${n.replaceAll('.', '/')})"`).join('; ');
+  return [
+    "echo '### ss'", 'ss -s',
+    "echo '### nstat'", 'nstat -asz',
+    "echo '### listen'", 'ss -Htln',
+    "echo '### sysctl'", reads,
+    "echo '### nofile'", 'ulimit -Hn',
+  ].join('; ');
+}
+
+export function parseKernelView(text: string): KernelView {
+  const sections = new Map<string, string>();
+  for (const part of text.split(/^### /m).slice(1)) {
+    const newline = part.indexOf('\n');
+    sections.set(part.slice(0, newline).trim(), part.slice(newline + 1));
+  }
+  const section = (name: string) => {
+    const s = sections.get(name);
+    if (s === undefined) throw new Error(`collector output has no "${name}" section`);
+    return s;
+  };
+  const sysctls: Record<string, string> = {};
+  for (const line of section('sysctl').split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) sysctls[line.slice(0, eq)] = line.slice(eq + 1).trim();
+  }
+  const counters = parseNstat(section('nstat'));
+  return {
+    ss: parseSsSummary(section('ss')),
+    nstat: Object.fromEntries(Object.entries(counters).filter(([k]) => KEPT_COUNTERS.test(k))),
+    listeningPorts: parseListeningPorts(section('listen')),
+    sysctls,
+    nofile: Number(section('nofile').trim()),
+  };
+}
+
+export async function readKernelView(host: Host): Promise<KernelView> {
+  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls))]);
+  if (result.exitCode !== 0) throw new Error(`collector failed on ${host.plan.name}: ${result.stderr.trim()}`);
+  return parseKernelView(result.stdout);
+}

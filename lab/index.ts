@@ -1,0 +1,12 @@
+/** The public API: what scenario files and programs using the lab import. */
+export { defineScenario } from './scenario/define.ts';
+export type * from './scenario/types.ts';
+export {
+  atLeast,
+  between,
+  clientCeiling,
+  exactly,
+  serverHolds,
+  usablePorts,
+  usablePortsOf,
+} from './scenario/theory.ts';

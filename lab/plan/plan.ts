@@ -1,0 +1,181 @@
+/**
+ * A scenario's case becomes a plan: plain data saying which hosts exist, with which addresses, sysctls,
+ * limits and programs. Runtimes execute plans; they never see scenarios.
+ */
+import type { BindMode, CaseSpec, ClientSpec, Expectation, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
+import { parsePortRange } from '../scenario/theory.ts';
+import { hostAddress, subnetCapacity } from './subnet.ts';
+import { InputError } from '../errors.ts';
+
+export type Role = 'server' | 'client';
+
+export interface PlannedHost {
+  name: string;
+  role: Role;
+  ip: string;
+  sysctls: Record<string, string>;
+  nofile: number;
+  /** The program the host runs for the case, as argv inside the host. */
+  program: string[];
+}
+
+export interface PlannedServer extends PlannedHost {
+  role: 'server';
+  ports: number[];
+  backlog: number;
+  workers: number;
+}
+
+export interface PlannedClient extends PlannedHost {
+  role: 'client';
+  targets: string[];
+  asked: number;
+  processes: number;
+  inflight: number;
+  bind: BindMode;
+}
+
+export interface CasePlan {
+  runId: string;
+  scenario: string;
+  caseName: string;
+  about?: string;
+  quick: boolean;
+  subnet: string;
+  deadlineSeconds: number;
+  server: PlannedServer;
+  clients: PlannedClient[];
+  expectations: Expectation[];
+}
+
+export interface PlanOptions {
+  runId: string;
+  subnet: string;
+  quick: boolean;
+  /** Highest open-file limit a container may get on this engine. */
+  nofileCeiling: number;
+  /** Where the scenario came from, for error messages. */
+  file: string;
+}
+
+/** Kernel default, used to size a 'fill' flood when the scenario leaves the range alone. */
+const DEFAULT_PORT_RANGE = '32768 60999';
+const DEFAULT_INFLIGHT = 256;
+const DEFAULT_DEADLINE = { full: 600, quick: 120 };
+/** Sockets a flood process keeps for itself (epoll, stdio, listeners) besides connections. */
+const FD_RESERVE = 64;
+
+export function planCase(scenario: Scenario, index: number, options: PlanOptions): CasePlan {
+  const spec = scenario.cases[index]!;
+  const at = `cases[${index}]`;
+  const merged = mergeCase(scenario, spec, options.quick);
+  const capacity = subnetCapacity(options.subnet);
+  if (merged.clients > capacity) {
+    throw new InputError(options.file, `${at}.clients`, `${merged.clients} clients do not fit in ${options.subnet} (room for ${capacity} beside the server)`);
+  }
+  const nofile = (settings: { nofile?: number }, field: string) => {
+    const wanted = settings.nofile ?? options.nofileCeiling;
+    if (wanted > options.nofileCeiling) {
+      throw new InputError(options.file, field, `${wanted} is above what this engine allows per process (${options.nofileCeiling})`);
+    }
+    return wanted;
+  };
+  const serverIp = hostAddress(options.subnet, 2);
+  const ports = merged.server.ports;
+  const deadlineSeconds = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
+  const targets = ports.map((port) => `${serverIp}:${port}`);
+
+  const clients: PlannedClient[] = [];
+  for (let i = 0; i < merged.clients; i++) {
+    const clientNofile = nofile(merged.client, `${at}.client.nofile`);
+    const sysctls = stringify(merged.client.sysctls);
+    const asked = askedConnections(merged.client, sysctls, targets.length);
+    const processes = Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
+    const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
+    const bind = merged.client.bind ?? 'none';
+    clients.push({
+      name: `client-${i + 1}`,
+      role: 'client',
+      ip: hostAddress(options.subnet, 11 + i),
+      sysctls,
+      nofile: clientNofile,
+      targets,
+      asked,
+      processes,
+      inflight,
+      bind,
+      program: [
+        'labclient',
+        '--targets', targets.join(','),
+        '--count', String(asked),
+        '--processes', String(processes),
+        '--inflight', String(inflight),
+        '--bind', bind,
+        '--deadline', String(deadlineSeconds),
+        '--progress-ms', '500',
+      ],
+    });
+  }
+
+  const serverNofile = nofile(merged.server, `${at}.server.nofile`);
+  const expectedTotal = clients.reduce((sum, c) => sum + c.asked, 0);
+  // SO_REUSEPORT spreads connections by hash, not evenly: leave each worker a third spare.
+  const workers = Math.max(1, Math.ceil((expectedTotal * 1.34) / (serverNofile - FD_RESERVE - ports.length)));
+  const backlog = merged.server.backlog ?? 4096;
+  const server: PlannedServer = {
+    name: 'server',
+    role: 'server',
+    ip: serverIp,
+    sysctls: stringify(merged.server.sysctls),
+    nofile: serverNofile,
+    ports,
+    backlog,
+    workers,
+    // The server outlives the clients' deadline by the time it takes to collect.
+    program: ['labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers), '--deadline', String(deadlineSeconds + 60)],
+  };
+
+  return {
+    runId: options.runId,
+    scenario: scenario.name,
+    caseName: spec.name,
+    ...(spec.about ? { about: spec.about } : {}),
+    quick: options.quick,
+    subnet: options.subnet,
+    deadlineSeconds,
+    server,
+    clients,
+    expectations: [...(scenario.expect ?? []), ...(spec.expect ?? [])],
+  };
+}
+
+interface MergedCase {
+  clients: number;
+  client: ClientSpec;
+  server: ServerSpec;
+}
+
+function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): MergedCase {
+  const layers = quick && spec.quick ? [spec, spec.quick] : [spec];
+  let clients = 1;
+  let client: ClientSpec = { ...scenario.client, sysctls: { ...scenario.client?.sysctls } };
+  let server: ServerSpec = { ...scenario.server, sysctls: { ...scenario.server.sysctls } };
+  for (const layer of layers) {
+    clients = layer.clients ?? clients;
+    client = { ...client, ...layer.client, sysctls: { ...client.sysctls, ...layer.client?.sysctls } };
+    server = { ...server, ...layer.server, sysctls: { ...server.sysctls, ...layer.server?.sysctls } };
+  }
+  return { clients, client, server };
+}
+
+function askedConnections(client: ClientSpec, sysctls: Record<string, string>, destinations: number): number {
+  if (typeof client.connections === 'number') return client.connections;
+  // 'fill': ask for more than the range can give, so the flood ends on EADDRNOTAVAIL, not on its count.
+  const [low, high] = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
+  const perDestination = high - low + 1;
+  return perDestination * destinations + 16 * destinations;
+}
+
+function stringify(sysctls: Sysctls | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(sysctls ?? {}).map(([k, v]) => [k, String(v)]));
+}

@@ -1,0 +1,25 @@
+import { Interrupted } from '../errors.ts';
+
+/** Races a wait against the run's abort signal (SIGINT, SIGTERM): an interrupted run tears down at once. */
+export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return work;
+  if (signal.aborted) return Promise.reject(new Interrupted(signal.reason as NodeJS.Signals));
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new Interrupted(signal.reason as NodeJS.Signals));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(e);
+      },
+    );
+  });
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

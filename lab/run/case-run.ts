@@ -1,0 +1,247 @@
+/**
+ * One case of a scenario, phase by phase: hosts, server, what the clients' kernels hold before, the flood,
+ * settling, collection, stopping, teardown. The CLI shows each phase as a task; tests call runCase().
+ */
+import { RuntimeFailure } from '../errors.ts';
+import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
+import type { CaseResult, HostResult } from '../results/results.ts';
+import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
+import type { Scenario } from '../scenario/types.ts';
+import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
+import { parseSsSummary } from '../collect/ss.ts';
+import { sleep, unlessAborted } from './abort.ts';
+import { clientTheory, evaluate } from './evaluate.ts';
+import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
+
+export interface CaseRunOptions {
+  runId: string;
+  quick: boolean;
+  file: string;
+  nofileCeiling: number;
+  network: LabNetwork;
+  signal?: AbortSignal;
+}
+
+export interface FloodProgress {
+  host: string;
+  line: ClientLine;
+}
+
+const SERVER_READY_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+const SETTLE_TIMEOUT_MS = 15_000;
+
+interface ClientFlood {
+  host: Host;
+  plan: PlannedClient;
+  program: RunningProgram;
+  last?: ClientLine;
+  filled?: ClientLine;
+  startedAt: number;
+  filledAt?: number;
+}
+
+export class CaseRun {
+  readonly plan: CasePlan;
+  readonly phases: Record<string, number> = {};
+  private hosts: Host[] = [];
+  private server?: { host: Host; program?: RunningProgram; last?: ServerLine };
+  private floods: ClientFlood[] = [];
+  private before = new Map<string, KernelView>();
+  private result?: CaseResult;
+
+  constructor(
+    private readonly runtime: Runtime,
+    scenario: Scenario,
+    index: number,
+    private readonly options: CaseRunOptions,
+  ) {
+    this.plan = planCase(scenario, index, { ...options, subnet: options.network.subnet });
+  }
+
+  private async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+    const started = performance.now();
+    try {
+      return await unlessAborted(work(), this.options.signal);
+    } finally {
+      this.phases[name] = Math.round(performance.now() - started);
+    }
+  }
+
+  private get serverHost(): Host {
+    const host = this.hosts.find((h) => h.plan.role === 'server');
+    if (!host) throw new Error('no server host started');
+    return host;
+  }
+
+  /** Containers for the server and every client, on the run's network. */
+  startHosts(): Promise<void> {
+    return this.phase('hosts', async () => {
+      // Containers outlive the flood deadline a little, then end by themselves whatever happens to the lab.
+      const lifetime = this.plan.deadlineSeconds + 180;
+      this.hosts = await this.runtime.startHosts(this.options.runId, this.options.network, [this.plan.server, ...this.plan.clients], lifetime);
+    });
+  }
+
+  startServer(): Promise<void> {
+    return this.phase('server', async () => {
+      const host = this.serverHost;
+      let ready!: (line: ServerLine) => void;
+      const readyLine = new Promise<ServerLine>((resolve) => (ready = resolve));
+      const state: { host: Host; program?: RunningProgram; last?: ServerLine } = { host };
+      this.server = state;
+      const program = await host.spawn(host.plan.program, (text) => {
+        const line = parseLine<ServerLine>(text);
+        if (!line) return;
+        state.last = line;
+        if (line.type === 'ready' || line.type === 'error') ready(line);
+      });
+      state.program = program;
+      const exited = program.exited.then((code) => {
+        throw new RuntimeFailure(`the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`);
+      });
+      const timeout = sleep(SERVER_READY_TIMEOUT_MS).then(() => {
+        throw new RuntimeFailure(`the server on ${host.plan.ip} was not ready within ${SERVER_READY_TIMEOUT_MS / 1000} s`);
+      });
+      const line = await Promise.race([readyLine, exited, timeout]);
+      if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
+    });
+  }
+
+  /** What each client's kernel holds before the flood: the ports the theory must leave out. */
+  observe(): Promise<void> {
+    return this.phase('observe', async () => {
+      const clients = this.hosts.filter((h) => h.plan.role === 'client');
+      const views = await Promise.all(clients.map((h) => readKernelView(h)));
+      clients.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
+    });
+  }
+
+  /** Every client floods at once; resolves when all of them have filled what they could. */
+  flood(onProgress: (p: FloodProgress) => void = () => {}): Promise<void> {
+    return this.phase('flood', async () => {
+      const clients = this.hosts.filter((h) => h.plan.role === 'client');
+      const fills = clients.map(async (host) => {
+        const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
+        let filled!: () => void;
+        const filledLine = new Promise<void>((resolve) => (filled = resolve));
+        const flood = { host, plan, startedAt: performance.now() } as ClientFlood;
+        flood.program = await host.spawn(host.plan.program, (text) => {
+          const line = parseLine<ClientLine>(text);
+          if (!line) return;
+          flood.last = line;
+          if (line.type === 'progress' || line.type === 'filled') onProgress({ host: plan.name, line });
+          if (line.type === 'filled') {
+            flood.filled = line;
+            flood.filledAt = performance.now();
+            filled();
+          }
+        });
+        this.floods.push(flood);
+        const exited = flood.program.exited.then((code) => {
+          if (flood.filled) return;
+          throw new RuntimeFailure(`the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`);
+        });
+        await Promise.race([filledLine, exited]);
+      });
+      const serverGone = this.server!.program!.exited.then((code) => {
+        throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
+      });
+      const overdue = sleep((this.plan.deadlineSeconds + 15) * 1000).then(() => {
+        throw new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`);
+      });
+      await Promise.race([Promise.all(fills), serverGone, overdue]);
+    });
+  }
+
+  /** Waits until the server's count stops moving: the last handshakes and accepts land after 'filled'. */
+  settle(): Promise<void> {
+    return this.phase('settle', async () => {
+      const expected = this.floods.reduce((sum, f) => sum + (f.filled?.established ?? 0), 0);
+      const deadline = performance.now() + SETTLE_TIMEOUT_MS;
+      let previous = -1;
+      while (performance.now() < deadline) {
+        const ss = await this.serverHost.exec(['ss', '-s']);
+        const estab = parseSsSummary(ss.stdout).estab;
+        if (estab === expected || estab === previous) return;
+        previous = estab;
+        await sleep(300);
+      }
+    });
+  }
+
+  collect(): Promise<CaseResult> {
+    return this.phase('collect', async () => {
+      const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
+      const results = this.hosts.map((host, i) => this.hostResult(host, views[i]!));
+      const server = results.find((r) => r.role === 'server')!;
+      const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
+      const context = {
+        clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!)),
+        server: { ip: this.plan.server.ip, ports: this.plan.server.ports },
+      };
+      const expectations = evaluate(this.plan.expectations, context, server, clients);
+      this.result = {
+        name: this.plan.caseName,
+        ...(this.plan.about ? { about: this.plan.about } : {}),
+        pass: expectations.every((e) => e.pass),
+        subnet: this.plan.subnet,
+        phases: this.phases,
+        expectations,
+        hosts: results,
+      };
+      return this.result;
+    });
+  }
+
+  private hostResult(host: Host, view: KernelView): HostResult {
+    const flood = this.floods.find((f) => f.host === host);
+    const counts = host.plan.role === 'server' ? this.server?.last : flood?.filled;
+    return {
+      name: host.plan.name,
+      role: host.plan.role,
+      ip: host.plan.ip,
+      estab: view.ss.estab,
+      timewait: view.ss.timewait,
+      errors: counts?.errors ?? {},
+      bindErrors: flood?.filled?.bind_errors ?? {},
+      sysctls: view.sysctls,
+      nofile: view.nofile,
+      nstat: view.nstat,
+      hostWide: view.ss.hostWide,
+      ...(flood && {
+        flood: {
+          program: host.plan.program[0]!,
+          asked: flood.plan.asked,
+          processes: flood.plan.processes,
+          established: flood.filled?.established ?? 0,
+          failed: flood.filled?.failed ?? 0,
+          fillSeconds: Math.round(((flood.filledAt ?? performance.now()) - flood.startedAt) / 100) / 10,
+        },
+      }),
+    };
+  }
+
+  /** Clients first, so the server sees FINs rather than peers vanishing with their namespaces. */
+  stopPrograms(): Promise<void> {
+    return this.phase('stop', () => this.stopAll());
+  }
+
+  private async stopAll(): Promise<void> {
+    const stop = async (program: RunningProgram | undefined) => {
+      if (!program) return;
+      await program.signal('TERM');
+      await Promise.race([program.exited.catch(() => undefined), sleep(STOP_TIMEOUT_MS).then(() => program.signal('KILL'))]);
+    };
+    await Promise.all(this.floods.map((f) => stop(f.program)));
+    await stop(this.server?.program);
+  }
+
+  /** Removes this case's hosts; safe to call after any failure. The run's network goes with the run. */
+  async teardown(): Promise<void> {
+    const started = performance.now();
+    await this.stopAll().catch(() => undefined);
+    await Promise.all(this.hosts.map((h) => h.remove()));
+    this.phases.teardown = Math.round(performance.now() - started);
+  }
+}

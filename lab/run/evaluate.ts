@@ -1,0 +1,57 @@
+/** Sets each expectation's prediction against what the kernel did. Pure: unit-tested on its own. */
+import type { PlannedClient } from '../plan/plan.ts';
+import type { ExpectationResult, HostResult } from '../results/results.ts';
+import { contains, parsePortList, parsePortRange } from '../scenario/theory.ts';
+import type { ClientTheory, Expectation, Metric, Prediction, TheoryContext } from '../scenario/types.ts';
+import type { KernelView } from '../collect/kernel-view.ts';
+
+/** What the theory knows of a client: its plan plus what its kernel held before the flood. */
+export function clientTheory(plan: PlannedClient, before: KernelView): ClientTheory {
+  const range = before.sysctls['net.ipv4.ip_local_port_range'];
+  const reserved = before.sysctls['net.ipv4.ip_local_reserved_ports'] ?? '';
+  if (!range) throw new Error(`${plan.name}: ip_local_port_range was not read back`);
+  return {
+    name: plan.name,
+    ip: plan.ip,
+    portRange: parsePortRange(range),
+    reservedPorts: parsePortList(reserved),
+    boundPorts: before.listeningPorts,
+    destinations: plan.targets.length,
+    asked: plan.asked,
+    bind: plan.bind,
+  };
+}
+
+export function measure(host: HostResult, metric: Metric): number {
+  if (metric === 'estab') return host.estab;
+  if (metric === 'timewait') return host.timewait;
+  const errno = metric.slice('errors.'.length);
+  return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
+}
+
+function normalise(p: Prediction | number): Prediction {
+  return typeof p === 'number' ? { min: p, max: p } : p;
+}
+
+export function evaluate(
+  expectations: readonly Expectation[],
+  context: Omit<TheoryContext, 'client'>,
+  server: HostResult,
+  clients: readonly HostResult[],
+): ExpectationResult[] {
+  const rows: ExpectationResult[] = [];
+  const row = (e: Expectation, host: string, predicted: Prediction, measured: number) =>
+    rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted, measured, pass: contains(predicted, measured) });
+  for (const e of expectations) {
+    if (e.subject === 'server') row(e, server.name, normalise(e.predict(context)), measure(server, e.metric));
+    if (e.subject === 'all clients') {
+      row(e, 'all clients', normalise(e.predict(context)), clients.reduce((sum, c) => sum + measure(c, e.metric), 0));
+    }
+    if (e.subject === 'each client') {
+      context.clients.forEach((theory, i) => {
+        row(e, theory.name, normalise(e.predict({ ...context, client: theory })), measure(clients[i]!, e.metric));
+      });
+    }
+  }
+  return rows;
+}

@@ -1,0 +1,34 @@
+import type Docker from 'dockerode';
+import { runFilter } from './labels.ts';
+
+/**
+ * Removes containers, then networks, labelled with the run (any run when runId is undefined). A network
+ * that still has endpoints (a container of a killed run, say) is emptied first.
+ */
+export async function removeByLabel(docker: Docker, runId: string | undefined): Promise<string[]> {
+  const removed: string[] = [];
+  const filters = JSON.stringify(runFilter(runId));
+  const containers = await docker.listContainers({ all: true, filters });
+  await Promise.all(
+    containers.map(async (c) => {
+      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone);
+      removed.push(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
+    }),
+  );
+  const networks = await docker.listNetworks({ filters });
+  for (const n of networks) {
+    const network = docker.getNetwork(n.Id);
+    const info = (await network.inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
+    for (const endpoint of Object.keys(info?.Containers ?? {})) {
+      await network.disconnect({ Container: endpoint, Force: true }).catch(ignoreGone);
+    }
+    await network.remove().catch(ignoreGone);
+    removed.push(`network ${n.Name}`);
+  }
+  return removed;
+}
+
+function ignoreGone(error: { statusCode?: number }): void {
+  if (error.statusCode === 404 || error.statusCode === 409) return;
+  throw error;
+}

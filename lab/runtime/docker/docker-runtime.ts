@@ -1,0 +1,95 @@
+import { readFile } from 'node:fs/promises';
+import type Docker from 'dockerode';
+import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
+import type { PlannedHost } from '../../plan/plan.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
+import { ensureBaseImage } from './base-image.ts';
+import { removeByLabel } from './cleanup.ts';
+import { connectEngine } from './engine.ts';
+import { DockerHost } from './host.ts';
+import { ensureImage, type ImageRole } from './images.ts';
+import { runLabels } from './labels.ts';
+import { createLabNetwork } from './network.ts';
+
+/** Runs plans as containers on one internal bridge network of a real Docker engine. */
+export class DockerRuntime implements Runtime {
+  readonly name = 'docker';
+  private engine?: Docker;
+  private readonly images = new Map<ImageRole, string>();
+
+  constructor(private readonly projectRoot: string) {}
+
+  /** Engine only: enough for cleanup and fingerprints, no image builds. */
+  async connect(log: Log): Promise<Docker> {
+    this.engine ??= await connectEngine(log);
+    return this.engine;
+  }
+
+  async prepare(log: Log): Promise<void> {
+    const docker = await this.connect(log);
+    const base = await ensureBaseImage(docker, log);
+    for (const role of ['server', 'client'] as const) {
+      this.images.set(role, await ensureImage(docker, this.projectRoot, role, base, log));
+    }
+  }
+
+  private get docker(): Docker {
+    if (!this.engine) throw new Error('DockerRuntime used before connect()');
+    return this.engine;
+  }
+
+  async fingerprint(): Promise<EnvironmentFingerprint> {
+    const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
+    return { runtime: this.name, kernel: String(info.KernelVersion), engine: `Docker ${version.Version} (API ${version.ApiVersion})` };
+  }
+
+  /** Containers inherit dockerd's hard open-file limit and cannot go above it. */
+  async nofileCeiling(): Promise<number> {
+    const pid = (await readFile('/var/run/docker.pid', 'utf8').catch(() => 'self')).trim();
+    const limits = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => readFile('/proc/self/limits', 'utf8'));
+    const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
+    const hard = line?.[2] === 'unlimited' ? 1 << 20 : Number(line?.[2]);
+    if (!Number.isFinite(hard) || hard <= 0) throw new EnvironmentError('cannot read the open-file limit the engine runs with');
+    return Math.min(hard, 1 << 20);
+  }
+
+  createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork> {
+    return createLabNetwork(this.docker, runId, subnet);
+  }
+
+  async startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
+    return Promise.all(hosts.map((host) => this.startHost(runId, network, host, lifetimeSeconds)));
+  }
+
+  private async startHost(runId: string, network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
+    const image = this.images.get(host.role);
+    if (!image) throw new Error('DockerRuntime.startHosts before prepare()');
+    const name = `lab-${runId}-${host.name}`;
+    try {
+      const container = await this.docker.createContainer({
+        name,
+        Image: image,
+        // PID 1 ends by itself, so even a lab killed with SIGKILL leaves no container running for long.
+        Cmd: ['sleep', String(lifetimeSeconds)],
+        Labels: runLabels(runId, { 'lab.role': host.role, 'lab.host': host.name }),
+        Hostname: host.name,
+        HostConfig: {
+          NetworkMode: network.name,
+          Sysctls: host.sysctls,
+          Ulimits: [{ Name: 'nofile', Soft: host.nofile, Hard: host.nofile }],
+          Privileged: false,
+          Init: false,
+        },
+        NetworkingConfig: { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: host.ip } } } },
+      });
+      await container.start();
+      return new DockerHost(this.docker, container, host);
+    } catch (error) {
+      throw new RuntimeFailure(`cannot start ${host.name} (${host.ip}): ${(error as Error).message.split('\n')[0]}`);
+    }
+  }
+
+  removeRun(runId: string | undefined): Promise<string[]> {
+    return removeByLabel(this.docker, runId);
+  }
+}

@@ -1,0 +1,83 @@
+/**
+ * Finds a Docker engine that answers. Where none does and this is a Debian machine where we are root (as on
+ * the lab's CI machines), installs Debian's docker.io and starts dockerd, saying so. Anywhere else it stops
+ * with an EnvironmentError that tells the user what to do.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, openSync } from 'node:fs';
+import Docker from 'dockerode';
+import { $ } from 'zx';
+import { EnvironmentError } from '../../errors.ts';
+import type { Log } from '../runtime.ts';
+
+const DOCKERD_LOG = '/var/log/lab-dockerd.log';
+const START_TIMEOUT_MS = 60_000;
+
+type Answer = { ok: true } | { ok: false; code: string; message: string };
+
+async function ping(docker: Docker): Promise<Answer> {
+  try {
+    await docker.ping();
+    return { ok: true };
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    return { ok: false, code: e.code ?? 'UNKNOWN', message: e.message };
+  }
+}
+
+function socketPath(): string {
+  const host = process.env.DOCKER_HOST;
+  if (host?.startsWith('unix://')) return host.slice('unix://'.length);
+  return '/var/run/docker.sock';
+}
+
+function mayInstall(): boolean {
+  return (
+    process.env.LAB_ENGINE_SETUP !== 'never' &&
+    process.platform === 'linux' &&
+    process.getuid?.() === 0 &&
+    existsSync('/etc/debian_version') &&
+    !process.env.DOCKER_HOST
+  );
+}
+
+export async function connectEngine(log: Log): Promise<Docker> {
+  const docker = new Docker();
+  const first = await ping(docker);
+  if (first.ok) return docker;
+  if (first.code === 'EACCES') {
+    throw new EnvironmentError(
+      `permission denied on the Docker socket ${socketPath()}`,
+      'add your user to the docker group (then log in again) or run the lab as root',
+    );
+  }
+  if (!mayInstall()) {
+    throw new EnvironmentError(
+      `no Docker engine answers at ${socketPath()} (${first.code})`,
+      'start Docker (or set DOCKER_HOST); on Debian as root the lab can install and start docker.io itself',
+    );
+  }
+  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) {
+    log("no Docker engine here: installing Debian's docker.io (apt-get)");
+    await aptInstall(['docker.io']);
+  }
+  log(`starting dockerd in the background (log: ${DOCKERD_LOG})`);
+  const out = openSync(DOCKERD_LOG, 'a');
+  spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] }).unref();
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if ((await ping(docker)).ok) return docker;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  throw new EnvironmentError(`dockerd did not answer within ${START_TIMEOUT_MS / 1000} s`, `see ${DOCKERD_LOG}`);
+}
+
+export async function aptInstall(packages: string[]): Promise<void> {
+  try {
+    await $({ quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get update -qq`;
+    await $({ quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq ${packages}`;
+  } catch (error) {
+    const e = error as { stderr?: string };
+    throw new EnvironmentError(`apt-get install ${packages.join(' ')} failed: ${(e.stderr ?? String(error)).trim().split('\n').pop()}`);
+  }
+}

@@ -1,0 +1,72 @@
+import { PassThrough } from 'node:stream';
+import type Docker from 'dockerode';
+import type { PlannedHost } from '../../plan/plan.ts';
+import type { ExecResult, Host, RunningProgram } from '../runtime.ts';
+
+/** A started container seen through the Host interface: exec for reading, spawn for the programs. */
+export class DockerHost implements Host {
+  constructor(
+    private readonly docker: Docker,
+    readonly container: Docker.Container,
+    readonly plan: PlannedHost,
+  ) {}
+
+  async exec(argv: string[]): Promise<ExecResult> {
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const run = await this.start(argv, (chunk) => stdout.push(chunk), (chunk) => stderr.push(chunk));
+    const exitCode = await run.exited;
+    return { exitCode, stdout: stdout.join(''), stderr: stderr.join('') };
+  }
+
+  async spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram> {
+    const stderr: string[] = [];
+    let partial = '';
+    const run = await this.start(
+      argv,
+      (chunk) => {
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) onLine(line);
+      },
+      (chunk) => stderr.push(chunk),
+    );
+    const program = argv[0]!;
+    return {
+      exited: run.exited.then((code) => {
+        if (partial.trim()) onLine(partial);
+        return code;
+      }),
+      signal: async (signal) => {
+        await this.exec(['pkill', `-${signal}`, '-x', program]).catch(() => undefined);
+      },
+      stderr: () => stderr.join(''),
+    };
+  }
+
+  async remove(): Promise<void> {
+    await this.container.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
+      if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
+    });
+  }
+
+  private async start(argv: string[], onStdout: (s: string) => void, onStderr: (s: string) => void): Promise<{ exited: Promise<number> }> {
+    const exec = await this.container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    const out = new PassThrough();
+    const err = new PassThrough();
+    out.setEncoding('utf8').on('data', onStdout);
+    err.setEncoding('utf8').on('data', onStderr);
+    this.docker.modem.demuxStream(stream, out, err);
+    const exited = new Promise<number>((resolve, reject) => {
+      stream.on('error', reject);
+      stream.on('end', () => {
+        out.end();
+        err.end();
+        exec.inspect().then((info) => resolve(info.ExitCode ?? -1), reject);
+      });
+    });
+    return { exited };
+  }
+}
+

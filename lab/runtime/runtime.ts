@@ -1,0 +1,55 @@
+/**
+ * What the lab needs from a place to run plans: Docker today; plain network namespaces or a VM later.
+ * The orchestrator only talks to these types.
+ */
+import type { PlannedHost } from '../plan/plan.ts';
+
+export interface EnvironmentFingerprint {
+  runtime: string;
+  kernel: string;
+  engine: string;
+}
+
+export type Log = (message: string) => void;
+
+export interface ExecResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** A program started inside a host; its stdout arrives line by line. */
+export interface RunningProgram {
+  /** Resolves with the exit code once the program has ended. */
+  readonly exited: Promise<number>;
+  /** Sends a signal to every process of that program inside the host. */
+  signal(signal: 'TERM' | 'KILL'): Promise<void>;
+  readonly stderr: () => string;
+}
+
+export interface Host {
+  readonly plan: PlannedHost;
+  exec(argv: string[]): Promise<ExecResult>;
+  spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram>;
+  /** Removes the host (its programs should have been stopped first). */
+  remove(): Promise<void>;
+}
+
+export interface LabNetwork {
+  readonly name: string;
+  readonly subnet: string;
+}
+
+export interface Runtime {
+  readonly name: string;
+  /** Gets the runtime ready to run plans (engine, images), saying what it does. */
+  prepare(log: Log): Promise<void>;
+  fingerprint(): Promise<EnvironmentFingerprint>;
+  /** The highest open-file limit a host can be given. */
+  nofileCeiling(): Promise<number>;
+  /** A fresh isolated network for one run: internal, no egress. `subnet` is the user's choice, if any. */
+  createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork>;
+  startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
+  /** Removes every object of one run (or of every run when runId is undefined); returns what it removed. */
+  removeRun(runId: string | undefined): Promise<string[]>;
+}

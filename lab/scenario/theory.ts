@@ -1,0 +1,114 @@
+/**
+ * The theory the scenarios predict with: which local ports connect() can use, and how many connections a
+ * client can therefore hold. Each rule cites the kernel path that decides it.
+ */
+import type { ClientTheory, Prediction, TheoryContext } from './types.ts';
+
+export type PortRange = readonly [number, number];
+
+export function exactly(n: number, why?: string): Prediction {
+  return { min: n, max: n, ...(why ? { why } : {}) };
+}
+
+export function between(min: number, max: number, why?: string): Prediction {
+  return { min, max, ...(why ? { why } : {}) };
+}
+
+export function atLeast(n: number, why?: string): Prediction {
+  return { min: n, max: Infinity, ...(why ? { why } : {}) };
+}
+
+/** "40000 40999" or "40000\t40999" (as /proc prints it) → [40000, 40999]. */
+export function parsePortRange(text: string): PortRange {
+  const parts = text.trim().split(/\s+/).map(Number);
+  if (parts.length !== 2 || parts.some((p) => !Number.isInteger(p))) {
+    throw new Error(`not a port range: "${text}" (expected "LOW HIGH")`);
+  }
+  return [parts[0]!, parts[1]!];
+}
+
+/** "40100-40199,40500" (ip_local_reserved_ports) → the ports it names. */
+export function parsePortList(text: string): number[] {
+  const ports: number[] = [];
+  for (const item of text.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const [low, high = low] = item.split('-').map(Number);
+    if (!Number.isInteger(low) || !Number.isInteger(high)) throw new Error(`not a port list: "${text}"`);
+    for (let port = low!; port <= high!; port++) ports.push(port);
+  }
+  return ports;
+}
+
+/**
+ * Ports connect() can pick from a range, as __inet_hash_connect() scans it.
+ *
+ * The scan runs over `remaining = (high + 1 - low) & ~1` offsets from a per-destination starting point, one
+ * parity first, then the other. With an even number of ports every port is reachable from every start.
+ * With an odd number, each scan covers all but one port and which one it misses depends on the start, so
+ * the last free port may be out of reach of the connect() that asks for it: EADDRNOTAVAIL one early.
+ * Ports in ip_local_reserved_ports are skipped, and so is any port a bound socket already holds
+ * (a bind bucket with fastreuse >= 0, e.g. Docker's DNS listener on 127.0.0.11).
+ */
+export function usablePorts(range: PortRange, skipped: { reserved?: readonly number[]; bound?: readonly number[] } = {}): Prediction {
+  const [low, high] = range;
+  const count = high - low + 1;
+  const inRange = (p: number) => p >= low && p <= high;
+  const taken = new Set([...(skipped.reserved ?? []), ...(skipped.bound ?? [])].filter(inRange));
+  const usable = count - taken.size;
+  const parts = [`${count} ports in ${low}-${high}`];
+  const reserved = (skipped.reserved ?? []).filter(inRange).length;
+  const bound = new Set((skipped.bound ?? []).filter(inRange)).size;
+  if (reserved) parts.push(`${reserved} reserved`);
+  if (bound) parts.push(`${bound} held by a bound socket`);
+  if (count % 2 === 1 && count > 1) {
+    return between(usable - 1, usable, `${parts.join(' - ')}; odd count: the last may be out of the scan's reach`);
+  }
+  return exactly(usable, parts.join(' - '));
+}
+
+export function usablePortsOf(client: ClientTheory): Prediction {
+  return usablePorts(client.portRange, { reserved: client.reservedPorts, bound: client.boundPorts });
+}
+
+/**
+ * Connections one client can hold. Plain connect() (and IP_BIND_ADDRESS_NO_PORT) pick the port knowing the
+ * destination, so each (server IP, server port) has the whole range: destinations x usable ports.
+ * bind(0.0.0.0:0) before connect() picks the port without a destination: one range for everything
+ * (measured on 5.10 to 6.18, also with SO_REUSEADDR unless net.ipv4.ip_autobind_reuse=1).
+ */
+export function clientCeiling(client: ClientTheory): Prediction {
+  const ports = usablePortsOf(client);
+  const perRange = client.bind === 'any' || client.bind === 'reuseaddr';
+  const times = perRange ? 1 : client.destinations;
+  const why = perRange
+    ? `bind() before connect(): one range for all destinations (${ports.why})`
+    : times === 1
+      ? ports.why
+      : `${times} destinations x (${ports.why})`;
+  return capAt(scale(ports, times, why ?? ""), client.asked);
+}
+
+/** Sum of the clients' ceilings: what the server holds when every client fills its ranges. */
+export function serverHolds(ctx: TheoryContext): Prediction {
+  const ceilings = ctx.clients.map(clientCeiling);
+  const sum = ceilings.reduce((acc, p) => ({ min: acc.min + p.min, max: acc.max + p.max }), { min: 0, max: 0 });
+  return { ...sum, why: `sum over ${ctx.clients.length} client(s)` };
+}
+
+function scale(p: Prediction, factor: number, why: string): Prediction {
+  return { min: p.min * factor, max: p.max * factor, why };
+}
+
+function capAt(p: Prediction, asked: number): Prediction {
+  if (asked >= p.max) return p;
+  return { min: Math.min(p.min, asked), max: asked, why: `${asked} asked, below the ceiling (${p.why})` };
+}
+
+export function contains(p: Prediction, measured: number): boolean {
+  return measured >= p.min && measured <= p.max;
+}
+
+export function formatPrediction(p: Prediction): string {
+  if (p.min === p.max) return String(p.min);
+  if (p.max === Infinity) return `>= ${p.min}`;
+  return `${p.min}-${p.max}`;
+}

@@ -1,0 +1,111 @@
+/** The types a scenario author sees. Everything here is plain data or pure functions. */
+
+export type SysctlValue = string | number;
+export type Sysctls = Record<string, SysctlValue>;
+
+/** How a client's sockets are bound before connect(): the bind-before-connect experiment's modes. */
+export type BindMode = 'none' | 'any' | 'reuseaddr' | 'nobindport';
+
+export interface HostSettings {
+  /** Network-namespaced sysctls set on the container (checked before anything starts). */
+  sysctls?: Sysctls;
+  /** Open-file limit (soft = hard) per process; defaults to the engine's ceiling, which the lab detects. */
+  nofile?: number;
+}
+
+export interface ServerSpec extends HostSettings {
+  /** Ports the server listens on, every one on the server's single IP. */
+  ports: number[];
+  /** listen() backlog; the kernel caps it at net.core.somaxconn. */
+  backlog?: number;
+}
+
+export interface ClientSpec extends HostSettings {
+  /** Connections this client asks for, or 'fill': as many as its port range can give (then a few more). */
+  connections?: number | 'fill';
+  /** Connects in flight per flood process. */
+  inflight?: number;
+  bind?: BindMode;
+}
+
+/** A closed interval of acceptable values; max may be Infinity. */
+export interface Prediction {
+  min: number;
+  max: number;
+  /** How the number was reached, shown beside it ("28232 ports - 1 bound by a listener"). */
+  why?: string;
+}
+
+export type Metric = 'estab' | 'timewait' | `errors.${string}`;
+
+/** Who is measured: the server, each client (one row each), or the sum over all clients. */
+export type Subject = 'server' | 'each client' | 'all clients';
+
+/** What the theory knows about a client when predicting: its settings and what its kernel already holds. */
+export interface ClientTheory {
+  name: string;
+  ip: string;
+  /** net.ipv4.ip_local_port_range as the container really has it (read back from inside). */
+  portRange: readonly [number, number];
+  /** net.ipv4.ip_local_reserved_ports, expanded. */
+  reservedPorts: readonly number[];
+  /** TCP ports bound inside the container before the flood (Docker's DNS listener, for one). */
+  boundPorts: readonly number[];
+  /** Distinct (server IP, port) destinations this client connects to. */
+  destinations: number;
+  /** Connections the client asks for. */
+  asked: number;
+  bind: BindMode;
+}
+
+export interface TheoryContext {
+  clients: readonly ClientTheory[];
+  server: { ip: string; ports: readonly number[] };
+  /** The client the row is about, for subject 'each client'. */
+  client?: ClientTheory;
+}
+
+export interface Expectation {
+  claim: string;
+  subject: Subject;
+  metric: Metric;
+  predict: (ctx: TheoryContext) => Prediction | number;
+}
+
+export interface CaseOverrides {
+  clients?: number;
+  client?: ClientSpec;
+  server?: Partial<ServerSpec>;
+}
+
+export interface CaseSpec extends CaseOverrides {
+  name: string;
+  /** One or two sentences a presenter can read out before the case runs. */
+  about?: string;
+  /** Expectations for this case, in addition to the scenario's own. */
+  expect?: Expectation[];
+  /** Overrides for --quick: narrower ranges and counts, the same laws. */
+  quick?: CaseOverrides;
+}
+
+export interface ScenarioSpec {
+  name: string;
+  /** The one-line claim the scenario tests. */
+  claim: string;
+  /** The story and the rule, for `lab explain` and a presenter. */
+  story?: string;
+  /** Which seeds in shared/seeds it replays. */
+  seeds?: string[];
+  server: ServerSpec;
+  client?: ClientSpec;
+  /** Hard limit for each flood, enforced inside the flood program as well as by the lab. */
+  deadlineSeconds?: number;
+  /** Subnet of the run's internal network; by default a free /24 inside 198.18.0.0/15 (RFC 2544). */
+  subnet?: string;
+  expect?: Expectation[];
+  cases: CaseSpec[];
+}
+
+export interface Scenario extends ScenarioSpec {
+  readonly kind: 'lab.scenario';
+}
