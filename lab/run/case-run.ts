@@ -208,6 +208,7 @@ export class CaseRun {
       sysctls: view.sysctls,
       nofile: view.nofile,
       nstat: view.nstat,
+      ...(this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
       hostWide: view.ss.hostWide,
       ...(flood && {
         flood: {

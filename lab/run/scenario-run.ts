@@ -10,6 +10,16 @@ import type { EnvironmentFingerprint, LabNetwork, Log, Runtime } from '../runtim
 import type { Scenario } from '../scenario/types.ts';
 import { CaseRun, type FloodProgress } from './case-run.ts';
 import { unlessAborted } from './abort.ts';
+import { planCase } from '../plan/plan.ts';
+
+/** Runs get a /24 unless the scenario names a subnet: plans are checked against one before it is chosen. */
+const PLACEHOLDER_SUBNET = '198.18.0.0/24';
+
+export interface CasePhase {
+  name: string;
+  title: string;
+  run: () => Promise<void>;
+}
 
 export interface ScenarioRunOptions {
   file: string;
@@ -41,10 +51,19 @@ export class ScenarioRun {
     await unlessAborted(this.runtime.prepare(log), this.options.signal);
     this.environment = await this.runtime.fingerprint();
     this.nofileCeiling = await this.runtime.nofileCeiling();
+    this.checkPlans();
+  }
+
+  /** Plans every case once before anything is created, so that a bad case stops the run up front. */
+  private checkPlans(): void {
+    const subnet = this.scenario.subnet ?? PLACEHOLDER_SUBNET;
+    this.scenario.cases.forEach((_, index) =>
+      planCase(this.scenario, index, { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet }),
+    );
   }
 
   async createNetwork(): Promise<LabNetwork> {
-    this.network = await unlessAborted(this.runtime.createNetwork(this.runId, this.scenario.subnet), this.options.signal);
+    this.network = await unlessAborted(this.runtime.createNetwork(this.runId, this.scenario.subnet, this.options.file), this.options.signal);
     return this.network;
   }
 
@@ -61,22 +80,35 @@ export class ScenarioRun {
     });
   }
 
-  /** Every phase of one case; the hosts are removed whatever happens. */
-  async runCase(index: number, onProgress?: (p: FloodProgress) => void): Promise<CaseResult> {
-    const run = this.caseRun(index);
+  /**
+   * The phases of one case in order, titled for a progress view. The last one, teardown, must also run
+   * when an earlier one fails: callers put it in a finally (runCase does).
+   */
+  phasesOf(caseRun: CaseRun, onProgress?: (p: FloodProgress) => void): CasePhase[] {
+    const plan = caseRun.plan;
+    const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
+    return [
+      { name: 'hosts', title: `Start ${plan.clients.length + 1} containers (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => caseRun.startHosts() },
+      { name: 'server', title: `Start the server on port(s) ${plan.server.ports.join(', ')} (${plan.server.workers} worker(s))`, run: () => caseRun.startServer() },
+      { name: 'observe', title: "Read the clients' kernels before the flood", run: () => caseRun.observe() },
+      { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => caseRun.flood(onProgress) },
+      { name: 'settle', title: 'Let the server settle', run: () => caseRun.settle() },
+      { name: 'collect', title: 'Collect ss -s and nstat inside every container', run: async () => void this.cases.push(await caseRun.collect()) },
+      { name: 'stop', title: 'Stop the floods, then the server', run: () => caseRun.stopPrograms() },
+      { name: 'teardown', title: 'Tear down the containers', run: () => caseRun.teardown() },
+    ];
+  }
+
+  /** Every phase of one case without a UI; the hosts are removed whatever happens. */
+  async runCase(index: number): Promise<CaseResult> {
+    const caseRun = this.caseRun(index);
+    const phases = this.phasesOf(caseRun);
     try {
-      await run.startHosts();
-      await run.startServer();
-      await run.observe();
-      await run.flood(onProgress);
-      await run.settle();
-      const result = await run.collect();
-      await run.stopPrograms();
-      this.cases.push(result);
-      return result;
+      for (const phase of phases.slice(0, -1)) await phase.run();
     } finally {
-      await run.teardown();
+      await phases.at(-1)!.run();
     }
+    return this.cases.at(-1)!;
   }
 
   results(): Results {

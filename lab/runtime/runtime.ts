@@ -48,7 +48,7 @@ export interface Runtime {
   /** The highest open-file limit a host can be given. */
   nofileCeiling(): Promise<number>;
   /** A fresh isolated network for one run: internal, no egress. `subnet` is the user's choice, if any. */
-  createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork>;
+  createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork>;
   startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
   /** Removes every object of one run (or of every run when runId is undefined); returns what it removed. */
   removeRun(runId: string | undefined): Promise<string[]>;

@@ -53,8 +53,8 @@ export class DockerRuntime implements Runtime {
     return Math.min(hard, 1 << 20);
   }
 
-  createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork> {
-    return createLabNetwork(this.docker, runId, subnet);
+  createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork> {
+    return createLabNetwork(this.docker, runId, subnet, scenarioFile);
   }
 
   async startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {

@@ -13,12 +13,12 @@ async function subnetsInUse(docker: Docker): Promise<string[]> {
  * A fresh internal bridge (no gateway to the outside, so no egress) in a subnet no other network uses.
  * Two runs racing for one subnet: the engine refuses the second, which moves on to the next.
  */
-export async function createLabNetwork(docker: Docker, runId: string, wanted: string | undefined): Promise<LabNetwork> {
+export async function createLabNetwork(docker: Docker, runId: string, wanted: string | undefined, scenarioFile: string): Promise<LabNetwork> {
   const name = `lab-${runId}`;
   const used = await subnetsInUse(docker);
   if (wanted) {
     const clash = used.find((s) => overlaps(s, wanted));
-    if (clash) throw new InputError('scenario', 'subnet', `${wanted} overlaps the engine's network ${clash}`);
+    if (clash) throw new InputError(scenarioFile, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
   }
   const candidates = wanted ? [wanted] : [...benchmarkingSubnets()].filter((s) => !used.some((u) => overlaps(u, s)));
   for (const subnet of candidates) {

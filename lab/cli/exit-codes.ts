@@ -1,0 +1,35 @@
+/** The lab's exit codes, decided in this one place. */
+import { LabError } from '../errors.ts';
+
+export const EXIT = {
+  pass: 0,
+  expectationFailed: 1,
+  input: 2,
+  environment: 3,
+  runtime: 4,
+  interrupted: 130,
+} as const;
+
+export function exitCodeFor(error: unknown): number {
+  if (error instanceof LabError) {
+    switch (error.kind) {
+      case 'input':
+        return EXIT.input;
+      case 'environment':
+        return EXIT.environment;
+      case 'runtime':
+        return EXIT.runtime;
+      case 'interrupted':
+        return EXIT.interrupted;
+    }
+  }
+  if ((error as { name?: string })?.name === 'CACError') return EXIT.input;
+  return EXIT.runtime;
+}
+
+/** One line for the user (plus a hint line when there is one); a stack only for what is not a LabError. */
+export function describeError(error: unknown): string {
+  if (error instanceof LabError) return `lab: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;
+  if ((error as { name?: string })?.name === 'CACError') return `lab: ${(error as Error).message} (see lab --help)`;
+  return `lab: unexpected error: ${(error as Error)?.stack ?? String(error)}`;
+}

@@ -1,0 +1,46 @@
+/** The `lab` command line: a small parser, one module per command, errors mapped to exit codes in one place. */
+import { cac } from 'cac';
+import { InputError } from '../errors.ts';
+import { cleanCommand } from './commands/clean.ts';
+import { runCommand } from './commands/run.ts';
+import { setupCommand } from './commands/setup.ts';
+import { describeError, exitCodeFor } from './exit-codes.ts';
+
+export async function main(argv: string[]): Promise<number> {
+  const cli = cac('lab');
+  let action: Promise<number> | undefined;
+  cli
+    .command('run <scenario>', 'Run a scenario against a real kernel and set the results against theory')
+    .option('--quick', 'Narrow ranges and counts: the same laws in seconds')
+    .option('--json <file>', 'Also write the results JSON to this file')
+    .option('--case <name>', 'Run only the case with this name')
+    .action((scenario: string, flags: { quick?: boolean; json?: string; case?: string }) => {
+      if (flags.json !== undefined && typeof flags.json !== 'string') throw new InputError('--json', undefined, 'needs a file name');
+      action = runCommand(scenario, flags);
+    });
+  cli
+    .command('clean', 'Remove containers and networks left by runs (found by their lab.run label)')
+    .option('--run <id>', 'Remove only what this run left')
+    .action((flags: { run?: string }) => {
+      action = cleanCommand(flags);
+    });
+  cli
+    .command('setup', 'Get the Docker engine, the base image and the lab images ready (run does this too)')
+    .action(() => {
+      action = setupCommand();
+    });
+  cli.help();
+  cli.version(process.env.npm_package_version ?? '0.1.0');
+  try {
+    cli.parse(['node', 'lab', ...argv], { run: false });
+    if (!cli.matchedCommand) {
+      if (cli.options.help || cli.options.version) return 0;
+      throw new InputError('lab', undefined, argv[0] ? `unknown command "${argv[0]}" (see lab --help)` : 'which command? (see lab --help)');
+    }
+    await cli.runMatchedCommand();
+    return action ? await action : 0;
+  } catch (error) {
+    process.stderr.write(describeError(error) + '\n');
+    return exitCodeFor(error);
+  }
+}

@@ -1,0 +1,56 @@
+/** The terminal view of results: one table per case, predicted against measured, with verdicts. */
+import { styleText } from 'node:util';
+import type { CaseResult, HostResult, Results } from '../results/results.ts';
+import { formatPrediction } from '../scenario/theory.ts';
+
+type Style = Parameters<typeof styleText>[0];
+
+export function renderResults(results: Results, color = false): string {
+  const paint = (style: Style, text: string) => (color ? styleText(style, text) : text);
+  const out: string[] = [];
+  out.push('');
+  out.push(paint('bold', `${results.scenario}: ${results.claim}`));
+  out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
+  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint)));
+  const passed = results.cases.filter((c) => c.pass).length;
+  out.push('');
+  out.push(
+    results.pass
+      ? paint('green', `PASS: every expectation held in ${passed} of ${results.cases.length} cases`)
+      : paint('red', `FAIL: ${results.cases.length - passed} case(s) did not behave as predicted`),
+  );
+  return out.join('\n');
+}
+
+function renderCase(c: CaseResult, index: number, total: number, paint: (s: Style, t: string) => string): string[] {
+  const verdict = c.pass ? paint('green', 'PASS') : paint('red', 'FAIL');
+  const lines = [paint('bold', `Case ${index + 1}/${total}: ${c.name}  ${verdict}`)];
+  if (c.about) lines.push(paint('dim', c.about));
+  const rows = [['expectation', 'host', 'predicted', 'measured', 'verdict']];
+  for (const e of c.expectations) {
+    rows.push([e.claim, e.host, formatPrediction(e.predicted), String(e.measured), e.pass ? 'pass' : 'FAIL']);
+  }
+  lines.push(...table(rows).map((line, i) => (i === 0 ? paint('dim', line) : line)));
+  const whys = [...new Set(c.expectations.map((e) => e.predicted.why).filter(Boolean))];
+  for (const why of whys) lines.push(paint('dim', `  theory: ${why}`));
+  lines.push(paint('dim', '  hosts (from ss -s inside each container):'));
+  for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
+  lines.push(paint('dim', `  phases: ${Object.entries(c.phases).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}`));
+  return lines;
+}
+
+function describeHost(h: HostResult): string {
+  const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
+  const range = h.sysctls['net.ipv4.ip_local_port_range'];
+  if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);
+  const errors = { ...h.errors, ...Object.fromEntries(Object.entries(h.bindErrors).map(([k, v]) => [`bind ${k}`, v])) };
+  const errorText = Object.entries(errors).map(([k, v]) => `${k} x${v}`).join(' ');
+  if (errorText) parts.push(`errors ${errorText}`);
+  if (h.flood) parts.push(`filled in ${h.flood.fillSeconds} s by ${h.flood.processes} process(es)`);
+  return parts.join(', ');
+}
+
+export function table(rows: string[][]): string[] {
+  const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+  return rows.map((r) => '  ' + r.map((cell, col) => (col >= 2 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd());
+}
