@@ -4,4 +4,6 @@ import { register } from 'tsx/esm/api';
 
 register();
 const { main } = await import('../lab/cli/main.ts');
-process.exitCode = await main(process.argv.slice(2));
+const code = await main(process.argv.slice(2));
+// Exit now: idle keep-alive sockets to the engine must not hold a finished command open.
+process.stdout.write('', () => process.exit(code));

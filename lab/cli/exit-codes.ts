@@ -27,9 +27,9 @@ export function exitCodeFor(error: unknown): number {
   return EXIT.runtime;
 }
 
-/** One line for the user (plus a hint line when there is one); a stack only for what is not a LabError. */
+/** One line for the user (the hint on the same line); a stack only for what is not a LabError. */
 export function describeError(error: unknown): string {
-  if (error instanceof LabError) return `lab: ${error.message}${error.hint ? `\n  hint: ${error.hint}` : ''}`;
+  if (error instanceof LabError) return `lab: ${error.message}${error.hint ? `: ${error.hint}` : ''}`;
   if ((error as { name?: string })?.name === 'CACError') return `lab: ${(error as Error).message} (see lab --help)`;
   return `lab: unexpected error: ${(error as Error)?.stack ?? String(error)}`;
 }

@@ -23,3 +23,8 @@ export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefin
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/** Rejects after ms without keeping the process alive: for races against work that may finish first. */
+export function failAfter(ms: number, error: () => Error): Promise<never> {
+  return new Promise((_, reject) => setTimeout(() => reject(error()), ms).unref());
+}

@@ -9,7 +9,7 @@ import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runti
 import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
-import { sleep, unlessAborted } from './abort.ts';
+import { failAfter, sleep, unlessAborted } from './abort.ts';
 import { clientTheory, evaluate } from './evaluate.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
@@ -100,9 +100,7 @@ export class CaseRun {
       const exited = program.exited.then((code) => {
         throw new RuntimeFailure(`the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`);
       });
-      const timeout = sleep(SERVER_READY_TIMEOUT_MS).then(() => {
-        throw new RuntimeFailure(`the server on ${host.plan.ip} was not ready within ${SERVER_READY_TIMEOUT_MS / 1000} s`);
-      });
+      const timeout = failAfter(SERVER_READY_TIMEOUT_MS, () => new RuntimeFailure(`the server on ${host.plan.ip} was not ready within ${SERVER_READY_TIMEOUT_MS / 1000} s`));
       const line = await Promise.race([readyLine, exited, timeout]);
       if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
     });
@@ -147,9 +145,7 @@ export class CaseRun {
       const serverGone = this.server!.program!.exited.then((code) => {
         throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
       });
-      const overdue = sleep((this.plan.deadlineSeconds + 15) * 1000).then(() => {
-        throw new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`);
-      });
+      const overdue = failAfter((this.plan.deadlineSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
       await Promise.race([Promise.all(fills), serverGone, overdue]);
     });
   }
@@ -232,7 +228,7 @@ export class CaseRun {
     const stop = async (program: RunningProgram | undefined) => {
       if (!program) return;
       await program.signal('TERM');
-      await Promise.race([program.exited.catch(() => undefined), sleep(STOP_TIMEOUT_MS).then(() => program.signal('KILL'))]);
+      await Promise.race([program.exited.catch(() => undefined), failAfter(STOP_TIMEOUT_MS, () => new Error('stop timed out')).catch(() => program.signal('KILL'))]);
     };
     await Promise.all(this.floods.map((f) => stop(f.program)));
     await stop(this.server?.program);

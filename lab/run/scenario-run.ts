@@ -47,14 +47,20 @@ export class ScenarioRun {
     readonly options: ScenarioRunOptions,
   ) {}
 
-  async prepare(log: Log): Promise<void> {
-    await unlessAborted(this.runtime.prepare(log), this.options.signal);
+  /** Reaches the engine and plans every case against its limits: bad input stops here, nothing created. */
+  async connect(log: Log): Promise<void> {
+    await unlessAborted(this.runtime.connect(log), this.options.signal);
     this.environment = await this.runtime.fingerprint();
     this.nofileCeiling = await this.runtime.nofileCeiling();
     this.checkPlans();
   }
 
-  /** Plans every case once before anything is created, so that a bad case stops the run up front. */
+  /** Images and whatever else the runtime needs before hosts can start. */
+  async prepare(log: Log): Promise<void> {
+    if (!this.environment) await this.connect(log);
+    await unlessAborted(this.runtime.prepare(log), this.options.signal);
+  }
+
   private checkPlans(): void {
     const subnet = this.scenario.subnet ?? PLACEHOLDER_SUBNET;
     this.scenario.cases.forEach((_, index) =>

@@ -42,7 +42,9 @@ export interface LabNetwork {
 
 export interface Runtime {
   readonly name: string;
-  /** Gets the runtime ready to run plans (engine, images), saying what it does. */
+  /** Reaches the engine (starting one where the runtime may), saying what it does. */
+  connect(log: Log): Promise<void>;
+  /** Gets what plans need (images), saying what it does; connects first if needed. */
   prepare(log: Log): Promise<void>;
   fingerprint(): Promise<EnvironmentFingerprint>;
   /** The highest open-file limit a host can be given. */

@@ -26,7 +26,7 @@ describe('lab run scenarios/64k-myth.ts --quick (real engine)', function () {
   });
 
   it('shows each phase as a plain timestamped line without a terminal', () => {
-    for (const phase of ['Engine and images', 'Network lab-', 'Start the server', 'Flood:', 'Collect ss -s', 'Tear down']) {
+    for (const phase of ['Images (built when missing', 'Network lab-', 'Start the server', 'Flood:', 'Collect ss -s', 'Tear down']) {
       expect(run.stdout).to.include(phase);
     }
     expect(run.stdout).to.match(/\[\d\d:\d\d:\d\d\]/);

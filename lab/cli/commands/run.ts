@@ -31,9 +31,10 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal });
   const tty = !!process.stdout.isTTY && !process.env.CI;
   try {
+    await run.connect((line) => process.stdout.write(`lab: ${line}\n`));
     const tasks = new Listr(
       [
-        { title: 'Engine and images', task: (_, task) => run.prepare((line) => (task.output = line)) },
+        { title: 'Images (built when missing or when their sources changed)', task: (_, task) => run.prepare((line) => (task.output = line)) },
         { title: 'Create the lab network (internal, no egress)', task: async (_, task) => {
           const network = await run.createNetwork();
           task.title = `Network ${network.name} ${network.subnet} (internal, no egress)`;

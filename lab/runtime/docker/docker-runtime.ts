@@ -20,13 +20,13 @@ export class DockerRuntime implements Runtime {
   constructor(private readonly projectRoot: string) {}
 
   /** Engine only: enough for cleanup and fingerprints, no image builds. */
-  async connect(log: Log): Promise<Docker> {
+  async connect(log: Log): Promise<void> {
     this.engine ??= await connectEngine(log);
-    return this.engine;
   }
 
   async prepare(log: Log): Promise<void> {
-    const docker = await this.connect(log);
+    await this.connect(log);
+    const docker = this.docker;
     const base = await ensureBaseImage(docker, log);
     for (const role of ['server', 'client'] as const) {
       this.images.set(role, await ensureImage(docker, this.projectRoot, role, base, log));
@@ -89,7 +89,9 @@ export class DockerRuntime implements Runtime {
     }
   }
 
-  removeRun(runId: string | undefined): Promise<string[]> {
-    return removeByLabel(this.docker, runId);
+  async removeRun(runId: string | undefined): Promise<string[]> {
+    // Never connected: this process created nothing.
+    if (!this.engine) return [];
+    return removeByLabel(this.engine, runId);
   }
 }
