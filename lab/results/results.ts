@@ -1,0 +1,80 @@
+/** The results document: one JSON file per run, enough to re-render reports and compare kernels. */
+import type { Metric, Prediction, Subject } from '../scenario/types.ts';
+import type { EnvironmentFingerprint } from '../runtime/runtime.ts';
+import type { Role } from '../plan/plan.ts';
+
+export const RESULTS_SCHEMA = 'lab.results/1';
+
+export interface FloodFigures {
+  program: string;
+  asked: number;
+  processes: number;
+  established: number;
+  failed: number;
+  /** Seconds from the flood's start to its 'filled' line. */
+  fillSeconds: number;
+}
+
+export interface HostResult {
+  name: string;
+  role: Role;
+  ip: string;
+  /** The container's own figures from `ss -s`. */
+  estab: number;
+  timewait: number;
+  /** Failures by errno name as the host's program counted them (connect() and SO_ERROR). */
+  errors: Record<string, number>;
+  /** Failures of bind() before connect(), by errno name. */
+  bindErrors: Record<string, number>;
+  /** Sysctls read back from inside the host. */
+  sysctls: Record<string, string>;
+  nofile: number;
+  /** TCP ports bound inside a client before its flood (connect() skips them). */
+  boundPortsBefore?: number[];
+  /** A few nstat counters of the host's namespace. */
+  nstat: Record<string, number>;
+  /** `ss -s` figures that are host-wide, kept apart: never this host's own. */
+  hostWide: { total: number; tcp: number; closed: number; orphaned: number };
+  flood?: FloodFigures;
+}
+
+export interface ExpectationResult {
+  claim: string;
+  subject: Subject;
+  /** The host the row is about ('each client'), or the subject. */
+  host: string;
+  metric: Metric;
+  predicted: Prediction;
+  measured: number;
+  pass: boolean;
+}
+
+export interface CaseResult {
+  name: string;
+  about?: string;
+  pass: boolean;
+  subnet: string;
+  /** Milliseconds per phase. */
+  phases: Record<string, number>;
+  expectations: ExpectationResult[];
+  hosts: HostResult[];
+}
+
+export interface Results {
+  schema: typeof RESULTS_SCHEMA;
+  scenario: string;
+  claim: string;
+  file: string;
+  runId: string;
+  quick: boolean;
+  startedAt: string;
+  finishedAt: string;
+  environment: EnvironmentFingerprint & { lab: string; node: string; nofileCeiling: number };
+  cases: CaseResult[];
+  pass: boolean;
+}
+
+/** JSON has no Infinity: open-ended predictions are written with max null and read back as Infinity. */
+export function resultsToJson(results: Results): string {
+  return JSON.stringify(results, (_key, value) => (value === Infinity ? null : value), 2) + '\n';
+}
