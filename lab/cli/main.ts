@@ -2,7 +2,7 @@
 import { cac } from 'cac';
 import { InputError } from '../errors.ts';
 import { cleanCommand } from './commands/clean.ts';
-import { runCommand } from './commands/run.ts';
+import { runCommand, type RunFlags } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
 
@@ -14,8 +14,12 @@ export async function main(argv: string[]): Promise<number> {
     .option('--quick', 'Narrow ranges and counts: the same laws in seconds')
     .option('--json <file>', 'Also write the results JSON to this file')
     .option('--case <name>', 'Run only the case with this name')
-    .action((scenario: string, flags: { quick?: boolean; json?: string; case?: string }) => {
-      if (flags.json !== undefined && typeof flags.json !== 'string') throw new InputError('--json', undefined, 'needs a file name');
+    .option('--step', 'Pause before each case and say what it will show (for presenters)')
+    .option('--report <dir>', 'Write results JSON, Markdown and HTML here (default: results/<scenario>-<run id>/)')
+    .action((scenario: string, flags: RunFlags) => {
+      for (const flag of ['json', 'report', 'case'] as const) {
+        if (flags[flag] !== undefined && typeof flags[flag] !== 'string') throw new InputError(`--${flag}`, undefined, 'needs a value');
+      }
       action = runCommand(scenario, flags);
     });
   cli

@@ -2,6 +2,7 @@
 import type { Metric, Prediction, Subject } from '../scenario/types.ts';
 import type { EnvironmentFingerprint } from '../runtime/runtime.ts';
 import type { Role } from '../plan/plan.ts';
+import type { Sample } from '../collect/sampler.ts';
 
 export const RESULTS_SCHEMA = 'lab.results/1';
 
@@ -56,6 +57,8 @@ export interface CaseResult {
   subnet: string;
   /** Milliseconds per phase. */
   phases: Record<string, number>;
+  /** The kernel's counts (`ss -s` inside each host) about once a second during the flood. */
+  samples: Sample[];
   expectations: ExpectationResult[];
   hosts: HostResult[];
 }

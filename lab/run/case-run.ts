@@ -9,6 +9,7 @@ import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runti
 import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
+import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted } from './abort.ts';
 import { clientTheory, evaluate } from './evaluate.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
@@ -22,10 +23,8 @@ export interface CaseRunOptions {
   signal?: AbortSignal;
 }
 
-export interface FloodProgress {
-  host: string;
-  line: ClientLine;
-}
+/** A client's own progress line, or the kernel's count read inside a host. */
+export type FloodProgress = { host: string; line: ClientLine; kernel?: undefined } | { host: string; kernel: Sample; line?: undefined };
 
 const SERVER_READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
@@ -48,6 +47,7 @@ export class CaseRun {
   private server?: { host: Host; program?: RunningProgram; last?: ServerLine };
   private floods: ClientFlood[] = [];
   private before = new Map<string, KernelView>();
+  private sampler?: Sampler;
   private result?: CaseResult;
 
   constructor(
@@ -146,7 +146,17 @@ export class CaseRun {
         throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
       });
       const overdue = failAfter((this.plan.deadlineSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
-      await Promise.race([Promise.all(fills), serverGone, overdue]);
+      const errorsOf = (name: string) => {
+        const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
+        return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
+      };
+      this.sampler = new Sampler(this.hosts, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
+      this.sampler.start();
+      try {
+        await Promise.race([Promise.all(fills), serverGone, overdue]);
+      } finally {
+        await this.sampler.stop();
+      }
     });
   }
 
@@ -183,6 +193,7 @@ export class CaseRun {
         pass: expectations.every((e) => e.pass),
         subnet: this.plan.subnet,
         phases: this.phases,
+        samples: this.sampler?.samples ?? [],
         expectations,
         hosts: results,
       };

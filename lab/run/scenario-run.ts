@@ -25,6 +25,8 @@ export interface ScenarioRunOptions {
   file: string;
   quick: boolean;
   signal?: AbortSignal;
+  /** Which cases run (indexes); all of them by default. */
+  cases?: number[];
 }
 
 export function newRunId(): string {
@@ -59,6 +61,7 @@ export class ScenarioRun {
   async prepare(log: Log): Promise<void> {
     if (!this.environment) await this.connect(log);
     await unlessAborted(this.runtime.prepare(log), this.options.signal);
+    this.environment = await this.runtime.fingerprint();
   }
 
   private checkPlans(): void {
@@ -130,7 +133,7 @@ export class ScenarioRun {
       finishedAt: new Date().toISOString(),
       environment: { ...this.environment, lab: LAB_VERSION, node: process.version, nofileCeiling: this.nofileCeiling },
       cases: this.cases,
-      pass: this.cases.length === this.scenario.cases.length && this.cases.every((c) => c.pass),
+      pass: this.cases.length === (this.options.cases ?? this.scenario.cases).length && this.cases.every((c) => c.pass),
     };
   }
 
@@ -146,7 +149,7 @@ export async function runScenario(runtime: Runtime, scenario: Scenario, options:
   await run.prepare(log);
   try {
     await run.createNetwork();
-    for (let i = 0; i < scenario.cases.length; i++) await run.runCase(i);
+    for (const index of options.cases ?? scenario.cases.keys()) await run.runCase(index);
     return run.results();
   } finally {
     await run.cleanup();

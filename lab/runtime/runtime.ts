@@ -8,6 +8,8 @@ export interface EnvironmentFingerprint {
   runtime: string;
   kernel: string;
   engine: string;
+  /** The images (or root filesystems) the hosts run, by role: name and id. */
+  images?: Record<string, { name: string; id: string }>;
 }
 
 export type Log = (message: string) => void;

@@ -8,6 +8,9 @@ import { resultsToJson, type Results } from '../../results/results.ts';
 import { type CaseRun, type FloodProgress } from '../../run/case-run.ts';
 import { ScenarioRun } from '../../run/scenario-run.ts';
 import { loadScenario } from '../../scenario/load.ts';
+import { writeReport } from '../../report/write.ts';
+import { unlessAborted } from '../../run/abort.ts';
+import { createInterface } from 'node:readline';
 import { DockerRuntime } from '../../runtime/docker/docker-runtime.ts';
 import { EXIT } from '../exit-codes.ts';
 import { projectRoot } from '../project.ts';
@@ -16,6 +19,8 @@ export interface RunFlags {
   quick?: boolean;
   json?: string;
   case?: string;
+  step?: boolean;
+  report?: string;
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -28,29 +33,32 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     aborter.abort(signal);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal });
+  const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal, cases: caseIndexes });
   const tty = !!process.stdout.isTTY && !process.env.CI;
+  const listrOptions = {
+    renderer: tty ? 'default' : 'simple',
+    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
+    fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
+    fallbackRendererCondition: !tty,
+    registerSignalListeners: false,
+    exitOnError: true,
+  } as const;
   try {
     await run.connect((line) => process.stdout.write(`lab: ${line}\n`));
-    const tasks = new Listr(
+    await new Listr(
       [
         { title: 'Images (built when missing or when their sources changed)', task: (_, task) => run.prepare((line) => (task.output = line)) },
         { title: 'Create the lab network (internal, no egress)', task: async (_, task) => {
           const network = await run.createNetwork();
           task.title = `Network ${network.name} ${network.subnet} (internal, no egress)`;
         } },
-        ...caseIndexes.map((index) => caseTask(run, index, tty)),
       ],
-      {
-        renderer: tty ? 'default' : 'simple',
-        rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
-        fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
-        fallbackRendererCondition: !tty,
-        registerSignalListeners: false,
-        exitOnError: true,
-      },
-    );
-    await tasks.run();
+      listrOptions,
+    ).run();
+    for (const index of caseIndexes) {
+      if (flags.step) await pauseBefore(run, index, aborter.signal);
+      await new Listr([caseTask(run, index, tty)], listrOptions).run();
+    }
   } catch (error) {
     if (aborter.signal.aborted) throw new Interrupted(aborter.signal.reason as NodeJS.Signals);
     throw error;
@@ -60,11 +68,28 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
   const results = run.results();
-  if (caseIndexes.length !== scenario.cases.length) results.pass = results.cases.every((c) => c.pass);
   process.stdout.write(renderResults(results, tty) + '\n');
-  const written = await writeResults(results, flags.json);
+  const written = await writeResults(results, flags);
   process.stdout.write(`results: ${written.join(', ')}\n`);
   return results.pass ? EXIT.pass : EXIT.expectationFailed;
+}
+
+/** --step: says what the next case will show, then waits for Enter (or goes on at once without a terminal). */
+async function pauseBefore(run: ScenarioRun, index: number, signal: AbortSignal): Promise<void> {
+  const spec = run.scenario.cases[index]!;
+  const plan = run.caseRun(index).plan;
+  const range = plan.clients[0]?.sysctls['net.ipv4.ip_local_port_range'];
+  process.stdout.write(`\nNext: case ${index + 1}/${run.scenario.cases.length}: ${spec.name}\n`);
+  if (spec.about) process.stdout.write(`  ${spec.about}\n`);
+  process.stdout.write(`  ${plan.clients.length} client(s)${range ? ` with port range ${range}` : ''} against ${plan.server.ip} port(s) ${plan.server.ports.join(', ')}\n`);
+  if (!process.stdin.isTTY) return;
+  process.stdout.write('  Press Enter to start it. ');
+  const rl = createInterface({ input: process.stdin, output: process.stdout });
+  try {
+    await unlessAborted(new Promise<void>((resolve) => rl.once('line', () => resolve())), signal);
+  } finally {
+    rl.close();
+  }
 }
 
 function selectCases(names: string[], wanted: string | undefined, file: string): number[] {
@@ -108,7 +133,7 @@ function caseTask(run: ScenarioRun, index: number, tty: boolean): ListrTask {
             parent.title = `Case ${index + 1}/${total}: ${spec.name}: ${run.cases.at(-1)?.pass ? 'as predicted' : 'NOT as predicted'}`;
           }
         },
-        ...(phase.name === 'flood' ? { rendererOptions: { outputBar: caseRun.plan.clients.length, persistentOutput: true } } : {}),
+        ...(phase.name === 'flood' ? { rendererOptions: { outputBar: caseRun.plan.clients.length + 1, persistentOutput: true } } : {}),
       }));
       return parent.newListr(tasks, { exitOnError: true });
     },
@@ -121,28 +146,38 @@ function progressReporter(caseRun: CaseRun, show: (text: string) => void, tty: b
   const history = new Map<string, Array<{ at: number; estab: number }>>();
   const latest = new Map<string, string>();
   let shownAt = 0;
-  return ({ host, line }) => {
+  let serverText = '';
+  return ({ host, line, kernel }) => {
     const now = Date.now();
-    const estab = line.established ?? 0;
-    const samples = [...(history.get(host) ?? []), { at: now, estab }].filter((s) => now - s.at <= RATE_WINDOW_MS);
-    history.set(host, samples);
-    const first = samples[0]!;
-    const rate = now > first.at ? ((estab - first.estab) * 1000) / (now - first.at) : 0;
-    const errors = Object.entries({ ...line.errors, ...line.bind_errors }).map(([k, v]) => `${k} ${v}`).join(', ');
-    const state = line.type === 'filled' ? 'filled' : `${line.inflight ?? 0} in flight, ${Math.round(rate)}/s`;
-    latest.set(host, `${host}: ${estab} established, ${state}${errors ? `, ${errors}` : ''}`);
-    if (!tty && now - shownAt < 5000 && line.type !== 'filled') return;
+    if (kernel) {
+      // The kernel's own count: shown for the server; a client's program line already says its count.
+      if (host !== caseRun.plan.server.name) return;
+      serverText = `${host}: ${kernel.estab} established (ss -s inside it)`;
+    } else {
+      const estab = line.established ?? 0;
+      const samples = [...(history.get(host) ?? []), { at: now, estab }].filter((s) => now - s.at <= RATE_WINDOW_MS);
+      history.set(host, samples);
+      const first = samples[0]!;
+      const rate = now > first.at ? ((estab - first.estab) * 1000) / (now - first.at) : 0;
+      const errors = Object.entries({ ...line.errors, ...line.bind_errors }).map(([k, v]) => `${k} ${v}`).join(', ');
+      const state = line.type === 'filled' ? 'filled' : `${line.inflight ?? 0} in flight, ${Math.round(rate)}/s`;
+      latest.set(host, `${host}: ${estab} established, ${state}${errors ? `, ${errors}` : ''}`);
+    }
+    if (!tty && now - shownAt < 5000 && line?.type !== 'filled') return;
     shownAt = now;
-    show(caseRun.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`).join('\n'));
+    const clients = caseRun.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`);
+    show([...clients, ...(serverText ? [serverText] : [])].join('\n'));
   };
 }
 
-async function writeResults(results: Results, jsonPath: string | undefined): Promise<string[]> {
-  const defaultPath = join(projectRoot, 'results', `${results.scenario}-${results.runId}.json`);
-  const paths = [defaultPath, ...(jsonPath ? [resolve(jsonPath)] : [])];
-  for (const path of paths) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, resultsToJson(results));
+/** Results JSON and reports: into --report <dir>, else results/<scenario>-<run id>/; --json adds a copy. */
+async function writeResults(results: Results, flags: RunFlags): Promise<string[]> {
+  const dir = resolve(flags.report ?? join(projectRoot, 'results', `${results.scenario}-${results.runId}`));
+  const written = await writeReport(results, dir);
+  if (flags.json) {
+    await mkdir(dirname(resolve(flags.json)), { recursive: true });
+    await writeFile(resolve(flags.json), resultsToJson(results));
+    written.push(resolve(flags.json));
   }
-  return paths;
+  return written;
 }

@@ -40,7 +40,14 @@ export class DockerRuntime implements Runtime {
 
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
-    return { runtime: this.name, kernel: String(info.KernelVersion), engine: `Docker ${version.Version} (API ${version.ApiVersion})` };
+    const images: Record<string, { name: string; id: string }> = {};
+    for (const [role, name] of this.images) images[role] = { name, id: (await this.docker.getImage(name).inspect()).Id };
+    return {
+      runtime: this.name,
+      kernel: String(info.KernelVersion),
+      engine: `Docker ${version.Version} (API ${version.ApiVersion})`,
+      ...(this.images.size ? { images } : {}),
+    };
   }
 
   /** Containers inherit dockerd's hard open-file limit and cannot go above it. */
