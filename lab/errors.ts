@@ -39,9 +39,13 @@ export class EnvironmentError extends LabError {
 }
 
 export class RuntimeFailure extends LabError {
-  constructor(message: string, hint?: string) {
+  /** Output worth showing under the line, such as the failing build step's. */
+  readonly details?: string;
+
+  constructor(message: string, hint?: string, details?: string) {
     super('runtime', message, hint);
     this.name = 'RuntimeFailure';
+    if (details) this.details = details;
   }
 }
 

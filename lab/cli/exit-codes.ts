@@ -1,5 +1,5 @@
 /** The lab's exit codes, decided in this one place. */
-import { LabError } from '../errors.ts';
+import { LabError, RuntimeFailure } from '../errors.ts';
 
 export const EXIT = {
   pass: 0,
@@ -29,6 +29,9 @@ export function exitCodeFor(error: unknown): number {
 
 /** One line for the user (the hint on the same line); a stack only for what is not a LabError. */
 export function describeError(error: unknown): string {
+  if (error instanceof RuntimeFailure && error.details) {
+    return `lab: ${error.message}\n${error.details.replace(/^/gm, '  | ')}`;
+  }
   if (error instanceof LabError) return `lab: ${error.message}${error.hint ? `: ${error.hint}` : ''}`;
   if ((error as { name?: string })?.name === 'CACError') return `lab: ${(error as Error).message} (see lab --help)`;
   return `lab: unexpected error: ${(error as Error)?.stack ?? String(error)}`;

@@ -2,6 +2,10 @@
 import { cac } from 'cac';
 import { InputError } from '../errors.ts';
 import { cleanCommand } from './commands/clean.ts';
+import { compareCommand } from './commands/compare.ts';
+import { explainCommand } from './commands/explain.ts';
+import { listCommand } from './commands/list.ts';
+import { reportCommand } from './commands/report.ts';
 import { runCommand, type RunFlags } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
@@ -32,6 +36,31 @@ export async function main(argv: string[]): Promise<number> {
     .command('setup', 'Get the Docker engine, the base image and the lab images ready (run does this too)')
     .action(() => {
       action = setupCommand();
+    });
+  cli
+    .command('report <results>', 'Render summary.md and report.html again from a results JSON file')
+    .option('--out <dir>', "Write them here (default: the results file's folder)")
+    .action((results: string, flags: { out?: string }) => {
+      if (flags.out !== undefined && typeof flags.out !== 'string') throw new InputError('--out', undefined, 'needs a value');
+      action = reportCommand(results, flags);
+    });
+  cli
+    .command('compare <a> <b> [...more]', 'Set runs side by side (one kernel against another); exit 1 when a verdict differs')
+    .option('--markdown <file>', 'Also write the comparison as Markdown to this file')
+    .action((a: string, b: string, more: string[], flags: { markdown?: string }) => {
+      if (flags.markdown !== undefined && typeof flags.markdown !== 'string') throw new InputError('--markdown', undefined, 'needs a value');
+      action = compareCommand([a, b, ...more], flags);
+    });
+  cli
+    .command('list [dir]', 'List the scenarios in scenarios/ (or dir): file, name, cases, claim')
+    .action((dir: string | undefined) => {
+      action = listCommand(dir);
+    });
+  cli
+    .command('explain <scenario>', 'Say what a scenario claims, its story, and what each case sets and expects')
+    .option('--quick', 'Show the cases as --quick runs them, with their quick overrides')
+    .action((scenario: string, flags: { quick?: boolean }) => {
+      action = explainCommand(scenario, flags);
     });
   cli.help();
   cli.version(process.env.npm_package_version ?? '0.1.0');

@@ -15,6 +15,8 @@ export interface PlannedHost {
   ip: string;
   sysctls: Record<string, string>;
   nofile: number;
+  /** Capabilities added to the runtime's default set, each with the scenario's reason. */
+  capabilities: Record<string, string>;
   /** The program the host runs for the case, as argv inside the host. */
   program: string[];
 }
@@ -99,6 +101,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       ip: hostAddress(options.subnet, 11 + i),
       sysctls,
       nofile: clientNofile,
+      capabilities: { ...merged.client.capabilities },
       targets,
       asked,
       processes,
@@ -128,6 +131,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     ip: serverIp,
     sysctls: stringify(merged.server.sysctls),
     nofile: serverNofile,
+    capabilities: { ...merged.server.capabilities },
     ports,
     backlog,
     workers,

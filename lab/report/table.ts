@@ -28,7 +28,8 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   if (c.about) lines.push(paint('dim', c.about));
   const rows = [['expectation', 'host', 'predicted', 'measured', 'verdict']];
   for (const e of c.expectations) {
-    rows.push([e.claim, e.host, formatPrediction(e.predicted), String(e.measured), e.pass ? 'pass' : 'FAIL']);
+    const verdict = e.invalid ? `INVALID: ${e.invalid}` : e.pass ? 'pass' : 'FAIL';
+    rows.push([e.claim, e.host, formatPrediction(e.predicted), e.invalid ? '-' : String(e.measured), verdict]);
   }
   lines.push(...table(rows).map((line, i) => (i === 0 ? paint('dim', line) : line)));
   const whys = [...new Set(c.expectations.map((e) => e.predicted.why).filter(Boolean))];
@@ -40,6 +41,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
 }
 
 function describeHost(h: HostResult): string {
+  if (h.lost) return `${h.name.padEnd(9)} ${h.ip.padEnd(13)} LOST mid-run: its container vanished, no figures`;
   const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
   const range = h.sysctls['net.ipv4.ip_local_port_range'];
   if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);

@@ -20,6 +20,8 @@ export interface HostResult {
   name: string;
   role: Role;
   ip: string;
+  /** The host vanished mid-run (container killed): its figures below are not measurements. */
+  lost?: boolean;
   /** The container's own figures from `ss -s`. */
   estab: number;
   timewait: number;
@@ -48,6 +50,8 @@ export interface ExpectationResult {
   predicted: Prediction;
   measured: number;
   pass: boolean;
+  /** Why no verdict could be reached (a host it depends on was lost); pass is then false. */
+  invalid?: string;
 }
 
 export interface CaseResult {

@@ -11,6 +11,7 @@ import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted } from './abort.ts';
+import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate } from './evaluate.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
@@ -36,6 +37,8 @@ interface ClientFlood {
   program: RunningProgram;
   last?: ClientLine;
   filled?: ClientLine;
+  /** The host vanished mid-flood (its container killed): its figures are gone, not zero. */
+  lost?: boolean;
   startedAt: number;
   filledAt?: number;
 }
@@ -60,6 +63,7 @@ export class CaseRun {
   }
 
   private async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+    await holdIfAsked(name, this.options.signal);
     const started = performance.now();
     try {
       return await unlessAborted(work(), this.options.signal);
@@ -136,8 +140,12 @@ export class CaseRun {
           }
         });
         this.floods.push(flood);
-        const exited = flood.program.exited.then((code) => {
+        const exited = flood.program.exited.then(async (code) => {
           if (flood.filled) return;
+          if (await vanished(host)) {
+            flood.lost = true;
+            return;
+          }
           throw new RuntimeFailure(`the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`);
         });
         await Promise.race([filledLine, exited]);
@@ -163,7 +171,7 @@ export class CaseRun {
   /** Waits until the server's count stops moving: the last handshakes and accepts land after 'filled'. */
   settle(): Promise<void> {
     return this.phase('settle', async () => {
-      const expected = this.floods.reduce((sum, f) => sum + (f.filled?.established ?? 0), 0);
+      const expected = this.floods.reduce((sum, f) => sum + (f.lost ? 0 : (f.filled?.established ?? 0)), 0);
       const deadline = performance.now() + SETTLE_TIMEOUT_MS;
       let previous = -1;
       while (performance.now() < deadline) {
@@ -178,8 +186,12 @@ export class CaseRun {
 
   collect(): Promise<CaseResult> {
     return this.phase('collect', async () => {
-      const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
-      const results = this.hosts.map((host, i) => this.hostResult(host, views[i]!));
+      const views = await Promise.all(this.hosts.map((h) => readKernelView(h).catch(async (error: Error) => {
+        if (h.plan.role === 'client' && (await vanished(h))) return undefined;
+        if (h.plan.role === 'server' && (await vanished(h))) throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
+        throw error;
+      })));
+      const results = this.hosts.map((host, i) => this.hostResult(host, views[i]));
       const server = results.find((r) => r.role === 'server')!;
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
@@ -201,8 +213,9 @@ export class CaseRun {
     });
   }
 
-  private hostResult(host: Host, view: KernelView): HostResult {
+  private hostResult(host: Host, view: KernelView | undefined): HostResult {
     const flood = this.floods.find((f) => f.host === host);
+    if (!view) return lostHost(host);
     const counts = host.plan.role === 'server' ? this.server?.last : flood?.filled;
     return {
       name: host.plan.name,
@@ -252,4 +265,31 @@ export class CaseRun {
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
+}
+
+/** A host whose container vanished: no figure can be read, so none is made up. */
+function lostHost(host: Host): HostResult {
+  return {
+    name: host.plan.name,
+    role: host.plan.role,
+    ip: host.plan.ip,
+    lost: true,
+    estab: 0,
+    timewait: 0,
+    errors: {},
+    bindErrors: {},
+    sysctls: {},
+    nofile: 0,
+    nstat: {},
+    hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0 },
+  };
+}
+
+/** The engine may report a killed container as running for a moment after its processes died. */
+async function vanished(host: Host): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    if (!(await host.alive())) return true;
+    await sleep(200);
+  }
+  return false;
 }

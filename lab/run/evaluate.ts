@@ -40,16 +40,22 @@ export function evaluate(
   clients: readonly HostResult[],
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
-  const row = (e: Expectation, host: string, predicted: Prediction, measured: number) =>
-    rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted, measured, pass: contains(predicted, measured) });
+  const lostClients = clients.filter((c) => c.lost).map((c) => c.name);
+  const row = (e: Expectation, host: string, predicted: Prediction, measured: number, dependsOn: readonly string[]) => {
+    const lost = dependsOn.filter((name) => lostClients.includes(name));
+    const invalid = lost.length ? `${lost.join(', ')} lost mid-run` : undefined;
+    rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted, measured, pass: !invalid && contains(predicted, measured), ...(invalid ? { invalid } : {}) });
+  };
+  const everyClient = clients.map((c) => c.name);
   for (const e of expectations) {
-    if (e.subject === 'server') row(e, server.name, normalise(e.predict(context)), measure(server, e.metric));
+    // The server's figures and the clients' sum depend on every client.
+    if (e.subject === 'server') row(e, server.name, normalise(e.predict(context)), measure(server, e.metric), everyClient);
     if (e.subject === 'all clients') {
-      row(e, 'all clients', normalise(e.predict(context)), clients.reduce((sum, c) => sum + measure(c, e.metric), 0));
+      row(e, 'all clients', normalise(e.predict(context)), clients.reduce((sum, c) => sum + measure(c, e.metric), 0), everyClient);
     }
     if (e.subject === 'each client') {
       context.clients.forEach((theory, i) => {
-        row(e, theory.name, normalise(e.predict({ ...context, client: theory })), measure(clients[i]!, e.metric));
+        row(e, theory.name, normalise(e.predict({ ...context, client: theory })), measure(clients[i]!, e.metric), [theory.name]);
       });
     }
   }

@@ -10,6 +10,7 @@ import type { EnvironmentFingerprint, LabNetwork, Log, Runtime } from '../runtim
 import type { Scenario } from '../scenario/types.ts';
 import { CaseRun, type FloodProgress } from './case-run.ts';
 import { unlessAborted } from './abort.ts';
+import { holdIfAsked } from './hold.ts';
 import { planCase } from '../plan/plan.ts';
 
 /** Runs get a /24 unless the scenario names a subnet: plans are checked against one before it is chosen. */
@@ -60,6 +61,7 @@ export class ScenarioRun {
   /** Images and whatever else the runtime needs before hosts can start. */
   async prepare(log: Log): Promise<void> {
     if (!this.environment) await this.connect(log);
+    await holdIfAsked('images', this.options.signal);
     await unlessAborted(this.runtime.prepare(log), this.options.signal);
     this.environment = await this.runtime.fingerprint();
   }
@@ -72,6 +74,7 @@ export class ScenarioRun {
   }
 
   async createNetwork(): Promise<LabNetwork> {
+    await holdIfAsked('network', this.options.signal);
     this.network = await unlessAborted(this.runtime.createNetwork(this.runId, this.scenario.subnet, this.options.file), this.options.signal);
     return this.network;
   }

@@ -33,6 +33,8 @@ export interface Host {
   readonly plan: PlannedHost;
   exec(argv: string[]): Promise<ExecResult>;
   spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram>;
+  /** Whether the host still runs (a killed container does not). */
+  alive(): Promise<boolean>;
   /** Removes the host (its programs should have been stopped first). */
   remove(): Promise<void>;
 }

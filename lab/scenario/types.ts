@@ -11,6 +11,11 @@ export interface HostSettings {
   sysctls?: Sysctls;
   /** Open-file limit (soft = hard) per process; defaults to the engine's ceiling, which the lab detects. */
   nofile?: number;
+  /**
+   * Linux capabilities to add, each with the reason the experiment needs it (hosts run unprivileged and
+   * with Docker's default set otherwise), e.g. { NET_ADMIN: 'adds a second address inside the server' }.
+   */
+  capabilities?: Record<string, string>;
 }
 
 export interface ServerSpec extends HostSettings {

@@ -10,8 +10,10 @@ import type { Scenario } from './types.ts';
 type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
-const SERVER_KEYS = ['ports', 'backlog', 'sysctls', 'nofile'];
-const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'sysctls', 'nofile'];
+const SERVER_KEYS = ['ports', 'backlog', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'sysctls', 'nofile', 'capabilities'];
+/** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
+export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'client', 'server'];
 const OVERRIDE_KEYS = ['clients', 'client', 'server'];
 const EXPECTATION_KEYS = ['claim', 'subject', 'metric', 'predict'];
@@ -95,6 +97,13 @@ function client(v: Checker, value: unknown, at: string): void {
 
 function hostSettings(v: Checker, obj: Obj, at: string): void {
   if (obj.nofile !== undefined) v.integer(obj.nofile, `${at}.nofile`, 64, 1 << 24);
+  if (obj.capabilities !== undefined) {
+    for (const [cap, why] of Object.entries(v.object(obj.capabilities, `${at}.capabilities`))) {
+      const field = `${at}.capabilities.${cap}`;
+      if (!ALLOWED_CAPABILITIES.includes(cap)) v.fail(field, `is not one the lab grants (${ALLOWED_CAPABILITIES.join(', ')})`);
+      if (typeof why !== 'string' || why.trim().length < 10) v.fail(field, 'needs a sentence saying why the experiment needs it');
+    }
+  }
   if (obj.sysctls === undefined) return;
   const sysctls = v.object(obj.sysctls, `${at}.sysctls`);
   for (const [name, val] of Object.entries(sysctls)) {

@@ -1,5 +1,6 @@
 /** Shared by the integration tests: one real engine, the lab's CLI as a user runs it, and leak checks. */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../../lab/runtime/docker/docker-runtime.ts';
@@ -40,3 +41,76 @@ export function lab(args: string[], env: Record<string, string> = {}): CliResult
 }
 
 export const fixture = (name: string) => `test/fixtures/scenarios/${name}`;
+
+export interface LabProcess {
+  readonly pid: number;
+  output(): string;
+  /** Resolves with the first match of the pattern in stdout+stderr; fails after timeoutMs. */
+  waitFor(pattern: RegExp, timeoutMs?: number): Promise<RegExpMatchArray>;
+  signal(signal: NodeJS.Signals): void;
+  readonly exited: Promise<CliResult>;
+}
+
+/** Starts `lab` without waiting, so a test can act on it mid-run (signal it, kill a container under it). */
+export function startLab(args: string[], env: Record<string, string> = {}): LabProcess {
+  const child = spawn(process.execPath, ['bin/lab.js', ...args], { cwd: projectRoot, env: { ...process.env, CI: 'true', ...env } });
+  let stdout = '';
+  let stderr = '';
+  const listeners = new Set<() => void>();
+  const changed = () => listeners.forEach((l) => l());
+  child.stdout.setEncoding('utf8').on('data', (d: string) => ((stdout += d), changed()));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => ((stderr += d), changed()));
+  const exited = new Promise<CliResult>((resolve) => child.on('close', (status) => resolve({ status, stdout, stderr })));
+  return {
+    pid: child.pid!,
+    output: () => stdout + stderr,
+    waitFor: (pattern, timeoutMs = 120_000) =>
+      new Promise((resolve, reject) => {
+        const check = () => {
+          const match = (stdout + stderr).match(pattern);
+          if (!match) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          resolve(match);
+        };
+        const timer = setTimeout(() => {
+          listeners.delete(check);
+          reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${stdout}\n${stderr}`));
+        }, timeoutMs);
+        listeners.add(check);
+        check();
+        void exited.then(() => {
+          if (!listeners.has(check)) return;
+          listeners.delete(check);
+          clearTimeout(timer);
+          reject(new Error(`lab exited before ${pattern}; output:\n${stdout}\n${stderr}`));
+        });
+      }),
+    signal: (signal) => child.kill(signal),
+    exited,
+  };
+}
+
+/** The container of one host of one run, found by labels (never by name guesses). */
+export async function containerOf(runId: string, host: string): Promise<Docker.Container> {
+  const docker = new Docker();
+  const [found] = await docker.listContainers({ all: true, filters: JSON.stringify({ label: [`${RUN_LABEL}=${runId}`, `lab.host=${host}`] }) });
+  if (!found) throw new Error(`no container for ${host} in run ${runId}`);
+  return docker.getContainer(found.Id);
+}
+
+export async function execIn(container: Docker.Container, argv: string[]): Promise<{ exitCode: number; stdout: string }> {
+  const exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
+  const stream = await exec.start({ hijack: true, stdin: false });
+  const chunks: string[] = [];
+  const out = new PassThrough().setEncoding('utf8').on('data', (d: string) => chunks.push(d));
+  new Docker().modem.demuxStream(stream, out, new PassThrough());
+  await new Promise((resolve) => stream.on('end', resolve));
+  return { exitCode: (await exec.inspect()).ExitCode ?? -1, stdout: chunks.join('') };
+}
+
+export const runIdIn = (output: string): string => {
+  const match = /Network lab-([a-z0-9]+) /.exec(output);
+  if (!match) throw new Error(`no run id in output:\n${output}`);
+  return match[1]!;
+};

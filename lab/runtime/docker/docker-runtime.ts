@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
+import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
 import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
@@ -85,15 +86,35 @@ export class DockerRuntime implements Runtime {
           Sysctls: host.sysctls,
           Ulimits: [{ Name: 'nofile', Soft: host.nofile, Hard: host.nofile }],
           Privileged: false,
+          CapAdd: Object.keys(host.capabilities),
           Init: false,
         },
         NetworkingConfig: { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: host.ip } } } },
       });
       await container.start();
+      await this.dropDefaultRoute(container);
       return new DockerHost(this.docker, container, host);
     } catch (error) {
       throw new RuntimeFailure(`cannot start ${host.name} (${host.ip}): ${(error as Error).message.split('\n')[0]}`);
     }
+  }
+
+  /**
+   * Docker gives containers a default route via the bridge even on an internal network (its iptables rules
+   * then drop what leaves). The lab removes the route so that nothing in a host even tries to leave the
+   * lab's subnet, from outside the container so that the container stays unprivileged: nsenter into its
+   * network namespace where the lab runs as root beside the engine, else a one-off privileged exec.
+   */
+  private async dropDefaultRoute(container: Docker.Container): Promise<void> {
+    const { State } = await container.inspect();
+    const viaNsenter = await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`;
+    if (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr)) return;
+    const exec = await container.exec({ Cmd: ['ip', 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
+    const stream = await exec.start({ hijack: true, stdin: false });
+    stream.resume();
+    await new Promise((resolve) => stream.on('end', resolve));
+    // Exit 2 is "no such route": none to drop. Otherwise the route stays; the network is internal anyway.
+    await exec.inspect();
   }
 
   async removeRun(runId: string | undefined): Promise<string[]> {

@@ -44,6 +44,11 @@ export class DockerHost implements Host {
     };
   }
 
+  async alive(): Promise<boolean> {
+    const info = await this.container.inspect().catch(() => undefined);
+    return !!info?.State.Running;
+  }
+
   async remove(): Promise<void> {
     await this.container.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
       if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
@@ -58,13 +63,15 @@ export class DockerHost implements Host {
     out.setEncoding('utf8').on('data', onStdout);
     err.setEncoding('utf8').on('data', onStderr);
     this.docker.modem.demuxStream(stream, out, err);
-    const exited = new Promise<number>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('end', () => {
+    // A container killed under the program ends the stream; the exit code is then unknown (-1).
+    const exited = new Promise<number>((resolve) => {
+      const end = () => {
         out.end();
         err.end();
-        exec.inspect().then((info) => resolve(info.ExitCode ?? -1), reject);
-      });
+        exec.inspect().then((info) => resolve(info.ExitCode ?? -1), () => resolve(-1));
+      };
+      stream.on('error', end);
+      stream.on('end', end);
     });
     return { exited };
   }

@@ -70,7 +70,7 @@ export async function ensureImage(docker: Docker, root: string, role: ImageRole,
         const failed = error?.message ?? events.find((e) => e.error)?.error;
         if (failed) {
           const tail = output.join('').trim().split('\n').slice(-15).join('\n');
-          reject(new RuntimeFailure(`building ${tag} failed: ${failed.trim()}`, tail));
+          reject(new RuntimeFailure(`building ${tag} from Dockerfile.${role} failed: ${failed.trim()}`, undefined, tail));
         } else resolve();
       },
       (event: { stream?: string }) => {

@@ -1,0 +1,66 @@
+/** `lab explain`: a scenario read aloud (claim, story, seeds, and per case what it sets and expects). */
+import type { CaseOverrides, CaseSpec, Scenario, Sysctls } from '../scenario/types.ts';
+
+/** What a case runs with, from the spec alone: the scenario's settings under the case's (and --quick's). */
+export interface CaseSettings {
+  clients: number;
+  connections: number | 'fill';
+  clientSysctls: Sysctls;
+  serverPorts: number[];
+}
+
+/** The same layering as the plan (scenario, then case, then the case's quick overrides), for these fields only. */
+export function caseSettings(scenario: Scenario, spec: CaseSpec, quick: boolean): CaseSettings {
+  const layers: CaseOverrides[] = quick && spec.quick ? [spec, spec.quick] : [spec];
+  const settings: CaseSettings = {
+    clients: 1,
+    connections: scenario.client?.connections ?? 'fill',
+    clientSysctls: { ...scenario.client?.sysctls },
+    serverPorts: scenario.server.ports,
+  };
+  for (const layer of layers) {
+    settings.clients = layer.clients ?? settings.clients;
+    settings.connections = layer.client?.connections ?? settings.connections;
+    settings.clientSysctls = { ...settings.clientSysctls, ...layer.client?.sysctls };
+    settings.serverPorts = layer.server?.ports ?? settings.serverPorts;
+  }
+  return settings;
+}
+
+export function explainScenario(scenario: Scenario, file: string, quick: boolean): string {
+  const out = [`${scenario.name}: ${scenario.claim}`, `file: ${file}`];
+  if (scenario.story) out.push('', scenario.story.trim());
+  out.push('', `seeds replayed: ${scenario.seeds?.length ? scenario.seeds.join(', ') : 'none'}`);
+  out.push(`server: ports ${scenario.server.ports.join(', ')}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`);
+  if (scenario.deadlineSeconds) out.push(`deadline: ${scenario.deadlineSeconds} s per flood`);
+  scenario.cases.forEach((spec, i) => {
+    const settings = caseSettings(scenario, spec, quick);
+    out.push('', `Case ${i + 1}/${scenario.cases.length}: ${spec.name}`);
+    if (spec.about) out.push(`  ${spec.about}`);
+    out.push(`  clients: ${settings.clients}, each asking for ${settings.connections === 'fill' ? 'as many connections as its range gives (fill)' : `${settings.connections} connections`}`);
+    out.push(`  client sysctls: ${sysctlText(settings.clientSysctls) || 'kernel defaults'}`);
+    out.push(`  server ports: ${settings.serverPorts.join(', ')}`);
+    if (quick) out.push(`  --quick overrides: ${spec.quick ? describeOverrides(spec.quick) : 'none (runs as in full)'}`);
+    out.push('  expects:');
+    for (const e of [...(scenario.expect ?? []), ...(spec.expect ?? [])]) out.push(`    - ${e.claim} (${e.subject}, ${e.metric})`);
+  });
+  if (!quick && scenario.cases.some((c) => c.quick)) out.push('', `--quick runs some cases with other settings: lab explain ${file} --quick`);
+  return out.join('\n');
+}
+
+function sysctlText(sysctls: Sysctls | undefined, prefix = ''): string {
+  const entries = Object.entries(sysctls ?? {});
+  return entries.length ? prefix + entries.map(([k, v]) => `${k}=${v}`).join(', ') : '';
+}
+
+/** { client: { sysctls: {...} } } → "client net.ipv4.ip_local_port_range=40000 40999". */
+function describeOverrides(overrides: CaseOverrides): string {
+  const parts: string[] = [];
+  if (overrides.clients !== undefined) parts.push(`clients ${overrides.clients}`);
+  for (const role of ['client', 'server'] as const) {
+    for (const [field, value] of Object.entries(overrides[role] ?? {})) {
+      parts.push(field === 'sysctls' ? `${role} ${sysctlText(value as Sysctls)}` : `${role} ${field} ${JSON.stringify(value)}`);
+    }
+  }
+  return parts.join('; ') || 'none';
+}

@@ -1,0 +1,52 @@
+/** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
+import type { CaseResult, HostResult, Results } from '../results/results.ts';
+import { formatPrediction } from '../scenario/theory.ts';
+import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, sysctlShortName, theoryLines } from './facts.ts';
+
+export function renderMarkdown(results: Results): string {
+  const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, '', '## Environment', ''];
+  for (const [label, value] of environmentFacts(results)) out.push(`- **${label}**: ${inline(value)}`);
+  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length)));
+  out.push('', '## Verdict', '', `**${overallVerdict(results)}**`, '');
+  return out.join('\n');
+}
+
+function renderCase(c: CaseResult, index: number, total: number): string[] {
+  const lines = [`## Case ${index + 1}/${total}: ${inline(c.name)}: ${c.pass ? 'PASS' : 'FAIL'}`, ''];
+  if (c.about) lines.push(inline(c.about), '');
+  lines.push(
+    ...markdownTable([
+      ['expectation', 'host', 'predicted', 'measured', 'verdict'],
+      ...c.expectations.map((e) => [e.claim, e.host, formatPrediction(e.predicted), measuredText(e), e.pass ? 'pass' : `**${expectationVerdict(e)}**`]),
+    ]),
+    '',
+  );
+  for (const why of theoryLines(c)) lines.push(`- theory: ${inline(why)}`);
+  lines.push('', 'Hosts (figures from `ss -s` inside each container, sysctls read back from inside):', '');
+  lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
+  lines.push('', `Phases: ${formatPhases(c)}.`);
+  return lines;
+}
+
+function hostRow(h: HostResult): string[] {
+  const figures = hostFigures(h);
+  return [h.name, h.role, h.ip, figures.estab, figures.timewait, figures.errors, ...KEY_SYSCTLS.map((key) => h.sysctls[key] ?? '')];
+}
+
+/** A GitHub-flavoured table; columns of numbers (28,231 or 0.6) right-aligned. */
+export function markdownTable(rows: string[][]): string[] {
+  const [header, ...body] = rows;
+  if (!header) return [];
+  const numeric = header.map((_, col) => body.length > 0 && body.every((r) => /^[\d,]+(\.\d+)?$/.test(r[col] ?? '')));
+  const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
+  return [line(header), `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...body.map(line)];
+}
+
+function cell(text: string): string {
+  return inline(text).replace(/\|/g, '\\|') || ' ';
+}
+
+/** Text from a results file stays on its line: a newline in a claim must not break the document. */
+function inline(text: string): string {
+  return text.replace(/\s*\n\s*/g, ' ');
+}

@@ -1,0 +1,89 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { InputError } from '../../lab/errors.ts';
+import { renderMarkdown } from '../../lab/report/markdown.ts';
+import { readResults } from '../../lab/report/read.ts';
+import { KERNEL_61, KERNEL_618, NOT_RESULTS, loadFixture } from '../fixtures/results/fixtures.ts';
+
+describe('summary.md', () => {
+  const markdown = renderMarkdown(loadFixture(KERNEL_618));
+
+  it('opens with the scenario and its claim, then the environment', () => {
+    expect(markdown.split('\n')[0]).to.equal('# 64k-myth: The ephemeral-port limit is per (client IP, server IP, server port), not per server.');
+    for (const fact of ['**kernel**: 6.18.44-fc-v669', '**engine**: Docker 20.10.24+dfsg1', '**lab**: 0.1.0', '**images**: server lab-server:', '**open files per process up to**: 20,000', '**mode**: full', '**run**: mwx5pbtc621a', '**started**: 2026-11-26T']) {
+      expect(markdown).to.include(fact);
+    }
+  });
+
+  it('gives each case its verdict, its about text and a table of predicted against measured', () => {
+    expect(markdown).to.include('## Case 3/4: 4 clients, default range: PASS');
+    expect(markdown).to.include('Four client IPs: the server holds about 113k connections');
+    expect(markdown).to.include('| expectation | host | predicted | measured | verdict |');
+    expect(markdown).to.include('| the server, on one IP and one port, holds the sum over its clients | server | 112924 | 112924 | pass |');
+    expect(markdown).to.include('| a spent range answers EADDRNOTAVAIL | client-4 | >= 1 | 1 | pass |');
+  });
+
+  it('says the theory, the hosts with their errors and sysctls read back, and the phase timings', () => {
+    expect(markdown).to.include('- theory: 28232 ports in 32768-60999 - 1 held by a bound socket');
+    expect(markdown).to.include('| host | role | ip | estab | timewait | errors | ip_local_port_range |');
+    expect(markdown).to.match(/\| client-1 \| client \| 198\.18\.0\.11 \| 64,511 \| 0 \| EADDRNOTAVAIL x1 \| 1024 65535 \|/);
+    expect(markdown).to.match(/Phases: hosts \d+\.\d s, server \d+\.\d s, .*flood \d+\.\d s/);
+  });
+
+  it('ends with the overall verdict, and marks a failed expectation', () => {
+    expect(markdown.trimEnd().split('\n').at(-1)).to.equal('**PASS: every expectation held in 4 of 4 cases**');
+    const failed = renderMarkdown(loadFixture(KERNEL_61));
+    expect(failed).to.include('## Case 1/4: 1 client, default range: FAIL');
+    expect(failed).to.include('| a spent range answers EADDRNOTAVAIL | client-1 | >= 1 | 0 | **FAIL** |');
+    expect(failed).to.include('**FAIL: 1 case(s) did not behave as predicted**');
+  });
+
+  it('keeps a pipe or a newline in a claim from breaking its table row', () => {
+    const results = loadFixture(KERNEL_618);
+    results.cases[0]!.expectations[0]!.claim = 'ports | range\nsecond line';
+    expect(renderMarkdown(results)).to.include('| ports \\| range second line | client-1 |');
+  });
+
+  it('shows an expectation without a verdict (its host lost) and the lost host', () => {
+    const results = loadFixture(KERNEL_618);
+    Object.assign(results.cases[0]!.expectations[0]!, { invalid: 'client-1 was lost', pass: false });
+    results.cases[0]!.hosts[1]!.lost = true;
+    const markdown = renderMarkdown(results);
+    expect(markdown).to.include('| client-1 | 28231 | - | **INVALID: client-1 was lost** |');
+    expect(markdown).to.include('| client-1 | client | 198.18.0.11 | - | - | LOST mid-run');
+  });
+});
+
+describe('reading a results file back', () => {
+  let dir: string;
+  before(() => (dir = mkdtempSync(join(tmpdir(), 'lab-read-'))));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('turns an open-ended prediction (written as null) back into Infinity', async () => {
+    const results = await readResults(KERNEL_618);
+    const open = results.cases[0]!.expectations.find((e) => e.metric === 'errors.EADDRNOTAVAIL')!;
+    expect(open.predicted.max).to.equal(Infinity);
+  });
+
+  const refusals: Array<[string, () => string, RegExp]> = [
+    ['a missing file', () => join(dir, 'nope.json'), /nope\.json: no such results file/],
+    ['a file that is not JSON', () => write('broken.json', '{"schema": '), /broken\.json: not a lab results document: not JSON/],
+    ['JSON without a schema', () => NOT_RESULTS, /not-results\.json: schema: not a lab results document: no schema field, expected "lab\.results\/1"/],
+    ['another schema', () => write('other.json', '{"schema": "lab.results/0", "cases": []}'), /other\.json: schema: .*schema is "lab\.results\/0"/],
+    ['a JSON array', () => write('array.json', '[1, 2]'), /array\.json: not a lab results document: not a JSON object/],
+  ];
+  for (const [what, file, message] of refusals) {
+    it(`refuses ${what} with an InputError naming the file`, async () => {
+      const error = await readResults(file()).then(() => undefined, (e: unknown) => e);
+      expect(error).to.be.instanceOf(InputError);
+      expect((error as Error).message).to.match(message);
+    });
+  }
+
+  function write(name: string, text: string): string {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  }
+});
