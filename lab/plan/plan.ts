@@ -153,13 +153,14 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   };
 }
 
-interface MergedCase {
+export interface MergedCase {
   clients: number;
   client: ClientSpec;
   server: ServerSpec;
 }
 
-function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): MergedCase {
+/** A case's settings: the scenario's, under the case's, under the case's quick overrides with --quick. */
+export function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): MergedCase {
   const layers = quick && spec.quick ? [spec, spec.quick] : [spec];
   let clients = 1;
   let client: ClientSpec = { ...scenario.client, sysctls: { ...scenario.client?.sysctls } };

@@ -1,31 +1,6 @@
 /** `lab explain`: a scenario read aloud (claim, story, seeds, and per case what it sets and expects). */
-import type { CaseOverrides, CaseSpec, Scenario, Sysctls } from '../scenario/types.ts';
-
-/** What a case runs with, from the spec alone: the scenario's settings under the case's (and --quick's). */
-export interface CaseSettings {
-  clients: number;
-  connections: number | 'fill';
-  clientSysctls: Sysctls;
-  serverPorts: number[];
-}
-
-/** The same layering as the plan (scenario, then case, then the case's quick overrides), for these fields only. */
-export function caseSettings(scenario: Scenario, spec: CaseSpec, quick: boolean): CaseSettings {
-  const layers: CaseOverrides[] = quick && spec.quick ? [spec, spec.quick] : [spec];
-  const settings: CaseSettings = {
-    clients: 1,
-    connections: scenario.client?.connections ?? 'fill',
-    clientSysctls: { ...scenario.client?.sysctls },
-    serverPorts: scenario.server.ports,
-  };
-  for (const layer of layers) {
-    settings.clients = layer.clients ?? settings.clients;
-    settings.connections = layer.client?.connections ?? settings.connections;
-    settings.clientSysctls = { ...settings.clientSysctls, ...layer.client?.sysctls };
-    settings.serverPorts = layer.server?.ports ?? settings.serverPorts;
-  }
-  return settings;
-}
+import { mergeCase } from '../plan/plan.ts';
+import type { CaseOverrides, Scenario, Sysctls } from '../scenario/types.ts';
 
 export function explainScenario(scenario: Scenario, file: string, quick: boolean): string {
   const out = [`${scenario.name}: ${scenario.claim}`, `file: ${file}`];
@@ -34,12 +9,13 @@ export function explainScenario(scenario: Scenario, file: string, quick: boolean
   out.push(`server: ports ${scenario.server.ports.join(', ')}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`);
   if (scenario.deadlineSeconds) out.push(`deadline: ${scenario.deadlineSeconds} s per flood`);
   scenario.cases.forEach((spec, i) => {
-    const settings = caseSettings(scenario, spec, quick);
+    const settings = mergeCase(scenario, spec, quick);
+    const connections = settings.client.connections ?? 'fill';
     out.push('', `Case ${i + 1}/${scenario.cases.length}: ${spec.name}`);
     if (spec.about) out.push(`  ${spec.about}`);
-    out.push(`  clients: ${settings.clients}, each asking for ${settings.connections === 'fill' ? 'as many connections as its range gives (fill)' : `${settings.connections} connections`}`);
-    out.push(`  client sysctls: ${sysctlText(settings.clientSysctls) || 'kernel defaults'}`);
-    out.push(`  server ports: ${settings.serverPorts.join(', ')}`);
+    out.push(`  clients: ${settings.clients}, each asking for ${connections === 'fill' ? 'as many connections as its range gives (fill)' : `${connections} connections`}`);
+    out.push(`  client sysctls: ${sysctlText(settings.client.sysctls) || 'kernel defaults'}`);
+    out.push(`  server ports: ${settings.server.ports.join(', ')}`);
     if (quick) out.push(`  --quick overrides: ${spec.quick ? describeOverrides(spec.quick) : 'none (runs as in full)'}`);
     out.push('  expects:');
     for (const e of [...(scenario.expect ?? []), ...(spec.expect ?? [])]) out.push(`    - ${e.claim} (${e.subject}, ${e.metric})`);

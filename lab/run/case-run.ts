@@ -2,7 +2,7 @@
  * One case of a scenario, phase by phase: hosts, server, what the clients' kernels hold before, the flood,
  * settling, collection, stopping, teardown. The CLI shows each phase as a task; tests call runCase().
  */
-import { RuntimeFailure } from '../errors.ts';
+import { LabError, RuntimeFailure } from '../errors.ts';
 import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
 import type { CaseResult, HostResult } from '../results/results.ts';
 import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
@@ -67,9 +67,22 @@ export class CaseRun {
     const started = performance.now();
     try {
       return await unlessAborted(work(), this.options.signal);
+    } catch (error) {
+      if (error instanceof LabError && error.kind === 'interrupted') throw error;
+      await this.failIfEngineGone(name);
+      throw error;
     } finally {
       this.phases[name] = Math.round(performance.now() - started);
     }
+  }
+
+  /** Hosts failing together usually means the engine itself went away: say that, not "host lost". */
+  private async failIfEngineGone(phase: string): Promise<void> {
+    if (await this.runtime.answers()) return;
+    throw new RuntimeFailure(
+      `the ${this.runtime.name} engine stopped answering during ${phase}`,
+      "start it again, then run 'lab clean' to remove what this run left",
+    );
   }
 
   private get serverHost(): Host {
@@ -143,6 +156,7 @@ export class CaseRun {
         const exited = flood.program.exited.then(async (code) => {
           if (flood.filled) return;
           if (await vanished(host)) {
+            await this.failIfEngineGone('flood');
             flood.lost = true;
             return;
           }

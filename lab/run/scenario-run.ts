@@ -12,6 +12,8 @@ import { CaseRun, type FloodProgress } from './case-run.ts';
 import { unlessAborted } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { planCase } from '../plan/plan.ts';
+import { overlaps } from '../plan/subnet.ts';
+import { InputError } from '../errors.ts';
 
 /** Runs get a /24 unless the scenario names a subnet: plans are checked against one before it is chosen. */
 const PLACEHOLDER_SUBNET = '198.18.0.0/24';
@@ -56,6 +58,14 @@ export class ScenarioRun {
     this.environment = await this.runtime.fingerprint();
     this.nofileCeiling = await this.runtime.nofileCeiling();
     this.checkPlans();
+    await this.checkSubnet();
+  }
+
+  private async checkSubnet(): Promise<void> {
+    const wanted = this.scenario.subnet;
+    if (!wanted) return;
+    const clash = (await this.runtime.subnetsInUse()).find((used) => overlaps(used, wanted));
+    if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
   }
 
   /** Images and whatever else the runtime needs before hosts can start. */

@@ -51,8 +51,12 @@ export interface Runtime {
   /** Gets what plans need (images), saying what it does; connects first if needed. */
   prepare(log: Log): Promise<void>;
   fingerprint(): Promise<EnvironmentFingerprint>;
+  /** Whether the engine still answers (false once it has stopped mid-run). */
+  answers(): Promise<boolean>;
   /** The highest open-file limit a host can be given. */
   nofileCeiling(): Promise<number>;
+  /** The subnets the runtime's networks already use (a scenario's own subnet must not overlap them). */
+  subnetsInUse(): Promise<string[]>;
   /** A fresh isolated network for one run: internal, no egress. `subnet` is the user's choice, if any. */
   createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork>;
   startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;

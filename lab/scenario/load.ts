@@ -21,6 +21,14 @@ export async function loadScenario(file: string): Promise<Scenario> {
     const first = String((error as Error).message ?? error).split('\n').find((l) => l.trim()) ?? 'unknown error';
     throw new InputError(file, undefined, `cannot be loaded: ${first.trim()}`);
   }
-  if (module.default === undefined) throw new InputError(file, undefined, 'has no default export (export default defineScenario({...}))');
-  return validateScenario(module.default, file);
+  const exported = defaultExport(module);
+  if (exported === undefined) throw new InputError(file, undefined, 'has no default export (export default defineScenario({...}))');
+  return validateScenario(exported, file);
+}
+
+/** A .ts file outside an ESM package is compiled as CommonJS: its default export then sits one level down. */
+function defaultExport(module: { default?: unknown }): unknown {
+  const value = module.default as { __esModule?: boolean; default?: unknown } | undefined;
+  if (value && typeof value === 'object' && value.__esModule) return value.default;
+  return value;
 }

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { lab, labelledObjects, prepareRuntime, projectRoot } from './helpers.ts';
+import { fixture, lab, labelledObjects, prepareRuntime, projectRoot, startLab } from './helpers.ts';
+import { connectEngine } from '../../lab/runtime/docker/engine.ts';
 
 describe('engine trouble', function () {
   before(prepareRuntime);
@@ -43,5 +44,20 @@ describe('engine trouble', function () {
     } finally {
       rmSync(copy, { recursive: true, force: true });
     }
+  });
+
+  it('an engine that stops mid-run: exit 4 saying so; once it is back, lab clean removes what was left', async () => {
+    const run = startLab(['run', fixture('long-fill.ts')]);
+    await run.waitFor(/client-1: [1-9]\d* established/);
+    spawnSync('pkill', ['-KILL', '-x', 'dockerd']);
+    const result = await run.exited;
+    expect(result.status, result.stdout + result.stderr).to.equal(4);
+    expect(result.stderr).to.match(/^lab: the docker engine stopped answering during \w+: start it again, then run 'lab clean'/m);
+    // The engine comes back the way the lab brings one up on a machine like this (root, Debian).
+    await connectEngine(() => {});
+    const clean = lab(['clean']);
+    expect(clean.status, clean.stderr).to.equal(0);
+    expect(clean.stdout).to.match(/network lab-\w+/);
+    expect(await labelledObjects()).to.deep.equal({ containers: [], networks: [] });
   });
 });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { caseSettings, explainScenario } from '../../lab/report/explain.ts';
+import { explainScenario } from '../../lab/report/explain.ts';
+import { mergeCase } from '../../lab/plan/plan.ts';
 import { defineScenario } from '../../lab/scenario/define.ts';
 import myth from '../../scenarios/64k-myth.ts';
 
@@ -33,21 +34,19 @@ describe('what a case runs with, from its spec', () => {
   });
 
   it('lays the case over the scenario: sysctls merged, counts and ports replaced', () => {
-    expect(caseSettings(scenario, scenario.cases[0]!, false)).to.deep.equal({
-      clients: 2,
-      connections: 'fill',
-      clientSysctls: { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '1024 65535' },
-      serverPorts: [80, 443],
-    });
+    const merged = mergeCase(scenario, scenario.cases[0]!, false);
+    expect(merged.clients).to.equal(2);
+    expect(merged.client.connections).to.equal('fill');
+    expect(merged.client.sysctls).to.deep.equal({ 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '1024 65535' });
+    expect(merged.server.ports).to.deep.equal([80, 443]);
   });
 
   it('lays the quick overrides over that with --quick', () => {
-    expect(caseSettings(scenario, scenario.cases[0]!, true)).to.deep.equal({
-      clients: 1,
-      connections: 500,
-      clientSysctls: { 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '40000 40999' },
-      serverPorts: [80, 443],
-    });
+    const merged = mergeCase(scenario, scenario.cases[0]!, true);
+    expect(merged.clients).to.equal(1);
+    expect(merged.client.connections).to.equal(500);
+    expect(merged.client.sysctls).to.deep.equal({ 'net.ipv4.tcp_tw_reuse': 1, 'net.ipv4.ip_local_port_range': '40000 40999' });
+    expect(merged.server.ports).to.deep.equal([80, 443]);
   });
 });
 

@@ -10,7 +10,7 @@ import { connectEngine } from './engine.ts';
 import { DockerHost } from './host.ts';
 import { ensureImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
-import { createLabNetwork } from './network.ts';
+import { createLabNetwork, subnetsInUse } from './network.ts';
 
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
@@ -59,6 +59,14 @@ export class DockerRuntime implements Runtime {
     const hard = line?.[2] === 'unlimited' ? 1 << 20 : Number(line?.[2]);
     if (!Number.isFinite(hard) || hard <= 0) throw new EnvironmentError('cannot read the open-file limit the engine runs with');
     return Math.min(hard, 1 << 20);
+  }
+
+  async answers(): Promise<boolean> {
+    return this.docker.ping().then(() => true, () => false);
+  }
+
+  subnetsInUse(): Promise<string[]> {
+    return subnetsInUse(this.docker);
   }
 
   createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork> {

@@ -4,13 +4,15 @@
  * with an EnvironmentError that tells the user what to do.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, openSync } from 'node:fs';
+import { existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError } from '../../errors.ts';
 import type { Log } from '../runtime.ts';
 
 const DOCKERD_LOG = '/var/log/lab-dockerd.log';
+const DOCKERD_PID_FILE = '/var/run/docker.pid';
+const CONTAINERD_PID_FILE = '/var/run/docker/containerd/containerd.pid';
 const START_TIMEOUT_MS = 60_000;
 
 type Answer = { ok: true } | { ok: false; code: string; message: string };
@@ -61,6 +63,7 @@ export async function connectEngine(log: Log): Promise<Docker> {
     log("no Docker engine here: installing Debian's docker.io (apt-get)");
     await aptInstall(['docker.io']);
   }
+  removeStalePidFiles(log);
   log(`starting dockerd in the background (log: ${DOCKERD_LOG})`);
   const out = openSync(DOCKERD_LOG, 'a');
   spawn('dockerd', [], { detached: true, stdio: ['ignore', out, out] }).unref();
@@ -70,6 +73,24 @@ export async function connectEngine(log: Log): Promise<Docker> {
     await new Promise((r) => setTimeout(r, 500));
   }
   throw new EnvironmentError(`dockerd did not answer within ${START_TIMEOUT_MS / 1000} s`, `see ${DOCKERD_LOG}`);
+}
+
+/**
+ * A dockerd (or the containerd it manages) that died without cleaning up leaves its pid file, and a new
+ * dockerd refuses to start over it, or waits forever for a containerd that is gone.
+ */
+function removeStalePidFiles(log: Log): void {
+  for (const [file, program] of [[DOCKERD_PID_FILE, 'dockerd'], [CONTAINERD_PID_FILE, 'containerd']] as const) {
+    if (!existsSync(file)) continue;
+    const pid = readFileSync(file, 'utf8').trim();
+    // /proc/<pid>/stat: "pid (comm) state ..."; a zombie (Z) is as gone as a missing process.
+    const stat = existsSync(`/proc/${pid}/stat`) ? readFileSync(`/proc/${pid}/stat`, 'utf8') : '';
+    const running = stat.includes(`(${program})`) && !/\) Z /.test(stat);
+    if (running && program === 'dockerd') throw new EnvironmentError(`dockerd (pid ${pid}) is running but does not answer on ${socketPath()}`);
+    if (running) continue;
+    log(`removing the stale ${file} of a ${program} that is gone (pid ${pid})`);
+    unlinkSync(file);
+  }
 }
 
 export async function aptInstall(packages: string[]): Promise<void> {

@@ -4,7 +4,7 @@ import { benchmarkingSubnets, overlaps } from '../../plan/subnet.ts';
 import type { LabNetwork } from '../runtime.ts';
 import { runLabels } from './labels.ts';
 
-async function subnetsInUse(docker: Docker): Promise<string[]> {
+export async function subnetsInUse(docker: Docker): Promise<string[]> {
   const networks = await docker.listNetworks();
   return networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
 }
