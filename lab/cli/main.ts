@@ -19,6 +19,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--json <file>', 'Also write the results JSON to this file')
     .option('--case <name>', 'Run only the case with this name')
     .option('--step', 'Pause before each case and say what it will show (for presenters)')
+    .option('--raise-conntrack', "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)")
     .option('--report <dir>', 'Write results JSON, Markdown and HTML here (default: results/<scenario>-<run id>/)')
     .action((scenario: string, flags: RunFlags) => {
       for (const flag of ['json', 'report', 'case'] as const) {

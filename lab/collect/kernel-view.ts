@@ -22,6 +22,10 @@ const KEPT_COUNTERS = /^(TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails|TcpEstab
 
 export interface KernelView {
   ss: SsSummary;
+  /** Resident memory of the lab's programs in this host (labserver, labclient), KiB. */
+  programRssKiB: number;
+  /** Host-wide: the kernel's slab and the TCP buffer pages (the same from any host on one kernel). */
+  hostMemory: { slabKiB: number; tcpMemPages: number };
   nstat: Record<string, number>;
   listeningPorts: number[];
   sysctls: Record<string, string>;
@@ -37,6 +41,9 @@ export function collectorScript(extraSysctls: string[]): string {
     "echo '### listen'", 'ss -Htln',
     "echo '### sysctl'", reads,
     "echo '### nofile'", 'ulimit -Hn',
+    "echo '### rss'", "ps -C labserver,labclient -o rss= | awk '{ s += $1 } END { print s + 0 }'",
+    "echo '### meminfo'", "grep '^Slab:' /proc/meminfo",
+    "echo '### sockstat'", 'cat /proc/net/sockstat',
   ].join('; ');
 }
 
@@ -63,6 +70,11 @@ export function parseKernelView(text: string): KernelView {
     listeningPorts: parseListeningPorts(section('listen')),
     sysctls,
     nofile: Number(section('nofile').trim()),
+    programRssKiB: Number(section('rss').trim()),
+    hostMemory: {
+      slabKiB: Number(/^Slab:\s+(\d+)/m.exec(section('meminfo'))?.[1] ?? NaN),
+      tcpMemPages: Number(/^TCP:.*\bmem (\d+)/m.exec(section('sockstat'))?.[1] ?? NaN),
+    },
   };
 }
 

@@ -35,6 +35,7 @@ export interface PlannedClient extends PlannedHost {
   processes: number;
   inflight: number;
   bind: BindMode;
+  ping: boolean;
 }
 
 export interface CasePlan {
@@ -45,6 +46,8 @@ export interface CasePlan {
   quick: boolean;
   subnet: string;
   deadlineSeconds: number;
+  /** Seconds the connections are held after the fill before collection. */
+  holdSeconds: number;
   server: PlannedServer;
   clients: PlannedClient[];
   expectations: Expectation[];
@@ -86,6 +89,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   const ports = merged.server.ports;
   const deadlineSeconds = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
   const targets = ports.map((port) => `${serverIp}:${port}`);
+  // Each program's own hard stop: the fill's deadline, the hold, and a minute to collect and stop.
+  const clientDeadline = deadlineSeconds + merged.holdSeconds + 60;
 
   const clients: PlannedClient[] = [];
   for (let i = 0; i < merged.clients; i++) {
@@ -95,6 +100,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     const processes = Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
     const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
     const bind = merged.client.bind ?? 'none';
+    const ping = merged.client.ping ?? false;
     clients.push({
       name: `client-${i + 1}`,
       role: 'client',
@@ -107,6 +113,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       processes,
       inflight,
       bind,
+      ping,
       program: [
         'labclient',
         '--targets', targets.join(','),
@@ -114,8 +121,9 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--processes', String(processes),
         '--inflight', String(inflight),
         '--bind', bind,
-        '--deadline', String(deadlineSeconds),
+        '--deadline', String(clientDeadline),
         '--progress-ms', '500',
+        ...(ping ? ['--ping'] : []),
       ],
     });
   }
@@ -136,7 +144,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     backlog,
     workers,
     // The server outlives the clients' deadline by the time it takes to collect.
-    program: ['labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers), '--deadline', String(deadlineSeconds + 60)],
+    program: ['labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers), '--deadline', String(clientDeadline + 30)],
   };
 
   return {
@@ -147,6 +155,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     quick: options.quick,
     subnet: options.subnet,
     deadlineSeconds,
+    holdSeconds: merged.holdSeconds,
     server,
     clients,
     expectations: [...(scenario.expect ?? []), ...(spec.expect ?? [])],
@@ -155,6 +164,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
 
 export interface MergedCase {
   clients: number;
+  holdSeconds: number;
   client: ClientSpec;
   server: ServerSpec;
 }
@@ -163,14 +173,16 @@ export interface MergedCase {
 export function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): MergedCase {
   const layers = quick && spec.quick ? [spec, spec.quick] : [spec];
   let clients = 1;
+  let holdSeconds = 0;
   let client: ClientSpec = { ...scenario.client, sysctls: { ...scenario.client?.sysctls } };
   let server: ServerSpec = { ...scenario.server, sysctls: { ...scenario.server.sysctls } };
   for (const layer of layers) {
     clients = layer.clients ?? clients;
+    holdSeconds = layer.holdSeconds ?? holdSeconds;
     client = { ...client, ...layer.client, sysctls: { ...client.sysctls, ...layer.client?.sysctls } };
     server = { ...server, ...layer.server, sysctls: { ...server.sysctls, ...layer.server?.sysctls } };
   }
-  return { clients, client, server };
+  return { clients, holdSeconds, client, server };
 }
 
 function askedConnections(client: ClientSpec, sysctls: Record<string, string>, destinations: number): number {

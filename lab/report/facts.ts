@@ -86,3 +86,19 @@ export function overallVerdict(results: Results): string {
 export function theoryLines(c: CaseResult): string[] {
   return [...new Set(c.expectations.map((e) => e.predicted.why).filter((why): why is string => !!why))];
 }
+
+/** Memory per connection and when the server passed each 100k, where the case measured them. */
+export function scaleLines(c: CaseResult): string[] {
+  const lines: string[] = [];
+  if (c.memory) {
+    const m = c.memory;
+    lines.push(
+      `memory per connection, over ${formatCount(m.connections)}: kernel ${formatCount(m.kernelBytesPerConnection)} B (slab and TCP pages, host-wide, both ends), ` +
+        `server program ${formatCount(m.serverUserBytesPerConnection)} B, client programs ${formatCount(m.clientRssBytesPerConnection)} B (their fixed costs included)`,
+    );
+  }
+  if (c.milestones?.length) {
+    lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);
+  }
+  return lines;
+}

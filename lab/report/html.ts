@@ -5,7 +5,7 @@
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
 import { escapeHtml as esc } from './escape.ts';
-import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
 import { lineChart, type Ceiling, type Series } from './svg-chart.ts';
 
 const SERVER_COLOR = '#222222';
@@ -76,6 +76,7 @@ ${theoryLines(c).map((why) => `<li>theory: ${esc(why)}</li>`).join('\n')}
 ${c.hosts.map(hostRow).join('\n')}
 </tbody>
 </table></div>
+${scaleLines(c).map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
 <p class="phases">Phases: ${esc(formatPhases(c))}</p>
 </section>`;
 }

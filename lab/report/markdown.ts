@@ -1,7 +1,7 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
 
 export function renderMarkdown(results: Results): string {
   const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, '', '## Environment', ''];
@@ -24,6 +24,7 @@ function renderCase(c: CaseResult, index: number, total: number): string[] {
   for (const why of theoryLines(c)) lines.push(`- theory: ${inline(why)}`);
   lines.push('', 'Hosts (figures from `ss -s` inside each container, sysctls read back from inside):', '');
   lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
+  for (const line of scaleLines(c)) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
   lines.push('', `Phases: ${formatPhases(c)}.`);
   return lines;
 }

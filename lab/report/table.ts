@@ -2,6 +2,7 @@
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
+import { scaleLines } from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -36,6 +37,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   for (const why of whys) lines.push(paint('dim', `  theory: ${why}`));
   lines.push(paint('dim', '  hosts (from ss -s inside each container):'));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
+  for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));
   lines.push(paint('dim', `  phases: ${Object.entries(c.phases).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}`));
   return lines;
 }

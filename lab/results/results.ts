@@ -14,6 +14,23 @@ export interface FloodFigures {
   failed: number;
   /** Seconds from the flood's start to its 'filled' line. */
   fillSeconds: number;
+  /** Pong answers to the Ping/Pong round, when the case asks for one. */
+  pongs?: number;
+}
+
+export interface Milestone {
+  connections: number;
+  seconds: number;
+}
+
+export interface MemoryFigures {
+  connections: number;
+  /** Host-wide slab and TCP memory growth per connection: both ends, since both live in this kernel. */
+  kernelBytesPerConnection: number;
+  /** Resident memory growth of the server program per connection it holds. */
+  serverUserBytesPerConnection: number;
+  /** Resident memory of all client programs per connection they hold, fixed costs of each process included. */
+  clientRssBytesPerConnection: number;
 }
 
 export interface HostResult {
@@ -32,6 +49,8 @@ export interface HostResult {
   /** Sysctls read back from inside the host. */
   sysctls: Record<string, string>;
   nofile: number;
+  /** Resident memory of the host's lab program (all its processes), in KiB, at collection. */
+  programRssKiB?: number;
   /** TCP ports bound inside a client before its flood (connect() skips them). */
   boundPortsBefore?: number[];
   /** A few nstat counters of the host's namespace. */
@@ -63,6 +82,9 @@ export interface CaseResult {
   phases: Record<string, number>;
   /** The kernel's counts (`ss -s` inside each host) about once a second during the flood. */
   samples: Sample[];
+  /** Seconds from the flood's start until the server's kernel counted each 100k connections. */
+  milestones: Milestone[];
+  memory?: MemoryFigures;
   expectations: ExpectationResult[];
   hosts: HostResult[];
 }

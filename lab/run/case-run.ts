@@ -4,7 +4,7 @@
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
 import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
-import type { CaseResult, HostResult } from '../results/results.ts';
+import type { CaseResult, HostResult, MemoryFigures, Milestone } from '../results/results.ts';
 import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
@@ -37,6 +37,8 @@ interface ClientFlood {
   program: RunningProgram;
   last?: ClientLine;
   filled?: ClientLine;
+  /** The line after the Ping/Pong round, when the plan asks for one. */
+  pinged?: ClientLine;
   /** The host vanished mid-flood (its container killed): its figures are gone, not zero. */
   lost?: boolean;
   startedAt: number;
@@ -95,7 +97,7 @@ export class CaseRun {
   startHosts(): Promise<void> {
     return this.phase('hosts', async () => {
       // Containers outlive the flood deadline a little, then end by themselves whatever happens to the lab.
-      const lifetime = this.plan.deadlineSeconds + 180;
+      const lifetime = this.plan.deadlineSeconds + this.plan.holdSeconds + 240;
       this.hosts = await this.runtime.startHosts(this.options.runId, this.options.network, [this.plan.server, ...this.plan.clients], lifetime);
     });
   }
@@ -123,12 +125,11 @@ export class CaseRun {
     });
   }
 
-  /** What each client's kernel holds before the flood: the ports the theory must leave out. */
+  /** What each kernel holds before the flood: the ports the theory must leave out, memory in use. */
   observe(): Promise<void> {
     return this.phase('observe', async () => {
-      const clients = this.hosts.filter((h) => h.plan.role === 'client');
-      const views = await Promise.all(clients.map((h) => readKernelView(h)));
-      clients.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
+      const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
+      this.hosts.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
     });
   }
 
@@ -149,12 +150,13 @@ export class CaseRun {
           if (line.type === 'filled') {
             flood.filled = line;
             flood.filledAt = performance.now();
-            filled();
           }
+          if (line.type === 'ping') flood.pinged = line;
+          if (line.type === (plan.ping ? 'ping' : 'filled')) filled();
         });
         this.floods.push(flood);
         const exited = flood.program.exited.then(async (code) => {
-          if (flood.filled) return;
+          if (plan.ping ? flood.pinged : flood.filled) return;
           if (await vanished(host)) {
             await this.failIfEngineGone('flood');
             flood.lost = true;
@@ -174,11 +176,18 @@ export class CaseRun {
       };
       this.sampler = new Sampler(this.hosts, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
       this.sampler.start();
-      try {
-        await Promise.race([Promise.all(fills), serverGone, overdue]);
-      } finally {
-        await this.sampler.stop();
-      }
+      // The sampler goes on through settle and hold; collect() stops it.
+      await Promise.race([Promise.all(fills), serverGone, overdue]);
+    });
+  }
+
+  /** Holds the connections for the case's hold time, the kernel still sampled, before collection. */
+  hold(): Promise<void> {
+    return this.phase('hold', async () => {
+      const serverGone = this.server!.program!.exited.then((code) => {
+        throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped while holding (code ${code})`);
+      });
+      await Promise.race([sleep(this.plan.holdSeconds * 1000), serverGone]);
     });
   }
 
@@ -200,6 +209,7 @@ export class CaseRun {
 
   collect(): Promise<CaseResult> {
     return this.phase('collect', async () => {
+      await this.sampler?.stop();
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h).catch(async (error: Error) => {
         if (h.plan.role === 'client' && (await vanished(h))) return undefined;
         if (h.plan.role === 'server' && (await vanished(h))) throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
@@ -213,6 +223,7 @@ export class CaseRun {
         server: { ip: this.plan.server.ip, ports: this.plan.server.ports },
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab);
       this.result = {
         name: this.plan.caseName,
         ...(this.plan.about ? { about: this.plan.about } : {}),
@@ -220,6 +231,8 @@ export class CaseRun {
         subnet: this.plan.subnet,
         phases: this.phases,
         samples: this.sampler?.samples ?? [],
+        milestones: milestones(this.sampler?.samples ?? [], this.plan.server.name),
+        ...(memory ? { memory } : {}),
         expectations,
         hosts: results,
       };
@@ -242,7 +255,8 @@ export class CaseRun {
       sysctls: view.sysctls,
       nofile: view.nofile,
       nstat: view.nstat,
-      ...(this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
+      ...(host.plan.role === 'client' && this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
+      programRssKiB: view.programRssKiB,
       hostWide: view.ss.hostWide,
       ...(flood && {
         flood: {
@@ -252,6 +266,7 @@ export class CaseRun {
           established: flood.filled?.established ?? 0,
           failed: flood.filled?.failed ?? 0,
           fillSeconds: Math.round(((flood.filledAt ?? performance.now()) - flood.startedAt) / 100) / 10,
+          ...(flood.plan.ping ? { pongs: flood.pinged?.pongs ?? 0 } : {}),
         },
       }),
     };
@@ -275,6 +290,7 @@ export class CaseRun {
   /** Removes this case's hosts; safe to call after any failure. The run's network goes with the run. */
   async teardown(): Promise<void> {
     const started = performance.now();
+    await this.sampler?.stop().catch(() => undefined);
     await this.stopAll().catch(() => undefined);
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
@@ -306,4 +322,38 @@ async function vanished(host: Host): Promise<boolean> {
     await sleep(200);
   }
   return false;
+}
+
+const MILESTONE_STEP = 100_000;
+
+/** When the server's kernel first counted each 100k established connections, from the samples. */
+export function milestones(samples: readonly Sample[], server: string): Milestone[] {
+  const reached: Milestone[] = [];
+  for (const s of samples.filter((x) => x.host === server).sort((a, b) => a.t - b.t)) {
+    while (s.estab >= (reached.length + 1) * MILESTONE_STEP) reached.push({ connections: (reached.length + 1) * MILESTONE_STEP, seconds: s.t / 1000 });
+  }
+  return reached;
+}
+
+/**
+ * Memory per connection, from the differences between before the flood and after it. Kernel: slab and TCP
+ * buffer pages, host-wide (both ends of every connection live in this one kernel). User space: the resident
+ * memory of the lab's programs. Undefined when no connection was held.
+ */
+export function memoryPerConnection(before: Map<string, KernelView>, hosts: readonly Host[], after: readonly (KernelView | undefined)[], connections: number): MemoryFigures | undefined {
+  if (connections <= 0) return undefined;
+  // The server runs before the flood, so its growth is measured; the clients start with it.
+  const rssDelta = (role: 'server' | 'client') =>
+    hosts.reduce((sum, h, i) => (h.plan.role === role && after[i] ? sum + (after[i]!.programRssKiB - (before.get(h.plan.name)?.programRssKiB ?? 0)) : sum), 0);
+  const serverIndex = hosts.findIndex((h) => h.plan.role === 'server');
+  const was = before.get(hosts[serverIndex]!.plan.name)?.hostMemory;
+  const now = after[serverIndex]?.hostMemory;
+  if (!was || !now) return undefined;
+  const kernelBytes = (now.slabKiB - was.slabKiB) * 1024 + (now.tcpMemPages - was.tcpMemPages) * 4096;
+  return {
+    connections,
+    kernelBytesPerConnection: Math.round(kernelBytes / connections),
+    serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
+    clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
+  };
 }

@@ -25,6 +25,7 @@ export function clientTheory(plan: PlannedClient, before: KernelView): ClientThe
 export function measure(host: HostResult, metric: Metric): number {
   if (metric === 'estab') return host.estab;
   if (metric === 'timewait') return host.timewait;
+  if (metric === 'pongs') return host.flood?.pongs ?? 0;
   const errno = metric.slice('errors.'.length);
   return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
 }

@@ -1,7 +1,7 @@
 /** The JSON lines the programs inside the hosts print (images/server, images/client). */
 
 export interface ClientLine {
-  type: 'start' | 'progress' | 'filled' | 'summary' | 'warning' | 'error';
+  type: 'start' | 'progress' | 'filled' | 'ping' | 'summary' | 'warning' | 'error';
   t_ms?: number;
   established?: number;
   inflight?: number;

@@ -11,9 +11,9 @@ import type { Scenario } from '../scenario/types.ts';
 import { CaseRun, type FloodProgress } from './case-run.ts';
 import { unlessAborted } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
-import { planCase } from '../plan/plan.ts';
+import { planCase, type CasePlan } from '../plan/plan.ts';
 import { overlaps } from '../plan/subnet.ts';
-import { InputError } from '../errors.ts';
+import { EnvironmentError, InputError } from '../errors.ts';
 
 /** Runs get a /24 unless the scenario names a subnet: plans are checked against one before it is chosen. */
 const PLACEHOLDER_SUBNET = '198.18.0.0/24';
@@ -30,6 +30,8 @@ export interface ScenarioRunOptions {
   signal?: AbortSignal;
   /** Which cases run (indexes); all of them by default. */
   cases?: number[];
+  /** The user allows raising the host's connection-tracking ceiling for the run (restored afterwards). */
+  raiseConntrack?: boolean;
 }
 
 export function newRunId(): string {
@@ -45,6 +47,7 @@ export class ScenarioRun {
   private environment?: EnvironmentFingerprint;
   private nofileCeiling = 0;
   private network?: LabNetwork;
+  private restoreTracking?: () => Promise<void>;
 
   constructor(
     readonly runtime: Runtime,
@@ -59,6 +62,33 @@ export class ScenarioRun {
     this.nofileCeiling = await this.runtime.nofileCeiling();
     this.checkPlans();
     await this.checkSubnet();
+    await this.checkTracking(log);
+  }
+
+  /**
+   * Every connection of a case takes an entry in the host's conntrack table when bridged traffic is tracked;
+   * past its ceiling new SYNs vanish. Refuse a run that would cross it, unless the user lets the lab raise it.
+   */
+  private async checkTracking(log: Log): Promise<void> {
+    const tracking = this.runtime.connectionTracking;
+    if (!tracking) return;
+    const state = await tracking.read();
+    if (!state.tracked) return;
+    const needed = Math.max(...this.selectedCases().map((i) => this.plan(i).clients.reduce((sum, c) => sum + c.asked, 0)));
+    // Room for what is tracked already (other traffic, TIME_WAIT entries of earlier cases) and a margin.
+    const wanted = Math.ceil((state.count + needed) * 1.1);
+    if (wanted <= state.max) return;
+    if (!this.options.raiseConntrack) {
+      throw new EnvironmentError(
+        `a case needs about ${needed} connections but the host tracks bridged connections and nf_conntrack_max is ${state.max} (${state.count} in use): past it new SYNs are dropped`,
+        `run again with --raise-conntrack to let the lab raise it to ${wanted} for the run and restore it afterwards`,
+      );
+    }
+    this.restoreTracking = await tracking.raise(wanted, log);
+  }
+
+  private selectedCases(): number[] {
+    return this.options.cases ?? [...this.scenario.cases.keys()];
   }
 
   private async checkSubnet(): Promise<void> {
@@ -77,10 +107,13 @@ export class ScenarioRun {
   }
 
   private checkPlans(): void {
+    this.scenario.cases.forEach((_, index) => this.plan(index));
+  }
+
+  /** The case's plan against a placeholder subnet: what a case asks, before the network exists. */
+  private plan(index: number): CasePlan {
     const subnet = this.scenario.subnet ?? PLACEHOLDER_SUBNET;
-    this.scenario.cases.forEach((_, index) =>
-      planCase(this.scenario, index, { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet }),
-    );
+    return planCase(this.scenario, index, { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet });
   }
 
   async createNetwork(): Promise<LabNetwork> {
@@ -115,6 +148,7 @@ export class ScenarioRun {
       { name: 'observe', title: "Read the clients' kernels before the flood", run: () => caseRun.observe() },
       { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => caseRun.flood(onProgress) },
       { name: 'settle', title: 'Let the server settle', run: () => caseRun.settle() },
+      ...(plan.holdSeconds > 0 ? [{ name: 'hold', title: `Hold the connections for ${plan.holdSeconds} s`, run: () => caseRun.hold() }] : []),
       { name: 'collect', title: 'Collect ss -s and nstat inside every container', run: async () => void this.cases.push(await caseRun.collect()) },
       { name: 'stop', title: 'Stop the floods, then the server', run: () => caseRun.stopPrograms() },
       { name: 'teardown', title: 'Tear down the containers', run: () => caseRun.teardown() },
@@ -150,9 +184,14 @@ export class ScenarioRun {
     };
   }
 
-  /** Removes everything labelled with this run's id (containers, then the network). */
-  cleanup(): Promise<string[]> {
-    return this.runtime.removeRun(this.runId);
+  /** Removes everything labelled with this run's id (containers, then the network); undoes host tuning. */
+  async cleanup(): Promise<string[]> {
+    try {
+      return await this.runtime.removeRun(this.runId);
+    } finally {
+      await this.restoreTracking?.();
+      this.restoreTracking = undefined;
+    }
   }
 }
 

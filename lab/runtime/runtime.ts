@@ -44,7 +44,16 @@ export interface LabNetwork {
   readonly subnet: string;
 }
 
+/** A host-wide table every lab connection takes an entry in (netfilter's conntrack, on Docker). */
+export interface ConnectionTracking {
+  read(): Promise<{ tracked: boolean; max: number; count: number }>;
+  /** Raises the table's ceiling; resolves with the function that puts the old one back. */
+  raise(max: number, log: Log): Promise<() => Promise<void>>;
+}
+
 export interface Runtime {
+  /** Present where the runtime's connections pass a host-wide tracking table. */
+  readonly connectionTracking?: ConnectionTracking;
   readonly name: string;
   /** Reaches the engine (starting one where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;

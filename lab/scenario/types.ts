@@ -31,6 +31,8 @@ export interface ClientSpec extends HostSettings {
   /** Connects in flight per flood process. */
   inflight?: number;
   bind?: BindMode;
+  /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
+  ping?: boolean;
 }
 
 /** A closed interval of acceptable values; max may be Infinity. */
@@ -41,7 +43,7 @@ export interface Prediction {
   why?: string;
 }
 
-export type Metric = 'estab' | 'timewait' | `errors.${string}`;
+export type Metric = 'estab' | 'timewait' | 'pongs' | `errors.${string}`;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
 export type Subject = 'server' | 'each client' | 'all clients';
@@ -79,6 +81,8 @@ export interface Expectation {
 
 export interface CaseOverrides {
   clients?: number;
+  /** Seconds to hold the connections after the fill (and ping) before the kernel's view is collected. */
+  holdSeconds?: number;
   client?: ClientSpec;
   server?: Partial<ServerSpec>;
 }

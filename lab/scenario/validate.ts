@@ -11,11 +11,11 @@ type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
 const SERVER_KEYS = ['ports', 'backlog', 'sysctls', 'nofile', 'capabilities'];
-const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'ping', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
-const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'client', 'server'];
-const OVERRIDE_KEYS = ['clients', 'client', 'server'];
+const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
+const OVERRIDE_KEYS = ['clients', 'holdSeconds', 'client', 'server'];
 const EXPECTATION_KEYS = ['claim', 'subject', 'metric', 'predict'];
 const SUBJECTS = ['server', 'each client', 'all clients'];
 const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'];
@@ -66,6 +66,7 @@ export function validateScenario(value: unknown, file: string): Scenario {
 
 function overrides(v: Checker, obj: Obj, at: string): void {
   if (obj.clients !== undefined) v.integer(obj.clients, `${at}.clients`, 1, MAX_CLIENTS);
+  if (obj.holdSeconds !== undefined) v.integer(obj.holdSeconds, `${at}.holdSeconds`, 0, MAX_DEADLINE_SECONDS);
   if (obj.client !== undefined) client(v, obj.client, `${at}.client`);
   if (obj.server !== undefined) server(v, obj.server, `${at}.server`, false);
 }
@@ -89,6 +90,7 @@ function client(v: Checker, value: unknown, at: string): void {
     v.integer(obj.connections, `${at}.connections`, 1, MAX_CONNECTIONS_PER_CLIENT, `a number from 1 to ${MAX_CONNECTIONS_PER_CLIENT} or 'fill'`);
   }
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
+  if (obj.ping !== undefined && typeof obj.ping !== 'boolean') v.fail(`${at}.ping`, 'must be true or false');
   if (obj.bind !== undefined && !BIND_MODES.includes(obj.bind as string)) {
     v.fail(`${at}.bind`, `must be one of ${BIND_MODES.join(', ')}`);
   }
@@ -151,7 +153,7 @@ function expectations(v: Checker, value: unknown, at: string): void {
     v.string(obj.claim, `${field}.claim`);
     if (!SUBJECTS.includes(obj.subject as string)) v.fail(`${field}.subject`, `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}`);
     const metric = v.string(obj.metric, `${field}.metric`);
-    if (!/^(estab|timewait|errors\.E[A-Z]+)$/.test(metric)) v.fail(`${field}.metric`, `"${metric}" is not estab, timewait or errors.<ERRNO>`);
+    if (!/^(estab|timewait|pongs|errors\.E[A-Z]+)$/.test(metric)) v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, pongs or errors.<ERRNO>`);
     if (typeof obj.predict !== 'function') v.fail(`${field}.predict`, 'must be a function of the theory context');
   });
 }

@@ -55,6 +55,15 @@ describe('lab run scenarios/64k-myth.ts --quick (real engine)', function () {
     for (const c of clients) expect(c.errors.EADDRNOTAVAIL).to.be.at.least(1);
   });
 
+  it('writes results.json, summary.md and report.html into the run\'s own folder', () => {
+    const folder = /results: (\S+)\/results\.json/.exec(run.stdout)?.[1];
+    expect(folder, run.stdout).to.match(/\/results\/64k-myth-\w+$/);
+    const summary = readFileSync(join(folder!, 'summary.md'), 'utf8');
+    expect(summary).to.include('64k-myth');
+    expect(readFileSync(join(folder!, 'report.html'), 'utf8')).to.include('<svg');
+    expect(JSON.parse(readFileSync(join(folder!, 'results.json'), 'utf8')).runId).to.equal(results.runId);
+  });
+
   it('leaves nothing labelled lab.run behind', async () => {
     expect(await labelledObjects()).to.deep.equal({ containers: [], networks: [] });
   });

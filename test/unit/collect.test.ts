@@ -72,7 +72,10 @@ describe('kernel view', () => {
       '### nstat', fixture('nstat-client.txt'),
       '### listen', fixture('ss-ltn-client.txt'),
       '### sysctl', 'net.ipv4.ip_local_port_range=32768 60999', 'net.ipv4.ip_local_reserved_ports=',
-      '### nofile', '20000', '',
+      '### nofile', '20000',
+      '### rss', '5120',
+      '### meminfo', 'Slab:             912344 kB',
+      '### sockstat', 'sockets: used 26935', 'TCP: inuse 26932 orphan 0 tw 0 alloc 105300 mem 12', 'UDP: inuse 1 mem 2', '',
     ].join('\n');
     const view = parseKernelView(text);
     expect(view.ss.estab).to.equal(26931);
@@ -80,6 +83,8 @@ describe('kernel view', () => {
     expect(view.sysctls['net.ipv4.ip_local_port_range']).to.equal('32768 60999');
     expect(view.sysctls['net.ipv4.ip_local_reserved_ports']).to.equal('');
     expect(view.nofile).to.equal(20000);
+    expect(view.programRssKiB).to.equal(5120);
+    expect(view.hostMemory).to.deep.equal({ slabKiB: 912344, tcpMemPages: 12 });
     expect(view.nstat).to.have.property('TcpActiveOpens');
     expect(view.nstat).to.not.have.property('IpInReceives');
   });
@@ -88,5 +93,18 @@ describe('kernel view', () => {
     const script = collectorScript(['net.ipv4.ip_autobind_reuse']);
     expect(script).to.include('/proc/sys/net/ipv4/ip_autobind_reuse');
     expect(script).to.include('/proc/sys/net/ipv4/ip_local_port_range');
+  });
+});
+
+describe('milestones and memory per connection', () => {
+  it("finds when the server's kernel first counted each 100k", async () => {
+    const { milestones } = await import('../../lab/run/case-run.ts');
+    const samples = [0, 60_000, 140_000, 230_000, 310_000].map((estab, i) => ({ t: i * 1000, host: 'server', estab, timewait: 0, errors: 0 }));
+    samples.push({ t: 500, host: 'client-1', estab: 900_000, timewait: 0, errors: 0 });
+    expect(milestones(samples, 'server')).to.deep.equal([
+      { connections: 100_000, seconds: 2 },
+      { connections: 200_000, seconds: 3 },
+      { connections: 300_000, seconds: 4 },
+    ]);
   });
 });

@@ -21,6 +21,7 @@ export interface RunFlags {
   case?: string;
   step?: boolean;
   report?: string;
+  raiseConntrack?: boolean;
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
@@ -33,7 +34,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     aborter.abort(signal);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal, cases: caseIndexes });
+  const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal, cases: caseIndexes, raiseConntrack: !!flags.raiseConntrack });
   const tty = !!process.stdout.isTTY && !process.env.CI;
   const listrOptions = {
     renderer: tty ? 'default' : 'simple',

@@ -11,10 +11,12 @@ import { DockerHost } from './host.ts';
 import { ensureImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
+import { hostConntrack } from './conntrack.ts';
 
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
+  readonly connectionTracking = hostConntrack;
   private engine?: Docker;
   private readonly images = new Map<ImageRole, string>();
 

@@ -1,0 +1,595 @@
+/**
+ * `npm run bench [-- --only rate,node,rss,overhead,demo] [--skip ...] [--quick] [--reps N]`
+ *
+ * Measures, side by side in one run on this machine, the lab's flood client (labclient) against a minimal
+ * reference connector (images/bench/refconnect.c) and a plain Node net.connect flood, the user-space bytes
+ * per held connection of labclient and labserver, the lab's own create/teardown overhead, and the 64k-myth
+ * demo's flood phases against the reference doing the same fills. Prints each figure as it completes, then
+ * a table; writes bench/results/latest.json. See BENCHMARKS.md for the method.
+ */
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import type Docker from 'dockerode';
+import { planCase } from '../lab/plan/plan.ts';
+import { ensureBaseImage } from '../lab/runtime/docker/base-image.ts';
+import { DockerRuntime } from '../lab/runtime/docker/docker-runtime.ts';
+import { ensureImage } from '../lab/runtime/docker/images.ts';
+import { defineScenario } from '../lab/scenario/define.ts';
+import { loadScenario } from '../lab/scenario/load.ts';
+import { BenchDocker, freeBenchSubnet, median, sleep, type Program } from './lib.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const PARTS = ['rate', 'node', 'rss', 'overhead', 'demo'] as const;
+type Part = (typeof PARTS)[number];
+
+// ------------------------------------------------------------------------------------------- options
+
+interface Options {
+  parts: Part[];
+  quick: boolean;
+  reps: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Options {
+  let only: Part[] | undefined;
+  let skip: Part[] = [];
+  let quick = false;
+  let reps: number | undefined;
+  let out = join(root, 'bench/results/latest.json');
+  const parts = (text: string | undefined): Part[] => {
+    const names = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+    const bad = names.filter((n) => !(PARTS as readonly string[]).includes(n));
+    if (bad.length || !names.length) usage(`unknown part(s) '${bad.join(',') || text}': choose from ${PARTS.join(', ')}`);
+    return names as Part[];
+  };
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
+    const value = () => inline ?? argv[++i];
+    if (flag === '--only') only = parts(value());
+    else if (flag === '--skip') skip = parts(value());
+    else if (flag === '--quick') quick = true;
+    else if (flag === '--reps') reps = Number(value());
+    else if (flag === '--out') out = value() ?? usage('--out needs a file');
+    else if (flag === '--help' || flag === '-h') usage();
+    else usage(`unknown argument ${arg}`);
+  }
+  if (reps !== undefined && (!Number.isInteger(reps) || reps < 1 || reps > 15)) usage('--reps must be 1..15');
+  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out };
+}
+
+function usage(message?: string): never {
+  if (message) console.error(`bench: ${message}`);
+  console.error(`usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--out file.json]`);
+  process.exit(message ? 2 : 0);
+}
+
+// ------------------------------------------------------------------------------------------- sizes
+
+interface Sizes {
+  sparseCount: number;
+  sparseRange: string;
+  sparsePorts: number[];
+  fullRange: string;
+  rssCount: number;
+  overheadClients: number;
+  overheadReps: number;
+}
+
+function sizes(quick: boolean): Sizes {
+  return quick
+    ? { sparseCount: 4000, sparseRange: '1024 65535', sparsePorts: [8080, 8081, 8082, 8083], fullRange: '40000 41999', rssCount: 5000, overheadClients: 16, overheadReps: 1 }
+    : // 19,000 and not 20,000: the engine caps a container's open files at dockerd's own hard limit (20,000
+      // here), so one process cannot hold 20,000 sockets. Still < 10% of each destination's 64,512 ports.
+      { sparseCount: 19000, sparseRange: '1024 65535', sparsePorts: [8080, 8081, 8082, 8083], fullRange: '40000 49999', rssCount: 20000, overheadClients: 16, overheadReps: 3 };
+}
+
+const INFLIGHT = 256;
+const FLOOD_DEADLINE_S = 120;
+const FD_RESERVE = 64; // as lab/plan/plan.ts
+
+// ------------------------------------------------------------------------------------------- output
+
+const results: Record<string, unknown> = {};
+const table: Array<[string, string, string, string]> = [];
+const say = (line: string) => console.log(line);
+const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
+
+function row(what: string, figure: string, target: string, met: string): void {
+  table.push([what, figure, target, met]);
+}
+
+function printTable(): void {
+  const head: [string, string, string, string] = ['measurement', 'figure', 'target', 'verdict'];
+  const all = [head, ...table];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ');
+  say('');
+  say(line(head));
+  say(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const r of table) say(line(r));
+}
+
+// ------------------------------------------------------------------------------------------- context
+
+interface Images {
+  base: string;
+  client: string;
+  server: string;
+  bench: string;
+}
+
+interface Ctx {
+  bench: BenchDocker;
+  images: Images;
+  nofile: number;
+  sizes: Sizes;
+  reps: number;
+  quick: boolean;
+}
+
+async function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
+  const tag = `lab-bench-refconnect:${bench.runId}`;
+  const stream = await bench.docker.buildImage(
+    { context: root, src: ['images/bench/Dockerfile.refconnect', 'images/bench/refconnect.c'] },
+    {
+      t: tag,
+      dockerfile: 'images/bench/Dockerfile.refconnect',
+      buildargs: { BASE_IMAGE: base, CLIENT_IMAGE: client, BENCH_RUN: bench.runId },
+      labels: bench.labels(),
+      rm: true,
+      forcerm: true,
+    },
+  );
+  const output: string[] = [];
+  await new Promise<void>((resolve, reject) => {
+    bench.docker.modem.followProgress(
+      stream,
+      (error, events: Array<{ error?: string }>) => {
+        const failed = error?.message ?? events.find((e) => e.error)?.error;
+        if (failed) reject(new Error(`building ${tag} failed: ${failed}\n${output.join('').split('\n').slice(-15).join('\n')}`));
+        else resolve();
+      },
+      (event: { stream?: string }) => void (event.stream && output.push(event.stream)),
+    );
+  });
+  return tag;
+}
+
+// ------------------------------------------------------------------------------------------- floods
+
+type Tool = 'lab' | 'ref' | 'node';
+
+interface FillSpec {
+  name: string;
+  range: string;
+  ports: number[];
+  count: number;
+}
+
+interface FillResult {
+  tool: Tool;
+  established: number;
+  failed: number;
+  /** The program's own clock: start of the flood to the last connect done. */
+  internalMs: number;
+  /** Seen from the bench: exec asked to start -> the program's "filled"/"done" line read. */
+  externalMs: number;
+}
+
+function floodArgv(tool: Tool, targets: string[], count: number, processes = 1): string[] {
+  if (tool === 'lab')
+    // Exactly the argv lab/plan/plan.ts gives a client (progress every 500 ms, bind none).
+    return ['labclient', '--targets', targets.join(','), '--count', String(count), '--processes', String(processes), '--inflight', String(INFLIGHT), '--bind', 'none', '--deadline', String(FLOOD_DEADLINE_S), '--progress-ms', '500'];
+  if (tool === 'ref') return ['refconnect', targets.join(','), String(count), String(INFLIGHT), String(FLOOD_DEADLINE_S), '60'];
+  return ['node', '/bench/node-flood.mjs', targets.join(','), String(count), String(INFLIGHT), String(FLOOD_DEADLINE_S), '60'];
+}
+
+const isDone = (json: Record<string, unknown>) => json.type === 'filled' || json.type === 'done';
+
+async function startServer(ctx: Ctx, container: Docker.Container, ports: number[], workers = 1): Promise<Program> {
+  const server = await ctx.bench.run(container, ['labserver', '--ports', ports.join(','), '--backlog', '4096', '--workers', String(workers), '--deadline', '600', '--progress-ms', '200']);
+  const ready = await server.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
+  if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
+  return server;
+}
+
+/** One fill by one tool, in a fresh server and a fresh client container (fresh kernels: no TIME_WAIT left). */
+async function measureFill(ctx: Ctx, tool: Tool, fill: FillSpec): Promise<FillResult> {
+  const { bench } = ctx;
+  const binds = tool === 'node' ? [`${process.execPath}:/usr/local/bin/node:ro`, `${join(root, 'bench/node-flood.mjs')}:/bench/node-flood.mjs:ro`] : [];
+  const [server, client] = await Promise.all([
+    bench.start({ image: ctx.images.server, role: 'server', nofile: ctx.nofile }),
+    bench.start({ image: ctx.images.bench, role: `client-${tool}`, nofile: ctx.nofile, sysctls: { 'net.ipv4.ip_local_port_range': fill.range }, binds }),
+  ]);
+  try {
+    await startServer(ctx, server.container, fill.ports);
+    const targets = fill.ports.map((p) => `${server.ip}:${p}`);
+    const t0 = performance.now();
+    const program = await bench.run(client.container, floodArgv(tool, targets, fill.count), t0);
+    const line = await program.waitLine(isDone, (FLOOD_DEADLINE_S + 10) * 1000);
+    const j = line.json as { established: number; failed: number; t_ms?: number; elapsed_ms?: number };
+    return { tool, established: j.established, failed: j.failed, internalMs: tool === 'lab' ? j.t_ms! : j.elapsed_ms!, externalMs: line.at };
+  } finally {
+    await bench.remove(server.container, client.container);
+  }
+}
+
+interface Summary {
+  tool: Tool;
+  runs: FillResult[];
+  established: number;
+  rate: number;
+  internalRate: number;
+}
+
+function summarize(tool: Tool, runs: FillResult[]): Summary {
+  return {
+    tool,
+    runs,
+    established: median(runs.map((r) => r.established)),
+    rate: median(runs.map((r) => r.established / (r.externalMs / 1000))),
+    internalRate: median(runs.map((r) => r.established / (r.internalMs / 1000))),
+  };
+}
+
+/** reps rounds; the order of the tools turns each round so that neither always goes first. */
+async function alternate(ctx: Ctx, tools: Tool[], fill: FillSpec): Promise<Record<Tool, Summary>> {
+  const runs: Record<string, FillResult[]> = Object.fromEntries(tools.map((t) => [t, []]));
+  for (let rep = 0; rep < ctx.reps; rep++) {
+    const order = rep % 2 === 0 ? tools : [...tools].reverse();
+    for (const tool of order) {
+      const r = await measureFill(ctx, tool, fill);
+      runs[tool]!.push(r);
+      say(`  ${fill.name} #${rep + 1} ${tool.padEnd(4)}: ${fmt(r.established)} established, ${r.failed} failed, ` +
+        `${fmt(r.externalMs)} ms end to end (${fmt(r.established / (r.externalMs / 1000))}/s), ${fmt(r.internalMs)} ms own clock (${fmt(r.established / (r.internalMs / 1000))}/s)`);
+    }
+  }
+  return Object.fromEntries(tools.map((t) => [t, summarize(t, runs[t]!)])) as Record<Tool, Summary>;
+}
+
+const sparseFill = (s: Sizes): FillSpec => ({ name: 'sparse', range: s.sparseRange, ports: s.sparsePorts, count: s.sparseCount });
+const fullFill = (s: Sizes): FillSpec => {
+  const [lo, hi] = s.fullRange.split(' ').map(Number);
+  // As the lab's 'fill': ask for more than the range holds, so the flood ends on EADDRNOTAVAIL.
+  return { name: 'full range', range: s.fullRange, ports: [8080], count: hi! - lo! + 1 + 16 };
+};
+
+// ------------------------------------------------------------------------------------------- parts
+
+async function partRate(ctx: Ctx): Promise<void> {
+  say(`\n[rate] labclient vs refconnect: 1 process each, ${INFLIGHT} in flight, median of ${ctx.reps}`);
+  const out: Record<string, unknown> = {};
+  for (const fill of [sparseFill(ctx.sizes), fullFill(ctx.sizes)]) {
+    say(` ${fill.name}: range "${fill.range}" to ${fill.ports.length} port(s), ${fmt(fill.count)} asked`);
+    const s = await alternate(ctx, ['lab', 'ref'], fill);
+    const ratio = s.lab.rate / s.ref.rate;
+    const ratioOwn = s.lab.internalRate / s.ref.internalRate;
+    say(` => ${fill.name}: lab ${fmt(s.lab.rate)}/s, ref ${fmt(s.ref.rate)}/s, lab/ref ${fmt(ratio, 2)} end to end; own clocks ${fmt(s.lab.internalRate)}/s vs ${fmt(s.ref.internalRate)}/s, ${fmt(ratioOwn, 2)}`);
+    row(`rate ${fill.name}: labclient (end to end)`, `${fmt(s.lab.rate)}/s (${fmt(s.lab.established)} conns)`, '', '');
+    row(`rate ${fill.name}: refconnect (end to end)`, `${fmt(s.ref.rate)}/s (${fmt(s.ref.established)} conns)`, '', '');
+    row(`rate ${fill.name}: lab/ref end to end`, fmt(ratio, 2), '>= 0.9', verdict(ratio >= 0.9));
+    row(`rate ${fill.name}: lab/ref own clocks`, `${fmt(ratioOwn, 2)} (${fmt(s.lab.internalRate)} vs ${fmt(s.ref.internalRate)}/s)`, '>= 0.9', verdict(ratioOwn >= 0.9));
+    out[fill.name] = { fill, ...s, ratio, ratioOwnClocks: ratioOwn };
+  }
+  results.rate = out;
+}
+
+async function partNode(ctx: Ctx): Promise<void> {
+  const fill = sparseFill(ctx.sizes);
+  say(`\n[node] plain Node net.connect flood vs refconnect, sparse fill (${fmt(fill.count)} to ${fill.ports.length} ports), median of ${ctx.reps}`);
+  const s = await alternate(ctx, ['node', 'ref'], fill);
+  const ratio = s.node.rate / s.ref.rate;
+  say(` => node ${fmt(s.node.rate)}/s, ref ${fmt(s.ref.rate)}/s, node/ref ${fmt(ratio, 2)} (own clocks ${fmt(s.node.internalRate / s.ref.internalRate, 2)})`);
+  row('rate sparse: node net.connect (end to end)', `${fmt(s.node.rate)}/s (${fmt(s.node.established)} conns)`, '', '');
+  row('rate sparse: node/ref end to end', fmt(ratio, 2), '(info)', '');
+  row('rate sparse: node/ref own clocks', fmt(s.node.internalRate / s.ref.internalRate, 2), '(info)', '');
+  results.node = { fill, ...s, ratio, ratioOwnClocks: s.node.internalRate / s.ref.internalRate, nodeVersion: process.version };
+}
+
+async function partRss(ctx: Ctx): Promise<void> {
+  const { bench, sizes: sz } = ctx;
+  const n = sz.rssCount;
+  const processes = Math.max(1, Math.ceil(n / (ctx.nofile - FD_RESERVE)));
+  const workers = Math.max(1, Math.ceil((n * 1.34) / (ctx.nofile - FD_RESERVE - sz.sparsePorts.length)));
+  say(`\n[rss] bytes per held connection: N=${fmt(n)} (labclient ${processes} process(es), labserver ${workers} worker(s), as the lab would plan them)`);
+  const [server, client] = await Promise.all([
+    bench.start({ image: ctx.images.server, role: 'server', nofile: ctx.nofile }),
+    bench.start({ image: ctx.images.client, role: 'client-lab', nofile: ctx.nofile, sysctls: { 'net.ipv4.ip_local_port_range': sz.sparseRange } }),
+  ]);
+  try {
+    const serverProgram = await startServer(ctx, server.container, sz.sparsePorts, workers);
+    const targets = sz.sparsePorts.map((p) => `${server.ip}:${p}`);
+    const serverBefore = await bench.rssKb(server.container, 'labserver');
+    // labclient starts flooding as soon as it starts: its "before" is the same program asked for 0 connections.
+    const idle = await bench.run(client.container, floodArgv('lab', targets, 0, processes));
+    await idle.waitLine(isDone, 20_000);
+    const clientBefore = await bench.rssKb(client.container, 'labclient');
+    await bench.exec(client.container, ['pkill', '-KILL', '-x', 'labclient']);
+    await idle.exited;
+    const flood = await bench.run(client.container, floodArgv('lab', targets, n, processes));
+    const filled = (await flood.waitLine(isDone, (FLOOD_DEADLINE_S + 10) * 1000)).json as { established: number };
+    // The server's own count reaches the client's before it is read.
+    await serverProgram.waitLine((j) => j.type === 'progress' && Number(j.open) >= filled.established, 30_000).catch(() => undefined);
+    const serverOpen = Number([...serverProgram.lines].reverse().find((l) => l.json.type === 'progress')?.json.open ?? 0);
+    const [clientAfter, serverAfter] = await Promise.all([bench.rssKb(client.container, 'labclient'), bench.rssKb(server.container, 'labserver')]);
+    const perConn = (before: number, after: number, held: number) => ((after - before) * 1024) / held;
+    const c = perConn(clientBefore.kb, clientAfter.kb, filled.established);
+    const s = perConn(serverBefore.kb, serverAfter.kb, serverOpen);
+    say(`  labclient: ${clientBefore.kb} kB -> ${clientAfter.kb} kB over ${clientAfter.processes} processes, ${fmt(filled.established)} held: ${fmt(c, 1)} bytes/conn`);
+    say(`  labserver: ${serverBefore.kb} kB -> ${serverAfter.kb} kB over ${serverAfter.processes} processes, ${fmt(serverOpen)} held: ${fmt(s, 1)} bytes/conn`);
+    row(`rss labclient (N=${fmt(filled.established)})`, `${fmt(c, 1)} B/conn (${clientBefore.kb} -> ${clientAfter.kb} kB)`, '<= 64', verdict(c <= 64));
+    row(`rss labserver (N=${fmt(serverOpen)})`, `${fmt(s, 1)} B/conn (${serverBefore.kb} -> ${serverAfter.kb} kB)`, '<= 64', verdict(s <= 64));
+    results.rss = {
+      n, processes, workers,
+      labclient: { beforeKb: clientBefore.kb, afterKb: clientAfter.kb, processesCounted: clientAfter.processes, held: filled.established, bytesPerConn: c },
+      labserver: { beforeKb: serverBefore.kb, afterKb: serverAfter.kb, processesCounted: serverAfter.processes, held: serverOpen, bytesPerConn: s },
+    };
+  } finally {
+    await bench.remove(server.container, client.container);
+  }
+}
+
+async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
+  const { bench, sizes: sz } = ctx;
+  const clients = sz.overheadClients;
+  say(`\n[overhead] the lab's runtime: create (network + ${clients + 1} hosts) and teardown, ${sz.overheadReps} time(s); engine-only baseline beside it`);
+  const subnet = await freeBenchSubnet(bench.docker, bench.network ? [bench.network.subnet] : []);
+  const scenario = defineScenario({
+    name: 'bench-overhead',
+    claim: 'how long the lab takes to make and remove a lab',
+    subnet,
+    server: { ports: [8080] },
+    client: { connections: 1 },
+    cases: [{ name: `${clients} clients`, clients }],
+  });
+  const lab: Array<{ createMs: number; teardownMs: number }> = [];
+  const raw: Array<{ createMs: number; teardownMs: number }> = [];
+  for (let rep = 0; rep < sz.overheadReps; rep++) {
+    const runId = `${bench.runId}-o${rep}`;
+    const plan = planCase(scenario, 0, { runId, subnet, quick: false, nofileCeiling: ctx.nofile, file: 'bench/run.ts' });
+    try {
+      const t0 = performance.now();
+      const network = await runtime.createNetwork(runId, subnet, 'bench/run.ts');
+      const hosts = await runtime.startHosts(runId, network, [plan.server, ...plan.clients], 120);
+      const t1 = performance.now();
+      await Promise.all(hosts.map((h) => h.remove()));
+      await runtime.removeRun(runId);
+      const t2 = performance.now();
+      lab.push({ createMs: t1 - t0, teardownMs: t2 - t1 });
+      say(`  lab runtime #${rep + 1}: create ${fmt(t1 - t0)} ms, teardown ${fmt(t2 - t1)} ms`);
+    } finally {
+      await runtime.removeRun(runId).catch(() => undefined);
+    }
+    // The same containers straight through dockerode: no nsenter, nothing else.
+    const rawId = `${bench.runId}-r${rep}`;
+    try {
+      const t0 = performance.now();
+      const network = await bench.docker.createNetwork({ Name: rawId, Driver: 'bridge', Internal: true, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, Labels: { 'lab.run': rawId } });
+      const hosts = [plan.server, ...plan.clients];
+      const containers = await Promise.all(
+        hosts.map(async (h) => {
+          const c = await bench.docker.createContainer({
+            name: `${rawId}-${h.name}`,
+            Image: h.role === 'server' ? ctx.images.server : ctx.images.client,
+            Cmd: ['sleep', '120'],
+            Labels: { 'lab.run': rawId },
+            HostConfig: { NetworkMode: rawId, Sysctls: h.sysctls, Ulimits: [{ Name: 'nofile', Soft: h.nofile, Hard: h.nofile }] },
+            NetworkingConfig: { EndpointsConfig: { [rawId]: { IPAMConfig: { IPv4Address: h.ip } } } },
+          });
+          await c.start();
+          return c;
+        }),
+      );
+      const t1 = performance.now();
+      await Promise.all(containers.map((c) => c.remove({ force: true, v: true })));
+      await network.remove();
+      const t2 = performance.now();
+      raw.push({ createMs: t1 - t0, teardownMs: t2 - t1 });
+      say(`  engine only #${rep + 1}: create ${fmt(t1 - t0)} ms, teardown ${fmt(t2 - t1)} ms`);
+    } finally {
+      await bench.cleanup().catch(() => undefined); // only objects labelled with this bench run's id
+    }
+  }
+  const m = (xs: typeof lab, k: 'createMs' | 'teardownMs') => median(xs.map((x) => x[k]));
+  const create = m(lab, 'createMs');
+  const teardown = m(lab, 'teardownMs');
+  row(`lab overhead: create 1+${clients} hosts`, `${fmt(create / 1000, 2)} s (engine only ${fmt(m(raw, 'createMs') / 1000, 2)} s)`, '', '');
+  row(`lab overhead: teardown 1+${clients} hosts`, `${fmt(teardown / 1000, 2)} s (engine only ${fmt(m(raw, 'teardownMs') / 1000, 2)} s)`, '', '');
+  row('lab overhead: create + teardown', `${fmt((create + teardown) / 1000, 2)} s`, '<= 10 s', verdict(create + teardown <= 10_000));
+  results.overhead = { clients, subnet, lab, raw, createMs: create, teardownMs: teardown, rawCreateMs: m(raw, 'createMs'), rawTeardownMs: m(raw, 'teardownMs') };
+}
+
+interface LabCase {
+  name: string;
+  phases: Record<string, number>;
+  hosts: Array<{ name: string; role: string; estab: number; sysctls: Record<string, string>; flood?: { processes: number; asked: number; established: number; fillSeconds: number } }>;
+}
+
+async function runLabDemo(ctx: Ctx, file: string): Promise<{ cases: LabCase[]; pass: boolean; runId: string; wallMs: number }> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-demo-'));
+  const json = join(dir, 'results.json');
+  const args = ['bin/lab.js', 'run', file, '--json', json, ...(ctx.quick ? ['--quick'] : [])];
+  say(`  running: node ${args.join(' ')}`);
+  const log: string[] = [];
+  const t0 = performance.now();
+  try {
+    const code = await new Promise<number | null>((resolve) => {
+      const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
+      const kill = setTimeout(() => child.kill('SIGTERM'), 15 * 60 * 1000);
+      const onData = (d: Buffer) => {
+        for (const line of d.toString('utf8').split('\n')) {
+          log.push(line);
+          // The case headers and each phase's completion only: the flood's own progress stays quiet.
+          if (/Case|✔|✖|\[COMPLETED\]|\[FAILED\]/.test(line) && !/progress/i.test(line)) say(`    | ${line.trim().slice(0, 150)}`);
+        }
+      };
+      child.stdout.on('data', onData);
+      child.stderr.on('data', onData);
+      child.on('close', (c) => (clearTimeout(kill), resolve(c)));
+    });
+    const wallMs = performance.now() - t0;
+    await mkdir(join(root, 'bench/results'), { recursive: true });
+    await writeFile(join(root, 'bench/results/demo-lab-output.log'), log.join('\n'));
+    if (code !== 0 && code !== 1) throw new Error(`the lab run exited ${code}; its output is in bench/results/demo-lab-output.log`);
+    const parsed = JSON.parse(await readFile(json, 'utf8')) as { cases: LabCase[]; pass: boolean; runId: string };
+    await writeFile(join(root, 'bench/results/demo-lab-results.json'), JSON.stringify(parsed, null, 2));
+    return { ...parsed, wallMs };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+async function partDemo(ctx: Ctx): Promise<void> {
+  const { bench } = ctx;
+  const file = 'scenarios/64k-myth.ts';
+  say(`\n[demo] ${file}${ctx.quick ? ' --quick' : ''}: the lab's flood phases vs refconnect doing the same fills`);
+  const lab = await runLabDemo(ctx, file);
+  say(`  lab run ${lab.runId}: ${lab.pass ? 'pass' : 'FAIL'}, ${fmt(lab.wallMs / 1000, 1)} s in all`);
+  const scenario = await loadScenario(join(root, file));
+  const cases: unknown[] = [];
+  for (const [index, labCase] of lab.cases.entries()) {
+    // The reference gets what the lab's plan gives: the server program, each client's range, nofile, processes.
+    const plan = planCase(scenario, index, { runId: bench.runId, subnet: bench.network!.subnet, quick: ctx.quick, nofileCeiling: ctx.nofile, file });
+    const labClients = labCase.hosts.filter((h) => h.role === 'client');
+    const server = await bench.start({ image: ctx.images.server, role: 'server', nofile: plan.server.nofile });
+    const clients = await Promise.all(plan.clients.map((c) => bench.start({ image: ctx.images.bench, role: 'client-ref', nofile: c.nofile, sysctls: c.sysctls })));
+    try {
+      const serverArgv = plan.server.program.map((a) => a.replaceAll(plan.server.ip, server.ip));
+      const srv = await ctx.bench.run(server.container, serverArgv);
+      const ready = await srv.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
+      if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
+      const t0 = performance.now();
+      const copies = await Promise.all(
+        plan.clients.flatMap((c, i) => {
+          const processes = labClients.find((h) => h.name === c.name)?.flood?.processes ?? c.processes;
+          const each = Math.ceil(c.asked / processes);
+          const targets = c.targets.map((t) => `${server.ip}:${t.split(':')[1]}`);
+          return Array.from({ length: processes }, () => bench.run(clients[i]!.container, ['refconnect', targets.join(','), String(each), String(c.inflight), String(plan.deadlineSeconds), '300'], t0));
+        }),
+      );
+      const done = await Promise.all(copies.map((p) => p.waitLine(isDone, (plan.deadlineSeconds + 10) * 1000)));
+      const refMs = Math.max(...done.map((d) => d.at));
+      const refEstablished = done.reduce((sum, d) => sum + Number(d.json.established), 0);
+      const labMs = labCase.phases.flood!;
+      const labFillMs = Math.max(...labClients.map((h) => (h.flood?.fillSeconds ?? 0) * 1000));
+      const labEstablished = labClients.reduce((sum, h) => sum + (h.flood?.established ?? 0), 0);
+      const ratio = labMs / refMs;
+      const processes = labClients.map((h) => h.flood?.processes ?? 1);
+      say(`  ${labCase.name}: lab flood phase ${fmt(labMs)} ms (slowest client's fill ${fmt(labFillMs)} ms, ${fmt(labEstablished)} conns) ` +
+        `vs refconnect ${fmt(refMs)} ms (${fmt(refEstablished)} conns, ${processes.join('+')} process(es)): lab/ref ${fmt(ratio, 2)}`);
+      row(`demo ${labCase.name}: flood lab/ref`, `${fmt(ratio, 2)} (${fmt(labMs / 1000, 1)} s vs ${fmt(refMs / 1000, 1)} s)`, '<= 1.1', verdict(ratio <= 1.1));
+      cases.push({ name: labCase.name, labFloodMs: labMs, labSlowestFillMs: labFillMs, labEstablished, refMs, refEstablished, processes, ratio, refRuns: done.map((d) => d.json) });
+    } finally {
+      await bench.remove(server.container, ...clients.map((c) => c.container));
+    }
+  }
+  results.demo = { file, quick: ctx.quick, labRunId: lab.runId, labPass: lab.pass, labWallMs: lab.wallMs, cases };
+}
+
+// ------------------------------------------------------------------------------------------- main
+
+async function machine(bench: BenchDocker, nofile: number): Promise<Record<string, unknown>> {
+  const [version, info] = await Promise.all([bench.docker.version(), bench.docker.info()]);
+  const facts = {
+    nproc: cpus().length,
+    cpu: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    kernel: release(),
+    engine: `Docker ${version.Version} (API ${version.ApiVersion}), ${info.Driver}, cgroup v${info.CgroupVersion ?? '?'}`,
+    node: process.version,
+    nofileCeiling: nofile,
+    loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+  say(`machine: ${facts.nproc} cpu (${facts.cpu}), ${facts.memoryGiB} GiB, kernel ${facts.kernel}`);
+  say(`engine:  ${facts.engine}; open files per container at most ${nofile}; node ${facts.node}; load ${facts.loadavgAtStart.join(' ')}`);
+  return facts;
+}
+
+async function main(): Promise<number> {
+  const options = parseArgs(process.argv.slice(2));
+  const runId = `bench-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const bench = new BenchDocker(runId);
+  let interrupted = false;
+  const onSignal = async (signal: NodeJS.Signals) => {
+    if (interrupted) return;
+    interrupted = true;
+    console.error(`\nbench: ${signal}: removing what this run created (${runId})...`);
+    await bench.cleanup().catch(() => undefined);
+    process.exit(130);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+
+  const started = new Date();
+  say(`bench ${runId}: ${options.parts.join(', ')}${options.quick ? ' (quick)' : ''}, ${options.reps} repetition(s)`);
+  const runtime = new DockerRuntime(root);
+  let failure: Error | undefined;
+  try {
+    await runtime.connect(() => {});
+    const nofile = await runtime.nofileCeiling();
+    results.machine = await machine(bench, nofile);
+    const needImages = options.parts.some((p) => p !== 'demo' || true);
+    let images: Images = { base: '', client: '', server: '', bench: '' };
+    if (needImages) {
+      const log = (line: string) => say(`  (images) ${line}`);
+      const base = await ensureBaseImage(bench.docker, log);
+      const client = await ensureImage(bench.docker, root, 'client', base, log);
+      const server = await ensureImage(bench.docker, root, 'server', base, log);
+      await runtime.prepare(log);
+      const t = performance.now();
+      const benchImage = await buildBenchImage(bench, base, client);
+      say(`images: ${client}, ${server}, ${benchImage} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
+      images = { base, client, server, bench: benchImage };
+    }
+    const net = await bench.createNetwork();
+    say(`network: ${net.name} ${net.subnet} (internal)`);
+    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick };
+    const errors: Record<string, string> = {};
+    for (const part of options.parts) {
+      try {
+        if (part === 'rate') await partRate(ctx);
+        else if (part === 'node') await partNode(ctx);
+        else if (part === 'rss') await partRss(ctx);
+        else if (part === 'overhead') await partOverhead(ctx, runtime);
+        else if (part === 'demo') await partDemo(ctx);
+      } catch (error) {
+        errors[part] = (error as Error).message;
+        say(`  [${part}] FAILED: ${(error as Error).message}`);
+        row(`${part}`, 'failed (see above)', '', 'ERROR');
+      }
+    }
+    if (Object.keys(errors).length) results.errors = errors;
+  } catch (error) {
+    failure = error as Error;
+    console.error(`bench: ${failure.message}`);
+  } finally {
+    const removed = await bench.cleanup().catch((e: Error) => [`cleanup failed: ${e.message}`]);
+    say(`\ncleanup: removed ${removed.length} object(s) labelled ${runId}*`);
+  }
+  printTable();
+  const document = {
+    runId,
+    command: `npm run bench${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
+    startedAt: started.toISOString(),
+    finishedAt: new Date().toISOString(),
+    options,
+    sizes: sizes(options.quick),
+    inflight: INFLIGHT,
+    ...results,
+    table: table.map(([what, figure, target, met]) => ({ what, figure, target, verdict: met })),
+  };
+  await mkdir(join(root, 'bench/results'), { recursive: true });
+  await writeFile(options.out, JSON.stringify(document, null, 2) + '\n');
+  say(`\nsaved ${options.out}`);
+  return failure || results.errors ? 1 : 0;
+}
+
+const code = await main();
+process.exit(code);
