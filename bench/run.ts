@@ -535,19 +535,16 @@ async function main(): Promise<number> {
     await runtime.connect(() => {});
     const nofile = await runtime.nofileCeiling();
     results.machine = await machine(bench, nofile);
-    const needImages = options.parts.some((p) => p !== 'demo' || true);
-    let images: Images = { base: '', client: '', server: '', bench: '' };
-    if (needImages) {
-      const log = (line: string) => say(`  (images) ${line}`);
-      const base = await ensureBaseImage(bench.docker, log);
-      const client = await ensureImage(bench.docker, root, 'client', base, log);
-      const server = await ensureImage(bench.docker, root, 'server', base, log);
-      await runtime.prepare(log);
-      const t = performance.now();
-      const benchImage = await buildBenchImage(bench, base, client);
-      say(`images: ${client}, ${server}, ${benchImage} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
-      images = { base, client, server, bench: benchImage };
-    }
+    const log = (line: string) => say(`  (images) ${line}`);
+    // The lab's own images, as the lab gets them (built when their sources changed), then the bench's.
+    await runtime.prepare(log);
+    const base = await ensureBaseImage(bench.docker, log);
+    const client = await ensureImage(bench.docker, root, 'client', base, log);
+    const server = await ensureImage(bench.docker, root, 'server', base, log);
+    const t = performance.now();
+    const benchImage = await buildBenchImage(bench, base, client);
+    say(`images: ${client}, ${server}, ${benchImage} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
+    const images: Images = { base, client, server, bench: benchImage };
     const net = await bench.createNetwork();
     say(`network: ${net.name} ${net.subnet} (internal)`);
     const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick };

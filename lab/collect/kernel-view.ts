@@ -32,13 +32,17 @@ export interface KernelView {
   nofile: number;
 }
 
-export function collectorScript(extraSysctls: string[]): string {
+/**
+ * Listing listeners walks every socket of the namespace (seconds with a million held), so it is read only
+ * before the flood, when the theory needs it.
+ */
+export function collectorScript(extraSysctls: string[], listeners = true): string {
   const names = [...new Set([...READ_BACK_SYSCTLS, ...extraSysctls])];
   const reads = names.map((n) => `printf '%s=%s\\n' ${n} "$(tr '\\t' ' ' < /proc/sys/${n.replaceAll('.', '/')})"`).join('; ');
   return [
     "echo '### ss'", 'ss -s',
     "echo '### nstat'", 'nstat -asz',
-    "echo '### listen'", 'ss -Htln',
+    "echo '### listen'", listeners ? 'ss -Htln' : 'true',
     "echo '### sysctl'", reads,
     "echo '### nofile'", 'ulimit -Hn',
     "echo '### rss'", "ps -C labserver,labclient -o rss= | awk '{ s += $1 } END { print s + 0 }'",
@@ -78,8 +82,8 @@ export function parseKernelView(text: string): KernelView {
   };
 }
 
-export async function readKernelView(host: Host): Promise<KernelView> {
-  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls))]);
+export async function readKernelView(host: Host, options: { listeners: boolean } = { listeners: true }): Promise<KernelView> {
+  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls), options.listeners)]);
   if (result.exitCode !== 0) throw new Error(`collector failed on ${host.plan.name}: ${result.stderr.trim()}`);
   return parseKernelView(result.stdout);
 }

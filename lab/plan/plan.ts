@@ -123,7 +123,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--bind', bind,
         '--deadline', String(clientDeadline),
         '--progress-ms', '500',
-        ...(ping ? ['--ping'] : []),
+        // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
+        ...(ping ? ['--ping', '--ping-wait-ms', '60000'] : []),
       ],
     });
   }

@@ -210,7 +210,7 @@ export class CaseRun {
   collect(): Promise<CaseResult> {
     return this.phase('collect', async () => {
       await this.sampler?.stop();
-      const views = await Promise.all(this.hosts.map((h) => readKernelView(h).catch(async (error: Error) => {
+      const views = await Promise.all(this.hosts.map((h) => readKernelView(h, { listeners: false }).catch(async (error: Error) => {
         if (h.plan.role === 'client' && (await vanished(h))) return undefined;
         if (h.plan.role === 'server' && (await vanished(h))) throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
         throw error;

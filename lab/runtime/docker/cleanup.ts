@@ -1,5 +1,6 @@
 import type Docker from 'dockerode';
 import { runFilter } from './labels.ts';
+import { removeContainer } from './host.ts';
 
 /**
  * Removes containers, then networks, labelled with the run (any run when runId is undefined). A network
@@ -11,7 +12,7 @@ export async function removeByLabel(docker: Docker, runId: string | undefined): 
   const containers = await docker.listContainers({ all: true, filters });
   await Promise.all(
     containers.map(async (c) => {
-      await docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreGone);
+      await removeContainer(docker.getContainer(c.Id));
       removed.push(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
     }),
   );

@@ -50,9 +50,7 @@ export class DockerHost implements Host {
   }
 
   async remove(): Promise<void> {
-    await this.container.remove({ force: true, v: true }).catch((error: { statusCode?: number }) => {
-      if (error.statusCode !== 404 && error.statusCode !== 409) throw error;
-    });
+    await removeContainer(this.container);
   }
 
   private async start(argv: string[], onStdout: (s: string) => void, onStderr: (s: string) => void): Promise<{ exited: Promise<number> }> {
@@ -77,3 +75,23 @@ export class DockerHost implements Host {
   }
 }
 
+
+const REMOVE_ATTEMPTS = 10;
+
+/**
+ * Force-removes a container. With hundreds of thousands of sockets to close, the engine can give up waiting
+ * for the kill ("did not receive an exit event"): the container is still going away, so try again.
+ */
+export async function removeContainer(container: Docker.Container): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await container.remove({ force: true, v: true });
+      return;
+    } catch (error) {
+      const status = (error as { statusCode?: number }).statusCode;
+      if (status === 404) return;
+      if (attempt >= REMOVE_ATTEMPTS || (status !== 409 && status !== 500)) throw error;
+      await new Promise((r) => setTimeout(r, 1000 * attempt));
+    }
+  }
+}
