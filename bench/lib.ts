@@ -222,9 +222,10 @@ export class BenchDocker {
     return { kb: values.reduce((a, b) => a + b, 0), processes: values.length };
   }
 
-  /** Removes every container, network and image labelled lab.run=<this run id>[...]. */
-  async cleanup(): Promise<string[]> {
-    const mine = (labels: Record<string, string> | undefined) => !!labels?.[RUN_LABEL]?.startsWith(this.runId);
+  /** Removes every container, network and image labelled lab.run=<this run id>[...] (or <prefix>[...]). */
+  async cleanup(prefix = this.runId): Promise<string[]> {
+    if (!prefix.startsWith(this.runId)) throw new Error(`${prefix} is not this bench run's`);
+    const mine = (labels: Record<string, string> | undefined) => !!labels?.[RUN_LABEL]?.startsWith(prefix);
     const filters = JSON.stringify({ label: [RUN_LABEL] });
     const removed: string[] = [];
     const containers = (await this.docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));

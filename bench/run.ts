@@ -34,6 +34,7 @@ interface Options {
   quick: boolean;
   reps: number;
   out: string;
+  maxWaitS: number;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -42,6 +43,7 @@ function parseArgs(argv: string[]): Options {
   let quick = false;
   let reps: number | undefined;
   let out = join(root, 'bench/results/latest.json');
+  let maxWaitS = 120;
   const parts = (text: string | undefined): Part[] => {
     const names = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const bad = names.filter((n) => !(PARTS as readonly string[]).includes(n));
@@ -56,17 +58,18 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--skip') skip = parts(value());
     else if (flag === '--quick') quick = true;
     else if (flag === '--reps') reps = Number(value());
+    else if (flag === '--max-wait') maxWaitS = Number(value());
     else if (flag === '--out') out = value() ?? usage('--out needs a file');
     else if (flag === '--help' || flag === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
   if (reps !== undefined && (!Number.isInteger(reps) || reps < 1 || reps > 15)) usage('--reps must be 1..15');
-  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out };
+  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out, maxWaitS };
 }
 
 function usage(message?: string): never {
   if (message) console.error(`bench: ${message}`);
-  console.error(`usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--out file.json]`);
+  console.error(`usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--max-wait S] [--out file.json]`);
   process.exit(message ? 2 : 0);
 }
 
@@ -133,6 +136,7 @@ interface Ctx {
   sizes: Sizes;
   reps: number;
   quick: boolean;
+  maxWaitS: number;
 }
 
 async function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
@@ -182,7 +186,18 @@ interface FillResult {
   internalMs: number;
   /** Seen from the bench: exec asked to start -> the program's "filled"/"done" line read. */
   externalMs: number;
+  quiet: Quiet;
 }
+
+interface Quiet {
+  /** CPU busy fraction (all cores) over the second before the flood started. */
+  busy: number;
+  waitedMs: number;
+  /** Running containers of other lab runs (another user of the machine) when the flood started. */
+  otherLabContainers: number;
+}
+
+const QUIET_BUSY = 0.15;
 
 function floodArgv(tool: Tool, targets: string[], count: number, processes = 1): string[] {
   if (tool === 'lab')
@@ -201,25 +216,101 @@ async function startServer(ctx: Ctx, container: Docker.Container, ports: number[
   return server;
 }
 
-/** One fill by one tool, in a fresh server and a fresh client container (fresh kernels: no TIME_WAIT left). */
-async function measureFill(ctx: Ctx, tool: Tool, fill: FillSpec): Promise<FillResult> {
-  const { bench } = ctx;
-  const binds = tool === 'node' ? [`${process.execPath}:/usr/local/bin/node:ro`, `${join(root, 'bench/node-flood.mjs')}:/bench/node-flood.mjs:ro`] : [];
+interface Rig {
+  server: { container: Docker.Container; ip: string };
+  client: { container: Docker.Container; ip: string };
+  round: number;
+}
+
+/**
+ * One server and one client container per fill, kept for every tool and repetition: creating and removing
+ * containers between measurements leaves the kernel tearing down network namespaces (kworkers) under the
+ * next one. Each measurement gets a fresh labserver on fresh ports, and the server closes first, so the
+ * TIME_WAIT sockets stay on the server side and the client's ranges are whole again for the next tool.
+ */
+async function makeRig(ctx: Ctx, fill: FillSpec): Promise<Rig> {
+  const binds = [`${process.execPath}:/usr/local/bin/node:ro`, `${join(root, 'bench/node-flood.mjs')}:/bench/node-flood.mjs:ro`];
   const [server, client] = await Promise.all([
-    bench.start({ image: ctx.images.server, role: 'server', nofile: ctx.nofile }),
-    bench.start({ image: ctx.images.bench, role: `client-${tool}`, nofile: ctx.nofile, sysctls: { 'net.ipv4.ip_local_port_range': fill.range }, binds }),
+    ctx.bench.start({ image: ctx.images.server, role: 'server', nofile: ctx.nofile }),
+    ctx.bench.start({ image: ctx.images.bench, role: 'client', nofile: ctx.nofile, sysctls: { 'net.ipv4.ip_local_port_range': fill.range }, binds }),
   ]);
+  return { server, client, round: 0 };
+}
+
+const PROGRAM_NAME: Record<Tool, string> = { lab: 'labclient', ref: 'refconnect', node: 'node' };
+
+async function ssSummary(ctx: Ctx, container: Docker.Container): Promise<{ estab: number; timewait: number; orphaned: number }> {
+  const { stdout } = await ctx.bench.exec(container, ['ss', '-s']);
+  const m = /TCP:\s+\d+ \(estab (\d+), closed \d+, orphaned (\d+), timewait (\d+)\)/.exec(stdout);
+  return { estab: Number(m?.[1] ?? -1), orphaned: Number(m?.[2] ?? -1), timewait: Number(m?.[3] ?? -1) };
+}
+
+async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+/** One fill by one tool on the rig. */
+async function measureFill(ctx: Ctx, rig: Rig, tool: Tool, fill: FillSpec): Promise<FillResult> {
+  const { bench } = ctx;
+  const ports = fill.ports.map((p) => p + 10 * rig.round++);
+  const server = await startServer(ctx, rig.server.container, ports);
+  const targets = ports.map((p) => `${rig.server.ip}:${p}`);
+  const quiet = await quietGate(ctx);
   try {
-    await startServer(ctx, server.container, fill.ports);
-    const targets = fill.ports.map((p) => `${server.ip}:${p}`);
     const t0 = performance.now();
-    const program = await bench.run(client.container, floodArgv(tool, targets, fill.count), t0);
+    const program = await bench.run(rig.client.container, floodArgv(tool, targets, fill.count), t0);
     const line = await program.waitLine(isDone, (FLOOD_DEADLINE_S + 10) * 1000);
     const j = line.json as { established: number; failed: number; t_ms?: number; elapsed_ms?: number };
-    return { tool, established: j.established, failed: j.failed, internalMs: tool === 'lab' ? j.t_ms! : j.elapsed_ms!, externalMs: line.at };
+    return { tool, established: j.established, failed: j.failed, internalMs: tool === 'lab' ? j.t_ms! : j.elapsed_ms!, externalMs: line.at, quiet };
   } finally {
-    await bench.remove(server.container, client.container);
+    // Server first (its side keeps the TIME_WAITs), then the flood program; then the client must be empty.
+    await bench.exec(rig.server.container, ['pkill', '-KILL', '-x', 'labserver']);
+    await server.exited;
+    await until('the client sees every connection closed by the server', async () => (await ssSummary(ctx, rig.client.container)).estab === 0, 30_000).catch(() => undefined);
+    await bench.exec(rig.client.container, ['pkill', '-KILL', '-x', PROGRAM_NAME[tool]]);
+    await until('the client holds no socket', async () => {
+      const ss = await ssSummary(ctx, rig.client.container);
+      return ss.estab === 0 && ss.timewait === 0 && ss.orphaned === 0;
+    }, 30_000);
   }
+}
+
+/**
+ * Waits until the machine is quiet (CPU under QUIET_BUSY for one second, read from /proc/stat) for at most
+ * --max-wait seconds; says how busy it was when the measurement started.
+ */
+async function quietGate(ctx: Ctx): Promise<Quiet> {
+  const started = performance.now();
+  let busy = 1;
+  while (true) {
+    busy = await cpuBusy(1000);
+    if (busy <= QUIET_BUSY) break;
+    if (performance.now() - started > ctx.maxWaitS * 1000) break;
+  }
+  const others = await foreignLabContainers(ctx);
+  const quiet = { busy: Math.round(busy * 100) / 100, waitedMs: Math.round(performance.now() - started), otherLabContainers: others };
+  if (busy > QUIET_BUSY || others) say(`  (noisy: cpu ${Math.round(busy * 100)}% busy after waiting ${fmt(quiet.waitedMs / 1000, 1)} s; ${others} running container(s) of other lab runs)`);
+  return quiet;
+}
+
+async function cpuBusy(ms: number): Promise<number> {
+  const read = async () => (await readFile('/proc/stat', 'utf8')).split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const a = await read();
+  await sleep(ms);
+  const b = await read();
+  const d = b.map((v, i) => v - a[i]!);
+  const total = d.reduce((x, y) => x + y, 0);
+  const idle = d[3]! + d[4]!;
+  return total > 0 ? 1 - idle / total : 0;
+}
+
+async function foreignLabContainers(ctx: Ctx): Promise<number> {
+  const running = await ctx.bench.docker.listContainers({ filters: JSON.stringify({ label: ['lab.run'] }) });
+  return running.filter((c) => !c.Labels['lab.run']?.startsWith(ctx.bench.runId)).length;
 }
 
 interface Summary {
@@ -243,14 +334,22 @@ function summarize(tool: Tool, runs: FillResult[]): Summary {
 /** reps rounds; the order of the tools turns each round so that neither always goes first. */
 async function alternate(ctx: Ctx, tools: Tool[], fill: FillSpec): Promise<Record<Tool, Summary>> {
   const runs: Record<string, FillResult[]> = Object.fromEntries(tools.map((t) => [t, []]));
-  for (let rep = 0; rep < ctx.reps; rep++) {
-    const order = rep % 2 === 0 ? tools : [...tools].reverse();
-    for (const tool of order) {
-      const r = await measureFill(ctx, tool, fill);
-      runs[tool]!.push(r);
-      say(`  ${fill.name} #${rep + 1} ${tool.padEnd(4)}: ${fmt(r.established)} established, ${r.failed} failed, ` +
-        `${fmt(r.externalMs)} ms end to end (${fmt(r.established / (r.externalMs / 1000))}/s), ${fmt(r.internalMs)} ms own clock (${fmt(r.established / (r.internalMs / 1000))}/s)`);
+  const rig = await makeRig(ctx, fill);
+  try {
+    for (let rep = 0; rep < ctx.reps; rep++) {
+      const order = rep % 2 === 0 ? tools : [...tools].reverse();
+      for (const tool of order) {
+        const r = await measureFill(ctx, rig, tool, fill);
+        runs[tool]!.push(r);
+        say(
+          `  ${fill.name} #${rep + 1} ${tool.padEnd(4)}: ${fmt(r.established)} established, ${r.failed} failed, ` +
+            `${fmt(r.externalMs)} ms end to end (${fmt(r.established / (r.externalMs / 1000))}/s), ` +
+            `${fmt(r.internalMs)} ms own clock (${fmt(r.established / (r.internalMs / 1000))}/s); cpu ${Math.round(r.quiet.busy * 100)}% busy before`,
+        );
+      }
     }
+  } finally {
+    await ctx.bench.remove(rig.server.container, rig.client.container);
   }
   return Object.fromEntries(tools.map((t) => [t, summarize(t, runs[t]!)])) as Record<Tool, Summary>;
 }
@@ -307,6 +406,7 @@ async function partRss(ctx: Ctx): Promise<void> {
   try {
     const serverProgram = await startServer(ctx, server.container, sz.sparsePorts, workers);
     const targets = sz.sparsePorts.map((p) => `${server.ip}:${p}`);
+    await quietGate(ctx);
     const serverBefore = await bench.rssKb(server.container, 'labserver');
     // labclient starts flooding as soon as it starts: its "before" is the same program asked for 0 connections.
     const idle = await bench.run(client.container, floodArgv('lab', targets, 0, processes));
@@ -352,9 +452,11 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
   });
   const lab: Array<{ createMs: number; teardownMs: number }> = [];
   const raw: Array<{ createMs: number; teardownMs: number }> = [];
+  const quiet: Quiet[] = [];
   for (let rep = 0; rep < sz.overheadReps; rep++) {
     const runId = `${bench.runId}-o${rep}`;
     const plan = planCase(scenario, 0, { runId, subnet, quick: false, nofileCeiling: ctx.nofile, file: 'bench/run.ts' });
+    quiet.push(await quietGate(ctx));
     try {
       const t0 = performance.now();
       const network = await runtime.createNetwork(runId, subnet, 'bench/run.ts');
@@ -370,6 +472,7 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
     }
     // The same containers straight through dockerode: no nsenter, nothing else.
     const rawId = `${bench.runId}-r${rep}`;
+    quiet.push(await quietGate(ctx));
     try {
       const t0 = performance.now();
       const network = await bench.docker.createNetwork({ Name: rawId, Driver: 'bridge', Internal: true, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, Labels: { 'lab.run': rawId } });
@@ -395,7 +498,7 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
       raw.push({ createMs: t1 - t0, teardownMs: t2 - t1 });
       say(`  engine only #${rep + 1}: create ${fmt(t1 - t0)} ms, teardown ${fmt(t2 - t1)} ms`);
     } finally {
-      await bench.cleanup().catch(() => undefined); // only objects labelled with this bench run's id
+      await bench.cleanup(rawId).catch(() => undefined); // only this baseline's objects
     }
   }
   const m = (xs: typeof lab, k: 'createMs' | 'teardownMs') => median(xs.map((x) => x[k]));
@@ -404,7 +507,7 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
   row(`lab overhead: create 1+${clients} hosts`, `${fmt(create / 1000, 2)} s (engine only ${fmt(m(raw, 'createMs') / 1000, 2)} s)`, '', '');
   row(`lab overhead: teardown 1+${clients} hosts`, `${fmt(teardown / 1000, 2)} s (engine only ${fmt(m(raw, 'teardownMs') / 1000, 2)} s)`, '', '');
   row('lab overhead: create + teardown', `${fmt((create + teardown) / 1000, 2)} s`, '<= 10 s', verdict(create + teardown <= 10_000));
-  results.overhead = { clients, subnet, lab, raw, createMs: create, teardownMs: teardown, rawCreateMs: m(raw, 'createMs'), rawTeardownMs: m(raw, 'teardownMs') };
+  results.overhead = { clients, subnet, lab, raw, quiet, createMs: create, teardownMs: teardown, rawCreateMs: m(raw, 'createMs'), rawTeardownMs: m(raw, 'teardownMs') };
 }
 
 interface LabCase {
@@ -451,6 +554,7 @@ async function partDemo(ctx: Ctx): Promise<void> {
   const { bench } = ctx;
   const file = 'scenarios/64k-myth.ts';
   say(`\n[demo] ${file}${ctx.quick ? ' --quick' : ''}: the lab's flood phases vs refconnect doing the same fills`);
+  const labQuiet = await quietGate(ctx);
   const lab = await runLabDemo(ctx, file);
   say(`  lab run ${lab.runId}: ${lab.pass ? 'pass' : 'FAIL'}, ${fmt(lab.wallMs / 1000, 1)} s in all`);
   const scenario = await loadScenario(join(root, file));
@@ -466,6 +570,7 @@ async function partDemo(ctx: Ctx): Promise<void> {
       const srv = await ctx.bench.run(server.container, serverArgv);
       const ready = await srv.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
       if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
+      const quiet = await quietGate(ctx);
       const t0 = performance.now();
       const copies = await Promise.all(
         plan.clients.flatMap((c, i) => {
@@ -486,12 +591,12 @@ async function partDemo(ctx: Ctx): Promise<void> {
       say(`  ${labCase.name}: lab flood phase ${fmt(labMs)} ms (slowest client's fill ${fmt(labFillMs)} ms, ${fmt(labEstablished)} conns) ` +
         `vs refconnect ${fmt(refMs)} ms (${fmt(refEstablished)} conns, ${processes.join('+')} process(es)): lab/ref ${fmt(ratio, 2)}`);
       row(`demo ${labCase.name}: flood lab/ref`, `${fmt(ratio, 2)} (${fmt(labMs / 1000, 1)} s vs ${fmt(refMs / 1000, 1)} s)`, '<= 1.1', verdict(ratio <= 1.1));
-      cases.push({ name: labCase.name, labFloodMs: labMs, labSlowestFillMs: labFillMs, labEstablished, refMs, refEstablished, processes, ratio, refRuns: done.map((d) => d.json) });
+      cases.push({ name: labCase.name, labFloodMs: labMs, labSlowestFillMs: labFillMs, labEstablished, refMs, refEstablished, processes, ratio, quiet, refRuns: done.map((d) => d.json) });
     } finally {
       await bench.remove(server.container, ...clients.map((c) => c.container));
     }
   }
-  results.demo = { file, quick: ctx.quick, labRunId: lab.runId, labPass: lab.pass, labWallMs: lab.wallMs, cases };
+  results.demo = { file, quick: ctx.quick, labQuiet, labRunId: lab.runId, labPass: lab.pass, labWallMs: lab.wallMs, cases };
 }
 
 // ------------------------------------------------------------------------------------------- main
@@ -547,7 +652,7 @@ async function main(): Promise<number> {
     const images: Images = { base, client, server, bench: benchImage };
     const net = await bench.createNetwork();
     say(`network: ${net.name} ${net.subnet} (internal)`);
-    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick };
+    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick, maxWaitS: options.maxWaitS };
     const errors: Record<string, string> = {};
     for (const part of options.parts) {
       try {

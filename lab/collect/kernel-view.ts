@@ -17,9 +17,6 @@ export const READ_BACK_SYSCTLS = [
   'net.ipv4.tcp_fin_timeout',
 ];
 
-/** nstat counters worth keeping in the results (the rest are noise for these experiments). */
-const KEPT_COUNTERS = /^(TcpActiveOpens|TcpPassiveOpens|TcpAttemptFails|TcpEstabResets|TcpCurrEstab|TcpRetransSegs|TcpExtListenOverflows|TcpExtListenDrops|TcpExtTCPReqQFullDoCookies|TcpExtTCPReqQFullDrop|TcpExtSyncookiesSent|TcpExtSyncookiesRecv|TcpExtTCPTimeWaitOverflow|TcpExtTW|TcpExtTWRecycled|TcpExtTCPAbortOnOverflow)$/;
-
 export interface KernelView {
   ss: SsSummary;
   /** Resident memory of the lab's programs in this host (labserver, labclient), KiB. */
@@ -70,7 +67,7 @@ export function parseKernelView(text: string): KernelView {
   const counters = parseNstat(section('nstat'));
   return {
     ss: parseSsSummary(section('ss')),
-    nstat: Object.fromEntries(Object.entries(counters).filter(([k]) => KEPT_COUNTERS.test(k))),
+    nstat: counters,
     listeningPorts: parseListeningPorts(section('listen')),
     sysctls,
     nofile: Number(section('nofile').trim()),

@@ -4,7 +4,7 @@
  */
 import type { BindMode, CaseSpec, ClientSpec, Expectation, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
 import { parsePortRange } from '../scenario/theory.ts';
-import { hostAddress, subnetCapacity } from './subnet.ts';
+import { hostAddress, parseSubnet, subnetCapacity } from './subnet.ts';
 import { InputError } from '../errors.ts';
 
 export type Role = 'server' | 'client';
@@ -17,12 +17,16 @@ export interface PlannedHost {
   nofile: number;
   /** Capabilities added to the runtime's default set, each with the scenario's reason. */
   capabilities: Record<string, string>;
+  /** Addresses (CIDR) added inside the host beyond the one the runtime gives it. */
+  extraAddresses: string[];
   /** The program the host runs for the case, as argv inside the host. */
   program: string[];
 }
 
 export interface PlannedServer extends PlannedHost {
   role: 'server';
+  /** Every address the server answers on; ip is the first. */
+  ips: string[];
   ports: number[];
   backlog: number;
   workers: number;
@@ -85,10 +89,11 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     }
     return wanted;
   };
-  const serverIp = hostAddress(options.subnet, 2);
+  const serverIps = Array.from({ length: merged.server.addresses ?? 1 }, (_, i) => hostAddress(options.subnet, 2 + i));
+  const serverIp = serverIps[0]!;
   const ports = merged.server.ports;
   const deadlineSeconds = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
-  const targets = ports.map((port) => `${serverIp}:${port}`);
+  const targets = serverIps.flatMap((ip) => ports.map((port) => `${ip}:${port}`));
   // Each program's own hard stop: the fill's deadline, the hold, and a minute to collect and stop.
   const clientDeadline = deadlineSeconds + merged.holdSeconds + 60;
 
@@ -108,6 +113,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       sysctls,
       nofile: clientNofile,
       capabilities: { ...merged.client.capabilities },
+      extraAddresses: [],
       targets,
       asked,
       processes,
@@ -124,7 +130,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--deadline', String(clientDeadline),
         '--progress-ms', '500',
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
-        ...(ping ? ['--ping', '--ping-wait-ms', '60000'] : []),
+        ...(ping ? ['--ping', '--ping-wait-ms', '300000'] : []),
       ],
     });
   }
@@ -141,6 +147,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     sysctls: stringify(merged.server.sysctls),
     nofile: serverNofile,
     capabilities: { ...merged.server.capabilities },
+    extraAddresses: serverIps.slice(1).map((ip) => `${ip}/${parseSubnet(options.subnet).prefix}`),
+    ips: serverIps,
     ports,
     backlog,
     workers,

@@ -53,7 +53,7 @@ export interface HostResult {
   programRssKiB?: number;
   /** TCP ports bound inside a client before its flood (connect() skips them). */
   boundPortsBefore?: number[];
-  /** A few nstat counters of the host's namespace. */
+  /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */
   nstat: Record<string, number>;
   /** `ss -s` figures that are host-wide, kept apart: never this host's own. */
   hostWide: { total: number; tcp: number; closed: number; orphaned: number };

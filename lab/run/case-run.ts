@@ -174,7 +174,8 @@ export class CaseRun {
         const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
         return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
       };
-      this.sampler = new Sampler(this.hosts, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
+      const serverFirst = [this.serverHost, ...this.hosts.filter((h) => h.plan.role !== 'server')];
+      this.sampler = new Sampler(serverFirst, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
       this.sampler.start();
       // The sampler goes on through settle and hold; collect() stops it.
       await Promise.race([Promise.all(fills), serverGone, overdue]);

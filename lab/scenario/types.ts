@@ -19,8 +19,13 @@ export interface HostSettings {
 }
 
 export interface ServerSpec extends HostSettings {
-  /** Ports the server listens on, every one on the server's single IP. */
+  /** Ports the server listens on, on every one of its addresses. */
   ports: number[];
+  /**
+   * How many IP addresses the server answers on (1 by default). Docker gives a container one address per
+   * network; the others are added inside the server, which needs capabilities: { NET_ADMIN: 'why' }.
+   */
+  addresses?: number;
   /** listen() backlog; the kernel caps it at net.core.somaxconn. */
   backlog?: number;
 }
@@ -43,7 +48,7 @@ export interface Prediction {
   why?: string;
 }
 
-export type Metric = 'estab' | 'timewait' | 'pongs' | `errors.${string}`;
+export type Metric = 'estab' | 'timewait' | 'pongs' | `errors.${string}` | `nstat.${string}`;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
 export type Subject = 'server' | 'each client' | 'all clients';

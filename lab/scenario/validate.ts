@@ -10,7 +10,9 @@ import type { Scenario } from './types.ts';
 type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
-const SERVER_KEYS = ['ports', 'backlog', 'sysctls', 'nofile', 'capabilities'];
+const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'sysctls', 'nofile', 'capabilities'];
+/** Server addresses take .2 to .9 of the subnet; clients start at .11. */
+export const MAX_SERVER_ADDRESSES = 8;
 const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'ping', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
@@ -80,6 +82,13 @@ function server(v: Checker, value: unknown, at: string, complete: boolean): void
     ports.forEach((p, i) => v.integer(p, `${at}.ports[${i}]`, 1, 65535));
   }
   if (obj.backlog !== undefined) v.integer(obj.backlog, `${at}.backlog`, 0, 1 << 20);
+  if (obj.addresses !== undefined) {
+    const addresses = v.integer(obj.addresses, `${at}.addresses`, 1, MAX_SERVER_ADDRESSES);
+    const caps = obj.capabilities as Record<string, unknown> | undefined;
+    if (addresses > 1 && !caps?.NET_ADMIN) {
+      v.fail(`${at}.addresses`, `${addresses} addresses are added inside the server: declare capabilities: { NET_ADMIN: '<why>' } beside it`);
+    }
+  }
   hostSettings(v, obj, at);
 }
 
@@ -153,7 +162,7 @@ function expectations(v: Checker, value: unknown, at: string): void {
     v.string(obj.claim, `${field}.claim`);
     if (!SUBJECTS.includes(obj.subject as string)) v.fail(`${field}.subject`, `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}`);
     const metric = v.string(obj.metric, `${field}.metric`);
-    if (!/^(estab|timewait|pongs|errors\.E[A-Z]+)$/.test(metric)) v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, pongs or errors.<ERRNO>`);
+    if (!/^(estab|timewait|pongs|errors\.E[A-Z]+|nstat\.[A-Za-z]+)$/.test(metric)) v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, pongs, errors.<ERRNO> or nstat.<Counter>`);
     if (typeof obj.predict !== 'function') v.fail(`${field}.predict`, 'must be a function of the theory context');
   });
 }

@@ -103,7 +103,12 @@ export class DockerRuntime implements Runtime {
       });
       await container.start();
       await this.dropDefaultRoute(container);
-      return new DockerHost(this.docker, container, host);
+      const started = new DockerHost(this.docker, container, host);
+      for (const address of host.extraAddresses) {
+        const added = await started.exec(['ip', 'addr', 'add', address, 'dev', 'eth0']);
+        if (added.exitCode !== 0) throw new Error(`ip addr add ${address} failed: ${added.stderr.trim()}`);
+      }
+      return started;
     } catch (error) {
       throw new RuntimeFailure(`cannot start ${host.name} (${host.ip}): ${(error as Error).message.split('\n')[0]}`);
     }
