@@ -53,6 +53,8 @@ static struct {
     int ping_wait_ms;
     enum bind_mode bind;
     bool ping;
+    /* Make exactly --count attempts, whatever fails: for experiments where a failure is not exhaustion. */
+    bool keep_asking;
 } opt = { .count = -1, .processes = 1, .inflight = 256, .deadline_s = 120,
           .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000 };
 
@@ -70,7 +72,7 @@ static void die_usage(const char *msg)
     fprintf(stderr, "usage: labclient --targets IP:PORT[,IP:PORT...] --count N [--processes P] "
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
-                    "[--ping-wait-ms W]\n");
+                    "[--ping-wait-ms W] [--keep-asking]\n");
     exit(2);
 }
 
@@ -126,6 +128,7 @@ static void parse_args(int argc, char **argv)
         { "bind", required_argument, 0, 'b' },
         { "progress-ms", required_argument, 0, 'g' },
         { "ping", no_argument, 0, 'P' },
+        { "keep-asking", no_argument, 0, 'K' },
         { "ping-wait-ms", required_argument, 0, 'W' },
         { 0, 0, 0, 0 },
     };
@@ -142,6 +145,7 @@ static void parse_args(int argc, char **argv)
         case 'T': opt.connect_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--connect-timeout-ms"); break;
         case 'g': opt.progress_ms = (int)parse_long(optarg, 10, 3600000, "--progress-ms"); break;
         case 'P': opt.ping = true; break;
+        case 'K': opt.keep_asking = true; break;
         case 'W': opt.ping_wait_ms = (int)parse_long(optarg, 1, 3600000, "--ping-wait-ms"); break;
         case 'b': {
             int m;
@@ -255,7 +259,7 @@ static void fail(int fd, uint64_t *map, int e, int target)
     }
     /* Once the ephemeral ports for a target are gone every further attempt
      * costs a full port-range scan in the kernel, so stop asking. */
-    if (target >= 0 && (map == me->errors ? e == EADDRNOTAVAIL : e == EADDRINUSE))
+    if (target >= 0 && !opt.keep_asking && (map == me->errors ? e == EADDRNOTAVAIL : e == EADDRINUSE))
         mark_spent(target);
 }
 

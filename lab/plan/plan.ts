@@ -131,6 +131,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--progress-ms', '500',
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
         ...(ping ? ['--ping', '--ping-wait-ms', '300000'] : []),
+        ...(merged.client.keepAsking ? ['--keep-asking'] : []),
       ],
     });
   }

@@ -38,6 +38,12 @@ export interface ClientSpec extends HostSettings {
   bind?: BindMode;
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping?: boolean;
+  /**
+   * Make exactly `connections` attempts even after EADDRNOTAVAIL or EADDRINUSE. By default a client stops
+   * asking a destination once its range is spent (each further failure costs a scan of the whole range);
+   * where a failure is a clash rather than exhaustion (ip_autobind_reuse) the experiment needs every try.
+   */
+  keepAsking?: boolean;
 }
 
 /** A closed interval of acceptable values; max may be Infinity. */

@@ -13,7 +13,7 @@ const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'cli
 const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'ping', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'inflight', 'bind', 'ping', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -99,7 +99,12 @@ function client(v: Checker, value: unknown, at: string): void {
     v.integer(obj.connections, `${at}.connections`, 1, MAX_CONNECTIONS_PER_CLIENT, `a number from 1 to ${MAX_CONNECTIONS_PER_CLIENT} or 'fill'`);
   }
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
-  if (obj.ping !== undefined && typeof obj.ping !== 'boolean') v.fail(`${at}.ping`, 'must be true or false');
+  for (const flag of ['ping', 'keepAsking'] as const) {
+    if (obj[flag] !== undefined && typeof obj[flag] !== 'boolean') v.fail(`${at}.${flag}`, 'must be true or false');
+  }
+  if (obj.keepAsking && (obj.connections === undefined || obj.connections === 'fill')) {
+    v.fail(`${at}.keepAsking`, "needs a number of connections to attempt, not 'fill'");
+  }
   if (obj.bind !== undefined && !BIND_MODES.includes(obj.bind as string)) {
     v.fail(`${at}.bind`, `must be one of ${BIND_MODES.join(', ')}`);
   }
