@@ -28,8 +28,9 @@ function isBuildOutput(name: string): boolean {
   return name === 'labserver' || name === 'labclient' || name.endsWith('.o');
 }
 
+/** What Dockerfile.<role> builds from: the shared header and the role's own program. */
 export async function imageSources(root: string, role: ImageRole): Promise<string[]> {
-  return [`Dockerfile.${role}`, ...(await listFiles(root, 'images'))];
+  return [`Dockerfile.${role}`, ...(await listFiles(root, 'images/common')), ...(await listFiles(root, `images/${role}`))];
 }
 
 export async function sourceHash(root: string, files: string[], baseImageId: string): Promise<string> {
