@@ -3,7 +3,7 @@
  * sysctls that decide the experiments, and the open-file limit the host's processes really got.
  */
 import type { Host } from '../runtime/runtime.ts';
-import { parseListeningPorts } from './listeners.ts';
+import { parseListenBacklogs, parseListeningPorts } from './listeners.ts';
 import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
 
@@ -25,6 +25,8 @@ export interface KernelView {
   hostMemory: { slabKiB: number; tcpMemPages: number };
   nstat: Record<string, number>;
   listeningPorts: number[];
+  /** Backlog per listening port, as the kernel set it. */
+  listenBacklogs: Record<string, number>;
   sysctls: Record<string, string>;
   nofile: number;
 }
@@ -69,6 +71,7 @@ export function parseKernelView(text: string): KernelView {
     ss: parseSsSummary(section('ss')),
     nstat: counters,
     listeningPorts: parseListeningPorts(section('listen')),
+    listenBacklogs: parseListenBacklogs(section('listen')),
     sysctls,
     nofile: Number(section('nofile').trim()),
     programRssKiB: Number(section('rss').trim()),

@@ -10,3 +10,15 @@ export function parseListeningPorts(text: string): number[] {
   }
   return [...ports].sort((a, b) => a - b);
 }
+
+/** `ss -Htln`: each listening port's backlog (Send-Q of a listener: what listen() got, after somaxconn). */
+export function parseListenBacklogs(text: string): Record<string, number> {
+  const backlogs: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const columns = line.trim().split(/\s+/);
+    if (columns.length < 5) continue;
+    const local = columns[3]!;
+    backlogs[local.slice(local.lastIndexOf(':') + 1)] = Number(columns[2]);
+  }
+  return backlogs;
+}

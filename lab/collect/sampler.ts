@@ -38,8 +38,9 @@ export class Sampler {
     this.loop = this.run();
   }
 
-  /** Stops after the round under way, then takes one last reading. */
+  /** Stops after the round under way, then takes one last reading (once, however often it is called). */
   async stop(): Promise<void> {
+    if (!this.running) return;
     this.running = false;
     await this.loop;
     await this.round();

@@ -132,6 +132,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
         ...(ping ? ['--ping', '--ping-wait-ms', '300000'] : []),
         ...(merged.client.keepAsking ? ['--keep-asking'] : []),
+        ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
       ],
     });
   }
@@ -154,7 +155,10 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     backlog,
     workers,
     // The server outlives the clients' deadline by the time it takes to collect.
-    program: ['labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers), '--deadline', String(clientDeadline + 30)],
+    program: [
+      'labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers),
+      '--deadline', String(clientDeadline + 30), ...acceptArguments(merged.server.accept),
+    ],
   };
 
   return {
@@ -205,4 +209,10 @@ function askedConnections(client: ClientSpec, sysctls: Record<string, string>, d
 
 function stringify(sysctls: Sysctls | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(sysctls ?? {}).map(([k, v]) => [k, String(v)]));
+}
+
+function acceptArguments(accept: ServerSpec['accept']): string[] {
+  if (accept === undefined || accept === 'immediate') return [];
+  if (accept === 'paused') return ['--accept-paused'];
+  return ['--accept-delay-ms', String(accept.everyMs)];
 }

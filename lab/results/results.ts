@@ -49,6 +49,8 @@ export interface HostResult {
   /** Sysctls read back from inside the host. */
   sysctls: Record<string, string>;
   nofile: number;
+  /** The backlog the kernel gave the server's listeners (after the cap at somaxconn), read before the flood. */
+  listenBacklog?: number;
   /** Resident memory of the host's lab program (all its processes), in KiB, at collection. */
   programRssKiB?: number;
   /** TCP ports bound inside a client before its flood (connect() skips them). */

@@ -258,6 +258,7 @@ export class CaseRun {
       nstat: view.nstat,
       ...(host.plan.role === 'client' && this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
       programRssKiB: view.programRssKiB,
+      ...(host.plan.role === 'server' && { listenBacklog: listenBacklogOf(this.plan.server.ports, this.before.get(host.plan.name)) }),
       hostWide: view.ss.hostWide,
       ...(flood && {
         flood: {
@@ -288,11 +289,13 @@ export class CaseRun {
     await stop(this.server?.program);
   }
 
-  /** Removes this case's hosts; safe to call after any failure. The run's network goes with the run. */
+  /**
+   * Removes this case's hosts; safe to call after any failure. Removing a host kills what still runs in it,
+   * server and clients together, so nothing is left to count wrongly. The run's network goes with the run.
+   */
   async teardown(): Promise<void> {
     const started = performance.now();
     await this.sampler?.stop().catch(() => undefined);
-    await this.stopAll().catch(() => undefined);
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
@@ -357,4 +360,10 @@ export function memoryPerConnection(before: Map<string, KernelView>, hosts: read
     serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
   };
+}
+
+/** The smallest backlog among the server's own ports (they all get the same listen() call). */
+function listenBacklogOf(ports: readonly number[], view: KernelView | undefined): number {
+  const backlogs = ports.map((p) => view?.listenBacklogs[String(p)]).filter((b): b is number => b !== undefined);
+  return backlogs.length ? Math.min(...backlogs) : NaN;
 }

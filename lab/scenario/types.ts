@@ -28,6 +28,8 @@ export interface ServerSpec extends HostSettings {
   addresses?: number;
   /** listen() backlog; the kernel caps it at net.core.somaxconn. */
   backlog?: number;
+  /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
+  accept?: 'immediate' | 'paused' | { everyMs: number };
 }
 
 export interface ClientSpec extends HostSettings {
@@ -35,6 +37,8 @@ export interface ClientSpec extends HostSettings {
   connections?: number | 'fill';
   /** Connects in flight per flood process. */
   inflight?: number;
+  /** How long a connect may stay unanswered before it counts as ETIMEDOUT (default 10 s). */
+  connectTimeoutMs?: number;
   bind?: BindMode;
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping?: boolean;
@@ -54,7 +58,7 @@ export interface Prediction {
   why?: string;
 }
 
-export type Metric = 'estab' | 'timewait' | 'pongs' | `errors.${string}` | `nstat.${string}`;
+export type Metric = 'estab' | 'timewait' | 'pongs' | 'listen.backlog' | `errors.${string}` | `nstat.${string}`;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
 export type Subject = 'server' | 'each client' | 'all clients';

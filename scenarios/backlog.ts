@@ -1,0 +1,56 @@
+import { atLeast, between, defineScenario, exactly } from 'tcp-limits-lab';
+
+const BACKLOG = 16;
+
+export default defineScenario({
+  name: 'backlog',
+  claim: "A full accept queue drops new SYNs, or with SYN cookies lets clients 'connect' to a server that keeps no record of them.",
+  story: `listen(fd, backlog) sizes the accept queue: connections the kernel has finished but the program has not
+accepted yet. The kernel caps backlog at net.core.somaxconn (4096 by default since 5.4). While the queue is
+full a new SYN is dropped (tcp_conn_request), even with SYN cookies: the client sees nothing and retries,
+and its connect() times out. The queue holds backlog + 1 connections (the check is "more than backlog").
+Seed 004's half-open state shows up when SYNs keep coming while the program accepts slowly: the request
+queue overflows, the kernel answers with SYN cookies (TCPReqQFullDoCookies), every client completes its
+handshake and believes it is connected, but the cookie ACKs that meet a full accept queue are dropped
+(ListenOverflows, ListenDrops): the server holds no socket for them. tcp_abort_on_overflow=1 would answer
+an ACK that meets a full queue with a reset, but on the cookie path the ACK is dropped before that.`,
+  seeds: ['004'],
+  server: { ports: [8080], backlog: BACKLOG },
+  client: { connectTimeoutMs: 3000 },
+  cases: [
+    {
+      name: 'accept paused: the queue holds backlog + 1',
+      about: `The server never accepts. ${BACKLOG + 1} connections complete into the queue; the other SYNs are dropped and time out.`,
+      server: { accept: 'paused' },
+      client: { connections: 100, inflight: 100 },
+      expect: [
+        { claim: 'the client completes backlog + 1 connections', subject: 'each client', metric: 'estab', predict: () => exactly(BACKLOG + 1, 'the accept queue is full past backlog') },
+        { claim: 'the server holds them, waiting in its accept queue', subject: 'server', metric: 'estab', predict: () => exactly(BACKLOG + 1) },
+        { claim: 'the rest time out: their SYNs were dropped', subject: 'each client', metric: 'errors.ETIMEDOUT', predict: () => exactly(100 - BACKLOG - 1) },
+        { claim: 'the kernel counts the overflow', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1) },
+      ],
+    },
+    {
+      name: 'slow accept, a burst of 2000: SYN cookies',
+      about: 'One accept per 20 ms against 2000 connects at once: every client connects, the server keeps a fraction.',
+      server: { accept: { everyMs: 20 } },
+      client: { connections: 2000, inflight: 2000 },
+      expect: [
+        { claim: 'every client believes it is connected', subject: 'each client', metric: 'estab', predict: () => exactly(2000) },
+        { claim: 'the server holds only what it accepted or queued', subject: 'server', metric: 'estab', predict: () => between(BACKLOG + 1, 400, 'accepted at 50/s while the burst lasts, plus the queue') },
+        { claim: 'the overflow is answered with SYN cookies', subject: 'server', metric: 'nstat.TcpExtTCPReqQFullDoCookies', predict: () => atLeast(1) },
+        { claim: 'cookie ACKs meeting the full queue are dropped', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1) },
+      ],
+    },
+    {
+      name: 'listen(65535) is capped by somaxconn',
+      about: 'The backlog a program asks for is not the backlog it gets.',
+      server: { backlog: 65535 },
+      client: { connections: 10, inflight: 10 },
+      expect: [
+        { claim: 'the listener gets somaxconn (4096), not 65535', subject: 'server', metric: 'listen.backlog', predict: () => exactly(4096, 'min(65535, net.core.somaxconn = 4096)') },
+        { claim: 'connections are accepted as usual', subject: 'server', metric: 'estab', predict: () => exactly(10) },
+      ],
+    },
+  ],
+});
