@@ -43,6 +43,42 @@ an ACK that meets a full queue with a reset, but on the cookie path the ACK is d
       ],
     },
     {
+      name: 'slow accept, a burst of 2000, syncookies off',
+      about: 'Without cookies the overflowing SYNs are dropped: clients retry, most time out, and client and server agree on what exists.',
+      server: { accept: { everyMs: 20 }, sysctls: { 'net.ipv4.tcp_syncookies': 0 } },
+      client: { connections: 2000, inflight: 2000 },
+      expect: [
+        { claim: 'the client holds only what the slow accept drained', subject: 'each client', metric: 'estab', predict: () => between(BACKLOG + 1, 400, '50 accepts/s for the 3 s before connects time out, plus the queue') },
+        { claim: 'the server holds the same connections, no more', subject: 'server', metric: 'estab', predict: () => between(BACKLOG + 1, 400) },
+        { claim: 'the others time out, their SYNs dropped', subject: 'each client', metric: 'errors.ETIMEDOUT', predict: () => between(2000 - 400, 2000 - BACKLOG - 1) },
+        { claim: 'the request queue overflow drops SYNs', subject: 'server', metric: 'nstat.TcpExtTCPReqQFullDrop', predict: () => atLeast(1) },
+        { claim: 'and sends no cookie', subject: 'server', metric: 'nstat.TcpExtTCPReqQFullDoCookies', predict: () => exactly(0) },
+      ],
+    },
+    {
+      name: 'accept paused, tcp_abort_on_overflow=1',
+      about: 'Abort on overflow resets a handshake that completes into a full queue; here none does: the SYNs are dropped first.',
+      server: { accept: 'paused', sysctls: { 'net.ipv4.tcp_abort_on_overflow': 1 } },
+      client: { connections: 100, inflight: 100 },
+      expect: [
+        { claim: 'the queue still holds backlog + 1', subject: 'each client', metric: 'estab', predict: () => exactly(BACKLOG + 1) },
+        { claim: 'the rest still time out', subject: 'each client', metric: 'errors.ETIMEDOUT', predict: () => exactly(100 - BACKLOG - 1) },
+        { claim: 'no reset is sent', subject: 'server', metric: 'nstat.TcpExtEmbryonicRsts', predict: () => exactly(0, 'a full accept queue drops the SYN before any ACK can meet it') },
+      ],
+    },
+    {
+      name: 'slow accept, a burst of 2000, tcp_abort_on_overflow=1',
+      about: 'With cookies the overflow is mostly still dropped, not reset: abort on overflow changes little.',
+      server: { accept: { everyMs: 20 }, sysctls: { 'net.ipv4.tcp_abort_on_overflow': 1 } },
+      client: { connections: 2000, inflight: 2000 },
+      expect: [
+        { claim: 'nearly every client believes it is connected', subject: 'each client', metric: 'estab', predict: () => between(1800, 2000) },
+        { claim: 'the server holds only what it accepted or queued', subject: 'server', metric: 'estab', predict: () => between(BACKLOG + 1, 400) },
+        { claim: 'the overflow is still answered with SYN cookies', subject: 'server', metric: 'nstat.TcpExtTCPReqQFullDoCookies', predict: () => atLeast(1) },
+        { claim: 'resets only for the few non-cookie handshakes that meet the full queue', subject: 'server', metric: 'nstat.TcpExtEmbryonicRsts', predict: () => between(0, 200, 'measured here: 0 and 32 in two runs') },
+      ],
+    },
+    {
       name: 'listen(65535) is capped by somaxconn',
       about: 'The backlog a program asks for is not the backlog it gets.',
       server: { backlog: 65535 },

@@ -329,6 +329,7 @@ async function vanished(host: Host): Promise<boolean> {
 }
 
 const MILESTONE_STEP = 100_000;
+const MEMORY_MIN_CONNECTIONS = 10_000;
 
 /** When the server's kernel first counted each 100k established connections, from the samples. */
 export function milestones(samples: readonly Sample[], server: string): Milestone[] {
@@ -345,7 +346,8 @@ export function milestones(samples: readonly Sample[], server: string): Mileston
  * memory of the lab's programs. Undefined when no connection was held.
  */
 export function memoryPerConnection(before: Map<string, KernelView>, hosts: readonly Host[], after: readonly (KernelView | undefined)[], connections: number): MemoryFigures | undefined {
-  if (connections <= 0) return undefined;
+  // Below this the host-wide slab figures are noise from everything else the machine does.
+  if (connections < MEMORY_MIN_CONNECTIONS) return undefined;
   // The server runs before the flood, so its growth is measured; the clients start with it.
   const rssDelta = (role: 'server' | 'client') =>
     hosts.reduce((sum, h, i) => (h.plan.role === role && after[i] ? sum + (after[i]!.programRssKiB - (before.get(h.plan.name)?.programRssKiB ?? 0)) : sum), 0);
