@@ -45,6 +45,7 @@ static struct {
     int workers;
     int accept_delay_ms;
     bool accept_paused;
+    bool close_after_pong;
     int deadline_s;
     int progress_ms;
 } opt = { .backlog = 4096, .workers = 1, .deadline_s = 3600, .progress_ms = 1000 };
@@ -61,7 +62,7 @@ static void die_usage(const char *msg)
     printf("}\n");
     fflush(stdout);
     fprintf(stderr, "usage: labserver --ports P1,P2 [--backlog N] [--workers W] "
-                    "[--accept-delay-ms D] [--accept-paused] [--deadline S] "
+                    "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--deadline S] "
                     "[--progress-ms M]\n");
     exit(2);
 }
@@ -99,6 +100,7 @@ static void parse_args(int argc, char **argv)
         { "workers", required_argument, 0, 'w' },
         { "accept-delay-ms", required_argument, 0, 'd' },
         { "accept-paused", no_argument, 0, 'P' },
+        { "close-after-pong", no_argument, 0, 'C' },
         { "deadline", required_argument, 0, 'D' },
         { "progress-ms", required_argument, 0, 'g' },
         { 0, 0, 0, 0 },
@@ -113,6 +115,7 @@ static void parse_args(int argc, char **argv)
         case 'w': opt.workers = parse_int(optarg, 1, MAX_WORKERS, "--workers"); break;
         case 'd': opt.accept_delay_ms = parse_int(optarg, 0, 3600000, "--accept-delay-ms"); break;
         case 'P': opt.accept_paused = true; break;
+        case 'C': opt.close_after_pong = true; break;
         case 'D': opt.deadline_s = parse_int(optarg, 1, 100000000, "--deadline"); break;
         case 'g': opt.progress_ms = parse_int(optarg, 10, 3600000, "--progress-ms"); break;
         default: die_usage("unknown option or missing argument");
@@ -205,6 +208,9 @@ static void conn_readable(int fd)
     ssize_t w = send(fd, out, 4 * (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w > 0) {
         STAT_ADD(me->pongs, (uint64_t)w / 4);
+        /* The server closes first: the connection's TIME_WAIT is then the server's. */
+        if (opt.close_after_pong)
+            close_conn(fd);
     } else if (w < 0 && errno != EAGAIN) {
         count_err(errno);
         close_conn(fd);

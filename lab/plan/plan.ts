@@ -101,8 +101,9 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   for (let i = 0; i < merged.clients; i++) {
     const clientNofile = nofile(merged.client, `${at}.client.nofile`);
     const sysctls = stringify(merged.client.sysctls);
-    const asked = askedConnections(merged.client, sysctls, targets.length);
-    const processes = Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
+    const churn = merged.client.churn;
+    const asked = churn ? churn.rate * churn.seconds : askedConnections(merged.client, sysctls, targets.length);
+    const processes = churn ? 1 : Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
     const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
     const bind = merged.client.bind ?? 'none';
     const ping = merged.client.ping ?? false;
@@ -120,7 +121,18 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       inflight,
       bind,
       ping,
-      program: [
+      program: churn ? [
+        'labchurn',
+        '--targets', targets.join(','),
+        '--rate', String(churn.rate),
+        '--seconds', String(churn.seconds),
+        '--inflight', String(inflight),
+        '--deadline', String(clientDeadline),
+        '--progress-ms', '500',
+        ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
+        // Against a server that closes first, read to its FIN before closing, as an HTTP/1.0 client would.
+        ...(merged.server.closeFirst ? ['--wait-eof'] : []),
+      ] : [
         'labclient',
         '--targets', targets.join(','),
         '--count', String(asked),
@@ -158,6 +170,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     program: [
       'labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers),
       '--deadline', String(clientDeadline + 30), ...acceptArguments(merged.server.accept),
+      ...(merged.server.closeFirst ? ['--close-after-pong'] : []),
     ],
   };
 

@@ -26,6 +26,7 @@ export function measure(host: HostResult, metric: Metric): number {
   if (metric === 'estab') return host.estab;
   if (metric === 'timewait') return host.timewait;
   if (metric === 'pongs') return host.flood?.pongs ?? 0;
+  if (metric === 'opened') return host.flood?.established ?? 0;
   if (metric === 'listen.backlog') return host.listenBacklog ?? NaN;
   if (metric.startsWith('nstat.')) return host.nstat[metric.slice('nstat.'.length)] ?? NaN;
   const errno = metric.slice('errors.'.length);

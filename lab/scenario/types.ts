@@ -30,6 +30,8 @@ export interface ServerSpec extends HostSettings {
   backlog?: number;
   /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
   accept?: 'immediate' | 'paused' | { everyMs: number };
+  /** The server closes each connection after answering its Ping: the server closes first. */
+  closeFirst?: boolean;
 }
 
 export interface ClientSpec extends HostSettings {
@@ -48,6 +50,11 @@ export interface ClientSpec extends HostSettings {
    * where a failure is a clash rather than exhaustion (ip_autobind_reuse) the experiment needs every try.
    */
   keepAsking?: boolean;
+  /**
+   * Instead of opening and holding: short-lived connections at `rate` per second for `seconds` (connect, Ping,
+   * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
+   */
+  churn?: { rate: number; seconds: number };
 }
 
 /** A closed interval of acceptable values; max may be Infinity. */
@@ -58,7 +65,12 @@ export interface Prediction {
   why?: string;
 }
 
-export type Metric = 'estab' | 'timewait' | 'pongs' | 'listen.backlog' | `errors.${string}` | `nstat.${string}`;
+/**
+ * estab, timewait: `ss -s` inside the host. opened: connections the host's program opened (held, or for a
+ * churn completed). pongs: answers to the Ping round. listen.backlog: the server's listener backlog.
+ * errors.<ERRNO>: the program's failures. nstat.<Counter>: the namespace's counter.
+ */
+export type Metric = 'estab' | 'timewait' | 'opened' | 'pongs' | 'listen.backlog' | `errors.${string}` | `nstat.${string}`;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
 export type Subject = 'server' | 'each client' | 'all clients';

@@ -10,10 +10,10 @@ import type { Scenario } from './types.ts';
 type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
-const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'sysctls', 'nofile', 'capabilities'];
+const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'churn', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -87,6 +87,7 @@ function server(v: Checker, value: unknown, at: string, complete: boolean): void
     v.keys(accept, ['everyMs'], `${at}.accept`);
     v.integer(accept.everyMs, `${at}.accept.everyMs`, 1, 60_000);
   }
+  if (obj.closeFirst !== undefined && typeof obj.closeFirst !== 'boolean') v.fail(`${at}.closeFirst`, 'must be true or false');
   if (obj.addresses !== undefined) {
     const addresses = v.integer(obj.addresses, `${at}.addresses`, 1, MAX_SERVER_ADDRESSES);
     const caps = obj.capabilities as Record<string, unknown> | undefined;
@@ -105,6 +106,12 @@ function client(v: Checker, value: unknown, at: string): void {
   }
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
   if (obj.connectTimeoutMs !== undefined) v.integer(obj.connectTimeoutMs, `${at}.connectTimeoutMs`, 100, 600_000);
+  if (obj.churn !== undefined) {
+    const churn = v.object(obj.churn, `${at}.churn`, 'must be { rate: connections per second, seconds: N }');
+    v.keys(churn, ['rate', 'seconds'], `${at}.churn`);
+    v.integer(churn.rate, `${at}.churn.rate`, 1, 100_000);
+    v.integer(churn.seconds, `${at}.churn.seconds`, 1, 600);
+  }
   for (const flag of ['ping', 'keepAsking'] as const) {
     if (obj[flag] !== undefined && typeof obj[flag] !== 'boolean') v.fail(`${at}.${flag}`, 'must be true or false');
   }
@@ -173,8 +180,8 @@ function expectations(v: Checker, value: unknown, at: string): void {
     v.string(obj.claim, `${field}.claim`);
     if (!SUBJECTS.includes(obj.subject as string)) v.fail(`${field}.subject`, `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}`);
     const metric = v.string(obj.metric, `${field}.metric`);
-    if (!/^(estab|timewait|pongs|listen\.backlog|errors\.E[A-Z]+|nstat\.[A-Za-z]+)$/.test(metric)) {
-      v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, pongs, listen.backlog, errors.<ERRNO> or nstat.<Counter>`);
+    if (!/^(estab|timewait|opened|pongs|listen\.backlog|errors\.E[A-Z]+|nstat\.[A-Za-z]+)$/.test(metric)) {
+      v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, opened, pongs, listen.backlog, errors.<ERRNO> or nstat.<Counter>`);
     }
     if (typeof obj.predict !== 'function') v.fail(`${field}.predict`, 'must be a function of the theory context');
   });

@@ -25,7 +25,7 @@ async function listFiles(root: string, dir: string): Promise<string[]> {
 
 /** Binaries built by hand next to their sources are not sources. */
 function isBuildOutput(name: string): boolean {
-  return name === 'labserver' || name === 'labclient' || name.endsWith('.o');
+  return ['labserver', 'labclient', 'labchurn'].includes(name) || name.endsWith('.o');
 }
 
 /** What Dockerfile.<role> builds from: the shared header and the role's own program. */

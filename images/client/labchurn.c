@@ -1,0 +1,236 @@
+/*
+ * labchurn: short-lived connections at a steady rate, the TIME_WAIT experiment's client.
+ *
+ * Each connection: connect, send "Ping", wait for "Pong" (or for the server to close first), close.
+ * Whoever closes first keeps the connection's TIME_WAIT. Connects go on at --rate per second for
+ * --seconds whatever fails (a spent range answers EADDRNOTAVAIL, and the churn shows it), then the
+ * program reports "filled" and exits; --deadline bounds it in any case.
+ *
+ * Output: JSON lines like labclient's (start, progress, filled, summary); "established" counts
+ * completed request/response rounds.
+ */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <string.h>
+#include <unistd.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+
+#include "errnames.h"
+
+#define MAX_TARGETS 64
+#define DRAIN_MS 5000
+
+enum { FREE, CONNECTING, WAITING, DRAINING };
+
+static struct sockaddr_in targets[MAX_TARGETS];
+static int ntargets, rate = 100, seconds = 10, inflight_cap = 256, deadline_s = 60, progress_ms = 500;
+static int connect_timeout_ms = 5000;
+/* Wait for the server's FIN after the Pong before closing: the server then closes first, always. */
+static bool wait_eof;
+static uint64_t started, completed, failed, errors[ERR_SLOTS];
+static int inflight, epfd, max_fd;
+static long nofile;
+static struct slot { unsigned char state; long long since; } *slots;
+
+static void usage(const char *why)
+{
+    printf("{\"type\":\"error\",\"message\":");
+    json_string(stdout, why);
+    printf("}\n");
+    exit(2);
+}
+
+static void parse_targets(char *list)
+{
+    for (char *item = strtok(list, ","); item; item = strtok(NULL, ",")) {
+        char *colon = strrchr(item, ':');
+        if (!colon || ntargets == MAX_TARGETS)
+            usage("--targets takes IP:PORT[,IP:PORT...]");
+        *colon = '\0';
+        struct sockaddr_in *t = &targets[ntargets++];
+        t->sin_family = AF_INET;
+        t->sin_port = htons((uint16_t)atoi(colon + 1));
+        if (inet_pton(AF_INET, item, &t->sin_addr) != 1)
+            usage("--targets: not an IPv4 address");
+    }
+}
+
+static void finish(int fd, int err)
+{
+    if (err) {
+        errors[err_slot(err)]++;
+        failed++;
+    } else {
+        completed++;
+    }
+    epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
+    close(fd);
+    slots[fd].state = FREE;
+    inflight--;
+}
+
+static void open_one(void)
+{
+    const struct sockaddr_in *t = &targets[started % (uint64_t)ntargets];
+    started++;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+        errors[err_slot(errno)]++;
+        failed++;
+        return;
+    }
+    if (connect(fd, (const struct sockaddr *)t, sizeof *t) < 0 && errno != EINPROGRESS) {
+        errors[err_slot(errno)]++;
+        failed++;
+        close(fd);
+        return;
+    }
+    struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+    epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
+    slots[fd].state = CONNECTING;
+    slots[fd].since = now_ms();
+    if (fd > max_fd)
+        max_fd = fd;
+    inflight++;
+}
+
+static void on_event(int fd, uint32_t events)
+{
+    if (slots[fd].state == CONNECTING && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP))) {
+        int err = 0;
+        socklen_t len = sizeof err;
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+        if (err)
+            return finish(fd, err);
+        if (send(fd, "Ping", 4, MSG_NOSIGNAL) != 4)
+            return finish(fd, errno ? errno : EPIPE);
+        slots[fd].state = WAITING;
+        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
+        epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
+        return;
+    }
+    if (slots[fd].state == WAITING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        char buf[64];
+        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EAGAIN)
+            return;
+        if (n > 0 && wait_eof) {
+            slots[fd].state = DRAINING;
+            return;
+        }
+        /* A Pong, or the server closing first: either way the round is done and we close. */
+        finish(fd, n < 0 ? errno : 0);
+        return;
+    }
+    if (slots[fd].state == DRAINING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
+        char buf[64];
+        ssize_t n;
+        while ((n = recv(fd, buf, sizeof buf, 0)) > 0)
+            ;
+        if (n < 0 && errno == EAGAIN)
+            return;
+        finish(fd, n < 0 ? errno : 0);
+    }
+}
+
+static void print_counts(const char *type, long long t, const char *reason)
+{
+    printf("{\"type\":\"%s\",\"t_ms\":%lld,\"asked\":%llu,\"established\":%llu,\"inflight\":%d,\"failed\":%llu,",
+           type, t, (unsigned long long)started, (unsigned long long)completed, inflight, (unsigned long long)failed);
+    json_errmap(stdout, "errors", errors);
+    printf(",\"bind_errors\":{}");
+    if (reason)
+        printf(",\"reason\":\"%s\"", reason);
+    printf("}\n");
+    fflush(stdout);
+}
+
+int main(int argc, char **argv)
+{
+    static const struct option longopts[] = {
+        { "targets", required_argument, 0, 't' }, { "rate", required_argument, 0, 'r' },
+        { "seconds", required_argument, 0, 's' }, { "inflight", required_argument, 0, 'i' },
+        { "deadline", required_argument, 0, 'd' }, { "progress-ms", required_argument, 0, 'p' },
+        { "connect-timeout-ms", required_argument, 0, 'c' }, { "wait-eof", no_argument, 0, 'e' }, { 0, 0, 0, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 't': parse_targets(optarg); break;
+        case 'r': rate = atoi(optarg); break;
+        case 's': seconds = atoi(optarg); break;
+        case 'i': inflight_cap = atoi(optarg); break;
+        case 'd': deadline_s = atoi(optarg); break;
+        case 'p': progress_ms = atoi(optarg); break;
+        case 'c': connect_timeout_ms = atoi(optarg); break;
+        case 'e': wait_eof = true; break;
+        default: usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D]");
+        }
+    }
+    if (!ntargets || rate < 1 || rate > 1000000 || seconds < 1 || inflight_cap < 1 || deadline_s < 1 || progress_ms < 10)
+        usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D]");
+    if (seconds >= deadline_s)
+        usage("--seconds must end before --deadline");
+
+    signal(SIGPIPE, SIG_IGN);
+    alarm((unsigned)deadline_s + 2); /* a hard stop even if the loop below never gets to check */
+    nofile = raise_nofile();
+    slots = calloc((size_t)nofile, sizeof *slots);
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!slots || epfd < 0)
+        usage("out of memory");
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    sigprocmask(SIG_BLOCK, &stop, NULL);
+
+    printf("{\"type\":\"start\",\"rate\":%d,\"seconds\":%d,\"targets\":%d,\"nofile\":%ld}\n", rate, seconds, ntargets, nofile);
+    fflush(stdout);
+    long long t0 = now_ms(), churn_end = t0 + seconds * 1000LL, next_progress = t0 + progress_ms;
+    long long deadline_at = t0 + deadline_s * 1000LL, next_timeout_scan = t0;
+    const char *reason = "done";
+    struct epoll_event evs[256];
+    for (;;) {
+        long long now = now_ms();
+        struct timespec zero = { 0, 0 };
+        if (sigtimedwait(&stop, NULL, &zero) > 0) {
+            reason = "signal";
+            break;
+        }
+        if (now >= deadline_at) {
+            reason = "deadline";
+            break;
+        }
+        uint64_t total = (uint64_t)rate * (uint64_t)seconds;
+        if (started < total) {
+            long long elapsed = now < churn_end ? now - t0 : seconds * 1000LL;
+            uint64_t due = (uint64_t)(elapsed * rate / 1000);
+            while (started < due && inflight < inflight_cap && inflight < nofile - 64)
+                open_one();
+        } else if (inflight == 0 || now >= churn_end + DRAIN_MS) {
+            break;
+        }
+        if (now >= next_timeout_scan) {
+            for (int fd = 0; fd <= max_fd; fd++)
+                if (slots[fd].state != FREE && now - slots[fd].since > connect_timeout_ms)
+                    finish(fd, ETIMEDOUT);
+            next_timeout_scan = now + 100;
+        }
+        if (now >= next_progress) {
+            print_counts("progress", now - t0, NULL);
+            next_progress += progress_ms;
+        }
+        int n = epoll_wait(epfd, evs, 256, 1);
+        for (int i = 0; i < n; i++)
+            on_event(evs[i].data.fd, evs[i].events);
+    }
+    print_counts("filled", now_ms() - t0, NULL);
+    print_counts("summary", now_ms() - t0, reason);
+    return 0;
+}
