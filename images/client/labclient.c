@@ -30,7 +30,7 @@
 #define ABORT_WAIT_MS 5000
 
 struct wstats {
-    uint64_t asked, established, open, inflight, failed, dropped, pings, pongs;
+    uint64_t asked, established, open, inflight, failed, dropped, pings, pongs, ping_lost;
     uint64_t fill_ms;       /* t_ms when this worker finished filling */
     uint32_t filled, pinged; /* set with release semantics after the counters */
     uint64_t errors[ERR_SLOTS];
@@ -179,7 +179,7 @@ enum { C_FREE, C_CONNECTING, C_HELD };
 /* Per-fd state. Connecting fds also sit in a list ordered by start time,
  * which is also their timeout order. */
 struct conn {
-    unsigned char state, pong_state;
+    unsigned char state, pong_state, awaiting_pong;
     int prev, next;
     long long started;
 };
@@ -364,12 +364,21 @@ static void held_readable(int fd)
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
         return;
     if (r <= 0) {
+        /* The peer ended a held connection: a reset (the server never had it: seed 004's data step) or a FIN. */
+        if (r < 0)
+            count_err(me->errors, errno);
+        if (conns[fd].awaiting_pong) {
+            conns[fd].awaiting_pong = 0;
+            STAT_ADD(me->ping_lost, 1);
+        }
         drop(fd);
         return;
     }
     int n = count_token(&conns[fd].pong_state, "Pong", buf, (size_t)r);
-    if (n)
+    if (n) {
+        conns[fd].awaiting_pong = 0;
         STAT_ADD(me->pongs, (uint64_t)n);
+    }
 }
 
 static void expire_connects(long long now)
@@ -387,9 +396,10 @@ static void send_pings(void)
     for (int fd = 0; fd < nofile; fd++) {
         if (conns[fd].state != C_HELD)
             continue;
-        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4)
+        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4) {
             STAT_ADD(me->pings, 1);
-        else
+            conns[fd].awaiting_pong = 1;
+        } else
             drop(fd);
     }
 }
@@ -435,7 +445,7 @@ static void worker(int idx, pid_t parent)
             }
         }
         if (filled && !pinged &&
-            (STAT_GET(me->pongs) >= STAT_GET(me->pings) || now >= ping_until)) {
+            (STAT_GET(me->pongs) + STAT_GET(me->ping_lost) >= STAT_GET(me->pings) || now >= ping_until)) {
             pinged = true;
             __atomic_store_n(&me->pinged, 1, __ATOMIC_RELEASE);
         }

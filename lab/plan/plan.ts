@@ -142,7 +142,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--deadline', String(clientDeadline),
         '--progress-ms', '500',
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
-        ...(ping ? ['--ping', '--ping-wait-ms', '300000'] : []),
+        ...(ping ? ['--ping', '--ping-wait-ms', String(merged.client.pingWaitMs ?? 300_000)] : []),
         ...(merged.client.keepAsking ? ['--keep-asking'] : []),
         ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
       ],

@@ -244,7 +244,7 @@ export class CaseRun {
   private hostResult(host: Host, view: KernelView | undefined): HostResult {
     const flood = this.floods.find((f) => f.host === host);
     if (!view) return lostHost(host);
-    const counts = host.plan.role === 'server' ? this.server?.last : flood?.filled;
+    const counts = host.plan.role === 'server' ? this.server?.last : (flood?.pinged ?? flood?.filled);
     return {
       name: host.plan.name,
       role: host.plan.role,
@@ -252,7 +252,7 @@ export class CaseRun {
       estab: view.ss.estab,
       timewait: view.ss.timewait,
       errors: counts?.errors ?? {},
-      bindErrors: flood?.filled?.bind_errors ?? {},
+      bindErrors: (flood?.pinged ?? flood?.filled)?.bind_errors ?? {},
       sysctls: view.sysctls,
       nofile: view.nofile,
       nstat: view.nstat,

@@ -6,6 +6,7 @@ export interface ClientLine {
   established?: number;
   inflight?: number;
   failed?: number;
+  dropped?: number;
   pongs?: number;
   errors?: Record<string, number>;
   bind_errors?: Record<string, number>;

@@ -44,6 +44,8 @@ export interface ClientSpec extends HostSettings {
   bind?: BindMode;
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping?: boolean;
+  /** How long the Ping round waits for the last answers (default 300 s; it ends as soon as all are in). */
+  pingWaitMs?: number;
   /**
    * Make exactly `connections` attempts even after EADDRNOTAVAIL or EADDRINUSE. By default a client stops
    * asking a destination once its range is spent (each further failure costs a scan of the whole range);

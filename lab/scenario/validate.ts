@@ -13,7 +13,7 @@ const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'cli
 const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'churn', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'churn', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -106,6 +106,7 @@ function client(v: Checker, value: unknown, at: string): void {
   }
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
   if (obj.connectTimeoutMs !== undefined) v.integer(obj.connectTimeoutMs, `${at}.connectTimeoutMs`, 100, 600_000);
+  if (obj.pingWaitMs !== undefined) v.integer(obj.pingWaitMs, `${at}.pingWaitMs`, 100, 600_000);
   if (obj.churn !== undefined) {
     const churn = v.object(obj.churn, `${at}.churn`, 'must be { rate: connections per second, seconds: N }');
     v.keys(churn, ['rate', 'seconds'], `${at}.churn`);
