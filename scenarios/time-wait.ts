@@ -1,4 +1,4 @@
-import { defineScenario, exactly, usablePortsOf } from 'tcp-limits-lab';
+import { atLeast, between, defineScenario, exactly, usablePortsOf } from 'tcp-limits-lab';
 
 const range = { 'net.ipv4.ip_local_port_range': '40000 40999' };
 const churn = { rate: 400, seconds: 5 }; // 2000 short connections against 1000 ports
@@ -14,7 +14,9 @@ connections (connect, Ping, Pong, close) at ${churn.rate}/s for ${churn.seconds}
 When the client closes first its TIME_WAIT fills the range and the churn stalls on EADDRNOTAVAIL. When the
 server closes first the TIME_WAIT moves to the server and the client goes on. net.ipv4.tcp_tw_reuse=1 lets
 connect() take a port whose TIME_WAIT is older than a second (the default, 2, allows it on loopback only).
-Keeping a few connections open and reusing them (a keep-alive pool) leaves no TIME_WAIT at all.`,
+Keeping a few connections open and reusing them (a keep-alive pool) leaves no TIME_WAIT at all.
+The last two cases replay seed 000 itself: its Go client (net/http) with MaxIdleConnsPerHost 2, then 250,
+200 goroutines sending HEAD requests to a server that speaks HTTP/1.1 keep-alive.`,
   seeds: ['000'],
   server: { ports: [8080] },
   client: { churn, sysctls: range },
@@ -58,5 +60,34 @@ Keeping a few connections open and reusing them (a keep-alive pool) leaves no TI
         { claim: 'no TIME_WAIT on the client', subject: 'each client', metric: 'timewait', predict: () => exactly(0) },
       ],
     },
+    {
+      name: 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 2',
+      about: '200 goroutines, 5000 HEAD requests, a pool that keeps 2 idle connections: every other response closes its connection.',
+      server: { protocol: 'http' },
+      client: { churn: undefined, program: goClient(2) },
+      expect: [
+        { claim: 'the client fills its range with TIME_WAIT', subject: 'each client', metric: 'timewait', predict: ({ client }) => between(usablePortsOf(client!).min - 250, usablePortsOf(client!).max, 'every closed connection holds a port for 60 s') },
+        { claim: 'and requests fail with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1) },
+      ],
+    },
+    {
+      name: 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 250',
+      about: 'The same load with a pool as large as the concurrency: connections are reused, none closes until the end.',
+      server: { protocol: 'http' },
+      client: { churn: undefined, program: goClient(250) },
+      expect: [
+        { claim: 'every request is answered', subject: 'each client', metric: 'opened', predict: () => exactly(5000) },
+        { claim: 'TIME_WAIT only from the pool closing at exit (and surplus dials at the start)', subject: 'each client', metric: 'timewait', predict: () => between(0, 500, 'the pool (up to 250) closed at exit, plus dials that raced for a busy pool at the start (measured: 307)') },
+        { claim: 'no EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => exactly(0) },
+      ],
+    },
   ],
 });
+
+/** The seed's own kind of client: Go's net/http, built from scenarios/seed-000/ on the lab's client image. */
+function goClient(maxIdlePerHost: number) {
+  return {
+    dockerfile: 'seed-000/Dockerfile',
+    command: ['seed000', '--url', '{url}', '--workers', '200', '--requests', '5000', '--max-idle-per-host', String(maxIdlePerHost)],
+  };
+}

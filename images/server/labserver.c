@@ -18,6 +18,8 @@
 
 #include "errnames.h"
 
+#define HTTP_REPLY "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+
 #define MAX_PORTS 64
 #define MAX_WORKERS 256
 #define EMFILE_BACKOFF_MS 100
@@ -46,6 +48,7 @@ static struct {
     int accept_delay_ms;
     bool accept_paused;
     bool close_after_pong;
+    bool http;
     int deadline_s;
     int progress_ms;
 } opt = { .backlog = 4096, .workers = 1, .deadline_s = 3600, .progress_ms = 1000 };
@@ -62,7 +65,7 @@ static void die_usage(const char *msg)
     printf("}\n");
     fflush(stdout);
     fprintf(stderr, "usage: labserver --ports P1,P2 [--backlog N] [--workers W] "
-                    "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--deadline S] "
+                    "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--http] [--deadline S] "
                     "[--progress-ms M]\n");
     exit(2);
 }
@@ -101,6 +104,7 @@ static void parse_args(int argc, char **argv)
         { "accept-delay-ms", required_argument, 0, 'd' },
         { "accept-paused", no_argument, 0, 'P' },
         { "close-after-pong", no_argument, 0, 'C' },
+        { "http", no_argument, 0, 'H' },
         { "deadline", required_argument, 0, 'D' },
         { "progress-ms", required_argument, 0, 'g' },
         { 0, 0, 0, 0 },
@@ -116,6 +120,7 @@ static void parse_args(int argc, char **argv)
         case 'd': opt.accept_delay_ms = parse_int(optarg, 0, 3600000, "--accept-delay-ms"); break;
         case 'P': opt.accept_paused = true; break;
         case 'C': opt.close_after_pong = true; break;
+        case 'H': opt.http = true; break;
         case 'D': opt.deadline_s = parse_int(optarg, 1, 100000000, "--deadline"); break;
         case 'g': opt.progress_ms = parse_int(optarg, 10, 3600000, "--progress-ms"); break;
         default: die_usage("unknown option or missing argument");
@@ -199,15 +204,22 @@ static void conn_readable(int fd)
         close_conn(fd);
         return;
     }
-    int n = count_token(&ping_state[fd], "Ping", buf, (size_t)r);
+    /* Ping answers Pong; with --http, each request (headers up to a blank line) gets an empty 200,
+     * and the connection stays open (HTTP/1.1 keep-alive). */
+    const char *token = opt.http ? "\r\n\r\n" : "Ping";
+    const char *reply = opt.http ? HTTP_REPLY : "Pong";
+    size_t reply_len = strlen(reply);
+    int n = count_token(&ping_state[fd], token, buf, (size_t)r);
+    if (n > (int)(sizeof out / reply_len))
+        n = (int)(sizeof out / reply_len);
     if (!n)
         return;
     for (int i = 0; i < n; i++)
-        memcpy(out + 4 * i, "Pong", 4);
+        memcpy(out + reply_len * (size_t)i, reply, reply_len);
     /* Best effort: a reply that does not fit the socket buffer is dropped. */
-    ssize_t w = send(fd, out, 4 * (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ssize_t w = send(fd, out, reply_len * (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (w > 0) {
-        STAT_ADD(me->pongs, (uint64_t)w / 4);
+        STAT_ADD(me->pongs, (uint64_t)w / reply_len);
         /* The server closes first: the connection's TIME_WAIT is then the server's. */
         if (opt.close_after_pong)
             close_conn(fd);

@@ -5,6 +5,7 @@
 import type { BindMode, CaseSpec, ClientSpec, Expectation, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
 import { parsePortRange } from '../scenario/theory.ts';
 import { hostAddress, parseSubnet, subnetCapacity } from './subnet.ts';
+import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 
 export type Role = 'server' | 'client';
@@ -34,6 +35,8 @@ export interface PlannedServer extends PlannedHost {
 
 export interface PlannedClient extends PlannedHost {
   role: 'client';
+  /** The scenario's own program (not the lab's flood): absolute path of the Dockerfile its image builds from. */
+  customProgram?: { dockerfile?: string };
   targets: string[];
   asked: number;
   processes: number;
@@ -102,6 +105,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     const clientNofile = nofile(merged.client, `${at}.client.nofile`);
     const sysctls = stringify(merged.client.sysctls);
     const churn = merged.client.churn;
+    const custom = merged.client.program;
     const asked = churn ? churn.rate * churn.seconds : askedConnections(merged.client, sysctls, targets.length);
     const processes = churn ? 1 : Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
     const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
@@ -121,7 +125,12 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       inflight,
       bind,
       ping,
-      program: churn ? [
+      ...(custom && { customProgram: custom.dockerfile ? { dockerfile: resolve(dirname(options.file), custom.dockerfile) } : {} }),
+      program: custom ? [
+        // The scenario's program, bounded like every flood.
+        'timeout', '--kill-after=5', String(clientDeadline),
+        ...custom.command.map((arg) => substitute(arg, targets)),
+      ] : churn ? [
         'labchurn',
         '--targets', targets.join(','),
         '--rate', String(churn.rate),
@@ -171,6 +180,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       'labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers),
       '--deadline', String(clientDeadline + 30), ...acceptArguments(merged.server.accept),
       ...(merged.server.closeFirst ? ['--close-after-pong'] : []),
+      ...(merged.server.protocol === 'http' ? ['--http'] : []),
     ],
   };
 
@@ -228,4 +238,8 @@ function acceptArguments(accept: ServerSpec['accept']): string[] {
   if (accept === undefined || accept === 'immediate') return [];
   if (accept === 'paused') return ['--accept-paused'];
   return ['--accept-delay-ms', String(accept.everyMs)];
+}
+
+function substitute(arg: string, targets: readonly string[]): string {
+  return arg.replaceAll('{targets}', targets.join(',')).replaceAll('{target}', targets[0]!).replaceAll('{url}', `http://${targets[0]}/`);
 }

@@ -157,6 +157,13 @@ export class CaseRun {
         this.floods.push(flood);
         const exited = flood.program.exited.then(async (code) => {
           if (plan.ping ? flood.pinged : flood.filled) return;
+          // A scenario's own program need not speak the lab's lines: its clean exit ends its flood.
+          if (plan.customProgram && code === 0) {
+            flood.filled = { type: 'filled', established: 0, failed: 0, errors: {} };
+            flood.filledAt = performance.now();
+            return;
+          }
+          if (plan.customProgram && code === 124) throw new RuntimeFailure(`the program on ${plan.name} did not finish within the deadline (${this.plan.deadlineSeconds} s)`);
           if (await vanished(host)) {
             await this.failIfEngineGone('flood');
             flood.lost = true;

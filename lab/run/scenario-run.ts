@@ -102,7 +102,8 @@ export class ScenarioRun {
   async prepare(log: Log): Promise<void> {
     if (!this.environment) await this.connect(log);
     await holdIfAsked('images', this.options.signal);
-    await unlessAborted(this.runtime.prepare(log), this.options.signal);
+    const dockerfiles = this.selectedCases().flatMap((i) => this.plan(i).clients.flatMap((c) => (c.customProgram?.dockerfile ? [c.customProgram.dockerfile] : [])));
+    await unlessAborted(this.runtime.prepare(log, dockerfiles), this.options.signal);
     this.environment = await this.runtime.fingerprint();
   }
 

@@ -57,8 +57,11 @@ export interface Runtime {
   readonly name: string;
   /** Reaches the engine (starting one where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;
-  /** Gets what plans need (images), saying what it does; connects first if needed. */
-  prepare(log: Log): Promise<void>;
+  /**
+   * Gets what plans need (images, and those of scenarios' own client programs, by Dockerfile), saying what
+   * it does; connects first if needed.
+   */
+  prepare(log: Log, programDockerfiles?: readonly string[]): Promise<void>;
   fingerprint(): Promise<EnvironmentFingerprint>;
   /** Whether the engine still answers (false once it has stopped mid-run). */
   answers(): Promise<boolean>;

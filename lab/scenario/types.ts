@@ -32,6 +32,8 @@ export interface ServerSpec extends HostSettings {
   accept?: 'immediate' | 'paused' | { everyMs: number };
   /** The server closes each connection after answering its Ping: the server closes first. */
   closeFirst?: boolean;
+  /** What the server speaks: Ping/Pong (default), or enough HTTP/1.1 for keep-alive clients (an empty 200 each). */
+  protocol?: 'ping' | 'http';
 }
 
 export interface ClientSpec extends HostSettings {
@@ -57,6 +59,22 @@ export interface ClientSpec extends HostSettings {
    * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
    */
   churn?: { rate: number; seconds: number };
+  /** Your own client program instead of the lab's flood: does it exhaust ports? */
+  program?: ClientProgram;
+}
+
+export interface ClientProgram {
+  /**
+   * The command run in each client, bounded by the scenario's deadline. {target} is the first server
+   * "ip:port", {targets} all of them comma-separated, {url} "http://ip:port/". It may print the lab's JSON
+   * line {"type":"filled","established":N,"failed":N,"errors":{"EADDRNOTAVAIL":N}} before it exits.
+   */
+  command: string[];
+  /**
+   * A Dockerfile, relative to the scenario file, that builds the client image FROM the lab's client image
+   * (ARG LAB_CLIENT_IMAGE / FROM \${LAB_CLIENT_IMAGE}); its folder is the build context.
+   */
+  dockerfile?: string;
 }
 
 /** A closed interval of acceptable values; max may be Infinity. */

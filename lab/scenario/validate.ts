@@ -10,10 +10,10 @@ import type { Scenario } from './types.ts';
 type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
-const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'sysctls', 'nofile', 'capabilities'];
+const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'protocol', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'churn', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'churn', 'program', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -88,6 +88,7 @@ function server(v: Checker, value: unknown, at: string, complete: boolean): void
     v.integer(accept.everyMs, `${at}.accept.everyMs`, 1, 60_000);
   }
   if (obj.closeFirst !== undefined && typeof obj.closeFirst !== 'boolean') v.fail(`${at}.closeFirst`, 'must be true or false');
+  if (obj.protocol !== undefined && obj.protocol !== 'ping' && obj.protocol !== 'http') v.fail(`${at}.protocol`, "must be 'ping' or 'http'");
   if (obj.addresses !== undefined) {
     const addresses = v.integer(obj.addresses, `${at}.addresses`, 1, MAX_SERVER_ADDRESSES);
     const caps = obj.capabilities as Record<string, unknown> | undefined;
@@ -107,6 +108,16 @@ function client(v: Checker, value: unknown, at: string): void {
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
   if (obj.connectTimeoutMs !== undefined) v.integer(obj.connectTimeoutMs, `${at}.connectTimeoutMs`, 100, 600_000);
   if (obj.pingWaitMs !== undefined) v.integer(obj.pingWaitMs, `${at}.pingWaitMs`, 100, 600_000);
+  if (obj.program !== undefined) {
+    const program = v.object(obj.program, `${at}.program`, 'must be { command: [...], dockerfile?: "path" }');
+    v.keys(program, ['command', 'dockerfile'], `${at}.program`);
+    const command = v.array(program.command, `${at}.program.command`);
+    if (command.length === 0) v.fail(`${at}.program.command`, 'needs at least the program to run');
+    command.forEach((arg, i) => {
+      if (typeof arg !== 'string') v.fail(`${at}.program.command[${i}]`, 'must be a string');
+    });
+    if (program.dockerfile !== undefined) v.string(program.dockerfile, `${at}.program.dockerfile`);
+  }
   if (obj.churn !== undefined) {
     const churn = v.object(obj.churn, `${at}.churn`, 'must be { rate: connections per second, seconds: N }');
     v.keys(churn, ['rate', 'seconds'], `${at}.churn`);

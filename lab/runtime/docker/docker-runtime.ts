@@ -2,13 +2,13 @@ import { readFile } from 'node:fs/promises';
 import type Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
-import type { PlannedHost } from '../../plan/plan.ts';
+import type { PlannedClient, PlannedHost } from '../../plan/plan.ts';
 import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { removeByLabel } from './cleanup.ts';
 import { connectEngine } from './engine.ts';
 import { DockerHost } from './host.ts';
-import { ensureImage, type ImageRole } from './images.ts';
+import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { hostConntrack } from './conntrack.ts';
@@ -19,6 +19,7 @@ export class DockerRuntime implements Runtime {
   readonly connectionTracking = hostConntrack;
   private engine?: Docker;
   private readonly images = new Map<ImageRole, string>();
+  private readonly programImages = new Map<string, string>();
 
   constructor(private readonly projectRoot: string) {}
 
@@ -27,12 +28,15 @@ export class DockerRuntime implements Runtime {
     this.engine ??= await connectEngine(log);
   }
 
-  async prepare(log: Log): Promise<void> {
+  async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     await this.connect(log);
     const docker = this.docker;
     const base = await ensureBaseImage(docker, log);
     for (const role of ['server', 'client'] as const) {
       this.images.set(role, await ensureImage(docker, this.projectRoot, role, base, log));
+    }
+    for (const dockerfile of new Set(programDockerfiles)) {
+      this.programImages.set(dockerfile, await ensureProgramImage(docker, dockerfile, this.images.get('client')!, log));
     }
   }
 
@@ -80,7 +84,8 @@ export class DockerRuntime implements Runtime {
   }
 
   private async startHost(runId: string, network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
-    const image = this.images.get(host.role);
+    const dockerfile = (host as PlannedClient).customProgram?.dockerfile;
+    const image = dockerfile ? this.programImages.get(dockerfile) : this.images.get(host.role);
     if (!image) throw new Error('DockerRuntime.startHosts before prepare()');
     const name = `lab-${runId}-${host.name}`;
     try {

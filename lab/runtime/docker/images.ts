@@ -1,10 +1,11 @@
 /**
- * The server and client images, built from Dockerfile.server / Dockerfile.client when missing or when their
- * sources changed: the tag carries a hash of the Dockerfile, everything under images/ and the base image id.
+ * Images, built when missing or when their sources changed: a tag carries a hash of the Dockerfile, the files
+ * it builds from and the id of the image it builds on. The lab's own (server, client) build from this
+ * checkout; a scenario's own client program builds from its Dockerfile, on top of the lab's client image.
  */
 import { createHash } from 'node:crypto';
 import { readdir, readFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { RuntimeFailure } from '../../errors.ts';
 import type { Log } from '../runtime.ts';
@@ -33,32 +34,40 @@ export async function imageSources(root: string, role: ImageRole): Promise<strin
   return [`Dockerfile.${role}`, ...(await listFiles(root, 'images/common')), ...(await listFiles(root, `images/${role}`))];
 }
 
-export async function sourceHash(root: string, files: string[], baseImageId: string): Promise<string> {
-  const hash = createHash('sha256').update(baseImageId);
-  for (const file of files) hash.update(relative(root, join(root, file))).update('\0').update(await readFile(join(root, file)));
+export async function sourceHash(root: string, files: string[], fromImageId: string): Promise<string> {
+  const hash = createHash('sha256').update(fromImageId);
+  for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }
 
-/** Makes sure the role's image exists for the current sources; returns its tag. */
-export async function ensureImage(docker: Docker, root: string, role: ImageRole, baseImage: string, log: Log): Promise<string> {
-  const base = await docker.getImage(baseImage).inspect();
-  const files = await imageSources(root, role);
-  const hash = await sourceHash(root, files, base.Id);
-  const tag = `lab-${role}:${hash}`;
+interface BuildSpec {
+  repository: string;
+  context: string;
+  dockerfile: string;
+  files: string[];
+  from: string;
+  buildArgs: Record<string, string>;
+  kind: string;
+}
+
+async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<string> {
+  const from = await docker.getImage(spec.from).inspect();
+  const hash = await sourceHash(spec.context, spec.files, from.Id);
+  const tag = `${spec.repository}:${hash}`;
   try {
     await docker.getImage(tag).inspect();
     return tag;
   } catch {
     // not built yet for these sources
   }
-  log(`building ${tag} from Dockerfile.${role}`);
+  log(`building ${tag} from ${spec.dockerfile}`);
   const stream = await docker.buildImage(
-    { context: root, src: files },
+    { context: spec.context, src: spec.files },
     {
       t: tag,
-      dockerfile: `Dockerfile.${role}`,
-      buildargs: { BASE_IMAGE: baseImage },
-      labels: { [IMAGE_LABEL]: role, [SOURCE_HASH_LABEL]: hash },
+      dockerfile: spec.dockerfile,
+      buildargs: spec.buildArgs,
+      labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash },
       rm: true,
       forcerm: true,
     },
@@ -71,7 +80,7 @@ export async function ensureImage(docker: Docker, root: string, role: ImageRole,
         const failed = error?.message ?? events.find((e) => e.error)?.error;
         if (failed) {
           const tail = output.join('').trim().split('\n').slice(-15).join('\n');
-          reject(new RuntimeFailure(`building ${tag} from Dockerfile.${role} failed: ${failed.trim()}`, undefined, tail));
+          reject(new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${failed.trim()}`, undefined, tail));
         } else resolve();
       },
       (event: { stream?: string }) => {
@@ -80,4 +89,42 @@ export async function ensureImage(docker: Docker, root: string, role: ImageRole,
     );
   });
   return tag;
+}
+
+/** The lab's server or client image for the current sources; returns its tag. */
+export async function ensureImage(docker: Docker, root: string, role: ImageRole, baseImage: string, log: Log): Promise<string> {
+  return ensureBuilt(
+    docker,
+    {
+      repository: `lab-${role}`,
+      context: root,
+      dockerfile: `Dockerfile.${role}`,
+      files: await imageSources(root, role),
+      from: baseImage,
+      buildArgs: { BASE_IMAGE: baseImage },
+      kind: role,
+    },
+    log,
+  );
+}
+
+/**
+ * A scenario's own client image: its Dockerfile's folder is the build context, and LAB_CLIENT_IMAGE names
+ * the lab's client image to build on (so ss, nstat and the lab's programs are there too).
+ */
+export async function ensureProgramImage(docker: Docker, dockerfile: string, labClientImage: string, log: Log): Promise<string> {
+  const context = dirname(dockerfile);
+  return ensureBuilt(
+    docker,
+    {
+      repository: 'lab-program',
+      context,
+      dockerfile: basename(dockerfile),
+      files: await listFiles(context, '.'),
+      from: labClientImage,
+      buildArgs: { LAB_CLIENT_IMAGE: labClientImage },
+      kind: 'program',
+    },
+    log,
+  );
 }
