@@ -658,7 +658,8 @@ int main(int argc, char **argv)
                 next_progress = now + opt.progress_ms;
         }
         long long wake = next_progress < deadline_at ? next_progress : deadline_at;
-        if (!ping_printed && wake > now + PARENT_POLL_MS)
+        /* Until the fill (and the ping round) is reported, look often: the orchestrator waits on that line. */
+        if ((!filled_printed || !ping_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
         long long wait = wake - now;
         struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };

@@ -1,6 +1,7 @@
 /**
- * Reads `ss -s` inside every host at a steady pace while a flood runs: the kernel's own count over time,
- * for the live view and the charts (the flood program's count is only what it believes it holds).
+ * The counts over time during a flood, for the live view and the charts. The server's come from the kernel:
+ * `ss -s` inside it about once a second. The clients' come from their flood programs' own progress lines,
+ * which cost nothing: every `docker exec` costs the engine CPU that a CPU-bound flood on two cores misses.
  */
 import type { Host } from '../runtime/runtime.ts';
 import { parseSsSummary } from './ss.ts';
@@ -10,24 +11,21 @@ export interface Sample {
   t: number;
   host: string;
   estab: number;
-  timewait: number;
+  /** Known where the kernel was read. */
+  timewait?: number;
   /** Failures the host's program had counted by then (all errnos). */
   errors: number;
+  source: 'kernel' | 'program';
 }
-
-/** Hosts other than the first are read every this many rounds: many execs at once slow every round down. */
-const OTHERS_EVERY = 5;
 
 export class Sampler {
   readonly samples: Sample[] = [];
   private running = false;
-  private rounds = 0;
   private loop?: Promise<void>;
   private readonly started = performance.now();
 
-  /** hosts[0] (the server) is read every round; the others, whose programs report their own counts, less often. */
   constructor(
-    private readonly hosts: readonly Host[],
+    private readonly kernelHost: Host,
     private readonly errorsOf: (host: string) => number,
     private readonly onSample: (sample: Sample) => void = () => {},
     private readonly periodMs = 1000,
@@ -38,36 +36,37 @@ export class Sampler {
     this.loop = this.run();
   }
 
-  /** Stops after the round under way, then takes one last reading (once, however often it is called). */
+  /** A count a host's program reported itself. */
+  record(host: string, estab: number, errors: number): void {
+    this.samples.push({ t: Math.round(performance.now() - this.started), host, estab, errors, source: 'program' });
+  }
+
+  /** Stops after the reading under way, then takes one last reading (once, however often it is called). */
   async stop(): Promise<void> {
     if (!this.running) return;
     this.running = false;
     await this.loop;
-    await this.round();
+    await this.read();
   }
 
   private async run(): Promise<void> {
     while (this.running) {
       const began = performance.now();
-      await this.round();
+      await this.read();
       const wait = this.periodMs - (performance.now() - began);
       if (wait > 0 && this.running) await new Promise((r) => setTimeout(r, wait));
     }
   }
 
-  private async round(): Promise<void> {
+  private async read(): Promise<void> {
     const t = Math.round(performance.now() - this.started);
-    const all = this.rounds++ % OTHERS_EVERY === 0 || !this.running;
-    await Promise.all(
-      (all ? this.hosts : this.hosts.slice(0, 1)).map(async (host) => {
-        // A host that vanished (killed mid-flood) just stops contributing samples.
-        const result = await host.exec(['ss', '-s']).catch(() => undefined);
-        if (!result || result.exitCode !== 0) return;
-        const ss = parseSsSummary(result.stdout);
-        const sample = { t, host: host.plan.name, estab: ss.estab, timewait: ss.timewait, errors: this.errorsOf(host.plan.name) };
-        this.samples.push(sample);
-        this.onSample(sample);
-      }),
-    );
+    const host = this.kernelHost.plan.name;
+    // A host that vanished just stops contributing samples.
+    const result = await this.kernelHost.exec(['ss', '-s']).catch(() => undefined);
+    if (!result || result.exitCode !== 0) return;
+    const ss = parseSsSummary(result.stdout);
+    const sample: Sample = { t, host, estab: ss.estab, timewait: ss.timewait, errors: this.errorsOf(host), source: 'kernel' };
+    this.samples.push(sample);
+    this.onSample(sample);
   }
 }

@@ -137,6 +137,12 @@ export class CaseRun {
   flood(onProgress: (p: FloodProgress) => void = () => {}): Promise<void> {
     return this.phase('flood', async () => {
       const clients = this.hosts.filter((h) => h.plan.role === 'client');
+      const errorsOf = (name: string) => {
+        const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
+        return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
+      };
+      this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
+
       const fills = clients.map(async (host) => {
         const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
         let filled!: () => void;
@@ -146,7 +152,10 @@ export class CaseRun {
           const line = parseLine<ClientLine>(text);
           if (!line) return;
           flood.last = line;
-          if (line.type === 'progress' || line.type === 'filled') onProgress({ host: plan.name, line });
+          if (line.type === 'progress' || line.type === 'filled') {
+            onProgress({ host: plan.name, line });
+            this.sampler?.record(plan.name, line.established ?? 0, Object.values({ ...line.errors, ...line.bind_errors }).reduce((a, b) => a + b, 0));
+          }
           if (line.type === 'filled') {
             flood.filled = line;
             flood.filledAt = performance.now();
@@ -177,12 +186,6 @@ export class CaseRun {
         throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
       });
       const overdue = failAfter((this.plan.deadlineSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
-      const errorsOf = (name: string) => {
-        const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
-        return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
-      };
-      const serverFirst = [this.serverHost, ...this.hosts.filter((h) => h.plan.role !== 'server')];
-      this.sampler = new Sampler(serverFirst, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
       this.sampler.start();
       // The sampler goes on through settle and hold; collect() stops it.
       await Promise.race([Promise.all(fills), serverGone, overdue]);
