@@ -56,7 +56,7 @@ ${c.hosts.map((h) => `<li data-host="${esc(h.name)}"><span class="swatch" style=
 <li><span class="swatch dashed"></span>predicted ceiling</li>
 </ul>
 <div class="charts">
-${lineChart({ kind: 'estab', caseIndex: index, title: 'Established connections over time (ss -s inside each host)', series: seriesOf('estab'), ceilings: estabCeilings(c) })}
+${lineChart({ kind: 'estab', caseIndex: index, title: 'Established connections over time (server: ss -s inside it; clients: their own flood programs)', series: seriesOf('estab'), ceilings: estabCeilings(c) })}
 ${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over time (counted by each host\u2019s program)', series: seriesOf('errors'), height: 220 })}
 </div>
 <h3>Predicted against measured</h3>
