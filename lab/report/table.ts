@@ -2,7 +2,7 @@
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { scaleLines } from './facts.ts';
+import { errorCounts, expectationVerdict, formatPhases, measuredText, scaleLines, theoryLines } from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -28,17 +28,13 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   const lines = [paint('bold', `Case ${index + 1}/${total}: ${c.name}  ${verdict}`)];
   if (c.about) lines.push(paint('dim', c.about));
   const rows = [['expectation', 'host', 'predicted', 'measured', 'verdict']];
-  for (const e of c.expectations) {
-    const verdict = e.invalid ? `INVALID: ${e.invalid}` : e.pass ? 'pass' : 'FAIL';
-    rows.push([e.claim, e.host, formatPrediction(e.predicted), e.invalid ? '-' : String(e.measured), verdict]);
-  }
+  for (const e of c.expectations) rows.push([e.claim, e.host, formatPrediction(e.predicted), measuredText(e), expectationVerdict(e)]);
   lines.push(...table(rows).map((line, i) => (i === 0 ? paint('dim', line) : line)));
-  const whys = [...new Set(c.expectations.map((e) => e.predicted.why).filter(Boolean))];
-  for (const why of whys) lines.push(paint('dim', `  theory: ${why}`));
+  for (const why of theoryLines(c)) lines.push(paint('dim', `  theory: ${why}`));
   lines.push(paint('dim', '  hosts (from ss -s inside each container):'));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
   for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));
-  lines.push(paint('dim', `  phases: ${Object.entries(c.phases).map(([k, ms]) => `${k} ${(ms / 1000).toFixed(1)} s`).join(', ')}`));
+  lines.push(paint('dim', `  phases: ${formatPhases(c)}`));
   return lines;
 }
 
@@ -47,8 +43,7 @@ function describeHost(h: HostResult): string {
   const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
   const range = h.sysctls['net.ipv4.ip_local_port_range'];
   if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);
-  const errors = { ...h.errors, ...Object.fromEntries(Object.entries(h.bindErrors).map(([k, v]) => [`bind ${k}`, v])) };
-  const errorText = Object.entries(errors).map(([k, v]) => `${k} x${v}`).join(' ');
+  const errorText = errorCounts(h).map(([errno, n]) => `${errno} x${n}`).join(' ');
   if (errorText) parts.push(`errors ${errorText}`);
   if (h.flood) parts.push(`filled in ${h.flood.fillSeconds} s by ${h.flood.processes} process(es)`);
   return parts.join(', ');
