@@ -19,6 +19,9 @@
 
 #include "errnames.h"
 
+#ifndef IP_LOCAL_PORT_RANGE
+#define IP_LOCAL_PORT_RANGE 51
+#endif
 #ifndef IP_BIND_ADDRESS_NO_PORT
 #define IP_BIND_ADDRESS_NO_PORT 24
 #endif
@@ -52,6 +55,8 @@ static struct {
     int progress_ms;
     int ping_wait_ms;
     enum bind_mode bind;
+    /* IP_LOCAL_PORT_RANGE (6.3+): low | high << 16, or 0 for the namespace's range. */
+    uint32_t socket_port_range;
     bool ping;
     /* Make exactly --count attempts, whatever fails: for experiments where a failure is not exhaustion. */
     bool keep_asking;
@@ -130,6 +135,7 @@ static void parse_args(int argc, char **argv)
         { "ping", no_argument, 0, 'P' },
         { "keep-asking", no_argument, 0, 'K' },
         { "ping-wait-ms", required_argument, 0, 'W' },
+        { "socket-port-range", required_argument, 0, 'R' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -147,6 +153,17 @@ static void parse_args(int argc, char **argv)
         case 'P': opt.ping = true; break;
         case 'K': opt.keep_asking = true; break;
         case 'W': opt.ping_wait_ms = (int)parse_long(optarg, 1, 3600000, "--ping-wait-ms"); break;
+        case 'R': {
+            char *dash = strchr(optarg, '-');
+            long lo, hi;
+            if (!dash)
+                die_usage("--socket-port-range must be LOW-HIGH");
+            *dash = '\0';
+            lo = parse_long(optarg, 1, 65535, "--socket-port-range");
+            hi = parse_long(dash + 1, lo, 65535, "--socket-port-range");
+            opt.socket_port_range = (uint32_t)lo | (uint32_t)hi << 16;
+            break;
+        }
         case 'b': {
             int m;
             for (m = 0; m < 4 && strcmp(optarg, bind_names[m]); m++)
@@ -300,6 +317,11 @@ static void open_one(int t)
     if (fd >= nofile) { /* cannot happen while soft limit == nofile */
         fail(fd, me->errors, EMFILE, t);
         fd_limit = true;
+        return;
+    }
+    if (opt.socket_port_range &&
+        setsockopt(fd, IPPROTO_IP, IP_LOCAL_PORT_RANGE, &opt.socket_port_range, sizeof opt.socket_port_range) < 0) {
+        fail(fd, me->bind_errors, errno, t);
         return;
     }
     if (opt.bind != BIND_NONE) {

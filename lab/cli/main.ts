@@ -20,9 +20,11 @@ export async function main(argv: string[]): Promise<number> {
     .option('--case <name>', 'Run only the case with this name')
     .option('--step', 'Pause before each case and say what it will show (for presenters)')
     .option('--raise-conntrack', "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)")
+    .option('--runtime <name>', 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)')
+    .option('--kernel <version>', "Run in a qemu VM on another kernel: 5.10, 6.1, 6.12 (Debian's), or a path to a kernel image; host for this one")
     .option('--report <dir>', 'Write results JSON, Markdown and HTML here (default: results/<scenario>-<run id>/)')
     .action((scenario: string, flags: RunFlags) => {
-      for (const flag of ['json', 'report', 'case'] as const) {
+      for (const flag of ['json', 'report', 'case', 'runtime', 'kernel'] as const) {
         if (flags[flag] !== undefined && typeof flags[flag] !== 'string') throw new InputError(`--${flag}`, undefined, 'needs a value');
       }
       action = runCommand(scenario, flags);

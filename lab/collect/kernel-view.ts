@@ -6,6 +6,18 @@ import type { Host } from '../runtime/runtime.ts';
 import { parseListenBacklogs, parseListeningPorts } from './listeners.ts';
 import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
+import { parseSysctlLines, readSysctlsScript } from './sysctls.ts';
+
+/**
+ * RSS of the lab's programs in this host's network namespace, KiB. A walk of /proc rather than `ps -C`:
+ * busybox (in VMs) has no -C, and namespaces on one machine share a process table.
+ */
+const PROGRAM_RSS = [
+  'me=$(readlink /proc/self/ns/net); s=0;',
+  'for f in $(grep -lE "^Name:[[:space:]]+(labserver|labclient)$" /proc/[0-9]*/status 2>/dev/null); do',
+  'if [ "$(readlink ${f%/status}/ns/net 2>/dev/null)" = "$me" ]; then r=$(awk \'/^VmRSS:/ { print $2 }\' $f 2>/dev/null); s=$((s + ${r:-0})); fi;',
+  'done; echo $s',
+].join(' ');
 
 export const READ_BACK_SYSCTLS = [
   'net.ipv4.ip_local_port_range',
@@ -37,14 +49,13 @@ export interface KernelView {
  */
 export function collectorScript(extraSysctls: string[], listeners = true): string {
   const names = [...new Set([...READ_BACK_SYSCTLS, ...extraSysctls])];
-  const reads = names.map((n) => `printf '%s=%s\\n' ${n} "$(tr '\\t' ' ' < /proc/sys/${n.replaceAll('.', '/')})"`).join('; ');
   return [
     "echo '### ss'", 'ss -s',
     "echo '### nstat'", 'nstat -asz',
     "echo '### listen'", listeners ? 'ss -Htln' : 'true',
-    "echo '### sysctl'", reads,
+    "echo '### sysctl'", readSysctlsScript(names),
     "echo '### nofile'", 'ulimit -Hn',
-    "echo '### rss'", "ps -C labserver,labclient -o rss= | awk '{ s += $1 } END { print s + 0 }'",
+    "echo '### rss'", PROGRAM_RSS,
     "echo '### meminfo'", "grep '^Slab:' /proc/meminfo",
     "echo '### sockstat'", 'cat /proc/net/sockstat',
   ].join('; ');
@@ -61,11 +72,7 @@ export function parseKernelView(text: string): KernelView {
     if (s === undefined) throw new Error(`collector output has no "${name}" section`);
     return s;
   };
-  const sysctls: Record<string, string> = {};
-  for (const line of section('sysctl').split('\n')) {
-    const eq = line.indexOf('=');
-    if (eq > 0) sysctls[line.slice(0, eq)] = line.slice(eq + 1).trim();
-  }
+  const sysctls = parseSysctlLines(section('sysctl'));
   const counters = parseNstat(section('nstat'));
   return {
     ss: parseSsSummary(section('ss')),

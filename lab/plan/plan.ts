@@ -42,6 +42,7 @@ export interface PlannedClient extends PlannedHost {
   processes: number;
   inflight: number;
   bind: BindMode;
+  socketPortRange?: readonly [number, number];
   ping: boolean;
 }
 
@@ -124,6 +125,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       processes,
       inflight,
       bind,
+      ...(merged.client.socketPortRange ? { socketPortRange: parsePortRange(merged.client.socketPortRange) } : {}),
       ping,
       ...(custom && { customProgram: custom.dockerfile ? { dockerfile: resolve(dirname(options.file), custom.dockerfile) } : {} }),
       program: custom ? [
@@ -148,6 +150,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--processes', String(processes),
         '--inflight', String(inflight),
         '--bind', bind,
+        ...(merged.client.socketPortRange ? ['--socket-port-range', parsePortRange(merged.client.socketPortRange).join('-')] : []),
         '--deadline', String(clientDeadline),
         '--progress-ms', '500',
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
@@ -225,7 +228,7 @@ export function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): M
 function askedConnections(client: ClientSpec, sysctls: Record<string, string>, destinations: number): number {
   if (typeof client.connections === 'number') return client.connections;
   // 'fill': ask for more than the range can give, so the flood ends on EADDRNOTAVAIL, not on its count.
-  const [low, high] = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
+  const [low, high] = parsePortRange(client.socketPortRange ?? sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
   const perDestination = high - low + 1;
   return perDestination * destinations + 16 * destinations;
 }

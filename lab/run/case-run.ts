@@ -13,6 +13,7 @@ import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate } from './evaluate.ts';
+import { kernelRelease } from '../scenario/theory.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
 export interface CaseRunOptions {
@@ -21,6 +22,8 @@ export interface CaseRunOptions {
   file: string;
   nofileCeiling: number;
   network: LabNetwork;
+  /** The kernel's release (`uname -r`) the hosts run on. */
+  kernel: string;
   signal?: AbortSignal;
 }
 
@@ -232,6 +235,7 @@ export class CaseRun {
       const context = {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!)),
         server: { ip: this.plan.server.ip, ports: this.plan.server.ports },
+        kernel: kernelRelease(this.options.kernel),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
       const memory = memoryPerConnection(this.before, this.hosts, views, server.estab);

@@ -19,6 +19,7 @@ export function clientTheory(plan: PlannedClient, before: KernelView): ClientThe
     destinations: plan.targets.length,
     asked: plan.asked,
     bind: plan.bind,
+    ...(plan.socketPortRange ? { socketPortRange: plan.socketPortRange } : {}),
   };
 }
 

@@ -2,7 +2,7 @@
  * A whole run of one scenario: prepare the runtime, one network for the run, the cases one after another,
  * the results document, and the cleanup that removes every object labelled with the run's id.
  */
-import { randomBytes } from 'node:crypto';
+import { newRunId } from './run-id.ts';
 import { readFileSync } from 'node:fs';
 import type { CaseResult, Results } from '../results/results.ts';
 import { RESULTS_SCHEMA } from '../results/results.ts';
@@ -34,9 +34,6 @@ export interface ScenarioRunOptions {
   raiseConntrack?: boolean;
 }
 
-export function newRunId(): string {
-  return `${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
-}
 
 const LAB_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -132,6 +129,7 @@ export class ScenarioRun {
       file: this.options.file,
       nofileCeiling: this.nofileCeiling,
       network: this.network,
+      kernel: this.environment?.kernel ?? '',
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
   }
@@ -192,6 +190,7 @@ export class ScenarioRun {
     } finally {
       await this.restoreTracking?.();
       this.restoreTracking = undefined;
+      await this.runtime.close?.();
     }
   }
 }

@@ -10,6 +10,8 @@ export interface EnvironmentFingerprint {
   engine: string;
   /** The images (or root filesystems) the hosts run, by role: name and id. */
   images?: Record<string, { name: string; id: string }>;
+  /** What a fresh network namespace starts with on this kernel (port range, somaxconn, ...). */
+  namespaceDefaults?: Record<string, string>;
 }
 
 export type Log = (message: string) => void;
@@ -74,4 +76,6 @@ export interface Runtime {
   startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
   /** Removes every object of one run (or of every run when runId is undefined); returns what it removed. */
   removeRun(runId: string | undefined): Promise<string[]>;
+  /** Lets go of what the runtime started for itself (a VM); the run's own objects are gone by then. */
+  close?(): Promise<void>;
 }

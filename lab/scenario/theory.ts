@@ -2,7 +2,7 @@
  * The theory the scenarios predict with: which local ports connect() can use, and how many connections a
  * client can therefore hold. Each rule cites the kernel path that decides it.
  */
-import type { ClientTheory, Prediction, TheoryContext } from './types.ts';
+import type { ClientTheory, KernelRelease, Prediction, TheoryContext } from './types.ts';
 
 export type PortRange = readonly [number, number];
 
@@ -65,8 +65,41 @@ export function usablePorts(range: PortRange, skipped: { reserved?: readonly num
   return exactly(usable, parts.join(' - '));
 }
 
-export function usablePortsOf(client: ClientTheory): Prediction {
-  return usablePorts(client.portRange, { reserved: client.reservedPorts, bound: client.boundPorts });
+export function usablePortsOf(client: ClientTheory, kernel?: KernelRelease): Prediction {
+  const skipped = { reserved: client.reservedPorts, bound: client.boundPorts };
+  if (!client.socketPortRange) return usablePorts(client.portRange, skipped);
+  if (!kernel) throw new Error('a per-socket port range needs the kernel to predict from');
+  return socketRangePorts(client.portRange, client.socketPortRange, kernel, skipped);
+}
+
+/** "6.1.0-28-amd64" → a KernelRelease; a release without a leading "major.minor" compares as 0.0. */
+export function kernelRelease(release: string): KernelRelease {
+  const [, major = '0', minor = '0'] = /^(\d+)\.(\d+)/.exec(release) ?? [];
+  const version = [Number(major), Number(minor)] as const;
+  return { release, atLeast: (a, b) => version[0] > a || (version[0] === a && version[1] >= b) };
+}
+
+/**
+ * Ports connect() can pick with IP_LOCAL_PORT_RANGE set (inet_sk_get_local_port_range): each end of the
+ * socket's range applies where it lies inside the namespace's range. Before 6.3 there is no such option
+ * (none: setsockopt fails with ENOPROTOOPT). From 6.8 the scan with a per-socket range steps by one over
+ * every port (no parity halves, no odd port left out); 6.3 to 6.7 scan it like the namespace's range.
+ */
+export function socketRangePorts(
+  namespaceRange: PortRange,
+  socketRange: PortRange,
+  kernel: KernelRelease,
+  skipped: { reserved?: readonly number[]; bound?: readonly number[] } = {},
+): Prediction {
+  if (!kernel.atLeast(6, 3)) return exactly(0, `Linux ${kernel.release} has no IP_LOCAL_PORT_RANGE (6.3+): every setsockopt fails`);
+  const [nsLow, nsHigh] = namespaceRange;
+  const inside = (port: number) => port >= nsLow && port <= nsHigh;
+  const range: PortRange = [inside(socketRange[0]) ? socketRange[0] : nsLow, inside(socketRange[1]) ? socketRange[1] : nsHigh];
+  if (!kernel.atLeast(6, 8)) return usablePorts(range, skipped);
+  const [low, high] = range;
+  const count = high - low + 1;
+  const taken = new Set([...(skipped.reserved ?? []), ...(skipped.bound ?? [])].filter((p) => p >= low && p <= high)).size;
+  return exactly(count - taken, `${count} ports in ${low}-${high} (per socket), every one in reach since 6.8${taken ? ` - ${taken} taken` : ''}`);
 }
 
 /**
@@ -75,8 +108,8 @@ export function usablePortsOf(client: ClientTheory): Prediction {
  * bind(0.0.0.0:0) before connect() picks the port without a destination: one range for everything
  * (measured on 5.10 to 6.18, also with SO_REUSEADDR unless net.ipv4.ip_autobind_reuse=1).
  */
-export function clientCeiling(client: ClientTheory): Prediction {
-  const ports = usablePortsOf(client);
+export function clientCeiling(client: ClientTheory, kernel?: KernelRelease): Prediction {
+  const ports = usablePortsOf(client, kernel);
   const perRange = client.bind === 'any' || client.bind === 'reuseaddr';
   const times = perRange ? 1 : client.destinations;
   const why = perRange
@@ -89,7 +122,7 @@ export function clientCeiling(client: ClientTheory): Prediction {
 
 /** Sum of the clients' ceilings: what the server holds when every client fills its ranges. */
 export function serverHolds(ctx: TheoryContext): Prediction {
-  const ceilings = ctx.clients.map(clientCeiling);
+  const ceilings = ctx.clients.map((c) => clientCeiling(c, ctx.kernel));
   const sum = ceilings.reduce((acc, p) => ({ min: acc.min + p.min, max: acc.max + p.max }), { min: 0, max: 0 });
   return { ...sum, why: `sum over ${ctx.clients.length} client(s)` };
 }

@@ -44,6 +44,11 @@ export interface ClientSpec extends HostSettings {
   /** How long a connect may stay unanswered before it counts as ETIMEDOUT (default 10 s). */
   connectTimeoutMs?: number;
   bind?: BindMode;
+  /**
+   * IP_LOCAL_PORT_RANGE on every socket before connect(), "LOW HIGH": a per-socket range inside the
+   * namespace's (Linux 6.3+; older kernels refuse the option with ENOPROTOOPT).
+   */
+  socketPortRange?: string;
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping?: boolean;
   /** How long the Ping round waits for the last answers (default 300 s; it ends as soon as all are in). */
@@ -110,9 +115,20 @@ export interface ClientTheory {
   /** Connections the client asks for. */
   asked: number;
   bind: BindMode;
+  /** The per-socket range (IP_LOCAL_PORT_RANGE) the client sets, if any. */
+  socketPortRange?: readonly [number, number];
+}
+
+/** The kernel a case ran on, for predictions that differ between kernels. */
+export interface KernelRelease {
+  /** As `uname -r` prints it: "6.1.0-28-amd64". */
+  release: string;
+  /** Whether it is this version or newer: atLeast(6, 3). */
+  atLeast(major: number, minor: number): boolean;
 }
 
 export interface TheoryContext {
+  kernel: KernelRelease;
   clients: readonly ClientTheory[];
   server: { ip: string; ports: readonly number[] };
   /** The client the row is about, for subject 'each client'. */

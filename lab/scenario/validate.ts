@@ -13,7 +13,7 @@ const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'cli
 const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'protocol', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'churn', 'program', 'inflight', 'connectTimeoutMs', 'bind', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'churn', 'program', 'inflight', 'connectTimeoutMs', 'bind', 'socketPortRange', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -132,6 +132,11 @@ function client(v: Checker, value: unknown, at: string): void {
   }
   if (obj.bind !== undefined && !BIND_MODES.includes(obj.bind as string)) {
     v.fail(`${at}.bind`, `must be one of ${BIND_MODES.join(', ')}`);
+  }
+  if (obj.socketPortRange !== undefined) {
+    const range = typeof obj.socketPortRange === 'string' ? /^\s*(\d+)\s+(\d+)\s*$/.exec(obj.socketPortRange) : null;
+    const [low, high] = range ? [Number(range[1]), Number(range[2])] : [0, 0];
+    if (!range || low < 1 || high > 65535 || low > high) v.fail(`${at}.socketPortRange`, 'must be "LOW HIGH" with 1 <= LOW <= HIGH <= 65535');
   }
   hostSettings(v, obj, at);
 }

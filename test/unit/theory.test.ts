@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clientCeiling, contains, formatPrediction, parsePortList, parsePortRange, serverHolds, usablePorts } from '../../lab/scenario/theory.ts';
+import { clientCeiling, contains, formatPrediction, kernelRelease, parsePortList, parsePortRange, serverHolds, socketRangePorts, usablePorts } from '../../lab/scenario/theory.ts';
 import type { ClientTheory } from '../../lab/scenario/types.ts';
 
 const client = (overrides: Partial<ClientTheory> = {}): ClientTheory => ({
@@ -70,7 +70,35 @@ describe('connections a client can hold', () => {
 
   it('predicts the server holds the sum over its clients', () => {
     const clients = [client(), client({ name: 'client-2', boundPorts: [40321] }), client({ name: 'client-3', portRange: [40000, 40998] })];
-    expect(serverHolds({ clients, server: { ip: '198.18.0.2', ports: [8080] } })).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
+    expect(serverHolds({ clients, server: { ip: '198.18.0.2', ports: [8080] }, kernel: kernelRelease('6.18.44') })).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
+  });
+});
+
+describe('per-socket port ranges (IP_LOCAL_PORT_RANGE) by kernel', () => {
+  const namespace = [32768, 60999] as const;
+
+  it('compares kernel releases by major and minor', () => {
+    expect(kernelRelease('6.1.0-28-amd64').atLeast(6, 3)).to.equal(false);
+    expect(kernelRelease('6.12.48+deb13-amd64').atLeast(6, 8)).to.equal(true);
+    expect(kernelRelease('5.10.0-35-amd64').atLeast(4, 2)).to.equal(true);
+    expect(kernelRelease('6.3.0').atLeast(6, 3)).to.equal(true);
+  });
+
+  it('predicts nothing held before 6.3, where the option does not exist', () => {
+    expect(socketRangePorts(namespace, [40000, 40999], kernelRelease('6.1.0-28-amd64'))).to.deep.include({ min: 0, max: 0 });
+  });
+
+  it('reaches every port of an odd-sized per-socket range from 6.8, and all but maybe one on 6.3-6.7', () => {
+    expect(socketRangePorts(namespace, [40000, 40998], kernelRelease('6.12.48'))).to.deep.include({ min: 999, max: 999 });
+    expect(socketRangePorts(namespace, [40000, 40998], kernelRelease('6.5.0'))).to.deep.include({ min: 998, max: 999 });
+  });
+
+  it('keeps an end of the per-socket range only where it lies inside the namespace range', () => {
+    expect(socketRangePorts([40000, 40999], [39000, 40499], kernelRelease('6.18.0'))).to.deep.include({ min: 500, max: 500 });
+  });
+
+  it('leaves out ports a bound socket holds inside the per-socket range', () => {
+    expect(socketRangePorts(namespace, [40000, 40999], kernelRelease('6.18.0'), { bound: [40500, 50000] })).to.deep.include({ min: 999, max: 999 });
   });
 });
 

@@ -11,7 +11,7 @@ import { loadScenario } from '../../scenario/load.ts';
 import { writeReport } from '../../report/write.ts';
 import { unlessAborted } from '../../run/abort.ts';
 import { createInterface } from 'node:readline';
-import { DockerRuntime } from '../../runtime/docker/docker-runtime.ts';
+import { selectRuntime } from '../../runtime/select.ts';
 import { EXIT } from '../exit-codes.ts';
 import { projectRoot } from '../project.ts';
 
@@ -22,9 +22,12 @@ export interface RunFlags {
   step?: boolean;
   report?: string;
   raiseConntrack?: boolean;
+  runtime?: string;
+  kernel?: string;
 }
 
 export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+  const runtime = selectRuntime({ runtime: flags.runtime, kernel: flags.kernel }, projectRoot);
   const scenario = await loadScenario(file);
   const caseIndexes = selectCases(scenario.cases.map((c) => c.name), flags.case, file);
   const aborter = new AbortController();
@@ -34,7 +37,7 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
     aborter.abort(signal);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  const run = new ScenarioRun(new DockerRuntime(projectRoot), scenario, { file, quick: !!flags.quick, signal: aborter.signal, cases: caseIndexes, raiseConntrack: !!flags.raiseConntrack });
+  const run = new ScenarioRun(runtime, scenario, { file, quick: !!flags.quick, signal: aborter.signal, cases: caseIndexes, raiseConntrack: !!flags.raiseConntrack });
   const tty = !!process.stdout.isTTY && !process.env.CI;
   const listrOptions = {
     renderer: tty ? 'default' : 'simple',

@@ -2,7 +2,7 @@
  * The images build FROM a Debian base. Where the registry cannot be reached (as on the lab's machines), the
  * base is made locally: debootstrap from the machine's own apt mirror, then `docker import`.
  */
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,7 +10,7 @@ import type Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError } from '../../errors.ts';
 import type { Log } from '../runtime.ts';
-import { aptInstall } from './engine.ts';
+import { aptInstall, aptMirror } from '../debian-packages.ts';
 import { IMAGE_LABEL } from './labels.ts';
 
 export const UPSTREAM_BASE = 'debian:bookworm-slim';
@@ -50,19 +50,6 @@ async function tryPull(docker: Docker, name: string): Promise<boolean> {
   });
   const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), PULL_TIMEOUT_MS).unref());
   return Promise.race([pulled, timeout]);
-}
-
-export async function aptMirror(): Promise<string> {
-  const candidates = ['/etc/apt/sources.list.d/debian.sources', '/etc/apt/sources.list'];
-  for (const file of candidates) {
-    if (!existsSync(file)) continue;
-    const text = await readFile(file, 'utf8');
-    const deb822 = /^URIs:\s*(\S+)/m.exec(text);
-    const oneLine = /^deb\s+(?:\[[^\]]*\]\s+)?(\S+)\s+\S+\s/m.exec(text);
-    const uri = deb822?.[1] ?? oneLine?.[1];
-    if (uri && !uri.includes('security')) return uri;
-  }
-  throw new EnvironmentError('cannot find a Debian mirror in /etc/apt to debootstrap the base image from');
 }
 
 async function debootstrapImport(docker: Docker, name: string): Promise<void> {

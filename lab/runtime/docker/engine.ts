@@ -6,8 +6,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync, unlinkSync } from 'node:fs';
 import Docker from 'dockerode';
-import { $ } from 'zx';
 import { EnvironmentError } from '../../errors.ts';
+import { aptInstall, mayInstallPackages } from '../debian-packages.ts';
 import type { Log } from '../runtime.ts';
 
 const DOCKERD_LOG = '/var/log/lab-dockerd.log';
@@ -34,13 +34,7 @@ function socketPath(): string {
 }
 
 function mayInstall(): boolean {
-  return (
-    process.env.LAB_ENGINE_SETUP !== 'never' &&
-    process.platform === 'linux' &&
-    process.getuid?.() === 0 &&
-    existsSync('/etc/debian_version') &&
-    !process.env.DOCKER_HOST
-  );
+  return mayInstallPackages() && !process.env.DOCKER_HOST;
 }
 
 export async function connectEngine(log: Log): Promise<Docker> {
@@ -90,15 +84,5 @@ function removeStalePidFiles(log: Log): void {
     if (running) continue;
     log(`removing the stale ${file} of a ${program} that is gone (pid ${pid})`);
     unlinkSync(file);
-  }
-}
-
-export async function aptInstall(packages: string[]): Promise<void> {
-  try {
-    await $({ quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get update -qq`;
-    await $({ quiet: true, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } })`apt-get install -y -qq ${packages}`;
-  } catch (error) {
-    const e = error as { stderr?: string };
-    throw new EnvironmentError(`apt-get install ${packages.join(' ')} failed: ${(e.stderr ?? String(error)).trim().split('\n').pop()}`);
   }
 }

@@ -1,0 +1,25 @@
+/** Reading sysctls back from inside a host: a shell line per name, and its parser. */
+
+/** Prints `name=value` per sysctl, tabs turned to spaces ("32768\t60999" reads "32768 60999"). */
+export function readSysctlsScript(names: readonly string[]): string {
+  return names.map((n) => `printf '%s=%s\\n' ${n} "$(tr '\\t' ' ' < /proc/sys/${n.replaceAll('.', '/')})"`).join('; ');
+}
+
+export function parseSysctlLines(text: string): Record<string, string> {
+  const sysctls: Record<string, string> = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq > 0) sysctls[line.slice(0, eq)] = line.slice(eq + 1).trim();
+  }
+  return sysctls;
+}
+
+/** The defaults a fresh network namespace starts with that the experiments lean on. */
+export const NAMESPACE_DEFAULTS = [
+  'net.ipv4.ip_local_port_range',
+  'net.core.somaxconn',
+  'net.ipv4.tcp_max_syn_backlog',
+  'net.ipv4.tcp_tw_reuse',
+  'net.ipv4.tcp_syncookies',
+  'net.ipv4.tcp_fin_timeout',
+];

@@ -1,0 +1,139 @@
+/**
+ * Runs plans in plain network namespaces on a Machine: one namespace per host, each with a veth whose other
+ * end hangs on a bridge in the run's own switch namespace. Nothing of a run touches the machine's own
+ * network namespace, so there is no route out of the lab at all. Needs root and iproute2 on the machine.
+ */
+import { EnvironmentError } from '../../errors.ts';
+import type { PlannedHost } from '../../plan/plan.ts';
+import { parseSubnet } from '../../plan/subnet.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
+import { NetnsHost, removeNamespaces } from './host.ts';
+import { execOn, type Machine } from './machine.ts';
+import { labNamespaces, namespaceName, SWITCH } from './names.ts';
+import { NAMESPACE_DEFAULTS, parseSysctlLines, readSysctlsScript } from '../../collect/sysctls.ts';
+
+/** Without a scenario's own subnet: each run has its own switch, so runs cannot clash over addresses. */
+const DEFAULT_SUBNET = '198.18.0.0/24';
+const BRIDGE = 'br0';
+/** Highest open-file limit handed out, as on the Docker runtime. */
+const NOFILE_CAP = 1 << 20;
+
+export interface NetnsRuntimeOptions {
+  name: string;
+  /** Gets the machine ready (building what it needs), saying what it does. */
+  startMachine(log: Log): Promise<Machine>;
+  /** What runs the namespaces, for the environment fingerprint. */
+  engine(machine: Machine): Promise<string>;
+}
+
+export class NetnsRuntime implements Runtime {
+  readonly name: string;
+  private machine?: Machine;
+
+  constructor(private readonly options: NetnsRuntimeOptions) {
+    this.name = options.name;
+  }
+
+  async connect(log: Log): Promise<void> {
+    this.machine ??= await this.options.startMachine(log);
+  }
+
+  async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
+    if (programDockerfiles.length) {
+      throw new EnvironmentError(
+        `a client program built from a Dockerfile (${programDockerfiles[0]}) needs the docker runtime`,
+        'run this scenario without --runtime/--kernel, or pick its other cases with --case',
+      );
+    }
+    await this.connect(log);
+  }
+
+  private get on(): Machine {
+    if (!this.machine) throw new Error(`${this.name} runtime used before connect()`);
+    return this.machine;
+  }
+
+  private async sh(script: string): Promise<string> {
+    const result = await execOn(this.on, ['sh', '-c', script]);
+    if (result.exitCode !== 0) throw new Error(result.stderr.trim().split('\n').at(-1) || `exit ${result.exitCode}`);
+    return result.stdout;
+  }
+
+  async fingerprint(): Promise<EnvironmentFingerprint> {
+    const kernel = (await this.sh('uname -r')).trim();
+    return { runtime: this.name, kernel, engine: await this.options.engine(this.on), namespaceDefaults: await this.namespaceDefaults() };
+  }
+
+  /** What a fresh namespace starts with on this kernel: the defaults the experiments lean on. */
+  private async namespaceDefaults(): Promise<Record<string, string>> {
+    // A namespace that vanishes with the shell reading it.
+    return parseSysctlLines(await this.sh(`unshare -n sh -c ${quote(readSysctlsScript(NAMESPACE_DEFAULTS))}`));
+  }
+
+  /** Root may raise its limit up to fs.nr_open where it holds CAP_SYS_RESOURCE; otherwise its hard limit stays. */
+  async nofileCeiling(): Promise<number> {
+    const output = await this.sh('n=$(cat /proc/sys/fs/nr_open); if (ulimit -n "$n") 2>/dev/null; then echo "$n"; else ulimit -Hn; fi');
+    const ceiling = output.trim() === 'unlimited' ? NOFILE_CAP : Number(output.trim());
+    if (!Number.isFinite(ceiling) || ceiling <= 0) throw new EnvironmentError(`cannot read the open-file limit on ${this.on.description}`);
+    return Math.min(ceiling, NOFILE_CAP);
+  }
+
+  async answers(): Promise<boolean> {
+    const reply = execOn(this.on, ['true']).then((r) => r.exitCode === 0, () => false);
+    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref());
+    return Promise.race([reply, timeout]);
+  }
+
+  async subnetsInUse(): Promise<string[]> {
+    return [];
+  }
+
+  async createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork> {
+    const name = namespaceName(runId, SWITCH);
+    await this.sh(`ip netns add ${name} && ip -n ${name} link add ${BRIDGE} type bridge && ip -n ${name} link set ${BRIDGE} up`);
+    return { name, subnet: subnet ?? DEFAULT_SUBNET };
+  }
+
+  async startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[]): Promise<Host[]> {
+    const prefix = parseSubnet(network.subnet).prefix;
+    const script = ['set -e', ...hosts.flatMap((host) => hostSetup(namespaceName(runId, host.name), network.name, host, prefix))].join('\n');
+    try {
+      await this.sh(script);
+    } catch (error) {
+      throw new EnvironmentError(`cannot start the hosts' namespaces on ${this.on.description}: ${(error as Error).message}`);
+    }
+    return hosts.map((host) => new NetnsHost(this.on, namespaceName(runId, host.name), host));
+  }
+
+  async removeRun(runId: string | undefined): Promise<string[]> {
+    if (!this.machine) return [];
+    const namespaces = labNamespaces(await this.sh('ip netns list'), runId);
+    await removeNamespaces(this.machine, namespaces);
+    return namespaces.map((ns) => `namespace ${ns}`);
+  }
+
+  async close(): Promise<void> {
+    const machine = this.machine;
+    this.machine = undefined;
+    await machine?.close();
+  }
+}
+
+function hostSetup(namespace: string, switchNamespace: string, host: PlannedHost, prefix: number): string[] {
+  const port = `v-${host.name}`;
+  const sysctls = Object.entries(host.sysctls).map(([key, value]) => `printf '%s\\n' ${quote(value)} > /proc/sys/${key.replaceAll('.', '/')}`);
+  return [
+    `ip netns add ${namespace}`,
+    `ip -n ${switchNamespace} link add ${port} type veth peer name eth0 netns ${namespace}`,
+    `ip -n ${switchNamespace} link set ${port} master ${BRIDGE} up`,
+    `ip -n ${namespace} link set lo up`,
+    `ip -n ${namespace} addr add ${host.ip}/${prefix} dev eth0`,
+    ...host.extraAddresses.map((address) => `ip -n ${namespace} addr add ${address} dev eth0`),
+    `ip -n ${namespace} link set eth0 up`,
+    ...(sysctls.length ? [`ip netns exec ${namespace} sh -c ${quote(sysctls.join('; '))}`] : []),
+  ];
+}
+
+function quote(value: string): string {
+  return `'${value.replaceAll("'", `'\\''`)}'`;
+}

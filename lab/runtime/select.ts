@@ -1,0 +1,65 @@
+/**
+ * Which runtime runs a scenario: Docker on this machine's kernel (the default), plain network namespaces on
+ * this machine (`--runtime netns`, root and iproute2, no engine), or namespaces inside a VM booted on
+ * another kernel (`--kernel 6.1`). Scenarios never know which.
+ */
+import { $ } from 'zx';
+import { EnvironmentError, InputError } from '../errors.ts';
+import { newRunId } from '../run/run-id.ts';
+import { DockerRuntime } from './docker/docker-runtime.ts';
+import { LocalMachine } from './netns/local-machine.ts';
+import { NetnsRuntime } from './netns/netns-runtime.ts';
+import { buildLabPrograms } from './programs.ts';
+import type { Runtime } from './runtime.ts';
+import { bootVm } from './vm/vm-machine.ts';
+
+export const RUNTIMES = ['docker', 'netns'] as const;
+export type RuntimeName = (typeof RUNTIMES)[number];
+
+export interface RuntimeChoice {
+  runtime?: string;
+  /** '5.10', '6.1', '6.12', a path to a kernel image or .deb, or 'host' (this machine's kernel). */
+  kernel?: string;
+}
+
+/** The kernels `--kernel` knows by version (Debian's packages); anything else must be a path. */
+export const KNOWN_KERNELS = ['5.10', '6.1', '6.12'] as const;
+
+export function selectRuntime(choice: RuntimeChoice, projectRoot: string): Runtime {
+  const runtime = choice.runtime ?? 'docker';
+  if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new InputError('--runtime', undefined, `must be one of ${RUNTIMES.join(', ')}, not "${runtime}"`);
+  const kernel = choice.kernel;
+  if (kernel === undefined || kernel === 'host') return runtime === 'netns' ? localNetnsRuntime(projectRoot) : new DockerRuntime(projectRoot);
+  if (runtime === 'docker' && choice.runtime) {
+    throw new InputError('--kernel', undefined, `containers share this machine's kernel: --kernel ${kernel} runs in a VM, not with --runtime docker`);
+  }
+  if (!(KNOWN_KERNELS as readonly string[]).includes(kernel) && !/[/.]/.test(kernel)) {
+    throw new InputError('--kernel', undefined, `"${kernel}" is neither one of ${KNOWN_KERNELS.join(', ')}, host, nor a path to a kernel image`);
+  }
+  return vmRuntime(kernel);
+}
+
+function localNetnsRuntime(projectRoot: string): Runtime {
+  return new NetnsRuntime({
+    name: 'netns',
+    startMachine: async (log) => {
+      if (process.getuid?.() !== 0) throw new EnvironmentError('the netns runtime needs root: it creates network namespaces', 'run the lab as root, or use the docker runtime');
+      const ip = await $({ quiet: true, nothrow: true })`ip -V`;
+      if (ip.exitCode !== 0) throw new EnvironmentError('the netns runtime needs iproute2 (the ip command)', 'install iproute2');
+      return new LocalMachine(await buildLabPrograms(projectRoot, { static: false }, log));
+    },
+    engine: async () => `network namespaces on this machine (${(await $({ quiet: true })`ip -V`).stdout.trim()})`,
+  });
+}
+
+function vmRuntime(kernel: string): Runtime {
+  let accel = 'TCG';
+  return new NetnsRuntime({
+    name: 'vm',
+    startMachine: async (log) => {
+      accel = process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'TCG';
+      return bootVm({ kernel, runId: newRunId(), log });
+    },
+    engine: async () => `network namespaces in a qemu VM (${accel}), kernel ${kernel}`,
+  });
+}
