@@ -5,6 +5,7 @@ import { cleanCommand } from './commands/clean.ts';
 import { compareCommand } from './commands/compare.ts';
 import { explainCommand } from './commands/explain.ts';
 import { listCommand } from './commands/list.ts';
+import { matrixCommand, type MatrixFlags } from './commands/matrix.ts';
 import { reportCommand } from './commands/report.ts';
 import { runCommand, type RunFlags } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
@@ -53,6 +54,19 @@ export async function main(argv: string[]): Promise<number> {
     .action((a: string, b: string, more: string[], flags: { markdown?: string }) => {
       if (flags.markdown !== undefined && typeof flags.markdown !== 'string') throw new InputError('--markdown', undefined, 'needs a value');
       action = compareCommand([a, b, ...more], flags);
+    });
+  cli
+    .command('matrix [...scenarios]', 'Run scenarios on several kernels (VMs) and write one report marking where kernels differ')
+    .option('--kernels <list>', 'Kernels, comma-separated: 5.10, 6.1, 6.12 (VMs), paths to kernel images, host (Docker)')
+    .option('--quick', 'Run every scenario in quick mode')
+    .option('--out <dir>', 'Results per kernel and matrix.md / matrix.html here (default: results/matrix-<time>/)')
+    .option('--from <dir>', 'Render the report from the results files under this folder instead of running')
+    .option('--parallel <n>', 'Kernels run at once (default: the number of cores)')
+    .action((scenarios: string[], flags: MatrixFlags) => {
+      for (const flag of ['kernels', 'out', 'from'] as const) {
+        if (flags[flag] !== undefined && typeof flags[flag] !== 'string') throw new InputError(`--${flag}`, undefined, 'needs a value');
+      }
+      action = matrixCommand(scenarios, flags);
     });
   cli
     .command('list [dir]', 'List the scenarios in scenarios/ (or dir): file, name, cases, claim')

@@ -14,6 +14,15 @@ export function parseSysctlLines(text: string): Record<string, string> {
   return sysctls;
 }
 
+/**
+ * What a fresh network namespace starts with on a kernel, read in one that vanishes with the shell
+ * reading it. `run` executes argv where that kernel is (root needed for unshare -n).
+ */
+export async function readNamespaceDefaults(run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<Record<string, string> | undefined> {
+  const result = await run(['unshare', '-n', 'sh', '-c', readSysctlsScript(NAMESPACE_DEFAULTS)]);
+  return result.exitCode === 0 ? parseSysctlLines(result.stdout) : undefined;
+}
+
 /** The defaults a fresh network namespace starts with that the experiments lean on. */
 export const NAMESPACE_DEFAULTS = [
   'net.ipv4.ip_local_port_range',

@@ -67,6 +67,7 @@ export function environmentFacts(results: Results): Array<[string, string]> {
     ['lab', `${env.lab} on Node ${env.node}`],
     ['images', images.join(', ') || 'unknown'],
     ['open files per process up to', formatCount(env.nofileCeiling)],
+    ...Object.entries(env.namespaceDefaults ?? {}).map(([key, value]): [string, string] => [`a new namespace's ${sysctlShortName(key)}`, value]),
     ['mode', results.quick ? 'quick (--quick: narrow ranges, the same laws)' : 'full'],
     ['run', results.runId],
     ['scenario file', results.file],

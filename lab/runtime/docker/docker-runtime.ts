@@ -12,6 +12,7 @@ import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { hostConntrack } from './conntrack.ts';
+import { readNamespaceDefaults } from '../../collect/sysctls.ts';
 
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
@@ -49,11 +50,15 @@ export class DockerRuntime implements Runtime {
     const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
     const images: Record<string, { name: string; id: string }> = {};
     for (const [role, name] of this.images) images[role] = { name, id: (await this.docker.getImage(name).inspect()).Id };
+    // Containers run on this machine's kernel when the engine is local: a namespace made here starts the same.
+    const local = !process.env.DOCKER_HOST && process.getuid?.() === 0;
+    const namespaceDefaults = local ? await readNamespaceDefaults((argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout }))) : undefined;
     return {
       runtime: this.name,
       kernel: String(info.KernelVersion),
       engine: `Docker ${version.Version} (API ${version.ApiVersion})`,
       ...(this.images.size ? { images } : {}),
+      ...(namespaceDefaults && { namespaceDefaults }),
     };
   }
 

@@ -10,7 +10,7 @@ import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
 import { labNamespaces, namespaceName, SWITCH } from './names.ts';
-import { NAMESPACE_DEFAULTS, parseSysctlLines, readSysctlsScript } from '../../collect/sysctls.ts';
+import { readNamespaceDefaults } from '../../collect/sysctls.ts';
 
 /** Without a scenario's own subnet: each run has its own switch, so runs cannot clash over addresses. */
 const DEFAULT_SUBNET = '198.18.0.0/24';
@@ -61,14 +61,10 @@ export class NetnsRuntime implements Runtime {
 
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const kernel = (await this.sh('uname -r')).trim();
-    return { runtime: this.name, kernel, engine: await this.options.engine(this.on), namespaceDefaults: await this.namespaceDefaults() };
+    const namespaceDefaults = await readNamespaceDefaults((argv) => execOn(this.on, argv));
+    return { runtime: this.name, kernel, engine: await this.options.engine(this.on), ...(namespaceDefaults && { namespaceDefaults }) };
   }
 
-  /** What a fresh namespace starts with on this kernel: the defaults the experiments lean on. */
-  private async namespaceDefaults(): Promise<Record<string, string>> {
-    // A namespace that vanishes with the shell reading it.
-    return parseSysctlLines(await this.sh(`unshare -n sh -c ${quote(readSysctlsScript(NAMESPACE_DEFAULTS))}`));
-  }
 
   /** Root may raise its limit up to fs.nr_open where it holds CAP_SYS_RESOURCE; otherwise its hard limit stays. */
   async nofileCeiling(): Promise<number> {
@@ -107,9 +103,7 @@ export class NetnsRuntime implements Runtime {
 
   async removeRun(runId: string | undefined): Promise<string[]> {
     if (!this.machine) return [];
-    const namespaces = labNamespaces(await this.sh('ip netns list'), runId);
-    await removeNamespaces(this.machine, namespaces);
-    return namespaces.map((ns) => `namespace ${ns}`);
+    return removeRunNamespaces(this.machine, runId);
   }
 
   async close(): Promise<void> {
@@ -117,6 +111,14 @@ export class NetnsRuntime implements Runtime {
     this.machine = undefined;
     await machine?.close();
   }
+}
+
+/** Removes the namespaces of one run (or of every run) on a machine; returns what it removed. */
+export async function removeRunNamespaces(machine: Machine, runId: string | undefined): Promise<string[]> {
+  const listing = await execOn(machine, ['ip', 'netns', 'list']);
+  const namespaces = labNamespaces(listing.stdout, runId);
+  await removeNamespaces(machine, namespaces);
+  return namespaces.map((ns) => `namespace ${ns}`);
 }
 
 function hostSetup(namespace: string, switchNamespace: string, host: PlannedHost, prefix: number): string[] {

@@ -1,0 +1,101 @@
+/**
+ * `lab matrix <scenarios...> --kernels 5.10,6.1,6.12,host`: the scenarios on each kernel, one results file
+ * per run under <out>/<kernel>/, then one combined report (matrix.md, matrix.html) marking where kernels
+ * differ. `lab matrix --from <dir>` renders that report from results files already there (CI's last job).
+ */
+import { readdir, mkdir, writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import { basename, join } from 'node:path';
+import { InputError, Interrupted } from '../../errors.ts';
+import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary, type MatrixFailure } from '../../report/matrix.ts';
+import type { ComparedRun } from '../../report/compare.ts';
+import { readResults } from '../../report/read.ts';
+import { resultsToJson } from '../../results/results.ts';
+import { runMatrix } from '../../run/matrix-run.ts';
+import { loadScenario } from '../../scenario/load.ts';
+import { selectRuntime } from '../../runtime/select.ts';
+import { EXIT } from '../exit-codes.ts';
+import { projectRoot } from '../project.ts';
+
+export interface MatrixFlags {
+  kernels?: string;
+  quick?: boolean;
+  out?: string;
+  from?: string;
+  parallel?: number;
+}
+
+export async function matrixCommand(files: string[], flags: MatrixFlags): Promise<number> {
+  const out = flags.out ?? (flags.from ? flags.from : `results/matrix-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  if (flags.from) {
+    if (files.length) throw new InputError('--from', undefined, 'renders results already there: give no scenarios with it');
+    const runs = await readAll(flags.from);
+    if (!runs.length) throw new InputError(flags.from, undefined, 'no results JSON files under it');
+    return writeMatrix(runs, [], out);
+  }
+  if (!files.length) throw new InputError('lab matrix', undefined, 'which scenarios? (lab matrix scenarios/*.ts --kernels 6.1,host)');
+  const kernels = (flags.kernels ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  if (!kernels.length) throw new InputError('--kernels', undefined, 'needs a list, such as 5.10,6.1,6.12,host');
+  // Bad input stops here, before anything starts: every scenario loads, every kernel is one the lab knows.
+  const jobs = kernels.map((kernel) => {
+    selectRuntime({ kernel }, projectRoot);
+    return { kernel, runtime: () => selectRuntime({ kernel }, projectRoot) };
+  });
+  const scenarios = await Promise.all(files.map(async (file) => ({ file, scenario: await loadScenario(file) })));
+  const parallel = flags.parallel ?? availableParallelism();
+  if (!Number.isInteger(parallel) || parallel < 1) throw new InputError('--parallel', undefined, 'must be a whole number of at least 1');
+
+  const aborter = new AbortController();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (aborter.signal.aborted) return;
+    process.stderr.write(`\nlab: ${signal}: stopping every run and removing what they created...\n`);
+    aborter.abort(signal);
+  };
+  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
+  let outcome: { runs: ComparedRun[]; failures: MatrixFailure[] };
+  try {
+    outcome = await runMatrix(scenarios, jobs, {
+      quick: !!flags.quick,
+      parallel,
+      signal: aborter.signal,
+      log: (kernel, line) => process.stdout.write(`[${kernel}] ${line}\n`),
+      onResults: async (kernel, file, results) => {
+        const dir = join(out, kernel);
+        await mkdir(dir, { recursive: true });
+        const path = join(dir, `${basename(file).replace(/\.[cm]?[jt]s$/, '')}.json`);
+        await writeFile(path, resultsToJson(results));
+        return path;
+      },
+    });
+  } catch (error) {
+    if (aborter.signal.aborted) throw new Interrupted(aborter.signal.reason as NodeJS.Signals);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+  if (!outcome.runs.length) {
+    process.stderr.write(`lab: no run finished (${outcome.failures.map((f) => `${f.kernel}: ${f.error}`).join('; ')})\n`);
+    return EXIT.runtime;
+  }
+  return writeMatrix(outcome.runs, outcome.failures, out);
+}
+
+async function writeMatrix(runs: ComparedRun[], failures: MatrixFailure[], out: string): Promise<number> {
+  const matrix = buildMatrix(runs, failures);
+  await mkdir(out, { recursive: true });
+  const markdown = matrixMarkdown(matrix);
+  await writeFile(join(out, 'matrix.md'), markdown);
+  await writeFile(join(out, 'matrix.html'), matrixHtml(matrix));
+  process.stdout.write(`\n${renderMatrixSummary(matrix)}\nmatrix: ${join(out, 'matrix.md')}, ${join(out, 'matrix.html')}\n`);
+  if (failures.length) return EXIT.runtime;
+  return matrix.pass ? EXIT.pass : EXIT.expectationFailed;
+}
+
+/** Every results JSON under a folder (CI downloads one folder per kernel). */
+async function readAll(dir: string): Promise<ComparedRun[]> {
+  const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => {
+    throw new InputError(dir, undefined, 'no such folder');
+  });
+  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => join(e.parentPath ?? e.path, e.name)).sort();
+  return Promise.all(files.map(async (file) => ({ file, results: await readResults(file) })));
+}

@@ -1,0 +1,200 @@
+/**
+ * The kernel matrix: the same scenarios on several kernels in one report. Verdicts per scenario and kernel,
+ * the time each case took to fill, what a new namespace starts with on each kernel, and every expectation
+ * whose measured value or verdict differs between kernels. Pure: built from results, rendered twice
+ * (matrix.md, matrix.html) from one list of blocks.
+ */
+import type { Results } from '../results/results.ts';
+import { compareRuns, type ComparedRun, type Comparison } from './compare.ts';
+import { escapeHtml as esc } from './escape.ts';
+import { expectationVerdict, formatSeconds, measuredText, sysctlShortName } from './facts.ts';
+import { markdownTable } from './markdown.ts';
+import { table } from './table.ts';
+import { formatPrediction } from '../scenario/theory.ts';
+
+/** A run that did not produce results (a VM that did not boot, a scenario that broke). */
+export interface MatrixFailure {
+  kernel: string;
+  scenario: string;
+  error: string;
+}
+
+export interface Matrix {
+  /** Column labels: kernel releases in version order. */
+  kernels: string[];
+  scenarios: Array<{ name: string; claim: string; runs: Array<ComparedRun | undefined>; comparison: Comparison }>;
+  failures: MatrixFailure[];
+  pass: boolean;
+  /** Whether any scenario measured something different on some kernel. */
+  kernelsDiffer: boolean;
+}
+
+export function buildMatrix(runs: readonly ComparedRun[], failures: readonly MatrixFailure[] = []): Matrix {
+  const kernels = [...new Set(runs.map((r) => r.results.environment.kernel))].sort(compareReleases);
+  const names = [...new Set(runs.map((r) => r.results.scenario))].sort();
+  const scenarios = names.map((name) => {
+    const own = runs.filter((r) => r.results.scenario === name);
+    const byKernel = kernels.map((k) => own.find((r) => r.results.environment.kernel === k));
+    const present = byKernel.filter((r): r is ComparedRun => !!r);
+    return { name, claim: present[0]!.results.claim, runs: byKernel, comparison: compareRuns(present) };
+  });
+  return {
+    kernels,
+    scenarios,
+    failures: [...failures],
+    pass: failures.length === 0 && runs.every((r) => r.results.pass),
+    kernelsDiffer: scenarios.some((s) => s.comparison.rows.some((row) => row.measuredDiffer || row.verdictsDiffer)),
+  };
+}
+
+/** "5.10.0-35-amd64" before "6.1.0-28-amd64" before "6.12.48+deb13-amd64". */
+export function compareReleases(a: string, b: string): number {
+  const parts = (s: string) => (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(s) ?? []).slice(1).map((p) => Number(p ?? 0));
+  const [x, y] = [parts(a), parts(b)];
+  for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
+  return a.localeCompare(b);
+}
+
+type Block = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] };
+
+function blocks(matrix: Matrix): Block[] {
+  const out: Block[] = [];
+  const k = matrix.kernels;
+  out.push({ text: overallLine(matrix) });
+  out.push({ heading: 'Verdicts', level: 2 });
+  out.push({
+    table: [
+      ['scenario', ...k, 'kernels differ'],
+      ...matrix.scenarios.map((s) => [s.name, ...s.runs.map((r) => (r ? runVerdict(r.results) : '-')), differMark(s.comparison)]),
+    ],
+  });
+  if (matrix.failures.length) {
+    out.push({ heading: 'Runs that broke', level: 2 });
+    out.push({ table: [['kernel', 'scenario', 'error'], ...matrix.failures.map((f) => [f.kernel, f.scenario, f.error])] });
+  }
+  out.push({ heading: 'Time to fill (flood phase, seconds)', level: 2 });
+  out.push({ text: 'Wall time from the first connect() to the last client reporting its fill, per case. VMs run under software emulation unless KVM was used: compare kernels with each other, not with the host.' });
+  out.push({
+    table: [
+      ['scenario', 'case', ...k],
+      ...matrix.scenarios.flatMap((s) => caseNames(s.runs).map((c) => [s.name, c, ...s.runs.map((r) => floodSeconds(r?.results, c))])),
+    ],
+  });
+  const defaults = [...new Set(matrix.scenarios.flatMap((s) => s.runs.flatMap((r) => Object.keys(r?.results.environment.namespaceDefaults ?? {}))))];
+  if (defaults.length) {
+    out.push({ heading: 'What a new network namespace starts with', level: 2 });
+    const kernelDefaults = k.map((release) => matrix.scenarios.flatMap((s) => s.runs).find((r) => r?.results.environment.kernel === release)?.results.environment.namespaceDefaults ?? {});
+    out.push({ table: [['sysctl', ...k], ...defaults.map((key) => [sysctlShortName(key), ...kernelDefaults.map((d) => d[key] ?? '-')])] });
+  }
+  out.push({ heading: 'Where kernels differ', level: 2 });
+  const differing = matrix.scenarios.flatMap((s) =>
+    s.comparison.rows.filter((row) => row.measuredDiffer || row.verdictsDiffer).map((row) => ({ s, row })),
+  );
+  if (!differing.length) out.push({ text: 'Nowhere: every expectation measured the same on every kernel.' });
+  else {
+    out.push({
+      table: [
+        ['scenario', 'case', 'expectation', 'host', ...k],
+        ...differing.map(({ s, row }) => [
+          s.name,
+          row.caseName,
+          row.claim,
+          row.host,
+          ...s.runs.map((r) => {
+            const e = r?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((x) => x.claim === row.claim && x.host === row.host);
+            return e ? `${measuredText(e)} (${formatPrediction(e.predicted)}) ${expectationVerdict(e)}` : '-';
+          }),
+        ]),
+      ],
+    });
+  }
+  for (const s of matrix.scenarios) {
+    out.push({ heading: `${s.name}: every expectation`, level: 3 });
+    out.push({ text: s.claim });
+    out.push({
+      table: [
+        ['case', 'expectation', 'host', ...k, ''],
+        ...s.comparison.rows.map((row) => [
+          row.caseName,
+          row.claim,
+          row.host,
+          ...s.runs.map((r) => {
+            const e = r?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((x) => x.claim === row.claim && x.host === row.host);
+            return e ? `${measuredText(e)} ${expectationVerdict(e)}` : '-';
+          }),
+          row.verdictsDiffer ? 'VERDICT DIFFERS' : row.measuredDiffer ? 'differs' : '',
+        ]),
+      ],
+    });
+  }
+  return out;
+}
+
+function overallLine(matrix: Matrix): string {
+  const runs = matrix.scenarios.reduce((n, s) => n + s.runs.filter(Boolean).length, 0);
+  const verdict = matrix.pass ? 'PASS: every expectation held on every kernel' : 'FAIL: an expectation failed or a run broke';
+  return `${verdict} (${matrix.scenarios.length} scenario(s) x ${matrix.kernels.length} kernel(s), ${runs} run(s)${matrix.failures.length ? `, ${matrix.failures.length} broke` : ''}); kernels ${matrix.kernelsDiffer ? 'differ (see below)' : 'measured the same'}.`;
+}
+
+function runVerdict(results: Results): string {
+  const passed = results.cases.filter((c) => c.pass).length;
+  return `${results.pass ? 'pass' : 'FAIL'} ${passed}/${results.cases.length}`;
+}
+
+function differMark(c: Comparison): string {
+  const verdicts = c.rows.filter((r) => r.verdictsDiffer).length;
+  const measured = c.rows.filter((r) => r.measuredDiffer).length;
+  if (c.runs.length < 2) return '-';
+  return verdicts ? `verdicts in ${verdicts}` : measured ? `measured in ${measured}` : 'no';
+}
+
+function caseNames(runs: Array<ComparedRun | undefined>): string[] {
+  return [...new Set(runs.flatMap((r) => r?.results.cases.map((c) => c.name) ?? []))];
+}
+
+function floodSeconds(results: Results | undefined, caseName: string): string {
+  const ms = results?.cases.find((c) => c.name === caseName)?.phases.flood;
+  return ms === undefined ? '-' : formatSeconds(ms).replace(/ s$/, '');
+}
+
+/** The terminal's view: the verdict line and the verdicts per scenario and kernel. */
+export function renderMatrixSummary(matrix: Matrix): string {
+  const [overall, , verdicts] = blocks(matrix);
+  return [(overall as { text: string }).text, '', ...table((verdicts as { table: string[][] }).table)].join('\n');
+}
+
+export function matrixMarkdown(matrix: Matrix): string {
+  const lines = ['# Kernel matrix', ''];
+  for (const block of blocks(matrix)) {
+    if ('heading' in block) lines.push(`${'#'.repeat(block.level)} ${block.heading}`, '');
+    else if ('text' in block) lines.push(block.text, '');
+    else lines.push(...markdownTable(block.table), '');
+  }
+  return lines.join('\n');
+}
+
+export function matrixHtml(matrix: Matrix): string {
+  const body = blocks(matrix)
+    .map((block) => {
+      if ('heading' in block) return `<h${block.level}>${esc(block.heading)}</h${block.level}>`;
+      if ('text' in block) return `<p>${esc(block.text)}</p>`;
+      const [header = [], ...rows] = block.table;
+      const cell = (tag: string, text: string) => `<${tag}${/VERDICT|FAIL|differs|verdicts in|measured in/.test(text) ? ' class="mark"' : ''}>${esc(text)}</${tag}>`;
+      return `<table><thead><tr>${header.map((h) => cell('th', h)).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`).join('\n')}</tbody></table>`;
+    })
+    .join('\n');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<title>Kernel matrix</title>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}.mark{background:#fff3c4;font-weight:600}</style>
+</head>
+<body>
+<h1>Kernel matrix</h1>
+${body}
+</body>
+</html>
+`;
+}
