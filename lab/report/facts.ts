@@ -39,7 +39,7 @@ export function measuredText(e: ExpectationResult): string {
 
 /** A host's own figures as text; a host lost mid-run has none. */
 export function hostFigures(h: HostResult): { estab: string; timewait: string; errors: string } {
-  if (h.lost) return { estab: '-', timewait: '-', errors: 'LOST mid-run: its container vanished, no figures' };
+  if (h.lost) return { estab: '-', timewait: '-', errors: 'LOST mid-run: it vanished, no figures' };
   return { estab: formatCount(h.estab), timewait: formatCount(h.timewait), errors: formatErrors(h) };
 }
 
@@ -51,6 +51,11 @@ export function errorCounts(host: HostResult): Array<[string, number]> {
 export function formatErrors(host: HostResult): string {
   const counts = errorCounts(host);
   return counts.length ? counts.map(([errno, n]) => `${errno} x${n}`).join(', ') : 'none';
+}
+
+/** What the run's hosts were: containers on Docker, network namespaces otherwise (on this machine or a VM). */
+export function hostKind(results: Results): string {
+  return results.environment.runtime === 'docker' ? 'container' : 'namespace';
 }
 
 export function formatPhases(c: CaseResult): string {

@@ -1,17 +1,17 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
 
 export function renderMarkdown(results: Results): string {
   const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, '', '## Environment', ''];
   for (const [label, value] of environmentFacts(results)) out.push(`- **${label}**: ${inline(value)}`);
-  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length)));
+  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, hostKind(results))));
   out.push('', '## Verdict', '', `**${overallVerdict(results)}**`, '');
   return out.join('\n');
 }
 
-function renderCase(c: CaseResult, index: number, total: number): string[] {
+function renderCase(c: CaseResult, index: number, total: number, kind: string): string[] {
   const lines = [`## Case ${index + 1}/${total}: ${inline(c.name)}: ${c.pass ? 'PASS' : 'FAIL'}`, ''];
   if (c.about) lines.push(inline(c.about), '');
   lines.push(
@@ -22,7 +22,7 @@ function renderCase(c: CaseResult, index: number, total: number): string[] {
     '',
   );
   for (const why of theoryLines(c)) lines.push(`- theory: ${inline(why)}`);
-  lines.push('', 'Hosts (figures from `ss -s` inside each container, sysctls read back from inside):', '');
+  lines.push('', `Hosts (figures from \`ss -s\` inside each ${kind}, sysctls read back from inside):`, '');
   lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
   for (const line of scaleLines(c)) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
   lines.push('', `Phases: ${formatPhases(c)}.`);

@@ -2,7 +2,7 @@
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { errorCounts, expectationVerdict, formatPhases, measuredText, scaleLines, theoryLines } from './facts.ts';
+import { errorCounts, hostKind, expectationVerdict, formatPhases, measuredText, scaleLines, theoryLines } from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -12,7 +12,7 @@ export function renderResults(results: Results, color = false): string {
   out.push('');
   out.push(paint('bold', `${results.scenario}: ${results.claim}`));
   out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
-  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint)));
+  results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint, hostKind(results))));
   const passed = results.cases.filter((c) => c.pass).length;
   out.push('');
   out.push(
@@ -23,7 +23,7 @@ export function renderResults(results: Results, color = false): string {
   return out.join('\n');
 }
 
-function renderCase(c: CaseResult, index: number, total: number, paint: (s: Style, t: string) => string): string[] {
+function renderCase(c: CaseResult, index: number, total: number, paint: (s: Style, t: string) => string, kind: string): string[] {
   const verdict = c.pass ? paint('green', 'PASS') : paint('red', 'FAIL');
   const lines = [paint('bold', `Case ${index + 1}/${total}: ${c.name}  ${verdict}`)];
   if (c.about) lines.push(paint('dim', c.about));
@@ -31,7 +31,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   for (const e of c.expectations) rows.push([e.claim, e.host, formatPrediction(e.predicted), measuredText(e), expectationVerdict(e)]);
   lines.push(...table(rows).map((line, i) => (i === 0 ? paint('dim', line) : line)));
   for (const why of theoryLines(c)) lines.push(paint('dim', `  theory: ${why}`));
-  lines.push(paint('dim', '  hosts (from ss -s inside each container):'));
+  lines.push(paint('dim', `  hosts (from ss -s inside each ${kind}):`));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
   for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));
   lines.push(paint('dim', `  phases: ${formatPhases(c)}`));
@@ -39,7 +39,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
 }
 
 function describeHost(h: HostResult): string {
-  if (h.lost) return `${h.name.padEnd(9)} ${h.ip.padEnd(13)} LOST mid-run: its container vanished, no figures`;
+  if (h.lost) return `${h.name.padEnd(9)} ${h.ip.padEnd(13)} LOST mid-run: it vanished, no figures`;
   const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
   const range = h.sysctls['net.ipv4.ip_local_port_range'];
   if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);

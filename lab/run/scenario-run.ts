@@ -142,15 +142,15 @@ export class ScenarioRun {
     const plan = caseRun.plan;
     const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
     return [
-      { name: 'hosts', title: `Start ${plan.clients.length + 1} containers (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => caseRun.startHosts() },
+      { name: 'hosts', title: `Start ${plan.clients.length + 1} ${this.runtime.hostKind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => caseRun.startHosts() },
       { name: 'server', title: `Start the server on port(s) ${plan.server.ports.join(', ')} (${plan.server.workers} worker(s))`, run: () => caseRun.startServer() },
       { name: 'observe', title: "Read the clients' kernels before the flood", run: () => caseRun.observe() },
       { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => caseRun.flood(onProgress) },
       { name: 'settle', title: 'Let the server settle', run: () => caseRun.settle() },
       ...(plan.holdSeconds > 0 ? [{ name: 'hold', title: `Hold the connections for ${plan.holdSeconds} s`, run: () => caseRun.hold() }] : []),
-      { name: 'collect', title: 'Collect ss -s and nstat inside every container', run: async () => void this.cases.push(await caseRun.collect()) },
+      { name: 'collect', title: `Collect ss -s and nstat inside every ${this.runtime.hostKind}`, run: async () => void this.cases.push(await caseRun.collect()) },
       { name: 'stop', title: 'Stop the floods, then the server', run: () => caseRun.stopPrograms() },
-      { name: 'teardown', title: 'Tear down the containers', run: () => caseRun.teardown() },
+      { name: 'teardown', title: `Tear down the ${this.runtime.hostKind}s`, run: () => caseRun.teardown() },
     ];
   }
 

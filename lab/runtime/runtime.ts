@@ -57,6 +57,8 @@ export interface Runtime {
   /** Present where the runtime's connections pass a host-wide tracking table. */
   readonly connectionTracking?: ConnectionTracking;
   readonly name: string;
+  /** What one host is, for people: "container", "namespace". */
+  readonly hostKind: string;
   /** Reaches the engine (starting one where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;
   /**

@@ -17,6 +17,7 @@ import { readNamespaceDefaults } from '../../collect/sysctls.ts';
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
+  readonly hostKind = 'container';
   readonly connectionTracking = hostConntrack;
   private engine?: Docker;
   private readonly images = new Map<ImageRole, string>();

@@ -28,6 +28,7 @@ export interface NetnsRuntimeOptions {
 
 export class NetnsRuntime implements Runtime {
   readonly name: string;
+  readonly hostKind = 'namespace';
   private machine?: Machine;
 
   constructor(private readonly options: NetnsRuntimeOptions) {
