@@ -6,6 +6,7 @@ export {
   between,
   clientCeiling,
   exactly,
+  hasSocketPortRange,
   serverHolds,
   usablePorts,
   usablePortsOf,

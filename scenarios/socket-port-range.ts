@@ -1,25 +1,26 @@
-import { clientCeiling, defineScenario, exactly } from 'tcp-limits-lab';
+import { clientCeiling, defineScenario, exactly, hasSocketPortRange } from 'tcp-limits-lab';
 
 export default defineScenario({
   name: 'socket-port-range',
-  claim: 'A per-socket port range (IP_LOCAL_PORT_RANGE) bounds one socket to its own ports on Linux 6.3+, reaches every port of it from 6.8, and does not exist before 6.3.',
+  claim: 'A per-socket port range (IP_LOCAL_PORT_RANGE) bounds a socket to its own slice of the namespace range and reaches every port of it; kernels without it (before 6.3, 6.1.32 in the 6.1 series) refuse it with ENOPROTOOPT.',
   story: `A proxy that wants its own slice of ports used to need its own network namespace or bind() before
-connect(). Linux 6.3 added the IP_LOCAL_PORT_RANGE socket option (Cloudflare's work): setsockopt() before
-connect() narrows the range __inet_hash_connect() scans for that socket, each end applying where it lies
-inside the namespace's ip_local_port_range. Older kernels refuse the option with ENOPROTOOPT.
-Linux 6.8 changed the scan for such sockets: it steps over every port one by one instead of one parity
-first, so an odd-sized per-socket range is reachable to its last port (999 of 999), where the namespace's
-odd-sized range still loses one (998 of 999, see the port-range scenario). Run it across kernels with
-\`lab matrix scenarios/socket-port-range.ts --kernels 5.10,6.1,6.12,host\`.`,
+connect(). Linux 6.3 added the IP_LOCAL_PORT_RANGE socket option (Cloudflare's work), and the 6.1 stable
+series took it in 6.1.32: setsockopt() before connect() narrows the range __inet_hash_connect() scans for
+that socket, each end applying only where it lies inside the namespace's ip_local_port_range. With a
+per-socket range the scan steps over every port instead of one parity first, so an odd-sized per-socket
+range is reachable to its last port (999 of 999), where the namespace's own odd-sized range loses one (998
+of 999, see the port-range scenario). Older kernels refuse the option with ENOPROTOOPT.
+Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels 5.10,6.1,6.12,host\`.`,
   server: { ports: [8080] },
   client: { connections: 'fill' },
   expect: [
-    { claim: 'the client holds the ports its sockets may use (none before 6.3)', subject: 'each client', metric: 'estab', predict: ({ client, kernel }) => clientCeiling(client!, kernel) },
+    { claim: 'the client holds the ports its sockets may use (none without the option)', subject: 'each client', metric: 'estab', predict: ({ client, kernel }) => clientCeiling(client!, kernel) },
     {
-      claim: 'before 6.3 every setsockopt(IP_LOCAL_PORT_RANGE) fails with ENOPROTOOPT',
+      claim: 'without the option every setsockopt(IP_LOCAL_PORT_RANGE) fails with ENOPROTOOPT',
       subject: 'each client',
       metric: 'errors.ENOPROTOOPT',
-      predict: ({ client, kernel }) => (kernel.atLeast(6, 3) ? exactly(0, `Linux ${kernel.release} has the option`) : exactly(client!.asked, `Linux ${kernel.release}: no such option before 6.3`)),
+      predict: ({ client, kernel }) =>
+        hasSocketPortRange(kernel) ? exactly(0, `${kernel.upstream.join('.')} has the option`) : exactly(client!.asked, `${kernel.upstream.join('.')}: no such option (6.3+, 6.1.32+)`),
     },
   ],
   cases: [
@@ -30,8 +31,13 @@ odd-sized range still loses one (998 of 999, see the port-range scenario). Run i
     },
     {
       name: 'odd-sized per-socket 40000-40998',
-      about: '999 ports, both ends even: every one in reach from 6.8 (a 6.3-6.7 scan misses one).',
+      about: '999 ports, both ends even: every one in reach (the namespace range of the same size gives 998).',
       client: { socketPortRange: '40000 40998' },
+    },
+    {
+      name: 'per-socket 39000-40499 across the namespace range 40000-40999',
+      about: 'The low end lies outside the namespace range and is ignored: 40000-40499, 500 ports.',
+      client: { socketPortRange: '39000 40499', sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' } },
     },
   ],
 });

@@ -11,6 +11,17 @@ import { runCommand, type RunFlags } from './commands/run.ts';
 import { setupCommand } from './commands/setup.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
 
+/**
+ * An option's value exactly as typed. The parser turns numbers into numbers, and a kernel version is not
+ * one: "5.10" would become 5.1.
+ */
+function rawValue(argv: readonly string[], name: string): string | undefined {
+  const at = argv.findIndex((arg) => arg === name || arg.startsWith(`${name}=`));
+  if (at < 0) return undefined;
+  const arg = argv[at]!;
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1]?.startsWith('-') ? undefined : argv[at + 1];
+}
+
 export async function main(argv: string[]): Promise<number> {
   const cli = cac('lab');
   let action: Promise<number> | undefined;
@@ -25,6 +36,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--kernel <version>', "Run in a qemu VM on another kernel: 5.10, 6.1, 6.12 (Debian's), or a path to a kernel image; host for this one")
     .option('--report <dir>', 'Write results JSON, Markdown and HTML here (default: results/<scenario>-<run id>/)')
     .action((scenario: string, flags: RunFlags) => {
+      flags.kernel = rawValue(argv, '--kernel') ?? flags.kernel;
       for (const flag of ['json', 'report', 'case', 'runtime', 'kernel'] as const) {
         if (flags[flag] !== undefined && typeof flags[flag] !== 'string') throw new InputError(`--${flag}`, undefined, 'needs a value');
       }
@@ -63,6 +75,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--from <dir>', 'Render the report from the results files under this folder instead of running')
     .option('--parallel <n>', 'Kernels run at once (default: the number of cores)')
     .action((scenarios: string[], flags: MatrixFlags) => {
+      flags.kernels = rawValue(argv, '--kernels') ?? flags.kernels;
       for (const flag of ['kernels', 'out', 'from'] as const) {
         if (flags[flag] !== undefined && typeof flags[flag] !== 'string') throw new InputError(`--${flag}`, undefined, 'needs a value');
       }

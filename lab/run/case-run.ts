@@ -24,6 +24,8 @@ export interface CaseRunOptions {
   network: LabNetwork;
   /** The kernel's release (`uname -r`) the hosts run on. */
   kernel: string;
+  /** `uname -v` there, where known. */
+  kernelVersion?: string;
   signal?: AbortSignal;
 }
 
@@ -235,7 +237,7 @@ export class CaseRun {
       const context = {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!)),
         server: { ip: this.plan.server.ip, ports: this.plan.server.ports },
-        kernel: kernelRelease(this.options.kernel),
+        kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
       const memory = memoryPerConnection(this.before, this.hosts, views, server.estab);

@@ -130,6 +130,7 @@ export class ScenarioRun {
       nofileCeiling: this.nofileCeiling,
       network: this.network,
       kernel: this.environment?.kernel ?? '',
+      ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
       ...(this.options.signal ? { signal: this.options.signal } : {}),
     });
   }

@@ -13,8 +13,6 @@ import { cacheDir, cached } from './cache.ts';
 import { ensurePackages } from './debian-packages.ts';
 import type { Log } from './runtime.ts';
 
-export const LAB_PROGRAMS = ['labserver', 'labclient', 'labchurn'] as const;
-
 const SOURCES: Record<string, string> = {
   labserver: 'images/server/labserver.c',
   labclient: 'images/client/labclient.c',

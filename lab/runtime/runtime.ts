@@ -7,6 +7,8 @@ import type { PlannedHost } from '../plan/plan.ts';
 export interface EnvironmentFingerprint {
   runtime: string;
   kernel: string;
+  /** `uname -v`, where it can be read: Debian's names the upstream version the release is built from. */
+  kernelVersion?: string;
   engine: string;
   /** The images (or root filesystems) the hosts run, by role: name and id. */
   images?: Record<string, { name: string; id: string }>;

@@ -72,18 +72,40 @@ export function usablePortsOf(client: ClientTheory, kernel?: KernelRelease): Pre
   return socketRangePorts(client.portRange, client.socketPortRange, kernel, skipped);
 }
 
-/** "6.1.0-28-amd64" → a KernelRelease; a release without a leading "major.minor" compares as 0.0. */
-export function kernelRelease(release: string): KernelRelease {
-  const [, major = '0', minor = '0'] = /^(\d+)\.(\d+)/.exec(release) ?? [];
-  const version = [Number(major), Number(minor)] as const;
-  return { release, atLeast: (a, b) => version[0] > a || (version[0] === a && version[1] >= b) };
+/**
+ * A kernel from `uname -r` and, where it says more, `uname -v`: Debian's release "6.1.0-56-amd64" is built
+ * from upstream 6.1.192, which `uname -v` names ("... Debian 6.1.192-2 ..."). Without either, 0.0.0.
+ */
+export function kernelRelease(release: string, version = ''): KernelRelease {
+  const parse = (text: string) => /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
+  const match = parse(/Debian (\d+\.\d+\.\d+)/.exec(version)?.[1] ?? '') ?? parse(release);
+  const upstream = [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0), Number(match?.[3] ?? 0)] as const;
+  return {
+    release,
+    upstream,
+    atLeast: (major, minor, patch = 0) => compareVersions(upstream, [major, minor, patch]) >= 0,
+    series: (major, minor) => upstream[0] === major && upstream[1] === minor,
+  };
+}
+
+function compareVersions(a: readonly number[], b: readonly number[]): number {
+  for (let i = 0; i < 3; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return 0;
+}
+
+/**
+ * IP_LOCAL_PORT_RANGE came with Linux 6.3 and was backported to the 6.1 stable series in 6.1.32 (Debian's
+ * bookworm kernel has it); older kernels refuse it with ENOPROTOOPT.
+ */
+export function hasSocketPortRange(kernel: KernelRelease): boolean {
+  return kernel.atLeast(6, 3) || (kernel.series(6, 1) && kernel.atLeast(6, 1, 32));
 }
 
 /**
  * Ports connect() can pick with IP_LOCAL_PORT_RANGE set (inet_sk_get_local_port_range): each end of the
- * socket's range applies where it lies inside the namespace's range. Before 6.3 there is no such option
- * (none: setsockopt fails with ENOPROTOOPT). From 6.8 the scan with a per-socket range steps by one over
- * every port (no parity halves, no odd port left out); 6.3 to 6.7 scan it like the namespace's range.
+ * socket's range applies where it lies inside the namespace's range. With a per-socket range the scan in
+ * __inet_hash_connect() steps over every port, without the parity halves (measured on 6.1.192, 6.12 and
+ * 6.18: all 999 ports of an odd-sized range are reached, where the namespace's own odd range gives 998).
  */
 export function socketRangePorts(
   namespaceRange: PortRange,
@@ -91,15 +113,13 @@ export function socketRangePorts(
   kernel: KernelRelease,
   skipped: { reserved?: readonly number[]; bound?: readonly number[] } = {},
 ): Prediction {
-  if (!kernel.atLeast(6, 3)) return exactly(0, `Linux ${kernel.release} has no IP_LOCAL_PORT_RANGE (6.3+): every setsockopt fails`);
+  if (!hasSocketPortRange(kernel)) return exactly(0, `Linux ${kernel.upstream.join('.')} has no IP_LOCAL_PORT_RANGE (6.3+, 6.1.32+): every setsockopt fails`);
   const [nsLow, nsHigh] = namespaceRange;
   const inside = (port: number) => port >= nsLow && port <= nsHigh;
-  const range: PortRange = [inside(socketRange[0]) ? socketRange[0] : nsLow, inside(socketRange[1]) ? socketRange[1] : nsHigh];
-  if (!kernel.atLeast(6, 8)) return usablePorts(range, skipped);
-  const [low, high] = range;
+  const [low, high] = [inside(socketRange[0]) ? socketRange[0] : nsLow, inside(socketRange[1]) ? socketRange[1] : nsHigh];
   const count = high - low + 1;
   const taken = new Set([...(skipped.reserved ?? []), ...(skipped.bound ?? [])].filter((p) => p >= low && p <= high)).size;
-  return exactly(count - taken, `${count} ports in ${low}-${high} (per socket), every one in reach since 6.8${taken ? ` - ${taken} taken` : ''}`);
+  return exactly(count - taken, `${count} ports in ${low}-${high} (per socket), every one in reach${taken ? ` - ${taken} taken` : ''}`);
 }
 
 /**

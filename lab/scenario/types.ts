@@ -123,8 +123,12 @@ export interface ClientTheory {
 export interface KernelRelease {
   /** As `uname -r` prints it: "6.1.0-28-amd64". */
   release: string;
-  /** Whether it is this version or newer: atLeast(6, 3). */
-  atLeast(major: number, minor: number): boolean;
+  /** The upstream version it is built from, [major, minor, patch]: Debian's 6.1.0-56 is 6.1.192. */
+  upstream: readonly [number, number, number];
+  /** Whether its upstream version is this one or newer: atLeast(6, 3), atLeast(6, 1, 32). */
+  atLeast(major: number, minor: number, patch?: number): boolean;
+  /** Whether it is of this stable series: series(6, 1). */
+  series(major: number, minor: number): boolean;
 }
 
 export interface TheoryContext {

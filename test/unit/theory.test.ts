@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { clientCeiling, contains, formatPrediction, kernelRelease, parsePortList, parsePortRange, serverHolds, socketRangePorts, usablePorts } from '../../lab/scenario/theory.ts';
+import { clientCeiling, contains, formatPrediction, hasSocketPortRange, kernelRelease, parsePortList, parsePortRange, serverHolds, socketRangePorts, usablePorts } from '../../lab/scenario/theory.ts';
 import type { ClientTheory } from '../../lab/scenario/types.ts';
 
 const client = (overrides: Partial<ClientTheory> = {}): ClientTheory => ({
@@ -76,21 +76,32 @@ describe('connections a client can hold', () => {
 
 describe('per-socket port ranges (IP_LOCAL_PORT_RANGE) by kernel', () => {
   const namespace = [32768, 60999] as const;
+  const debian61 = kernelRelease('6.1.0-56-amd64', '#1 SMP PREEMPT_DYNAMIC Debian 6.1.192-2 (2026-10-30)');
 
-  it('compares kernel releases by major and minor', () => {
-    expect(kernelRelease('6.1.0-28-amd64').atLeast(6, 3)).to.equal(false);
-    expect(kernelRelease('6.12.48+deb13-amd64').atLeast(6, 8)).to.equal(true);
-    expect(kernelRelease('5.10.0-35-amd64').atLeast(4, 2)).to.equal(true);
-    expect(kernelRelease('6.3.0').atLeast(6, 3)).to.equal(true);
+  it('reads the upstream version from uname -v where the release hides it', () => {
+    expect(debian61.upstream).to.deep.equal([6, 1, 192]);
+    expect(kernelRelease('6.18.44-fc-v669').upstream).to.deep.equal([6, 18, 44]);
+    expect(kernelRelease('6.12.118+deb13-amd64').atLeast(6, 8)).to.equal(true);
+    expect(kernelRelease('5.10.0-46-amd64', '#1 SMP Debian 5.10.244-1').atLeast(6, 1)).to.equal(false);
+    expect(debian61.atLeast(6, 3)).to.equal(false);
+    expect(debian61.series(6, 1)).to.equal(true);
   });
 
-  it('predicts nothing held before 6.3, where the option does not exist', () => {
-    expect(socketRangePorts(namespace, [40000, 40999], kernelRelease('6.1.0-28-amd64'))).to.deep.include({ min: 0, max: 0 });
+  it('knows the option from 6.3 and from 6.1.32 in the 6.1 stable series', () => {
+    expect(hasSocketPortRange(debian61)).to.equal(true);
+    expect(hasSocketPortRange(kernelRelease('6.1.0-9-amd64', 'Debian 6.1.27-1'))).to.equal(false);
+    expect(hasSocketPortRange(kernelRelease('6.2.16'))).to.equal(false);
+    expect(hasSocketPortRange(kernelRelease('5.10.0-46-amd64', 'Debian 5.10.244-1'))).to.equal(false);
+    expect(hasSocketPortRange(kernelRelease('6.12.118+deb13-amd64'))).to.equal(true);
   });
 
-  it('reaches every port of an odd-sized per-socket range from 6.8, and all but maybe one on 6.3-6.7', () => {
+  it('predicts nothing held where the option does not exist', () => {
+    expect(socketRangePorts(namespace, [40000, 40999], kernelRelease('5.10.0-46-amd64'))).to.deep.include({ min: 0, max: 0 });
+  });
+
+  it('reaches every port of an odd-sized per-socket range', () => {
     expect(socketRangePorts(namespace, [40000, 40998], kernelRelease('6.12.48'))).to.deep.include({ min: 999, max: 999 });
-    expect(socketRangePorts(namespace, [40000, 40998], kernelRelease('6.5.0'))).to.deep.include({ min: 998, max: 999 });
+    expect(socketRangePorts(namespace, [40000, 40998], debian61)).to.deep.include({ min: 999, max: 999 });
   });
 
   it('keeps an end of the per-socket range only where it lies inside the namespace range', () => {

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { version as kernelVersion } from 'node:os';
 import type Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
@@ -57,6 +58,7 @@ export class DockerRuntime implements Runtime {
     return {
       runtime: this.name,
       kernel: String(info.KernelVersion),
+      ...(local && { kernelVersion: kernelVersion() }),
       engine: `Docker ${version.Version} (API ${version.ApiVersion})`,
       ...(this.images.size ? { images } : {}),
       ...(namespaceDefaults && { namespaceDefaults }),

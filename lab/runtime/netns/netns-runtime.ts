@@ -61,9 +61,9 @@ export class NetnsRuntime implements Runtime {
   }
 
   async fingerprint(): Promise<EnvironmentFingerprint> {
-    const kernel = (await this.sh('uname -r')).trim();
+    const [kernel = '', kernelVersion = ''] = (await this.sh('uname -r; uname -v')).trim().split('\n');
     const namespaceDefaults = await readNamespaceDefaults((argv) => execOn(this.on, argv));
-    return { runtime: this.name, kernel, engine: await this.options.engine(this.on), ...(namespaceDefaults && { namespaceDefaults }) };
+    return { runtime: this.name, kernel, kernelVersion, engine: await this.options.engine(this.on), ...(namespaceDefaults && { namespaceDefaults }) };
   }
 
 

@@ -40,7 +40,7 @@ export function writeCpio(entries: CpioEntry[]): Buffer {
   let ino = 1;
   for (const entry of all) {
     const data = entry.type === 'file' ? entry.data : entry.type === 'symlink' ? Buffer.from(entry.target) : Buffer.alloc(0);
-    const mode = TYPE_BITS[entry.type] | (entry.type === 'symlink' ? 0o777 : (entry.mode ?? (entry.type === 'file' ? 0o644 : 0o755)));
+    const mode = TYPE_BITS[entry.type] | (entry.type === 'symlink' ? 0o777 : (entry.mode ?? { file: 0o644, dir: 0o755, chardev: 0o600 }[entry.type]));
     const rdev = entry.type === 'chardev' ? [entry.major, entry.minor] : [0, 0];
     // ino, mode, uid, gid, nlink, mtime, filesize, devmajor, devminor, rdevmajor, rdevminor, namesize, check
     const fields = [ino++, mode, 0, 0, entry.type === 'dir' ? 2 : 1, 0, data.length, 0, 0, rdev[0]!, rdev[1]!, Buffer.byteLength(entry.path) + 1, 0];

@@ -1,16 +1,14 @@
 /**
  * The frames the host and the VM's agent (images/agent/labagent.c) exchange over one serial line:
  * u32 channel (little-endian), u8 type, u32 payload length, payload.
+ * host -> agent: S start (argv, NUL-separated), K kill (ASCII signal number).
+ * agent -> host: R ready (channel 0, uname -r), P started (ASCII pid), O stdout, E stderr,
+ * X exit (ASCII code, 128 + signal), F could not start (message).
  */
 
 export const FRAME_HEADER = 9;
 /** The agent refuses longer frames; no frame the host sends comes near. */
 export const MAX_FRAME = 1 << 20;
-
-/** host -> agent: S start (argv, NUL-separated), K kill (ASCII signal number). */
-export type HostFrameType = 'S' | 'K';
-/** agent -> host: R ready, P started (ASCII pid), O stdout, E stderr, X exit (ASCII code), F could not start. */
-export type AgentFrameType = 'R' | 'P' | 'O' | 'E' | 'X' | 'F';
 
 export interface Frame {
   channel: number;

@@ -118,7 +118,7 @@ export async function buildInitramfs(kernel: Kernel, programDir: string, log: Lo
 }
 
 /** Whether an ELF executable has no program interpreter (PT_INTERP), i.e. is statically linked. */
-export function isStatic(file: string): boolean {
+function isStatic(file: string): boolean {
   const elf = readHead(file, 4096);
   if (elf.toString('latin1', 0, 4) !== '\x7fELF' || elf[4] !== 2) return false;
   const phoff = Number(elf.readBigUInt64LE(0x20));

@@ -78,14 +78,14 @@ export function compareVersions(a: string, b: string): number {
   for (let i = 0; i < Math.max(pa.length, pb.length); i++) {
     const x = pa[i];
     const y = pb[i];
-    if (x === undefined) return -1;
-    if (y === undefined) return 1;
+    // Debian's ~ sorts before anything, even the end of the version.
+    if (x === undefined) return y?.startsWith('~') ? 1 : -1;
+    if (y === undefined) return x.startsWith('~') ? -1 : 1;
     const nx = /^\d/.test(x) ? Number(x) : NaN;
     const ny = /^\d/.test(y) ? Number(y) : NaN;
     if (!Number.isNaN(nx) && !Number.isNaN(ny)) {
       if (nx !== ny) return nx - ny;
     } else if (x !== y) {
-      // Debian's ~ sorts before anything, even the end of the string; the kernel versions need no more.
       if (x.startsWith('~') !== y.startsWith('~')) return x.startsWith('~') ? -1 : 1;
       return x < y ? -1 : 1;
     }
@@ -186,8 +186,8 @@ async function kernelFromImage(vmlinuz: string, log: Log): Promise<Kernel> {
   const release = bzImageRelease(head);
   if (!release) throw new EnvironmentError(`${vmlinuz} is not an x86 bzImage kernel`, HINT);
   const dir = dirname(vmlinuz);
-  const modulesDir = [`/lib/modules/${release}`, join(dir, 'lib/modules', release), join(dir, '../lib/modules', release), join(dir, release)]
-    .find((d) => existsSync(join(d, 'modules.dep')));
+  const modulesDir = [`/lib/modules/${release}`, ...['lib/modules', '../lib/modules', '../usr/lib/modules', '.'].map((d) => join(dir, d, release))]
+    .find((d) => existsSync(join(d, 'kernel')));
   if (!modulesDir) log(`no modules for ${release} (looked in /lib/modules and beside ${vmlinuz}): the kernel must have veth and bridge built in`);
   return { release, vmlinuz, modulesDir };
 }

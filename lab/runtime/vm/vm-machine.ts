@@ -4,7 +4,7 @@
  * which qemu connects to a unix socket this process listens on; the console (ttyS0) goes to a log file.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { createServer, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -59,7 +59,7 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
 
   const stateDir = vmStateDir();
   await mkdir(stateDir, { recursive: true });
-  const base = await freeBase(stateDir, options.runId);
+  const base = freeBase(stateDir, options.runId);
   const files = { pid: `${base}.pid`, socket: `${base}.sock`, console: `${base}.console.log` };
   const accel = process.env.LAB_VM_ACCEL === 'kvm' ? 'kvm' : 'tcg';
   // The agent's line: a virtio port (some MB/s) where the kernel has one, else the serial port (~130 KB/s
@@ -94,10 +94,13 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
   });
   const started = Date.now();
   log(`booting ${kernel.release} under qemu (${accel}, ${options.cpus ?? 1} cpu, ${options.memoryMiB ?? 1024} MiB, agent on ${virtio ? 'a virtio port' : 'ttyS1'})`);
-  const qemu = spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // setpriv makes qemu die with the lab, even one killed with SIGKILL (where it is missing, lab clean does it).
+  const qemu = existsSync('/usr/bin/setpriv')
+    ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', QEMU, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
+    : spawn(QEMU, args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let qemuStderr = '';
   qemu.stderr!.on('data', (chunk: Buffer) => (qemuStderr = (qemuStderr + chunk.toString()).slice(-4000)));
-  const vm = new QemuVm(kernel.release, qemu, server, files, log);
+  const vm = new QemuVm(kernel.release, qemu, server, files);
   try {
     await vm.ready(BOOT_TIMEOUT_MS, () => qemuStderr);
   } catch (error) {
@@ -108,12 +111,16 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
   return vm;
 }
 
-/** `<stateDir>/<runId>-<n>` with the first n no VM of this run uses. */
-async function freeBase(stateDir: string, runId: string): Promise<string> {
-  const taken = new Set(await readdir(stateDir));
+const reservedBases = new Set<string>();
+
+/** `<stateDir>/<runId>-<n>` with the first n no VM of this run uses; synchronous, so parallel boots differ. */
+function freeBase(stateDir: string, runId: string): string {
+  const taken = readdirSync(stateDir);
   for (let n = 1; ; n++) {
-    const base = `${runId}-${n}`;
-    if (![...taken].some((f) => f.startsWith(`${base}.`))) return join(stateDir, base);
+    const base = join(stateDir, `${runId}-${n}`);
+    if (reservedBases.has(base) || taken.some((f) => f.startsWith(`${runId}-${n}.`))) continue;
+    reservedBases.add(base);
+    return base;
   }
 }
 
@@ -143,7 +150,6 @@ class QemuVm implements VmMachine {
     private readonly qemu: ChildProcess,
     private readonly server: Server,
     private readonly files: { pid: string; socket: string; console: string },
-    private readonly log: Log,
   ) {
     this.description = `VM ${kernelRelease}`;
     this.qemuExited = new Promise((resolve) => {
@@ -181,14 +187,15 @@ class QemuVm implements VmMachine {
     const lastLine = tail.trim().split('\n').pop() ?? '';
     throw new RuntimeFailure(
       `VM ${this.kernelRelease} ${outcome.reason}${lastLine ? `; its console ends with: ${lastLine}` : ''}`,
-      `see its console above${process.env.LAB_VM_ACCEL === 'kvm' ? '; KVM hangs on some machines: unset LAB_VM_ACCEL to use software emulation' : ''}`,
+      `the last lines of its console follow${process.env.LAB_VM_ACCEL === 'kvm' ? '; KVM hangs on some machines: unset LAB_VM_ACCEL to use software emulation' : ''}`,
       [qemuStderr().trim() && `qemu: ${qemuStderr().trim()}`, tail.trim()].filter(Boolean).join('\n'),
     );
   }
 
   private consoleTail(lines: number): string {
     if (!existsSync(this.files.console)) return '';
-    return readFileSync(this.files.console, 'utf8').split('\n').slice(-lines).join('\n');
+    const text = readFileSync(this.files.console, 'utf8').replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/\r/g, '');
+    return text.split('\n').slice(-lines).join('\n');
   }
 
   private receive(chunk: Buffer): void {
