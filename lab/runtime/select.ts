@@ -3,6 +3,7 @@
  * this machine (`--runtime netns`, root and iproute2, no engine), or namespaces inside a VM booted on
  * another kernel (`--kernel 6.1`). Scenarios never know which.
  */
+import { existsSync } from 'node:fs';
 import { $ } from 'zx';
 import { EnvironmentError, InputError } from '../errors.ts';
 import { newRunId } from '../run/run-id.ts';
@@ -25,7 +26,8 @@ export interface RuntimeChoice {
 /** The kernels `--kernel` knows by version (Debian's packages); anything else must be a path. */
 export const KNOWN_KERNELS = ['5.10', '6.1', '6.12'] as const;
 
-export function selectRuntime(choice: RuntimeChoice, projectRoot: string): Runtime {
+/** `field` names the flag the kernel came from, for errors: --kernel, or --kernels for lab matrix. */
+export function selectRuntime(choice: RuntimeChoice, projectRoot: string, field = '--kernel'): Runtime {
   const runtime = choice.runtime ?? 'docker';
   if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new InputError('--runtime', undefined, `must be one of ${RUNTIMES.join(', ')}, not "${runtime}"`);
   const kernel = choice.kernel;
@@ -33,8 +35,8 @@ export function selectRuntime(choice: RuntimeChoice, projectRoot: string): Runti
   if (runtime === 'docker' && choice.runtime) {
     throw new InputError('--kernel', undefined, `containers share this machine's kernel: --kernel ${kernel} runs in a VM, not with --runtime docker`);
   }
-  if (!(KNOWN_KERNELS as readonly string[]).includes(kernel) && !/[/.]/.test(kernel)) {
-    throw new InputError('--kernel', undefined, `"${kernel}" is neither one of ${KNOWN_KERNELS.join(', ')}, host, nor a path to a kernel image`);
+  if (!(KNOWN_KERNELS as readonly string[]).includes(kernel) && !existsSync(kernel)) {
+    throw new InputError(field, undefined, `"${kernel}" is neither one of ${KNOWN_KERNELS.join(', ')}, host, nor an existing kernel image or .deb`);
   }
   return vmRuntime(kernel);
 }

@@ -38,7 +38,7 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
   if (!kernels.length) throw new InputError('--kernels', undefined, 'needs a list, such as 5.10,6.1,6.12,host');
   // Bad input stops here, before anything starts: every scenario loads, every kernel is one the lab knows.
   const jobs = kernels.map((kernel) => {
-    selectRuntime({ kernel }, projectRoot);
+    selectRuntime({ kernel }, projectRoot, '--kernels');
     return { kernel, runtime: () => selectRuntime({ kernel }, projectRoot) };
   });
   const scenarios = await Promise.all(files.map(async (file) => ({ file, scenario: await loadScenario(file) })));
