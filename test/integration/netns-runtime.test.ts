@@ -5,28 +5,13 @@
 import { execFileSync } from 'node:child_process';
 import { release } from 'node:os';
 import { expect } from 'chai';
-import { defineScenario } from '../../lab/scenario/define.ts';
-import { clientCeiling, serverHolds } from '../../lab/scenario/theory.ts';
+import { rangeLaw as scenario } from './range-law.ts';
 import { runScenario } from '../../lab/run/scenario-run.ts';
 import { planCase } from '../../lab/plan/plan.ts';
 import type { Results } from '../../lab/results/results.ts';
 import { selectRuntime } from '../../lab/runtime/select.ts';
 import { lab, projectRoot } from './helpers.ts';
 
-const scenario = defineScenario({
-  name: 'range-law-netns',
-  claim: 'a client holds the usable ports of its range to one server port',
-  server: { ports: [9000] },
-  client: { connections: 3000, sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' } },
-  expect: [
-    { claim: 'client holds its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'server holds the sum', subject: 'server', metric: 'estab', predict: serverHolds },
-  ],
-  cases: [
-    { name: 'one client', clients: 1 },
-    { name: 'two clients', clients: 2 },
-  ],
-});
 
 const labNamespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('lab-'));
 

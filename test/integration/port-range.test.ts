@@ -4,29 +4,12 @@
  * what the server holds.
  */
 import { expect } from 'chai';
-import { defineScenario } from '../../lab/scenario/define.ts';
-import { clientCeiling, serverHolds } from '../../lab/scenario/theory.ts';
+import { RANGE, rangeLaw as scenario } from './range-law.ts';
 import { runScenario } from '../../lab/run/scenario-run.ts';
 import type { HostResult, Results } from '../../lab/results/results.ts';
 import { labelledObjects, prepareRuntime, runtime } from './helpers.ts';
 
-const RANGE: [number, number] = [40000, 40999];
 
-const scenario = defineScenario({
-  name: 'range-law',
-  claim: 'a client holds the usable ports of its range to one server port',
-  server: { ports: [9000] },
-  // Asks for three times the range, so the kernel, not the count, decides where it stops.
-  client: { connections: 3000, sysctls: { 'net.ipv4.ip_local_port_range': `${RANGE[0]} ${RANGE[1]}` } },
-  expect: [
-    { claim: 'client holds its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'server holds the sum', subject: 'server', metric: 'estab', predict: serverHolds },
-  ],
-  cases: [
-    { name: 'one client', clients: 1 },
-    { name: 'two clients', clients: 2 },
-  ],
-});
 
 /** Docker's DNS listener takes a port from the ephemeral range when the container starts; sometimes ours. */
 function boundInRange(host: HostResult): number {
