@@ -88,14 +88,19 @@ and reset only once the cookie has expired, about two minutes later.`,
     },
     {
       name: 'slow accept, a burst of 2000, tcp_abort_on_overflow=1',
-      about: 'With cookies the overflow is mostly still dropped, not reset: abort on overflow changes little.',
+      about: 'With cookies most of the overflow is still answered with cookies, not reset: abort on overflow changes little.',
       server: { accept: { everyMs: 20 }, sysctls: { 'net.ipv4.tcp_abort_on_overflow': 1 } },
       client: { connections: 2000, inflight: 2000 },
       expect: [
-        { claim: 'nearly every client believes it is connected', subject: 'each client', metric: 'estab', predict: () => between(1800, 2000) },
+        {
+          claim: 'most clients believe they are connected',
+          subject: 'each client',
+          metric: 'estab',
+          predict: () => between(1500, 2000, 'the overflow still gets cookies; how many plain handshakes meet the full queue (and get a reset) depends on CPU speed: 2000 on this host, 1587 in an emulated VM'),
+        },
         { claim: 'the server holds only what it accepted or queued', subject: 'server', metric: 'estab', predict: () => between(BACKLOG + 1, 400) },
         { claim: 'the overflow is still answered with SYN cookies', subject: 'server', metric: 'nstat.TcpExtTCPReqQFullDoCookies', predict: () => atLeast(1) },
-        { claim: 'resets only for the few non-cookie handshakes that meet the full queue', subject: 'server', metric: 'nstat.TcpExtEmbryonicRsts', predict: () => between(0, 200, 'measured here: 0 and 32 in two runs') },
+        { claim: 'resets only for the few non-cookie handshakes that meet the full queue', subject: 'server', metric: 'nstat.TcpExtEmbryonicRsts', predict: () => between(0, 500, 'measured: 0 and 32 on this host, 160 resets to the client in an emulated VM') },
       ],
     },
     {

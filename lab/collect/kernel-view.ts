@@ -41,6 +41,8 @@ export interface KernelView {
   listenBacklogs: Record<string, number>;
   sysctls: Record<string, string>;
   nofile: number;
+  /** Host-wide: packets the kernel dropped before any protocol saw them (a CPU's backlog full), since boot. */
+  softnetDropped: number;
 }
 
 /**
@@ -58,6 +60,7 @@ export function collectorScript(extraSysctls: string[], listeners = true): strin
     "echo '### rss'", PROGRAM_RSS,
     "echo '### meminfo'", "grep '^Slab:' /proc/meminfo",
     "echo '### sockstat'", 'cat /proc/net/sockstat',
+    "echo '### softnet'", 'cat /proc/net/softnet_stat',
   ].join('; ');
 }
 
@@ -81,6 +84,7 @@ export function parseKernelView(text: string): KernelView {
     listenBacklogs: parseListenBacklogs(section('listen')),
     sysctls,
     nofile: Number(section('nofile').trim()),
+    softnetDropped: parseSoftnetDropped(section('softnet')),
     programRssKiB: Number(section('rss').trim()),
     hostMemory: {
       slabKiB: Number(/^Slab:\s+(\d+)/m.exec(section('meminfo'))?.[1] ?? NaN),
@@ -93,4 +97,13 @@ export async function readKernelView(host: Host, options: { listeners: boolean }
   const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls), options.listeners)]);
   if (result.exitCode !== 0) throw new Error(`collector failed on ${host.plan.name}: ${result.stderr.trim()}`);
   return parseKernelView(result.stdout);
+}
+
+/** /proc/net/softnet_stat: one line per CPU, hexadecimal columns; the second is packets dropped. */
+export function parseSoftnetDropped(text: string): number {
+  return text
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((columns) => columns.length > 1)
+    .reduce((sum, columns) => sum + parseInt(columns[1]!, 16), 0);
 }

@@ -58,7 +58,14 @@ export interface HostResult {
   /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */
   nstat: Record<string, number>;
   /** `ss -s` figures that are host-wide, kept apart: never this host's own. */
-  hostWide: { total: number; tcp: number; closed: number; orphaned: number };
+  hostWide: {
+    total: number;
+    tcp: number;
+    closed: number;
+    orphaned: number;
+    /** Packets dropped by the kernel's per-CPU backlog (netdev_max_backlog) between observe and collect. */
+    softnetDropped?: number;
+  };
   flood?: FloodFigures;
 }
 

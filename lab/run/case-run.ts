@@ -261,6 +261,7 @@ export class CaseRun {
     const flood = this.floods.find((f) => f.host === host);
     if (!view) return lostHost(host);
     const counts = host.plan.role === 'server' ? this.server?.last : (flood?.pinged ?? flood?.filled);
+    const before = this.before.get(host.plan.name);
     return {
       name: host.plan.name,
       role: host.plan.role,
@@ -275,7 +276,7 @@ export class CaseRun {
       ...(host.plan.role === 'client' && this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
       programRssKiB: view.programRssKiB,
       ...(host.plan.role === 'server' && { listenBacklog: listenBacklogOf(this.plan.server.ports, this.before.get(host.plan.name)) }),
-      hostWide: view.ss.hostWide,
+      hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped }) },
       ...(flood && {
         flood: {
           program: host.plan.program[0]!,

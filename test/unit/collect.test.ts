@@ -75,7 +75,11 @@ describe('kernel view', () => {
       '### nofile', '20000',
       '### rss', '5120',
       '### meminfo', 'Slab:             912344 kB',
-      '### sockstat', 'sockets: used 26935', 'TCP: inuse 26932 orphan 0 tw 0 alloc 105300 mem 12', 'UDP: inuse 1 mem 2', '',
+      '### sockstat', 'sockets: used 26935', 'TCP: inuse 26932 orphan 0 tw 0 alloc 105300 mem 12', 'UDP: inuse 1 mem 2',
+      '### softnet',
+      '000a1b2c 000003e8 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000',
+      '00001000 0000000f 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000001',
+      '',
     ].join('\n');
     const view = parseKernelView(text);
     expect(view.ss.estab).to.equal(26931);
@@ -85,6 +89,7 @@ describe('kernel view', () => {
     expect(view.nofile).to.equal(20000);
     expect(view.programRssKiB).to.equal(5120);
     expect(view.hostMemory).to.deep.equal({ slabKiB: 912344, tcpMemPages: 12 });
+    expect(view.softnetDropped).to.equal(1000 + 15);
     expect(view.nstat).to.have.property('TcpActiveOpens');
     expect(view.nstat).to.have.property('TcpExtListenOverflows');
   });
