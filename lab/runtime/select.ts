@@ -54,14 +54,15 @@ function localNetnsRuntime(projectRoot: string): Runtime {
   });
 }
 
+/** A VM per run: one emulated CPU each, so that kernels can run side by side on a small machine. */
+const VM_CPUS = 1;
+const VM_MEMORY_MIB = 1024;
+
 function vmRuntime(kernel: string): Runtime {
-  let accel = 'TCG';
   return new NetnsRuntime({
     name: 'vm',
-    startMachine: async (log) => {
-      accel = process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'TCG';
-      return bootVm({ kernel, runId: newRunId(), log });
-    },
-    engine: async () => `network namespaces in a qemu VM (${accel}), kernel ${kernel}`,
+    startMachine: (log) => bootVm({ kernel, runId: newRunId(), cpus: VM_CPUS, memoryMiB: VM_MEMORY_MIB, log }),
+    engine: async () =>
+      `network namespaces in a qemu VM (${process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'software emulation'}, ${VM_CPUS} CPU, ${VM_MEMORY_MIB} MiB), kernel ${kernel}`,
   });
 }
