@@ -1,9 +1,10 @@
 /**
- * The counts over time during a flood, for the live view and the charts. The server's come from the kernel:
- * `ss -s` inside it about once a second. The clients' come from their flood programs' own progress lines,
- * which cost nothing: every `docker exec` costs the engine CPU that a CPU-bound flood on two cores misses.
+ * The counts over time during a flood, for the live view and the charts. The server's come from its kernel:
+ * `ss -s` inside it about once a second, from one loop started once in the host (not an exec per reading:
+ * under Docker each exec costs the engine about 60 ms of CPU that a CPU-bound flood on two cores misses, and
+ * comes late under load). The clients' come from their flood programs' own progress lines.
  */
-import type { Host } from '../runtime/runtime.ts';
+import type { Host, RunningProgram } from '../runtime/runtime.ts';
 import { parseSsSummary } from './ss.ts';
 
 export interface Sample {
@@ -18,54 +19,73 @@ export interface Sample {
   source: 'kernel' | 'program';
 }
 
+const MARK = '### sample';
+const STOP_WAIT_MS = 5000;
+
+export interface SamplerOptions {
+  /** A file whose creation inside the host ends the loop (unique to the run and host). */
+  stopFile: string;
+  /** The loop ends by itself after this many readings, whatever happens to the lab. */
+  maxReadings: number;
+}
+
 export class Sampler {
   readonly samples: Sample[] = [];
-  private running = false;
-  private loop?: Promise<void>;
+  private program?: Promise<RunningProgram | undefined>;
+  private block: string[] = [];
+  private stopped?: Promise<void>;
   private readonly started = performance.now();
 
   constructor(
     private readonly kernelHost: Host,
     private readonly errorsOf: (host: string) => number,
-    private readonly onSample: (sample: Sample) => void = () => {},
-    private readonly periodMs = 1000,
+    private readonly onSample: (sample: Sample) => void,
+    private readonly options: SamplerOptions,
   ) {}
 
+  /** The loop inside the host: a reading a second until the stop file appears, then one last reading. */
+  static script(options: SamplerOptions): string {
+    const stop = options.stopFile;
+    return `rm -f ${stop}; i=0; while [ $i -lt ${options.maxReadings} ] && [ ! -e ${stop} ]; do ss -s; echo '${MARK}'; sleep 1; i=$((i + 1)); done; ss -s; echo '${MARK}'; rm -f ${stop}`;
+  }
+
   start(): void {
-    this.running = true;
-    this.loop = this.run();
+    // A host that vanished just stops contributing samples.
+    this.program = this.kernelHost.spawn(['sh', '-c', Sampler.script(this.options)], (line) => this.line(line)).catch(() => undefined);
   }
 
   /** A count a host's program reported itself. */
   record(host: string, estab: number, errors: number): void {
-    this.samples.push({ t: Math.round(performance.now() - this.started), host, estab, errors, source: 'program' });
+    this.samples.push({ t: this.now(), host, estab, errors, source: 'program' });
   }
 
-  /** Stops after the reading under way, then takes one last reading (once, however often it is called). */
-  async stop(): Promise<void> {
-    if (!this.running) return;
-    this.running = false;
-    await this.loop;
-    await this.read();
+  /** Ends the loop after one last reading (once, however often it is called). */
+  stop(): Promise<void> {
+    this.stopped ??= this.end();
+    return this.stopped;
   }
 
-  private async run(): Promise<void> {
-    while (this.running) {
-      const began = performance.now();
-      await this.read();
-      const wait = this.periodMs - (performance.now() - began);
-      if (wait > 0 && this.running) await new Promise((r) => setTimeout(r, wait));
+  private async end(): Promise<void> {
+    const program = await this.program;
+    if (!program) return;
+    await this.kernelHost.exec(['touch', this.options.stopFile]).catch(() => undefined);
+    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), STOP_WAIT_MS).unref());
+    if ((await Promise.race([program.exited, late])) === 'late') await program.signal('KILL').catch(() => undefined);
+  }
+
+  private now(): number {
+    return Math.round(performance.now() - this.started);
+  }
+
+  private line(text: string): void {
+    if (text.trim() !== MARK) {
+      this.block.push(text);
+      return;
     }
-  }
-
-  private async read(): Promise<void> {
-    const t = Math.round(performance.now() - this.started);
+    const ss = parseSsSummary(this.block.join('\n'));
+    this.block = [];
     const host = this.kernelHost.plan.name;
-    // A host that vanished just stops contributing samples.
-    const result = await this.kernelHost.exec(['ss', '-s']).catch(() => undefined);
-    if (!result || result.exitCode !== 0) return;
-    const ss = parseSsSummary(result.stdout);
-    const sample: Sample = { t, host, estab: ss.estab, timewait: ss.timewait, errors: this.errorsOf(host), source: 'kernel' };
+    const sample: Sample = { t: this.now(), host, estab: ss.estab, timewait: ss.timewait, errors: this.errorsOf(host), source: 'kernel' };
     this.samples.push(sample);
     this.onSample(sample);
   }

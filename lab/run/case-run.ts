@@ -146,7 +146,11 @@ export class CaseRun {
         const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
         return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
       };
-      this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }));
+      this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }), {
+        stopFile: `/tmp/lab-sampler-${this.options.runId}-${this.plan.server.name}.stop`,
+        // The loop outlives no flood: at most the deadline, the hold and a margin, one reading a second.
+        maxReadings: this.plan.deadlineSeconds + this.plan.holdSeconds + 120,
+      });
 
       const fills = clients.map(async (host) => {
         const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
