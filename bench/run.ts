@@ -21,6 +21,10 @@ import { DockerRuntime } from '../lab/runtime/docker/docker-runtime.ts';
 import { ensureImage } from '../lab/runtime/docker/images.ts';
 import { defineScenario } from '../lab/scenario/define.ts';
 import { loadScenario } from '../lab/scenario/load.ts';
+import { ScenarioRun } from '../lab/run/scenario-run.ts';
+import type { DockerHost } from '../lab/runtime/docker/host.ts';
+import type { PlannedClient } from '../lab/plan/plan.ts';
+import { $ } from 'zx';
 import { BenchDocker, freeBenchSubnet, median, sleep, type Program } from './lib.ts';
 
 const root = fileURLToPath(new URL('../', import.meta.url));
@@ -523,77 +527,62 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
   results.overhead = { clients, subnet, lab, raw, quiet, createMs: create, teardownMs: teardown, rawCreateMs: m(raw, 'createMs'), rawTeardownMs: m(raw, 'teardownMs') };
 }
 
-interface LabCase {
-  name: string;
-  phases: Record<string, number>;
-  hosts: Array<{ name: string; role: string; estab: number; sysctls: Record<string, string>; flood?: { processes: number; asked: number; established: number; fillSeconds: number } }>;
-}
-
-async function runLabDemo(ctx: Ctx, file: string): Promise<{ cases: LabCase[]; pass: boolean; runId: string; wallMs: number }> {
-  const dir = await mkdtemp(join(tmpdir(), 'bench-demo-'));
-  const json = join(dir, 'results.json');
-  const args = ['bin/lab.js', 'run', file, '--json', json, ...(ctx.quick ? ['--quick'] : [])];
-  say(`  running: node ${args.join(' ')}`);
-  const log: string[] = [];
-  const t0 = performance.now();
-  try {
-    const code = await new Promise<number | null>((resolve) => {
-      const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, CI: 'true' }, stdio: ['ignore', 'pipe', 'pipe'] });
-      const kill = setTimeout(() => child.kill('SIGTERM'), 15 * 60 * 1000);
-      const onData = (d: Buffer) => {
-        for (const line of d.toString('utf8').split('\n')) {
-          log.push(line);
-          // The case headers and each phase's completion only: the flood's own progress stays quiet.
-          if (/Case|✔|✖|\[COMPLETED\]|\[FAILED\]/.test(line) && !/progress/i.test(line)) say(`    | ${line.trim().slice(0, 150)}`);
-        }
-      };
-      child.stdout.on('data', onData);
-      child.stderr.on('data', onData);
-      child.on('close', (c) => (clearTimeout(kill), resolve(c)));
-    });
-    const wallMs = performance.now() - t0;
-    await mkdir(join(root, 'bench/results'), { recursive: true });
-    await writeFile(join(root, 'bench/results/demo-lab-output.log'), log.join('\n'));
-    if (code !== 0 && code !== 1) throw new Error(`the lab run exited ${code}; its output is in bench/results/demo-lab-output.log`);
-    const parsed = JSON.parse(await readFile(json, 'utf8')) as { cases: LabCase[]; pass: boolean; runId: string };
-    await writeFile(join(root, 'bench/results/demo-lab-results.json'), JSON.stringify(parsed, null, 2));
-    return { ...parsed, wallMs };
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
-}
-
 /**
- * The demo, several rounds: the whole lab run, then the reference doing each case's fills. One pair is not
- * enough: the kernel's connect() port scan varies from run to run (the same lab case took 15 s and 41 s in
- * two runs: new namespaces hash their ports differently), so the figure is the median of each side.
+ * The demo, several rounds, each case measured twice in the same containers: the lab's own flood (its
+ * phases, as `lab run` runs them), then, once the lab has stopped its programs (every connection reset, so
+ * the client's ports are free again), the reference doing the same fill against a fresh labserver with the
+ * same argv. Same namespaces, same addresses: the kernel's hash tables place their ports alike for both.
+ * Across fresh containers the same fill varies by up to 3x (the same lab case took 15 s and 41 s in two
+ * runs), which one pair of runs in different containers cannot tell from the tools.
  */
-async function partDemo(ctx: Ctx): Promise<void> {
+/** The demo's lab run under way, for the signal handler to remove. */
+let demoRun: ScenarioRun | undefined;
+
+async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
   const file = 'scenarios/64k-myth.ts';
   const rounds = ctx.quick ? 1 : ctx.reps;
-  say(`\n[demo] ${file}${ctx.quick ? ' --quick' : ''}: the lab's flood phases vs refconnect doing the same fills, ${rounds} round(s), medians`);
+  say(`\n[demo] ${file}${ctx.quick ? ' --quick' : ''}: each case's flood phase vs refconnect doing the same fill in the same containers, ${rounds} round(s), medians`);
   const scenario = await loadScenario(join(root, file));
+  const refconnect = await staticRefconnect();
   const perCase = new Map<string, { lab: number[]; labFill: number[]; ref: number[]; established: number[]; refEstablished: number[]; processes: number[]; quiet: Quiet[]; refRuns: unknown[] }>();
-  const labRuns: Array<{ runId: string; pass: boolean; wallMs: number; quiet: Quiet }> = [];
+  const labRuns: Array<{ runId: string; pass: boolean; wallMs: number }> = [];
   for (let round = 0; round < rounds; round++) {
-    const labQuiet = await quietGate(ctx);
-    const lab = await runLabDemo(ctx, file);
-    labRuns.push({ runId: lab.runId, pass: lab.pass, wallMs: lab.wallMs, quiet: labQuiet });
-    say(`  round ${round + 1}: lab run ${lab.runId}: ${lab.pass ? 'pass' : 'FAIL'}, ${fmt(lab.wallMs / 1000, 1)} s in all`);
-    for (const [index, labCase] of lab.cases.entries()) {
-      const ref = await referenceFill(ctx, scenario, file, index, labCase);
-      const labClients = labCase.hosts.filter((h) => h.role === 'client');
-      const entry = perCase.get(labCase.name) ?? { lab: [], labFill: [], ref: [], established: [], refEstablished: [], processes: [], quiet: [], refRuns: [] };
-      entry.lab.push(labCase.phases.flood!);
-      entry.labFill.push(Math.max(...labClients.map((h) => (h.flood?.fillSeconds ?? 0) * 1000)));
-      entry.established.push(labClients.reduce((sum, h) => sum + (h.flood?.established ?? 0), 0));
-      entry.ref.push(ref.ms);
-      entry.refEstablished.push(ref.established);
-      entry.processes = labClients.map((h) => h.flood?.processes ?? 1);
-      entry.quiet.push(ref.quiet);
-      entry.refRuns.push(ref.runs);
-      perCase.set(labCase.name, entry);
-      say(`    ${labCase.name}: lab flood phase ${fmt(labCase.phases.flood! / 1000, 1)} s vs refconnect ${fmt(ref.ms / 1000, 1)} s (${fmt(ref.established)} conns)`);
+    await quietGate(ctx);
+    const t0 = performance.now();
+    const run = new ScenarioRun(runtime, scenario, { file, quick: ctx.quick });
+    demoRun = run;
+    await run.prepare(() => {});
+    try {
+      await run.createNetwork();
+      for (const index of scenario.cases.keys()) {
+        const caseRun = run.caseRun(index);
+        const phases = run.phasesOf(caseRun);
+        try {
+          for (const phase of phases.slice(0, -1)) await phase.run();
+          const labCase = run.cases.at(-1)!;
+          const labClients = labCase.hosts.filter((h) => h.role === 'client');
+          const ref = await referenceInLabHosts(ctx, caseRun.startedHosts as DockerHost[], labClients.map((h) => h.flood?.processes ?? 1), refconnect);
+          const entry = perCase.get(labCase.name) ?? { lab: [], labFill: [], ref: [], established: [], refEstablished: [], processes: [], quiet: [], refRuns: [] };
+          entry.lab.push(labCase.phases.flood!);
+          entry.labFill.push(Math.max(...labClients.map((h) => (h.flood?.fillSeconds ?? 0) * 1000)));
+          entry.established.push(labClients.reduce((sum, h) => sum + (h.flood?.established ?? 0), 0));
+          entry.ref.push(ref.ms);
+          entry.refEstablished.push(ref.established);
+          entry.processes = labClients.map((h) => h.flood?.processes ?? 1);
+          entry.quiet.push(ref.quiet);
+          entry.refRuns.push(ref.runs);
+          perCase.set(labCase.name, entry);
+          say(`    round ${round + 1}, ${labCase.name}: lab flood phase ${fmt(labCase.phases.flood! / 1000, 1)} s, refconnect ${fmt(ref.ms / 1000, 1)} s (${fmt(ref.established)} conns, same containers)`);
+        } finally {
+          await phases.at(-1)!.run();
+        }
+      }
+      const results = run.results();
+      labRuns.push({ runId: results.runId, pass: results.pass, wallMs: performance.now() - t0 });
+      say(`  round ${round + 1}: lab run ${results.runId}: ${results.pass ? 'pass' : 'FAIL'}`);
+    } finally {
+      await run.cleanup();
+      demoRun = undefined;
     }
   }
   const cases: unknown[] = [];
@@ -609,35 +598,43 @@ async function partDemo(ctx: Ctx): Promise<void> {
     row(`demo ${name}: lab's own share of the flood phase`, `${fmt(overheadMs, 0)} ms (phase - slowest client's own fill time)`, '', '');
     cases.push({ name, ratio, overheadMs, labFloodMs: c.lab, labSlowestFillMs: c.labFill, refMs: c.ref, labEstablished: c.established, refEstablished: c.refEstablished, processes: c.processes, quiet: c.quiet, refRuns: c.refRuns });
   }
-  results.demo = { file, quick: ctx.quick, rounds, labRuns, cases };
+  results.demo = { file, quick: ctx.quick, rounds, method: 'same containers: lab flood, then refconnect', labRuns, cases };
 }
 
-/** The reference doing one case's fills: the plan's server, clients with the plan's sysctls and limits, as many copies as the lab's client had processes. */
-async function referenceFill(ctx: Ctx, scenario: Awaited<ReturnType<typeof loadScenario>>, file: string, index: number, labCase: LabCase): Promise<{ ms: number; established: number; quiet: Quiet; runs: unknown[] }> {
-  const { bench } = ctx;
-  const plan = planCase(scenario, index, { runId: bench.runId, subnet: bench.network!.subnet, quick: ctx.quick, nofileCeiling: ctx.nofile, file });
-  const labClients = labCase.hosts.filter((h) => h.role === 'client');
-  const server = await bench.start({ image: ctx.images.server, role: 'server', nofile: plan.server.nofile });
-  const clients = await Promise.all(plan.clients.map((c) => bench.start({ image: ctx.images.bench, role: 'client-ref', nofile: c.nofile, sysctls: c.sysctls })));
+/** refconnect linked statically with this machine's gcc, to copy into the lab's own client containers. */
+async function staticRefconnect(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'bench-refconnect-'));
+  const binary = join(dir, 'refconnect');
+  await $({ quiet: true })`gcc -O2 -static -o ${binary} ${join(root, 'images/bench/refconnect.c')}`;
+  return binary;
+}
+
+/**
+ * The reference filling the same ranges in the lab's stopped hosts: a fresh labserver with the lab's argv
+ * in the server, as many refconnect copies in each client as the lab's client had processes. Afterwards the
+ * server is killed first, so the TIME_WAITs stay on its side, and the copies after it.
+ */
+async function referenceInLabHosts(ctx: Ctx, hosts: DockerHost[], processes: number[], refconnect: string): Promise<{ ms: number; established: number; quiet: Quiet; runs: unknown[] }> {
+  const server = hosts.find((h) => h.plan.role === 'server')!;
+  const clients = hosts.filter((h) => h.plan.role === 'client') as Array<DockerHost & { plan: PlannedClient }>;
+  await Promise.all(clients.map((c) => $({ quiet: true })`docker cp ${refconnect} ${c.container.id}:/usr/local/bin/refconnect`));
+  const srv = await ctx.bench.run(server.container, server.plan.program);
   try {
-    const serverArgv = plan.server.program.map((a) => a.replaceAll(plan.server.ip, server.ip));
-    const srv = await ctx.bench.run(server.container, serverArgv);
     const ready = await srv.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
     if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
     const quiet = await quietGate(ctx);
     const t0 = performance.now();
     const copies = await Promise.all(
-      plan.clients.flatMap((c, i) => {
-        const processes = labClients.find((h) => h.name === c.name)?.flood?.processes ?? c.processes;
-        const each = Math.ceil(c.asked / processes);
-        const targets = c.targets.map((t) => `${server.ip}:${t.split(':')[1]}`);
-        return Array.from({ length: processes }, () => bench.run(clients[i]!.container, ['refconnect', targets.join(','), String(each), String(c.inflight), String(plan.deadlineSeconds), '300'], t0));
+      clients.flatMap((c, i) => {
+        const each = Math.ceil(c.plan.asked / processes[i]!);
+        return Array.from({ length: processes[i]! }, () => ctx.bench.run(c.container, ['refconnect', c.plan.targets.join(','), String(each), String(c.plan.inflight), '600', '300'], t0));
       }),
     );
-    const done = await Promise.all(copies.map((p) => p.waitLine(isDone, (plan.deadlineSeconds + 10) * 1000)));
+    const done = await Promise.all(copies.map((p) => p.waitLine(isDone, 610_000)));
     return { ms: Math.max(...done.map((d) => d.at)), established: done.reduce((sum, d) => sum + Number(d.json.established), 0), quiet, runs: done.map((d) => d.json) };
   } finally {
-    await bench.remove(server.container, ...clients.map((c) => c.container));
+    await ctx.bench.exec(server.container, ['pkill', '-KILL', '-x', 'labserver']).catch(() => undefined);
+    await Promise.all(clients.map((c) => ctx.bench.exec(c.container, ['pkill', '-KILL', '-x', 'refconnect']).catch(() => undefined)));
   }
 }
 
@@ -670,6 +667,7 @@ async function main(): Promise<number> {
     interrupted = true;
     console.error(`\nbench: ${signal}: removing what this run created (${runId})...`);
     await bench.cleanup().catch(() => undefined);
+    await demoRun?.cleanup().catch(() => undefined);
     process.exit(130);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -702,7 +700,7 @@ async function main(): Promise<number> {
         else if (part === 'node') await partNode(ctx);
         else if (part === 'rss') await partRss(ctx);
         else if (part === 'overhead') await partOverhead(ctx, runtime);
-        else if (part === 'demo') await partDemo(ctx);
+        else if (part === 'demo') await partDemo(ctx, runtime);
       } catch (error) {
         errors[part] = (error as Error).message;
         say(`  [${part}] FAILED: ${(error as Error).message}`);

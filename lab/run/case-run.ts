@@ -92,6 +92,11 @@ export class CaseRun {
     );
   }
 
+  /** The hosts the case started (for tools such as the benchmark that measure in them too). */
+  get startedHosts(): readonly Host[] {
+    return this.hosts;
+  }
+
   private get serverHost(): Host {
     const host = this.hosts.find((h) => h.plan.role === 'server');
     if (!host) throw new Error('no server host started');
