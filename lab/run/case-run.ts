@@ -309,7 +309,12 @@ export class CaseRun {
     const stop = async (program: RunningProgram | undefined) => {
       if (!program) return;
       await program.signal('TERM');
-      await Promise.race([program.exited.catch(() => undefined), failAfter(STOP_TIMEOUT_MS, () => new Error('stop timed out')).catch(() => program.signal('KILL'))]);
+      // KILL only a program still running after the timeout: never later, into whatever runs there by then.
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)));
+      const outcome = await Promise.race([program.exited.catch(() => undefined), late]);
+      clearTimeout(timer);
+      if (outcome === 'late') await program.signal('KILL');
     };
     await Promise.all(this.floods.map((f) => stop(f.program)));
     await stop(this.server?.program);
