@@ -6,6 +6,7 @@
  */
 import type { Host, RunningProgram } from '../runtime/runtime.ts';
 import { parseSsSummary } from './ss.ts';
+import { within } from '../run/abort.ts';
 
 export interface Sample {
   /** Milliseconds since the sampler started. */
@@ -69,8 +70,7 @@ export class Sampler {
     const program = await this.program;
     if (!program) return;
     await this.kernelHost.exec(['touch', this.options.stopFile]).catch(() => undefined);
-    const late = new Promise<'late'>((resolve) => setTimeout(() => resolve('late'), STOP_WAIT_MS).unref());
-    if ((await Promise.race([program.exited, late])) === 'late') await program.signal('KILL').catch(() => undefined);
+    if ((await within(program.exited, STOP_WAIT_MS)) === 'late') await program.signal('KILL').catch(() => undefined);
   }
 
   private now(): number {

@@ -4,8 +4,8 @@
  * whose measured value or verdict differs between kernels. Pure: built from results, rendered twice
  * (matrix.md, matrix.html) from one list of blocks.
  */
-import type { Results } from '../results/results.ts';
-import { compareRuns, type ComparedRun, type Comparison } from './compare.ts';
+import type { ExpectationResult, Results } from '../results/results.ts';
+import { compareRuns, type ComparedRun, type Comparison, type ComparisonRow } from './compare.ts';
 import { escapeHtml as esc } from './escape.ts';
 import { expectationVerdict, formatSeconds, measuredText, sysctlShortName } from './facts.ts';
 import { markdownTable } from './markdown.ts';
@@ -101,7 +101,7 @@ function blocks(matrix: Matrix): Block[] {
           row.claim,
           row.host,
           ...s.runs.map((r) => {
-            const e = r?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((x) => x.claim === row.claim && x.host === row.host);
+            const e = expectationIn(r, row);
             return e ? `${measuredText(e)} (${formatPrediction(e.predicted)}) ${expectationVerdict(e)}` : '-';
           }),
         ]),
@@ -119,7 +119,7 @@ function blocks(matrix: Matrix): Block[] {
           row.claim,
           row.host,
           ...s.runs.map((r) => {
-            const e = r?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((x) => x.claim === row.claim && x.host === row.host);
+            const e = expectationIn(r, row);
             return e ? `${measuredText(e)} ${expectationVerdict(e)}` : '-';
           }),
           row.verdictsDiffer ? 'VERDICT DIFFERS' : row.measuredDiffer ? 'differs' : '',
@@ -128,6 +128,11 @@ function blocks(matrix: Matrix): Block[] {
     });
   }
   return out;
+}
+
+/** A run's result for one row of the comparison (the run may lack the case, or be missing altogether). */
+function expectationIn(run: ComparedRun | undefined, row: ComparisonRow): ExpectationResult | undefined {
+  return run?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((e) => e.claim === row.claim && e.host === row.host);
 }
 
 function overallLine(matrix: Matrix): string {

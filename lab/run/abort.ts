@@ -28,3 +28,14 @@ export function sleep(ms: number): Promise<void> {
 export function failAfter(ms: number, error: () => Error): Promise<never> {
   return new Promise((_, reject) => setTimeout(() => reject(error()), ms).unref());
 }
+
+/** What work settled to within ms, or 'late' (the timer is cleared as soon as the work settles first). */
+export async function within<T>(work: Promise<T>, ms: number): Promise<T | 'late'> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), ms)));
+  try {
+    return await Promise.race([work, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

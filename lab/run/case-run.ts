@@ -10,7 +10,7 @@ import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
-import { failAfter, sleep, unlessAborted } from './abort.ts';
+import { failAfter, sleep, unlessAborted, within } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate } from './evaluate.ts';
 import { kernelRelease } from '../scenario/theory.ts';
@@ -310,11 +310,7 @@ export class CaseRun {
       if (!program) return;
       await program.signal('TERM');
       // KILL only a program still running after the timeout: never later, into whatever runs there by then.
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<'late'>((resolve) => (timer = setTimeout(() => resolve('late'), STOP_TIMEOUT_MS)));
-      const outcome = await Promise.race([program.exited.catch(() => undefined), late]);
-      clearTimeout(timer);
-      if (outcome === 'late') await program.signal('KILL');
+      if ((await within(program.exited.catch(() => undefined), STOP_TIMEOUT_MS)) === 'late') await program.signal('KILL');
     };
     await Promise.all(this.floods.map((f) => stop(f.program)));
     await stop(this.server?.program);

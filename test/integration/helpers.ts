@@ -1,5 +1,6 @@
 /** Shared by the integration tests: one real engine, the lab's CLI as a user runs it, and leak checks. */
 import { spawn, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
@@ -114,3 +115,19 @@ export const runIdIn = (output: string): string => {
   if (!match) throw new Error(`no run id in output:\n${output}`);
   return match[1]!;
 };
+
+/** The pids of qemu processes the lab started (`-name lab-<id>`): of one run, or of any. */
+export function labQemus(runId?: string): number[] {
+  return readdirSync('/proc')
+    .filter((p) => /^\d+$/.test(p))
+    .filter((p) => {
+      try {
+        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
+        const name = argv[argv.indexOf('-name') + 1] ?? '';
+        return !!argv[0]?.includes('qemu-system') && (runId ? name === `lab-${runId}` : name.startsWith('lab-'));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}

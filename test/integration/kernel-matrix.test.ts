@@ -4,28 +4,13 @@
  * The VMs have no network device to the outside; every connection stays between namespaces inside them.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { lab } from './helpers.ts';
+import { lab, labQemus } from './helpers.ts';
 
 const SCENARIO = 'scenarios/socket-port-range.ts';
-
-/** qemu processes the lab started (named lab-<id>), wherever they came from. */
-function labQemus(): string[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .flatMap((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        const name = argv[argv.indexOf('-name') + 1] ?? '';
-        return argv[0]?.includes('qemu-system') && name.startsWith('lab-') ? [`${p} ${name}`] : [];
-      } catch {
-        return [];
-      }
-    });
-}
 
 const hostLabNamespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('lab-'));
 

@@ -1,25 +1,11 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
+import { labQemus } from './helpers.ts';
 import { execOn } from '../../lab/runtime/netns/machine.ts';
 import { bootVm, removeVms, type VmMachine, vmStateDir } from '../../lab/runtime/vm/vm-machine.ts';
 
 const log = (line: string) => console.log(`      (vm) ${line}`);
-
-/** The qemu processes still running under `-name lab-<runId>`. */
-function qemusOf(runId: string): number[] {
-  return readdirSync('/proc')
-    .filter((p) => /^\d+$/.test(p))
-    .filter((p) => {
-      try {
-        const argv = readFileSync(`/proc/${p}/cmdline`, 'utf8').split('\0');
-        return argv[0]?.includes('qemu-system') && argv[argv.indexOf('-name') + 1] === `lab-${runId}`;
-      } catch {
-        return false;
-      }
-    })
-    .map(Number);
-}
 
 const stateFiles = (runId: string) => (existsSync(vmStateDir()) ? readdirSync(vmStateDir()).filter((f) => f.startsWith(`${runId}-`)) : []);
 
@@ -98,9 +84,9 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
   });
 
   it('stops qemu and removes its files on close', async function () {
-    expect(qemusOf(runId)).to.have.length(1);
+    expect(labQemus(runId)).to.have.length(1);
     await vm.close();
-    expect(qemusOf(runId)).to.deep.equal([]);
+    expect(labQemus(runId)).to.deep.equal([]);
     expect(stateFiles(runId)).to.deep.equal([]);
     let error: unknown;
     await vm.spawn(['true'], () => {}, () => {}).catch((e: unknown) => (error = e));
@@ -114,7 +100,7 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
     const removed = await removeVms(leftRunId);
     expect(removed).to.have.length(1);
     expect(removed[0]).to.match(new RegExp(`^VM lab-${leftRunId} \\(qemu pid \\d+\\)$`));
-    expect(qemusOf(leftRunId)).to.deep.equal([]);
+    expect(labQemus(leftRunId)).to.deep.equal([]);
     expect(stateFiles(leftRunId)).to.deep.equal([]);
     expect(await (await running).exited).to.equal(255);
     await left.close();

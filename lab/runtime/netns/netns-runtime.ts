@@ -11,12 +11,14 @@ import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
 import { labNamespaces, namespaceName, SWITCH } from './names.ts';
 import { readNamespaceDefaults } from '../../collect/sysctls.ts';
+import { within } from '../../run/abort.ts';
 
 /** Without a scenario's own subnet: each run has its own switch, so runs cannot clash over addresses. */
 const DEFAULT_SUBNET = '198.18.0.0/24';
 const BRIDGE = 'br0';
 /** Highest open-file limit handed out, as on the Docker runtime. */
 const NOFILE_CAP = 1 << 20;
+const ANSWER_TIMEOUT_MS = 10_000;
 
 export interface NetnsRuntimeOptions {
   name: string;
@@ -76,9 +78,8 @@ export class NetnsRuntime implements Runtime {
   }
 
   async answers(): Promise<boolean> {
-    const reply = execOn(this.on, ['true']).then((r) => r.exitCode === 0, () => false);
-    const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref());
-    return Promise.race([reply, timeout]);
+    const reply = await within(execOn(this.on, ['true']).then((r) => r.exitCode === 0, () => false), ANSWER_TIMEOUT_MS);
+    return reply === true;
   }
 
   async subnetsInUse(): Promise<string[]> {
