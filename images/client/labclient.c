@@ -12,12 +12,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "errnames.h"
+#include "workers.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
 #define IP_LOCAL_PORT_RANGE 51
@@ -568,29 +568,6 @@ static void kill_workers(void)
     }
 }
 
-static void reap_workers(void)
-{
-    int status;
-    pid_t pid;
-
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int w = 0; w < opt.processes; w++) {
-            if (pids[w] != pid)
-                continue;
-            pids[w] = 0;
-            printf("{\"type\":\"warning\",\"message\":\"worker %d (pid %d) exited: %s %d\"}\n", w,
-                   (int)pid, WIFSIGNALED(status) ? "signal" : "status",
-                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            fflush(stdout);
-        }
-    }
-}
-
-static void on_sigchld(int sig)
-{
-    (void)sig;
-}
-
 int main(int argc, char **argv)
 {
     sigset_t set;
@@ -599,7 +576,6 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, on_sigchld);
     nofile = raise_nofile();
 
     printf("{\"type\":\"start\",\"targets\":[");
@@ -617,32 +593,22 @@ int main(int argc, char **argv)
     }
     fflush(stdout);
 
-    stats = mmap(NULL, sizeof *stats * (size_t)opt.processes, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (stats == MAP_FAILED) {
+    stats = shared_zeroed(sizeof *stats * (size_t)opt.processes);
+    if (!stats) {
         printf("{\"type\":\"error\",\"message\":\"mmap failed: %s\"}\n", errname(errno));
         return 1;
     }
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-
+    block_parent_signals(&set);
     pid_t parent = getpid();
     for (int w = 0; w < opt.processes; w++) {
-        pid_t pid = fork();
+        pid_t pid = fork_worker();
         if (pid < 0) {
             printf("{\"type\":\"error\",\"message\":\"fork failed: %s\"}\n", errname(errno));
             kill_workers();
             return 1;
         }
         if (pid == 0) {
-            sigset_t none;
-            sigemptyset(&none);
-            signal(SIGCHLD, SIG_DFL);
-            sigprocmask(SIG_SETMASK, &none, NULL);
             worker(w, parent);
             _exit(0);
         }
@@ -683,15 +649,10 @@ int main(int argc, char **argv)
         /* Until the fill (and the ping round) is reported, look often: the orchestrator waits on that line. */
         if ((!filled_printed || !ping_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
-        long long wait = wake - now;
-        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
-        int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM) {
+        if (wait_for_stop(&set, wake - now, pids, opt.processes)) {
             reason = "signal";
             break;
         }
-        if (sig == SIGCHLD)
-            reap_workers();
     }
     kill_workers();
     print_counts("summary", now_ms() - t0, reason);

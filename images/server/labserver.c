@@ -11,12 +11,12 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
-#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
 #include "errnames.h"
+#include "workers.h"
 
 #define HTTP_REPLY "HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
 
@@ -348,24 +348,6 @@ static void kill_workers(void)
             waitpid(pids[w], NULL, 0);
 }
 
-static void reap_workers(void)
-{
-    int status;
-    pid_t pid;
-
-    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
-        for (int w = 0; w < opt.workers; w++) {
-            if (pids[w] != pid)
-                continue;
-            pids[w] = 0;
-            printf("{\"type\":\"warning\",\"message\":\"worker %d (pid %d) exited: %s %d\"}\n", w,
-                   (int)pid, WIFSIGNALED(status) ? "signal" : "status",
-                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
-            fflush(stdout);
-        }
-    }
-}
-
 static void wait_ready(int pipefd)
 {
     struct ready_msg m;
@@ -392,11 +374,6 @@ static void wait_ready(int pipefd)
     }
 }
 
-static void on_sigchld(int sig)
-{
-    (void)sig;
-}
-
 int main(int argc, char **argv)
 {
     sigset_t set;
@@ -406,27 +383,20 @@ int main(int argc, char **argv)
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);
-    signal(SIGCHLD, on_sigchld);
     nofile = raise_nofile();
 
-    stats = mmap(NULL, sizeof *stats * (size_t)opt.workers, PROT_READ | PROT_WRITE,
-                 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (stats == MAP_FAILED || pipe2(pipefd, O_CLOEXEC) < 0) {
+    stats = shared_zeroed(sizeof *stats * (size_t)opt.workers);
+    if (!stats || pipe2(pipefd, O_CLOEXEC) < 0) {
         printf("{\"type\":\"error\",\"op\":\"setup\",\"errno\":\"%s\",\"message\":\"mmap/pipe failed\"}\n",
                errname(errno));
         return 1;
     }
 
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGCHLD);
-    sigprocmask(SIG_BLOCK, &set, NULL);
-
+    block_parent_signals(&set);
     pid_t parent = getpid();
     fflush(stdout);
     for (int w = 0; w < opt.workers; w++) {
-        pid_t pid = fork();
+        pid_t pid = fork_worker();
         if (pid < 0) {
             printf("{\"type\":\"error\",\"op\":\"fork\",\"errno\":\"%s\",\"message\":\"fork failed\"}\n",
                    errname(errno));
@@ -434,10 +404,6 @@ int main(int argc, char **argv)
             return 1;
         }
         if (pid == 0) {
-            sigset_t none;
-            sigemptyset(&none);
-            signal(SIGCHLD, SIG_DFL);
-            sigprocmask(SIG_SETMASK, &none, NULL);
             close(pipefd[0]);
             worker(w, pipefd[1], parent);
             _exit(0);
@@ -474,15 +440,10 @@ int main(int argc, char **argv)
             if (next_progress <= now)
                 next_progress = now + opt.progress_ms;
         }
-        long long wait = (next_progress < deadline_at ? next_progress : deadline_at) - now;
-        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000 };
-        int sig = sigtimedwait(&set, NULL, &ts);
-        if (sig == SIGINT || sig == SIGTERM) {
+        if (wait_for_stop(&set, (next_progress < deadline_at ? next_progress : deadline_at) - now, pids, opt.workers)) {
             reason = "signal";
             break;
         }
-        if (sig == SIGCHLD)
-            reap_workers();
     }
     kill_workers();
     print_counts("summary", reason);

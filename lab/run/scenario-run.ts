@@ -69,6 +69,7 @@ export class ScenarioRun {
   private async checkTracking(log: Log): Promise<void> {
     const tracking = this.runtime.connectionTracking;
     if (!tracking) return;
+    await tracking.reclaim(log);
     const state = await tracking.read();
     if (!state.tracked) return;
     const needed = Math.max(...this.selectedCases().map((i) => this.plan(i).clients.reduce((sum, c) => sum + c.asked, 0)));
@@ -81,7 +82,7 @@ export class ScenarioRun {
         `run again with --raise-conntrack to let the lab raise it to ${wanted} for the run and restore it afterwards`,
       );
     }
-    this.restoreTracking = await tracking.raise(wanted, log);
+    this.restoreTracking = await tracking.raise(this.runId, wanted, log);
   }
 
   private selectedCases(): number[] {

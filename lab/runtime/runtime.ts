@@ -50,9 +50,12 @@ export interface LabNetwork {
 
 /** A host-wide table every lab connection takes an entry in (netfilter's conntrack, on Docker). */
 export interface ConnectionTracking {
+  /** max: the ceiling as it stays, not as other lab runs raised it for a while. */
   read(): Promise<{ tracked: boolean; max: number; count: number }>;
-  /** Raises the table's ceiling; resolves with the function that puts the old one back. */
-  raise(max: number, log: Log): Promise<() => Promise<void>>;
+  /** Raises the table's ceiling for a run; resolves with the function that puts the old one back. */
+  raise(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
+  /** Puts back a ceiling that runs now gone left raised (killed before they could); says what it did. */
+  reclaim(log: Log): Promise<string[]>;
 }
 
 export interface Runtime {

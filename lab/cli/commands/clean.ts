@@ -1,8 +1,10 @@
 /**
  * `lab clean [--run <id>]`: removes what runs left behind, found by their marks, never guessed: Docker
- * objects by their lab.run label, namespaces by their lab-<run>- names, VMs by their pid files.
+ * objects by their lab.run label, namespaces by their lab-<run>- names, VMs by their pid files; and puts
+ * back the host's nf_conntrack_max where a killed run left it raised.
  */
 import { LabError } from '../../errors.ts';
+import { hostConntrack } from '../../runtime/docker/conntrack.ts';
 import { DockerRuntime } from '../../runtime/docker/docker-runtime.ts';
 import { LocalMachine } from '../../runtime/netns/local-machine.ts';
 import { removeRunNamespaces } from '../../runtime/netns/netns-runtime.ts';
@@ -21,6 +23,7 @@ export async function cleanCommand(flags: { run?: string }): Promise<number> {
     if (!(error instanceof LabError)) throw error;
     log(`Docker skipped: ${error.message}`);
   }
+  removed.push(...(await hostConntrack.reclaim(log)));
   removed.push(...(await removeVms(flags.run)));
   if (process.getuid?.() === 0) removed.push(...(await removeRunNamespaces(new LocalMachine('/nonexistent'), flags.run)));
   const scope = flags.run ? `run ${flags.run}` : 'any run';

@@ -3,30 +3,129 @@
  * bridge-nf-call-iptables=1: every lab connection then takes a host-wide conntrack entry, and past
  * nf_conntrack_max new SYNs are dropped ("nf_conntrack: table full"). The lab reads that ceiling, and raises
  * it only when the user says so, restoring the old value afterwards.
+ *
+ * A ledger (/run/lab/conntrack.json: the value before any lab raised it, and which lab processes hold it
+ * raised) makes that safe when two labs raise it at once, and when a lab dies without restoring it (SIGKILL):
+ * the last holder puts the original back, and a holder whose process is gone is dropped by the next lab run
+ * or by `lab clean`, which then restore it.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import type { ConnectionTracking, Log } from '../runtime.ts';
 
 const BRIDGE_CALLS_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 const CONNTRACK_MAX = '/proc/sys/net/netfilter/nf_conntrack_max';
 const CONNTRACK_COUNT = '/proc/sys/net/netfilter/nf_conntrack_count';
+/** In /run: gone at reboot, as is the raised value itself. */
+export const CONNTRACK_LEDGER = '/run/lab/conntrack.json';
 
 const read = (path: string) => Number(readFileSync(path, 'utf8').trim());
+
+interface Ledger {
+  /** nf_conntrack_max before the first lab raised it. */
+  original: number;
+  /** Lab processes holding it raised, by run id. */
+  holders: Record<string, { pid: number; max: number }>;
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+async function readLedger(): Promise<Ledger | undefined> {
+  const text = await readFile(CONNTRACK_LEDGER, 'utf8').catch(() => undefined);
+  if (!text) return undefined;
+  try {
+    return JSON.parse(text) as Ledger;
+  } catch {
+    return undefined;
+  }
+}
+
+async function writeLedger(ledger: Ledger | undefined): Promise<void> {
+  if (!ledger) return void (await rm(CONNTRACK_LEDGER, { force: true }));
+  const temporary = `${CONNTRACK_LEDGER}.${process.pid}`;
+  await writeFile(temporary, JSON.stringify(ledger) + '\n');
+  await rename(temporary, CONNTRACK_LEDGER);
+}
+
+/** One lab process at a time reads and changes the ledger and the sysctl; a lock older than 30 s is stale. */
+async function locked<T>(work: () => Promise<T>): Promise<T> {
+  const lock = `${CONNTRACK_LEDGER}.lock`;
+  await mkdir(dirname(lock), { recursive: true });
+  for (let tries = 0; ; tries++) {
+    try {
+      await mkdir(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - ((await stat(lock).catch(() => undefined))?.mtimeMs ?? Date.now());
+      if (age > 30_000 || tries > 100) await rmdir(lock).catch(() => undefined);
+      else await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  try {
+    return await work();
+  } finally {
+    await rmdir(lock).catch(() => undefined);
+  }
+}
+
+/** Drops holders whose process is gone; with none left, puts the original value back. Says what it did. */
+async function settle(ledger: Ledger | undefined, log: Log): Promise<{ ledger: Ledger | undefined; restored?: string }> {
+  if (!ledger) return { ledger };
+  for (const [runId, holder] of Object.entries(ledger.holders)) if (!alive(holder.pid)) delete ledger.holders[runId];
+  const maxes = Object.values(ledger.holders).map((h) => h.max);
+  if (maxes.length) return { ledger };
+  const now = read(CONNTRACK_MAX);
+  if (now === ledger.original) return { ledger: undefined };
+  writeFileSync(CONNTRACK_MAX, String(ledger.original));
+  const restored = `restored the host's nf_conntrack_max from ${now} to ${ledger.original}`;
+  log(restored);
+  return { ledger: undefined, restored };
+}
 
 export const hostConntrack: ConnectionTracking = {
   async read() {
     const tracked = existsSync(BRIDGE_CALLS_IPTABLES) && existsSync(CONNTRACK_MAX) && read(BRIDGE_CALLS_IPTABLES) === 1;
     if (!tracked) return { tracked: false, max: Infinity, count: 0 };
-    return { tracked: true, max: read(CONNTRACK_MAX), count: existsSync(CONNTRACK_COUNT) ? read(CONNTRACK_COUNT) : 0 };
+    // Raised by other lab runs still going: it drops back to the original when they end, so that counts.
+    const ledger = await readLedger();
+    const raised = ledger && Object.values(ledger.holders).some((h) => alive(h.pid));
+    return { tracked: true, max: raised ? ledger.original : read(CONNTRACK_MAX), count: existsSync(CONNTRACK_COUNT) ? read(CONNTRACK_COUNT) : 0 };
   },
 
-  async raise(max: number, log: Log) {
-    const before = read(CONNTRACK_MAX);
-    writeFileSync(CONNTRACK_MAX, String(max));
-    log(`raised the host's nf_conntrack_max from ${before} to ${max} for this run (--raise-conntrack)`);
-    return async () => {
-      writeFileSync(CONNTRACK_MAX, String(before));
-      log(`restored the host's nf_conntrack_max to ${before}`);
-    };
+  async reclaim(log: Log) {
+    if (!existsSync(CONNTRACK_LEDGER) || !existsSync(CONNTRACK_MAX)) return [];
+    return locked(async () => {
+      const { ledger, restored } = await settle(await readLedger(), (line) => log(`${line} (left raised by a lab run that is gone)`));
+      await writeLedger(ledger);
+      return restored ? [`nf_conntrack_max ${restored.replace(/^.* to /, 'back to ')}`] : [];
+    });
+  },
+
+  async raise(runId: string, max: number, log: Log) {
+    await locked(async () => {
+      const ledger = (await settle(await readLedger(), log)).ledger ?? { original: read(CONNTRACK_MAX), holders: {} };
+      ledger.holders[runId] = { pid: process.pid, max };
+      await writeLedger(ledger);
+      const before = read(CONNTRACK_MAX);
+      if (max > before) {
+        writeFileSync(CONNTRACK_MAX, String(max));
+        log(`raised the host's nf_conntrack_max from ${before} to ${max} for this run (--raise-conntrack)`);
+      }
+    });
+    return () =>
+      locked(async () => {
+        const ledger = await readLedger();
+        if (ledger) delete ledger.holders[runId];
+        await writeLedger((await settle(ledger, log)).ledger);
+      });
   },
 };

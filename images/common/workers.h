@@ -1,0 +1,80 @@
+/* Process plumbing shared by labserver and labclient. The parent blocks SIGINT, SIGTERM and SIGCHLD and
+ * takes them with sigtimedwait between its reports; workers are forked with those signals back to normal;
+ * a worker that exits early is reported as a JSON warning; per-worker counters live in shared memory. */
+#ifndef LAB_WORKERS_H
+#define LAB_WORKERS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Zeroed memory the parent and its forked workers share, or NULL. */
+static inline void *shared_zeroed(size_t bytes)
+{
+    void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+static void on_sigchld(int sig)
+{
+    (void)sig;
+}
+
+/* In the parent, before forking: the signals it waits for, blocked, with SIGCHLD caught rather than ignored. */
+static inline void block_parent_signals(sigset_t *set)
+{
+    signal(SIGCHLD, on_sigchld);
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGCHLD);
+    sigprocmask(SIG_BLOCK, set, NULL);
+}
+
+/* fork() for a worker: in the child, the parent's signal mask and SIGCHLD handler are undone. */
+static inline pid_t fork_worker(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        sigset_t none;
+        sigemptyset(&none);
+        signal(SIGCHLD, SIG_DFL);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+    }
+    return pid;
+}
+
+/* Collects workers that exited and says so on stdout; their slot in pids becomes 0. */
+static inline void reap_workers(pid_t *pids, int n)
+{
+    int status;
+    pid_t pid;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        for (int w = 0; w < n; w++) {
+            if (pids[w] != pid)
+                continue;
+            pids[w] = 0;
+            printf("{\"type\":\"warning\",\"message\":\"worker %d (pid %d) exited: %s %d\"}\n", w,
+                   (int)pid, WIFSIGNALED(status) ? "signal" : "status",
+                   WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status));
+            fflush(stdout);
+        }
+    }
+}
+
+/* The parent's wait between reports: up to `ms`; true when SIGINT or SIGTERM came (time to stop). */
+static inline bool wait_for_stop(const sigset_t *set, long long ms, pid_t *pids, int n)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+    int sig = sigtimedwait(set, NULL, &ts);
+    if (sig == SIGCHLD)
+        reap_workers(pids, n);
+    return sig == SIGINT || sig == SIGTERM;
+}
+
+#endif
