@@ -39,6 +39,10 @@ interface Options {
   reps: number;
   out: string;
   maxWaitS: number;
+  /** The demo's cases to run (0-based), all by default. */
+  demoCases?: number[];
+  /** In the demo, also labclient started by the bench itself with the lab's argv: the lab without its orchestration. */
+  demoBare: boolean;
 }
 
 function parseArgs(argv: string[]): Options {
@@ -48,6 +52,8 @@ function parseArgs(argv: string[]): Options {
   let reps: number | undefined;
   let out = join(root, 'bench/results/latest.json');
   let maxWaitS = 90;
+  let demoCases: number[] | undefined;
+  let demoBare = false;
   const parts = (text: string | undefined): Part[] => {
     const names = (text ?? '').split(',').map((s) => s.trim()).filter(Boolean);
     const bad = names.filter((n) => !(PARTS as readonly string[]).includes(n));
@@ -64,16 +70,19 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--reps') reps = Number(value());
     else if (flag === '--max-wait') maxWaitS = Number(value());
     else if (flag === '--out') out = value() ?? usage('--out needs a file');
+    else if (flag === '--demo-cases') demoCases = (value() ?? '').split(',').map((n) => Number(n) - 1);
+    else if (flag === '--demo-bare') demoBare = true;
     else if (flag === '--help' || flag === '-h') usage();
     else usage(`unknown argument ${arg}`);
   }
   if (reps !== undefined && (!Number.isInteger(reps) || reps < 1 || reps > 15)) usage('--reps must be 1..15');
-  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out, maxWaitS };
+  if (demoCases?.some((n) => !Number.isInteger(n) || n < 0)) usage('--demo-cases takes case numbers from 1, comma-separated');
+  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out, maxWaitS, demoCases, demoBare };
 }
 
 function usage(message?: string): never {
   if (message) console.error(`bench: ${message}`);
-  console.error(`usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--max-wait S] [--out file.json]`);
+  console.error(`usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--max-wait S] [--out file.json] [--demo-cases 1,3] [--demo-bare]`);
   process.exit(message ? 2 : 0);
 }
 
@@ -143,6 +152,8 @@ interface Ctx {
   maxWaitS: number;
   /** Lab runs this bench started itself: their containers are not another lab's load. */
   ownRuns: Set<string>;
+  demoCases?: number[];
+  demoBare: boolean;
 }
 
 async function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
@@ -246,10 +257,37 @@ async function makeRig(ctx: Ctx, fill: FillSpec): Promise<Rig> {
 
 const PROGRAM_NAME: Record<Tool, string> = { lab: 'labclient', ref: 'refconnect', node: 'node' };
 
-async function ssSummary(ctx: Ctx, container: Docker.Container): Promise<{ estab: number; timewait: number; orphaned: number }> {
-  const { stdout } = await ctx.bench.exec(container, ['ss', '-s']);
-  const m = /TCP:\s+\d+ \(estab (\d+), closed \d+, orphaned (\d+), timewait (\d+)\)/.exec(stdout);
-  return { estab: Number(m?.[1] ?? -1), orphaned: Number(m?.[2] ?? -1), timewait: Number(m?.[3] ?? -1) };
+/** The container's own TCP sockets: established ones, and any other but listeners (TIME_WAIT, FIN_WAIT, ...). */
+async function socketsIn(ctx: Ctx, container: Docker.Container): Promise<{ estab: number; notListening: number }> {
+  // Not ss -s's "orphaned": that one is host-wide, so another namespace's closing sockets would count.
+  const { stdout } = await ctx.bench.exec(container, ['sh', '-c', 'ss -tanH state established | wc -l; ss -tanH exclude listening | wc -l']);
+  const [estab, notListening] = stdout.trim().split(/\s+/).map(Number);
+  return { estab: estab ?? -1, notListening: notListening ?? -1 };
+}
+
+/** CPU seconds (user, system) the processes named `name` in these containers have used so far, from /proc. */
+async function cpuSeconds(ctx: Ctx, containers: Docker.Container[], name: string): Promise<{ user: number; system: number }> {
+  const TICK = 100; // USER_HZ
+  const outs = await Promise.all(containers.map((c) => ctx.bench.exec(c, ['sh', '-c', `for p in $(pgrep -x ${name}); do cat /proc/$p/stat; done`])));
+  let user = 0;
+  let system = 0;
+  for (const line of outs.flatMap((o) => o.stdout.split('\n')).filter(Boolean)) {
+    // After the ")" closing the command name: state is field 3, utime 14, stime 15.
+    const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+    // An earlier fill's killed workers linger as zombies (the containers' PID 1 is sleep, which reaps none).
+    if (fields[0] === 'Z') continue;
+    user += Number(fields[11]) / TICK;
+    system += Number(fields[12]) / TICK;
+  }
+  return { user: Math.round(user * 100) / 100, system: Math.round(system * 100) / 100 };
+}
+
+/** Waits until the container holds no TCP socket but its listeners; says what was left if it does not. */
+async function untilNoSockets(ctx: Ctx, what: string, container: Docker.Container, timeoutMs: number): Promise<void> {
+  let left = -1;
+  await until(what, async () => (left = (await socketsIn(ctx, container)).notListening) === 0, timeoutMs).catch((e: Error) => {
+    throw new Error(`${e.message}: ${left} socket(s) left`);
+  });
 }
 
 async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
@@ -277,12 +315,9 @@ async function measureFill(ctx: Ctx, rig: Rig, tool: Tool, fill: FillSpec): Prom
     // Server first (its side keeps the TIME_WAITs), then the flood program; then the client must be empty.
     await bench.exec(rig.server.container, ['pkill', '-KILL', '-x', 'labserver']);
     await server.exited;
-    await until('the client sees every connection closed by the server', async () => (await ssSummary(ctx, rig.client.container)).estab === 0, 30_000).catch(() => undefined);
+    await until('the client sees every connection closed by the server', async () => (await socketsIn(ctx, rig.client.container)).estab === 0, 30_000).catch(() => undefined);
     await bench.exec(rig.client.container, ['pkill', '-KILL', '-x', PROGRAM_NAME[tool]]);
-    await until('the client holds no socket', async () => {
-      const ss = await ssSummary(ctx, rig.client.container);
-      return ss.estab === 0 && ss.timewait === 0 && ss.orphaned === 0;
-    }, 30_000);
+    await untilNoSockets(ctx, 'the client holds no socket', rig.client.container, 30_000);
   }
 }
 
@@ -546,10 +581,16 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
 /** The demo's lab run under way, for the signal handler to remove. */
 let demoRun: ScenarioRun | undefined;
 
+const cpuText = (c?: { user: number; system: number }) => (c ? `${fmt(c.user, 1)}+${fmt(c.system, 1)}` : '?');
+
 interface DemoCase {
   lab: number[];
   labFill: number[];
   ref: number[];
+  /** With --demo-bare: labclient started by the bench with the lab's argv. */
+  bare: number[];
+  /** CPU seconds of the client programs per round: the lab's flood, the reference, the bare labclient. */
+  cpu: Array<{ lab?: { user: number; system: number }; ref: { user: number; system: number }; bare?: { user: number; system: number } }>;
   refFirst: boolean[];
   established: number[];
   refEstablished: number[];
@@ -573,37 +614,46 @@ async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
     const refFirst = round % 2 === 1;
     await quietGate(ctx);
     const t0 = performance.now();
-    const run = new ScenarioRun(runtime, scenario, { file, quick: ctx.quick });
+    const run = new ScenarioRun(runtime, scenario, { file, quick: ctx.quick, cases: ctx.demoCases });
     demoRun = run;
     ctx.ownRuns.add(run.runId);
     await run.prepare(() => {});
     try {
       await run.createNetwork();
-      for (const index of scenario.cases.keys()) {
+      for (const index of ctx.demoCases ?? scenario.cases.keys()) {
         const caseRun = run.caseRun(index);
         const phases = run.phasesOf(caseRun);
         const flood = phases.findIndex((p) => p.name === 'flood');
         const stop = phases.findIndex((p) => p.name === 'stop');
-        const reference = () => referenceInLabHosts(ctx, caseRun.startedHosts as DockerHost[], refconnect);
-        let ref: Awaited<ReturnType<typeof reference>> | undefined;
+        let ref: FillInLabHosts | undefined;
+        let bare: FillInLabHosts | undefined;
+        const others = async () => {
+          ref = await fillInLabHosts(ctx, caseRun.startedHosts as DockerHost[], 'ref', refconnect);
+          if (ctx.demoBare) bare = await fillInLabHosts(ctx, caseRun.startedHosts as DockerHost[], 'lab', refconnect);
+        };
         let floodQuiet: Quiet | undefined;
+        let labCpu: { user: number; system: number } | undefined;
         try {
           await phases[0]!.run();
-          if (refFirst) ref = await reference();
+          if (refFirst) await others();
           for (const phase of phases.slice(1, flood)) await phase.run();
           floodQuiet = await quietGate(ctx);
-          for (const phase of phases.slice(flood, stop + 1)) await phase.run();
-          if (!refFirst) ref = await reference();
+          await phases[flood]!.run();
+          labCpu = await cpuSeconds(ctx, (caseRun.startedHosts as DockerHost[]).filter((h) => h.plan.role === 'client').map((h) => h.container), 'labclient');
+          for (const phase of phases.slice(flood + 1, stop + 1)) await phase.run();
+          if (!refFirst) await others();
         } finally {
           await phases.at(-1)!.run();
         }
         const labCase = run.cases.at(-1)!;
         const labClients = labCase.hosts.filter((h) => h.role === 'client');
-        const entry = perCase.get(labCase.name) ?? { lab: [], labFill: [], ref: [], refFirst: [], established: [], refEstablished: [], processes: [], quiet: [], refRuns: [] };
+        const entry = perCase.get(labCase.name) ?? { lab: [], labFill: [], ref: [], bare: [], cpu: [], refFirst: [], established: [], refEstablished: [], processes: [], quiet: [], refRuns: [] };
         entry.lab.push(labCase.phases.flood!);
         entry.labFill.push(Math.max(...labClients.map((h) => (h.flood?.fillSeconds ?? 0) * 1000)));
         entry.established.push(labClients.reduce((sum, h) => sum + (h.flood?.established ?? 0), 0));
         entry.ref.push(ref!.ms);
+        if (bare) entry.bare.push(bare.ms);
+        entry.cpu.push({ lab: labCpu, ref: ref!.cpu, bare: bare?.cpu });
         entry.refFirst.push(refFirst);
         entry.refEstablished.push(ref!.established);
         entry.processes = labClients.map((h) => h.flood?.processes ?? 1);
@@ -612,7 +662,9 @@ async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
         perCase.set(labCase.name, entry);
         say(
           `    round ${round + 1} (${refFirst ? 'reference first' : 'lab first'}), ${labCase.name}: lab flood phase ${fmt(labCase.phases.flood! / 1000, 1)} s ` +
-            `(${fmt(entry.established.at(-1)!)} conns), refconnect ${fmt(ref!.ms / 1000, 1)} s (${fmt(ref!.established)} conns): ${fmt(labCase.phases.flood! / ref!.ms, 2)}`,
+            `(${fmt(entry.established.at(-1)!)} conns), refconnect ${fmt(ref!.ms / 1000, 1)} s (${fmt(ref!.established)} conns): ${fmt(labCase.phases.flood! / ref!.ms, 2)}` +
+            (bare ? `; labclient started by the bench ${fmt(bare.ms / 1000, 1)} s (${fmt(bare.established)} conns): ${fmt(bare.ms / ref!.ms, 2)}` : '') +
+            `; client cpu s (user+sys): lab ${cpuText(labCpu)}, ref ${cpuText(ref!.cpu)}${bare ? `, bare ${cpuText(bare.cpu)}` : ''}`,
         );
       }
       const results = run.results();
@@ -636,8 +688,12 @@ async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
       '<= 1.1',
       demoVerdict(ctx, ratio),
     );
+    if (c.bare.length) {
+      const bareRatios = c.bare.map((ms, i) => ms / c.ref[i]!);
+      row(`demo ${name}: labclient started by the bench / ref`, `${fmt(median(bareRatios), 2)} (rounds ${bareRatios.map((r) => fmt(r, 2)).join(' ')})`, '(diagnosis)', '');
+    }
     row(`demo ${name}: lab's own share of the flood phase`, `${fmt(overheadMs, 0)} ms (phase - slowest client's own fill time)`, '', '');
-    cases.push({ name, ratio, ratios, medianLabMs: median(c.lab), medianRefMs: median(c.ref), overheadMs, labFloodMs: c.lab, labSlowestFillMs: c.labFill, refMs: c.ref, refFirst: c.refFirst, labEstablished: c.established, refEstablished: c.refEstablished, processes: c.processes, quiet: c.quiet, refRuns: c.refRuns });
+    cases.push({ name, ratio, ratios, medianLabMs: median(c.lab), medianRefMs: median(c.ref), overheadMs, labFloodMs: c.lab, labSlowestFillMs: c.labFill, refMs: c.ref, bareMs: c.bare, clientCpuSeconds: c.cpu, refFirst: c.refFirst, labEstablished: c.established, refEstablished: c.refEstablished, processes: c.processes, quiet: c.quiet, refRuns: c.refRuns });
   }
   // The whole demo: every case's flood phase summed, against the reference's fills summed, round by round.
   const all = [...perCase.values()];
@@ -662,50 +718,48 @@ async function staticRefconnect(): Promise<string> {
   return binary;
 }
 
+interface FillInLabHosts {
+  ms: number;
+  established: number;
+  quiet: Quiet;
+  runs: unknown[];
+  /** CPU seconds the client programs used in all (user, system), read once every client said it was done. */
+  cpu: { user: number; system: number };
+}
+
 /**
- * The reference filling the same ranges in the lab's hosts: a fresh labserver with the lab's argv in the
- * server, as many refconnect copies in each client as the lab runs processes there. Afterwards every
- * connection is aborted from the server's side (`ss -K`: a reset each, so neither side keeps a TIME_WAIT),
- * both programs are killed, and the hosts must hold no socket before the lab's own phases go on.
+ * A fill in the lab's hosts by the bench itself: a fresh labserver with the lab's argv in the server, and in
+ * each client either as many refconnect copies as the lab runs processes there ('ref'), or labclient with
+ * the lab's own argv ('lab': the lab's program without the lab around it). Afterwards every connection is
+ * aborted from the server's side (`ss -K`: a reset each, so neither side keeps a TIME_WAIT), the programs
+ * are killed, and the hosts must hold no socket before the lab's own phases go on.
  */
-async function referenceInLabHosts(ctx: Ctx, hosts: DockerHost[], refconnect: string): Promise<{ ms: number; established: number; quiet: Quiet; runs: unknown[] }> {
+async function fillInLabHosts(ctx: Ctx, hosts: DockerHost[], tool: 'ref' | 'lab', refconnect: string): Promise<FillInLabHosts> {
   const server = hosts.find((h) => h.plan.role === 'server')!;
   const clients = hosts.filter((h) => h.plan.role === 'client') as Array<DockerHost & { plan: PlannedClient }>;
-  await Promise.all(clients.map((c) => $({ quiet: true })`docker cp ${refconnect} ${c.container.id}:/usr/local/bin/refconnect`));
+  if (tool === 'ref') await Promise.all(clients.map((c) => $({ quiet: true })`docker cp ${refconnect} ${c.container.id}:/usr/local/bin/refconnect`));
   const srv = await ctx.bench.run(server.container, server.plan.program);
   try {
     const ready = await srv.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
     if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
     const quiet = await quietGate(ctx);
     const t0 = performance.now();
-    const copies = await Promise.all(
-      clients.flatMap((c) => {
-        const each = Math.ceil(c.plan.asked / c.plan.processes);
-        return Array.from({ length: c.plan.processes }, () => ctx.bench.run(c.container, ['refconnect', c.plan.targets.join(','), String(each), String(c.plan.inflight), '600', '300'], t0));
-      }),
-    );
-    const done = await Promise.all(copies.map((p) => p.waitLine(isDone, 610_000)));
-    return { ms: Math.max(...done.map((d) => d.at)), established: done.reduce((sum, d) => sum + Number(d.json.established), 0), quiet, runs: done.map((d) => d.json) };
+    const argvs = (c: (typeof clients)[number]) => {
+      if (tool === 'lab') return [c.plan.program];
+      const each = Math.ceil(c.plan.asked / c.plan.processes);
+      return Array.from({ length: c.plan.processes }, () => ['refconnect', c.plan.targets.join(','), String(each), String(c.plan.inflight), '600', '300']);
+    };
+    const programs = await Promise.all(clients.flatMap((c) => argvs(c).map((argv) => ctx.bench.run(c.container, argv, t0))));
+    const done = await Promise.all(programs.map((p) => p.waitLine(isDone, 610_000)));
+    const cpu = await cpuSeconds(ctx, clients.map((c) => c.container), PROGRAM_NAME[tool]);
+    return { ms: Math.max(...done.map((d) => d.at)), established: done.reduce((sum, d) => sum + Number(d.json.established), 0), quiet, runs: done.map((d) => d.json), cpu };
   } finally {
     // From the machine, inside the server's namespace only: the containers lack CAP_NET_ADMIN for ss -K.
     const pid = (await server.container.inspect()).State.Pid;
     await $({ quiet: true })`nsenter -t ${pid} -n ss -K state established`.catch(() => undefined);
     await ctx.bench.exec(server.container, ['pkill', '-KILL', '-x', 'labserver']).catch(() => undefined);
-    await Promise.all(clients.map((c) => ctx.bench.exec(c.container, ['pkill', '-KILL', '-x', 'refconnect']).catch(() => undefined)));
-    await Promise.all(
-      hosts.map((h) =>
-        {
-          let last = {};
-          return until(`${h.plan.name} holds no socket after the reference`, async () => {
-            const ss = await ssSummary(ctx, h.container);
-            last = ss;
-            return ss.estab === 0 && ss.timewait === 0 && ss.orphaned === 0;
-          }, 60_000).catch((e: Error) => {
-            throw new Error(`${e.message}: ${JSON.stringify(last)}`);
-          });
-        },
-      ),
-    );
+    await Promise.all(clients.map((c) => ctx.bench.exec(c.container, ['pkill', '-KILL', '-x', PROGRAM_NAME[tool]]).catch(() => undefined)));
+    await Promise.all(hosts.map((h) => untilNoSockets(ctx, `${h.plan.name} holds no socket after the ${tool === 'ref' ? 'reference' : 'bare labclient'}`, h.container, 60_000)));
   }
 }
 
@@ -763,7 +817,7 @@ async function main(): Promise<number> {
     const images: Images = { base, client, server, bench: benchImage };
     const net = await bench.createNetwork();
     say(`network: ${net.name} ${net.subnet} (internal)`);
-    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick, maxWaitS: options.maxWaitS, ownRuns: new Set() };
+    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick, maxWaitS: options.maxWaitS, ownRuns: new Set(), demoCases: options.demoCases, demoBare: options.demoBare };
     const errors: Record<string, string> = {};
     for (const part of options.parts) {
       try {

@@ -96,13 +96,14 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
   it('removeVms kills a VM that was left running, and removes its files', async function () {
     const leftRunId = `${runId}left`;
     const left = await bootVm({ kernel: '6.1', runId: leftRunId, log });
-    const running = left.spawn(['sleep', '100'], () => {}, () => {});
+    // Started for sure before the kill: killing qemu while the agent still starts it is another race.
+    const running = await left.spawn(['sleep', '100'], () => {}, () => {});
     const removed = await removeVms(leftRunId);
     expect(removed).to.have.length(1);
     expect(removed[0]).to.match(new RegExp(`^VM lab-${leftRunId} \\(qemu pid \\d+\\)$`));
     expect(labQemus(leftRunId)).to.deep.equal([]);
     expect(stateFiles(leftRunId)).to.deep.equal([]);
-    expect(await (await running).exited).to.equal(255);
+    expect(await running.exited).to.equal(255);
     await left.close();
   });
 });
