@@ -25,8 +25,8 @@ const read = (path: string) => Number(readFileSync(path, 'utf8').trim());
 interface Ledger {
   /** nf_conntrack_max before the first lab raised it. */
   original: number;
-  /** Lab processes holding it raised, by run id. */
-  holders: Record<string, { pid: number; max: number }>;
+  /** The pids of the lab processes holding it raised, by run id. */
+  holders: Record<string, number>;
 }
 
 const alive = (pid: number) => {
@@ -77,18 +77,30 @@ async function locked<T>(work: () => Promise<T>): Promise<T> {
   }
 }
 
-/** Drops holders whose process is gone; with none left, puts the original value back. Says what it did. */
-async function settle(ledger: Ledger | undefined, log: Log): Promise<{ ledger: Ledger | undefined; restored?: string }> {
-  if (!ledger) return { ledger };
-  for (const [runId, holder] of Object.entries(ledger.holders)) if (!alive(holder.pid)) delete ledger.holders[runId];
-  const maxes = Object.values(ledger.holders).map((h) => h.max);
-  if (maxes.length) return { ledger };
+/** The ledger's holders whose process still runs. */
+const liveHolders = (ledger: Ledger) => Object.fromEntries(Object.entries(ledger.holders).filter(([, pid]) => alive(pid)));
+
+const restoredLine = (from: number, to: number) => `restored the host's nf_conntrack_max from ${from} to ${to}`;
+
+/**
+ * Drops holders whose process is gone; with none left, puts the original value back and ends the ledger.
+ * Returns the ledger to keep, and the value it restored from when it did.
+ */
+function settle(ledger: Ledger | undefined): { ledger?: Ledger; restoredFrom?: number } {
+  if (!ledger) return {};
+  const holders = liveHolders(ledger);
+  if (Object.keys(holders).length) return { ledger: { ...ledger, holders } };
   const now = read(CONNTRACK_MAX);
-  if (now === ledger.original) return { ledger: undefined };
+  if (now === ledger.original) return {};
   writeFileSync(CONNTRACK_MAX, String(ledger.original));
-  const restored = `restored the host's nf_conntrack_max from ${now} to ${ledger.original}`;
-  log(restored);
-  return { ledger: undefined, restored };
+  return { restoredFrom: now };
+}
+
+/** settle() on a ledger as found: a value put back there was left raised by a run that is gone, and it says so. */
+function settleLeftovers(found: Ledger | undefined, log: Log): { ledger?: Ledger; restoredFrom?: number } {
+  const settled = settle(found);
+  if (settled.restoredFrom !== undefined) log(`${restoredLine(settled.restoredFrom, found!.original)} (left raised by a lab run that is gone)`);
+  return settled;
 }
 
 export const hostConntrack: ConnectionTracking = {
@@ -97,7 +109,7 @@ export const hostConntrack: ConnectionTracking = {
     if (!tracked) return { tracked: false, max: Infinity, count: 0 };
     // Raised by other lab runs still going: it drops back to the original when they end, so that counts.
     const ledger = await readLedger();
-    const raised = ledger && Object.values(ledger.holders).some((h) => alive(h.pid));
+    const raised = ledger && Object.keys(liveHolders(ledger)).length > 0;
     return { tracked: true, max: raised ? ledger.original : read(CONNTRACK_MAX), count: existsSync(CONNTRACK_COUNT) ? read(CONNTRACK_COUNT) : 0 };
   },
 
@@ -105,9 +117,10 @@ export const hostConntrack: ConnectionTracking = {
     if (!existsSync(CONNTRACK_LEDGER) || !existsSync(CONNTRACK_MAX)) return [];
     try {
       return await locked(async () => {
-        const { ledger, restored } = await settle(await readLedger(), (line) => log(`${line} (left raised by a lab run that is gone)`));
+        const found = await readLedger();
+        const { ledger, restoredFrom } = settleLeftovers(found, log);
         await writeLedger(ledger);
-        return restored ? [`nf_conntrack_max ${restored.replace(/^.* to /, 'back to ')}`] : [];
+        return restoredFrom === undefined ? [] : [`nf_conntrack_max back to ${found!.original}`];
       });
     } catch (error) {
       // Not root, say: the next lab run as root puts it back.
@@ -118,8 +131,8 @@ export const hostConntrack: ConnectionTracking = {
 
   async raise(runId: string, max: number, log: Log) {
     await locked(async () => {
-      const ledger = (await settle(await readLedger(), log)).ledger ?? { original: read(CONNTRACK_MAX), holders: {} };
-      ledger.holders[runId] = { pid: process.pid, max };
+      const ledger = settleLeftovers(await readLedger(), log).ledger ?? { original: read(CONNTRACK_MAX), holders: {} };
+      ledger.holders[runId] = process.pid;
       await writeLedger(ledger);
       const before = read(CONNTRACK_MAX);
       if (max > before) {
@@ -131,7 +144,9 @@ export const hostConntrack: ConnectionTracking = {
       locked(async () => {
         const ledger = await readLedger();
         if (ledger) delete ledger.holders[runId];
-        await writeLedger((await settle(ledger, log)).ledger);
+        const settled = settle(ledger);
+        if (settled.restoredFrom !== undefined) log(restoredLine(settled.restoredFrom, ledger!.original));
+        await writeLedger(settled.ledger);
       });
   },
 };
