@@ -2,10 +2,15 @@
 export { defineScenario } from './scenario/define.ts';
 export type * from './scenario/types.ts';
 export {
+  acceptedPlusQueues,
   atLeast,
   between,
   clientCeiling,
+  clientFdCeiling,
+  descriptorsLeft,
   exactly,
+  pingRate,
+  serverAccepts,
   hasSocketPortRange,
   serverHolds,
   usablePorts,

@@ -1,6 +1,7 @@
 /* labclient: opens N TCP connections spread over P worker processes and a set
  * of targets, holds them until a signal or the deadline, optionally pings
- * them, and reports JSON lines on stdout (start, progress, filled, ping,
+ * them (one round, or connscale's Ping every interval with a Pong timeout),
+ * and reports JSON lines on stdout (start, progress, filled, ping, held,
  * summary). */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -17,6 +18,7 @@
 #include <sys/wait.h>
 
 #include "errnames.h"
+#include "histogram.h"
 #include "workers.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -35,7 +37,12 @@
 struct wstats {
     uint64_t asked, established, open, inflight, failed, dropped, pings, pongs, ping_lost;
     uint64_t fill_ms;       /* t_ms when this worker finished filling */
-    uint32_t filled, pinged; /* set with release semantics after the counters */
+    uint64_t fds_at_start;  /* descriptors the worker held before its first socket */
+    uint64_t sent_bytes;    /* --send-bytes: what the kernel took into the send queues */
+    /* connscale's hold: Pings sent, Pongs in time, Pongs late or missing (the connection is then ended) */
+    uint64_t hp_sent, hp_pongs, hp_timeouts, hold_ms;
+    uint32_t filled, pinged, held; /* set with release semantics after the counters */
+    struct histogram rtt;
     uint64_t errors[ERR_SLOTS];
     uint64_t bind_errors[ERR_SLOTS];
 } __attribute__((aligned(64)));
@@ -60,6 +67,10 @@ static struct {
     bool ping;
     /* Make exactly --count attempts, whatever fails: for experiments where a failure is not exhaustion. */
     bool keep_asking;
+    /* Bytes sent once on each new connection (the server may leave them unread). */
+    long send_bytes;
+    /* connscale: after the fill, every connection sends Ping every interval for this long. */
+    int hold_ping_s, ping_interval_ms, ping_timeout_ms;
 } opt = { .count = -1, .processes = 1, .inflight = 256, .deadline_s = 120,
           .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000 };
 
@@ -77,7 +88,8 @@ static void die_usage(const char *msg)
     fprintf(stderr, "usage: labclient --targets IP:PORT[,IP:PORT...] --count N [--processes P] "
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
-                    "[--ping-wait-ms W] [--keep-asking]\n");
+                    "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
+                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T]\n");
     exit(2);
 }
 
@@ -136,6 +148,10 @@ static void parse_args(int argc, char **argv)
         { "keep-asking", no_argument, 0, 'K' },
         { "ping-wait-ms", required_argument, 0, 'W' },
         { "socket-port-range", required_argument, 0, 'R' },
+        { "send-bytes", required_argument, 0, 'B' },
+        { "hold-ping-seconds", required_argument, 0, 'H' },
+        { "ping-interval-ms", required_argument, 0, 'I' },
+        { "ping-timeout-ms", required_argument, 0, 'O' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -153,6 +169,10 @@ static void parse_args(int argc, char **argv)
         case 'P': opt.ping = true; break;
         case 'K': opt.keep_asking = true; break;
         case 'W': opt.ping_wait_ms = (int)parse_long(optarg, 1, 3600000, "--ping-wait-ms"); break;
+        case 'B': opt.send_bytes = parse_long(optarg, 1, 64L << 20, "--send-bytes"); break;
+        case 'H': opt.hold_ping_s = (int)parse_long(optarg, 1, 86400, "--hold-ping-seconds"); break;
+        case 'I': opt.ping_interval_ms = (int)parse_long(optarg, 1, 3600000, "--ping-interval-ms"); break;
+        case 'O': opt.ping_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--ping-timeout-ms"); break;
         case 'R': {
             char *dash = strchr(optarg, '-');
             long lo, hi;
@@ -182,6 +202,8 @@ static void parse_args(int argc, char **argv)
         die_usage("--targets is required");
     if (opt.count < 0)
         die_usage("--count is required");
+    if (opt.hold_ping_s && (!opt.ping_interval_ms || !opt.ping_timeout_ms))
+        die_usage("--hold-ping-seconds needs --ping-interval-ms and --ping-timeout-ms");
 }
 
 static long share_of(int w)
@@ -199,6 +221,7 @@ struct conn {
     unsigned char state, pong_state, awaiting_pong;
     int prev, next;
     long long started;
+    long long ping_sent_us; /* connscale's hold: when the outstanding Ping left */
 };
 
 static struct wstats *me;
@@ -211,6 +234,8 @@ static long asked;
 static bool spent[MAX_TARGETS];
 static int nspent, rr;
 static bool fd_limit;
+/* connscale's hold: 0 not yet, 1 pinging, 2 over */
+static int hold_phase;
 
 static void count_err(uint64_t *map, int e)
 {
@@ -280,6 +305,21 @@ static void fail(int fd, uint64_t *map, int e, int target)
         mark_spent(target);
 }
 
+/* --send-bytes: as much of it as the send queue takes now; what it refuses is not retried. */
+static void send_payload(int fd)
+{
+    static char payload[65536];
+    long left = opt.send_bytes;
+
+    while (left > 0) {
+        ssize_t w = send(fd, payload, left < (long)sizeof payload ? (size_t)left : sizeof payload, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (w <= 0)
+            break;
+        STAT_ADD(me->sent_bytes, (uint64_t)w);
+        left -= w;
+    }
+}
+
 static void hold(int fd)
 {
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
@@ -287,8 +327,11 @@ static void hold(int fd)
     epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
     conns[fd].state = C_HELD;
     conns[fd].pong_state = 0;
+    conns[fd].awaiting_pong = 0;
     STAT_ADD(me->established, 1);
     STAT_ADD(me->open, 1);
+    if (opt.send_bytes)
+        send_payload(fd);
 }
 
 static void drop(int fd)
@@ -397,10 +440,91 @@ static void held_readable(int fd)
         return;
     }
     int n = count_token(&conns[fd].pong_state, "Pong", buf, (size_t)r);
-    if (n) {
+    if (!n)
+        return;
+    if (hold_phase == 1 && conns[fd].awaiting_pong) {
+        long long rtt = now_us() - conns[fd].ping_sent_us;
         conns[fd].awaiting_pong = 0;
-        STAT_ADD(me->pongs, (uint64_t)n);
+        if (rtt > (long long)opt.ping_timeout_ms * 1000) {
+            /* A late Pong is a timeout: connscale ends that connection. */
+            STAT_ADD(me->hp_timeouts, 1);
+            drop(fd);
+        } else {
+            STAT_ADD(me->hp_pongs, 1);
+            hist_add(&me->rtt, (uint64_t)rtt);
+        }
+        return;
     }
+    if (hold_phase == 2)
+        return; /* an answer to the hold's last Pings, after it ended: not part of any figure */
+    conns[fd].awaiting_pong = 0;
+    STAT_ADD(me->pongs, (uint64_t)n);
+}
+
+/* connscale's hold: the held connections are split into slots spread over the interval, so Pings go out
+ * evenly rather than in one burst; a slot's turn sends a Ping on each of its connections, after ending
+ * any whose last Ping is still unanswered past the timeout. */
+static int hp_slots, hp_next;
+static long long hp_cycle_start, hp_end;
+
+static long long hp_due(int slot)
+{
+    return hp_cycle_start + (long long)slot * opt.ping_interval_ms / hp_slots;
+}
+
+static void hp_start(long long now)
+{
+    hold_phase = 1;
+    hp_slots = opt.ping_interval_ms < 1000 ? opt.ping_interval_ms : 1000;
+    hp_next = 0;
+    hp_cycle_start = now;
+    hp_end = now + (long long)opt.hold_ping_s * 1000;
+}
+
+static void hp_turn(int slot)
+{
+    long long now = now_us();
+
+    for (int fd = slot; fd < nofile; fd += hp_slots) {
+        if (conns[fd].state != C_HELD)
+            continue;
+        if (conns[fd].awaiting_pong) {
+            if (now - conns[fd].ping_sent_us <= (long long)opt.ping_timeout_ms * 1000)
+                continue; /* still within its timeout: no second Ping on top */
+            STAT_ADD(me->hp_timeouts, 1);
+            drop(fd);
+            continue;
+        }
+        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) != 4) {
+            drop(fd);
+            continue;
+        }
+        conns[fd].awaiting_pong = 1;
+        conns[fd].ping_sent_us = now;
+        STAT_ADD(me->hp_sent, 1);
+    }
+}
+
+/* Runs every slot whose turn has come; returns ms until the next turn (or the end), or -1 when not pinging. */
+static int hp_run(long long now)
+{
+    if (hold_phase != 1)
+        return -1;
+    while (now >= hp_due(hp_next) && now < hp_end) {
+        hp_turn(hp_next);
+        if (++hp_next == hp_slots) {
+            hp_next = 0;
+            hp_cycle_start += opt.ping_interval_ms;
+        }
+    }
+    if (now >= hp_end) {
+        hold_phase = 2;
+        STAT_ADD(me->hold_ms, (uint64_t)(now - (hp_end - (long long)opt.hold_ping_s * 1000)));
+        __atomic_store_n(&me->held, 1, __ATOMIC_RELEASE);
+        return -1;
+    }
+    long long next = hp_due(hp_next) < hp_end ? hp_due(hp_next) : hp_end;
+    return (int)(next - now);
 }
 
 static void expire_connects(long long now)
@@ -449,6 +573,7 @@ static void worker(int idx, pid_t parent)
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!conns || epfd < 0)
         _exit(1);
+    STAT_ADD(me->fds_at_start, (uint64_t)open_descriptors());
     rr = idx % opt.ntargets; /* spread the workers' first picks over the targets */
 
     for (;;) {
@@ -471,6 +596,9 @@ static void worker(int idx, pid_t parent)
             pinged = true;
             __atomic_store_n(&me->pinged, 1, __ATOMIC_RELEASE);
         }
+        if (filled && pinged && opt.hold_ping_s && hold_phase == 0)
+            hp_start(now);
+        int hp_wait = hp_run(now);
 
         int timeout = -1;
         if (conn_head >= 0) {
@@ -484,6 +612,8 @@ static void worker(int idx, pid_t parent)
             if (timeout < 0 || left < timeout)
                 timeout = (int)left;
         }
+        if (hp_wait >= 0 && (timeout < 0 || hp_wait < timeout))
+            timeout = hp_wait;
 
         int n = epoll_wait(epfd, evs, 512, timeout);
         for (int i = 0; i < n; i++) {
@@ -509,9 +639,49 @@ static bool all_workers(size_t flag_offset)
     return true;
 }
 
+/* The merged latency histogram of every worker, and the one at the last progress line (for its window). */
+static struct histogram rtt_all, rtt_before;
+
+static void print_rtt(const char *key, const struct histogram *h)
+{
+    printf(",\"%s\":{\"count\":%llu,\"p50\":%llu,\"p90\":%llu,\"p99\":%llu,\"p999\":%llu,\"max\":%llu}", key,
+           (unsigned long long)hist_total(h), (unsigned long long)hist_quantile(h, 0.50),
+           (unsigned long long)hist_quantile(h, 0.90), (unsigned long long)hist_quantile(h, 0.99),
+           (unsigned long long)hist_quantile(h, 0.999), (unsigned long long)h->max_us);
+}
+
+/* connscale's figures: totals, percentiles so far, and those of the window since the last progress line. */
+static void print_hold_ping(bool window)
+{
+    uint64_t sent = 0, pongs = 0, timeouts = 0, hold_ms = 0;
+
+    memset(&rtt_all, 0, sizeof rtt_all);
+    for (int w = 0; w < opt.processes; w++) {
+        sent += STAT_GET(stats[w].hp_sent);
+        pongs += STAT_GET(stats[w].hp_pongs);
+        timeouts += STAT_GET(stats[w].hp_timeouts);
+        if (STAT_GET(stats[w].hold_ms) > hold_ms)
+            hold_ms = STAT_GET(stats[w].hold_ms);
+        hist_merge(&rtt_all, &stats[w].rtt);
+    }
+    printf(",\"hold_ping\":{\"sent\":%llu,\"pongs\":%llu,\"timeouts\":%llu,\"hold_ms\":%llu",
+           (unsigned long long)sent, (unsigned long long)pongs, (unsigned long long)timeouts,
+           (unsigned long long)hold_ms);
+    print_rtt("rtt_us", &rtt_all);
+    if (window) {
+        struct histogram delta = { .max_us = 0 };
+        for (int b = 0; b < HIST_BUCKETS; b++)
+            delta.count[b] = rtt_all.count[b] - rtt_before.count[b];
+        print_rtt("window_rtt_us", &delta);
+        rtt_before = rtt_all;
+    }
+    putchar('}');
+}
+
 static void print_counts(const char *type, long long t_ms, const char *reason)
 {
     uint64_t v[8] = { 0 }, errors[ERR_SLOTS] = { 0 }, bind_errors[ERR_SLOTS] = { 0 };
+    uint64_t fds_at_start = 0, sent_bytes = 0;
 
     for (int w = 0; w < opt.processes; w++) {
         struct wstats *s = &stats[w];
@@ -520,6 +690,9 @@ static void print_counts(const char *type, long long t_ms, const char *reason)
                           STAT_GET(s->pings), STAT_GET(s->pongs) };
         for (int i = 0; i < 8; i++)
             v[i] += f[i];
+        if (STAT_GET(s->fds_at_start) > fds_at_start)
+            fds_at_start = STAT_GET(s->fds_at_start);
+        sent_bytes += STAT_GET(s->sent_bytes);
         for (int e = 0; e < ERR_SLOTS; e++) {
             errors[e] += STAT_GET(s->errors[e]);
             bind_errors[e] += STAT_GET(s->bind_errors[e]);
@@ -533,6 +706,11 @@ static void print_counts(const char *type, long long t_ms, const char *reason)
     json_errmap(stdout, "errors", errors);
     putchar(',');
     json_errmap(stdout, "bind_errors", bind_errors);
+    printf(",\"fds_at_start\":%llu", (unsigned long long)fds_at_start);
+    if (opt.send_bytes)
+        printf(",\"sent_bytes\":%llu", (unsigned long long)sent_bytes);
+    if (opt.hold_ping_s)
+        print_hold_ping(!strcmp(type, "progress"));
     if (reason)
         printf(",\"reason\":\"%s\"", reason);
     printf("}\n");
@@ -621,7 +799,7 @@ int main(int argc, char **argv)
 
     long long deadline_at = t0 + (long long)opt.deadline_s * 1000;
     long long next_progress = t0 + opt.progress_ms;
-    bool filled_printed = false, ping_printed = !opt.ping;
+    bool filled_printed = false, ping_printed = !opt.ping, held_printed = !opt.hold_ping_s;
     const char *reason = "deadline";
     for (;;) {
         long long now = now_ms();
@@ -639,6 +817,10 @@ int main(int argc, char **argv)
             print_counts("ping", now - t0, NULL);
             ping_printed = true;
         }
+        if (ping_printed && !held_printed && all_workers(offsetof(struct wstats, held))) {
+            print_counts("held", now - t0, NULL);
+            held_printed = true;
+        }
         if (now >= next_progress) {
             print_counts("progress", now - t0, NULL);
             next_progress += opt.progress_ms;
@@ -647,7 +829,7 @@ int main(int argc, char **argv)
         }
         long long wake = next_progress < deadline_at ? next_progress : deadline_at;
         /* Until the fill (and the ping round) is reported, look often: the orchestrator waits on that line. */
-        if ((!filled_printed || !ping_printed) && wake > now + PARENT_POLL_MS)
+        if ((!filled_printed || !ping_printed || !held_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
         if (wait_for_stop(&set, wake - now, pids, opt.processes)) {
             reason = "signal";

@@ -84,6 +84,14 @@ static inline long long now_ms(void)
     return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+static inline long long now_us(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 /* Raises the soft RLIMIT_NOFILE to the hard limit; returns the new soft limit. */
 static inline long raise_nofile(void)
 {

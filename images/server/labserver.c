@@ -22,11 +22,11 @@
 
 #define MAX_PORTS 64
 #define MAX_WORKERS 256
-#define EMFILE_BACKOFF_MS 100
 #define LISTENER_TAG (1ULL << 32)
 
 struct wstats {
     uint64_t accepted, open, pongs;
+    uint64_t fds_at_start; /* descriptors the worker held before its first accept (stdio, epoll, listeners) */
     uint64_t errors[ERR_SLOTS];
 } __attribute__((aligned(64)));
 
@@ -49,9 +49,13 @@ static struct {
     bool accept_paused;
     bool close_after_pong;
     bool http;
+    /* Accept and hold, never read: what clients send stays in the receive queues. */
+    bool no_read;
+    /* After accept() fails with EMFILE or ENFILE, stop accepting this long (0: retry at once, and spin). */
+    int emfile_backoff_ms;
     int deadline_s;
     int progress_ms;
-} opt = { .backlog = 4096, .workers = 1, .deadline_s = 3600, .progress_ms = 1000 };
+} opt = { .backlog = 4096, .workers = 1, .emfile_backoff_ms = 100, .deadline_s = 3600, .progress_ms = 1000 };
 
 static struct wstats *stats;
 static pid_t pids[MAX_WORKERS];
@@ -65,7 +69,8 @@ static void die_usage(const char *msg)
     printf("}\n");
     fflush(stdout);
     fprintf(stderr, "usage: labserver --ports P1,P2 [--backlog N] [--workers W] "
-                    "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--http] [--deadline S] "
+                    "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--http] [--no-read] "
+                    "[--emfile-backoff-ms B] [--deadline S] "
                     "[--progress-ms M]\n");
     exit(2);
 }
@@ -105,6 +110,8 @@ static void parse_args(int argc, char **argv)
         { "accept-paused", no_argument, 0, 'P' },
         { "close-after-pong", no_argument, 0, 'C' },
         { "http", no_argument, 0, 'H' },
+        { "no-read", no_argument, 0, 'N' },
+        { "emfile-backoff-ms", required_argument, 0, 'E' },
         { "deadline", required_argument, 0, 'D' },
         { "progress-ms", required_argument, 0, 'g' },
         { 0, 0, 0, 0 },
@@ -121,6 +128,8 @@ static void parse_args(int argc, char **argv)
         case 'P': opt.accept_paused = true; break;
         case 'C': opt.close_after_pong = true; break;
         case 'H': opt.http = true; break;
+        case 'N': opt.no_read = true; break;
+        case 'E': opt.emfile_backoff_ms = parse_int(optarg, 0, 60000, "--emfile-backoff-ms"); break;
         case 'D': opt.deadline_s = parse_int(optarg, 1, 100000000, "--deadline"); break;
         case 'g': opt.progress_ms = parse_int(optarg, 10, 3600000, "--progress-ms"); break;
         default: die_usage("unknown option or missing argument");
@@ -174,11 +183,13 @@ static long long accept_some(int lfd)
             if (errno == EAGAIN || errno == EINTR)
                 return 0;
             count_err(errno);
-            if (errno == EMFILE || errno == ENFILE)
-                return now_ms() + EMFILE_BACKOFF_MS;
+            /* The handshake is done and the connection stays queued; with no descriptor to give it, retrying
+             * at once only spins (a level-triggered listener stays readable): pause, then try again. */
+            if ((errno == EMFILE || errno == ENFILE) && opt.emfile_backoff_ms)
+                return now_ms() + opt.emfile_backoff_ms;
             return 0;
         }
-        struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.u64 = (uint32_t)fd };
+        struct epoll_event ev = { .events = opt.no_read ? 0 : EPOLLIN | EPOLLRDHUP, .data.u64 = (uint32_t)fd };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             count_err(errno);
             close(fd);
@@ -275,6 +286,7 @@ static void worker(int idx, int pipefd, pid_t parent)
         epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
         lfds[i] = fd;
     }
+    STAT_ADD(me->fds_at_start, (uint64_t)(open_descriptors() - 1)); /* less the ready pipe, closed next */
     report_ready(pipefd, OP_OK, 0, 0);
     close(pipefd);
 
@@ -318,18 +330,21 @@ static void worker(int idx, int pipefd, pid_t parent)
 
 static void print_counts(const char *type, const char *reason)
 {
-    uint64_t accepted = 0, open = 0, pongs = 0, errors[ERR_SLOTS] = { 0 };
+    uint64_t accepted = 0, open = 0, pongs = 0, fds_at_start = 0, errors[ERR_SLOTS] = { 0 };
 
     for (int w = 0; w < opt.workers; w++) {
+        if (STAT_GET(stats[w].fds_at_start) > fds_at_start)
+            fds_at_start = STAT_GET(stats[w].fds_at_start);
         accepted += STAT_GET(stats[w].accepted);
         open += STAT_GET(stats[w].open);
         pongs += STAT_GET(stats[w].pongs);
         for (int e = 0; e < ERR_SLOTS; e++)
             errors[e] += STAT_GET(stats[w].errors[e]);
     }
-    printf("{\"type\":\"%s\",\"t_ms\":%lld,\"accepted\":%llu,\"open\":%llu,\"pongs\":%llu,",
+    printf("{\"type\":\"%s\",\"t_ms\":%lld,\"accepted\":%llu,\"open\":%llu,\"pongs\":%llu,"
+           "\"fds_at_start\":%llu,",
            type, now_ms() - t0, (unsigned long long)accepted, (unsigned long long)open,
-           (unsigned long long)pongs);
+           (unsigned long long)pongs, (unsigned long long)fds_at_start);
     json_errmap(stdout, "errors", errors);
     if (reason)
         printf(",\"reason\":\"%s\"", reason);
@@ -417,9 +432,13 @@ int main(int argc, char **argv)
     printf("{\"type\":\"ready\",\"ports\":[");
     for (int i = 0; i < opt.nports; i++)
         printf("%s%d", i ? "," : "", opt.ports[i]);
-    printf("],\"workers\":%d,\"backlog\":%d,\"nofile\":%ld,\"accept_paused\":%s,"
+    uint64_t fds_at_start = 0;
+    for (int w = 0; w < opt.workers; w++)
+        if (STAT_GET(stats[w].fds_at_start) > fds_at_start)
+            fds_at_start = STAT_GET(stats[w].fds_at_start);
+    printf("],\"workers\":%d,\"backlog\":%d,\"nofile\":%ld,\"fds_at_start\":%llu,\"accept_paused\":%s,"
            "\"accept_delay_ms\":%d,\"deadline\":%d}\n",
-           opt.workers, opt.backlog, nofile, opt.accept_paused ? "true" : "false",
+           opt.workers, opt.backlog, nofile, (unsigned long long)fds_at_start, opt.accept_paused ? "true" : "false",
            opt.accept_delay_ms, opt.deadline_s);
     fflush(stdout);
 

@@ -2,7 +2,7 @@
  * A scenario's case becomes a plan: plain data saying which hosts exist, with which addresses, sysctls,
  * limits and programs. Runtimes execute plans; they never see scenarios.
  */
-import type { BindMode, CaseSpec, ClientSpec, Expectation, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
+import type { BindMode, CaseSpec, ClientSpec, Expectation, HoldPing, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
 import { parsePortRange } from '../scenario/theory.ts';
 import { hostAddress, parseSubnet, subnetCapacity } from './subnet.ts';
 import { dirname, resolve } from 'node:path';
@@ -44,6 +44,7 @@ export interface PlannedClient extends PlannedHost {
   bind: BindMode;
   socketPortRange?: readonly [number, number];
   ping: boolean;
+  holdPing?: HoldPing;
 }
 
 export interface CasePlan {
@@ -98,8 +99,9 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   const ports = merged.server.ports;
   const deadlineSeconds = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
   const targets = serverIps.flatMap((ip) => ports.map((port) => `${ip}:${port}`));
-  // Each program's own hard stop: the fill's deadline, the hold, and a minute to collect and stop.
-  const clientDeadline = deadlineSeconds + merged.holdSeconds + 60;
+  const holdPing = merged.client.holdPing;
+  // Each program's own hard stop: the fill's deadline, the holds, and a minute to collect and stop.
+  const clientDeadline = deadlineSeconds + merged.holdSeconds + (holdPing?.seconds ?? 0) + 60;
 
   const clients: PlannedClient[] = [];
   for (let i = 0; i < merged.clients; i++) {
@@ -108,7 +110,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     const churn = merged.client.churn;
     const custom = merged.client.program;
     const asked = churn ? churn.rate * churn.seconds : askedConnections(merged.client, sysctls, targets.length);
-    const processes = churn ? 1 : Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
+    const processes = churn ? 1 : merged.client.processes ?? Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
     const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
     const bind = merged.client.bind ?? 'none';
     const ping = merged.client.ping ?? false;
@@ -127,6 +129,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       bind,
       ...(merged.client.socketPortRange ? { socketPortRange: parsePortRange(merged.client.socketPortRange) } : {}),
       ping,
+      ...(holdPing && { holdPing }),
       ...(custom && { customProgram: custom.dockerfile ? { dockerfile: resolve(dirname(options.file), custom.dockerfile) } : {} }),
       program: custom ? [
         // The scenario's program, bounded like every flood.
@@ -155,6 +158,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         '--progress-ms', '500',
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
         ...(ping ? ['--ping', '--ping-wait-ms', String(merged.client.pingWaitMs ?? 300_000)] : []),
+        ...(holdPing ? ['--hold-ping-seconds', String(holdPing.seconds), '--ping-interval-ms', String(holdPing.intervalMs), '--ping-timeout-ms', String(holdPing.timeoutMs)] : []),
+        ...(merged.client.sendBytes ? ['--send-bytes', String(merged.client.sendBytes)] : []),
         ...(merged.client.keepAsking ? ['--keep-asking'] : []),
         ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
       ],
@@ -164,7 +169,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   const serverNofile = nofile(merged.server, `${at}.server.nofile`);
   const expectedTotal = clients.reduce((sum, c) => sum + c.asked, 0);
   // SO_REUSEPORT spreads connections by hash, not evenly: leave each worker a third spare.
-  const workers = Math.max(1, Math.ceil((expectedTotal * 1.34) / (serverNofile - FD_RESERVE - ports.length)));
+  const workers = merged.server.workers ?? Math.max(1, Math.ceil((expectedTotal * 1.34) / (serverNofile - FD_RESERVE - ports.length)));
   const backlog = merged.server.backlog ?? 4096;
   const server: PlannedServer = {
     name: 'server',
@@ -184,6 +189,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       '--deadline', String(clientDeadline + 30), ...acceptArguments(merged.server.accept),
       ...(merged.server.closeFirst ? ['--close-after-pong'] : []),
       ...(merged.server.protocol === 'http' ? ['--http'] : []),
+      ...(merged.server.holdUnread ? ['--no-read'] : []),
+      ...(merged.server.emfileBackoffMs !== undefined ? ['--emfile-backoff-ms', String(merged.server.emfileBackoffMs)] : []),
     ],
   };
 

@@ -16,6 +16,41 @@ export interface FloodFigures {
   fillSeconds: number;
   /** Pong answers to the Ping/Pong round, when the case asks for one. */
   pongs?: number;
+  /** The program ended without printing its figures: none of them is a measurement. */
+  unreported?: true;
+  /** Descriptors each flood process held before its first socket (the most of any), as it reported. */
+  openFilesAtStart?: number;
+  /** Bytes the kernel took into the send queues (sendBytes). */
+  sentBytes?: number;
+  holdPing?: HoldPingFigures;
+}
+
+/** Round-trip percentiles in milliseconds, from the client program's histogram (within 6.25%). */
+export interface RttPercentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
+/** connscale's hold: Pings every interval on every held connection, a Pong within the timeout. */
+export interface HoldPingFigures {
+  intervalMs: number;
+  timeoutMs: number;
+  /** How long the program pinged. */
+  seconds: number;
+  sent: number;
+  pongs: number;
+  /** Pongs later than the timeout, or missing at the connection's next turn: each ended its connection. */
+  timeouts: number;
+  /** Pongs per second over the hold, and what the settings ask for (held connections / interval). */
+  perSecond: number;
+  askedPerSecond: number;
+  rttMs: RttPercentiles;
+  /** Per progress window: seconds since the flood started, Pongs per second, p99 in ms. */
+  series: Array<{ t: number; perSecond: number; p99: number }>;
 }
 
 export interface Milestone {
@@ -31,6 +66,29 @@ export interface MemoryFigures {
   serverUserBytesPerConnection: number;
   /** Resident memory of all client programs per connection they hold, fixed costs of each process included. */
   clientRssBytesPerConnection: number;
+  /** Per connection end, from each host's own memory cgroup (server end, client end), where hosts have one. */
+  perEnd?: { server?: EndMemory; client?: EndMemory };
+  /** Host-wide slab growth per connection, cache by cache, largest first (both ends and conntrack). */
+  slabCaches?: SlabGrowth[];
+}
+
+export interface EndMemory {
+  /** Kernel memory (slab and pages) charged to the end's cgroup, per connection it holds. */
+  kernelBytes: number;
+  /** Socket buffers charged to it (cgroup v1 counts them only once the cgroup has a TCP limit). */
+  tcpBufferBytes?: number;
+  source: string;
+}
+
+export interface SlabGrowth {
+  cache: string;
+  /** Object size on this kernel (/proc/slabinfo). */
+  objectSize: number;
+  objectsPerConnection: number;
+  bytesPerConnection: number;
+  /** What the theory expects per connection (both ends), where it names this cache. */
+  predictedObjects?: number;
+  why?: string;
 }
 
 export interface HostResult {
@@ -53,6 +111,12 @@ export interface HostResult {
   listenBacklog?: number;
   /** Resident memory of the host's lab program (all its processes), in KiB, at collection. */
   programRssKiB?: number;
+  /** Connections the server program accepted (its own count; the kernel's is estab). */
+  accepted?: number;
+  /** Descriptors the host's program (each of its processes) held before its first socket, as it reported. */
+  openFilesAtStart?: number;
+  /** Kernel memory charged to this host's own memory cgroup, growth over the case (where hosts have one). */
+  cgroupMemory?: { kernelBytes: number; tcpBufferBytes?: number; source: string };
   /** TCP ports bound inside a client before its flood (connect() skips them). */
   boundPortsBefore?: number[];
   /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */

@@ -4,7 +4,7 @@
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
 import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
-import type { CaseResult, HostResult, MemoryFigures, Milestone } from '../results/results.ts';
+import type { CaseResult, HoldPingFigures, HostResult, MemoryFigures, Milestone } from '../results/results.ts';
 import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
@@ -12,7 +12,7 @@ import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted, within } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
-import { clientTheory, evaluate } from './evaluate.ts';
+import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
 import { kernelRelease } from '../scenario/theory.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
@@ -44,6 +44,12 @@ interface ClientFlood {
   filled?: ClientLine;
   /** The line after the Ping/Pong round, when the plan asks for one. */
   pinged?: ClientLine;
+  /** The line after connscale's hold, when the plan asks for one. */
+  held?: ClientLine;
+  /** connscale's hold as it went: one point per progress line. */
+  holdSeries: HoldPingFigures['series'];
+  /** The program exited cleanly without printing its figures. */
+  unreported?: boolean;
   /** The host vanished mid-flood (its container killed): its figures are gone, not zero. */
   lost?: boolean;
   startedAt: number;
@@ -54,7 +60,7 @@ export class CaseRun {
   readonly plan: CasePlan;
   readonly phases: Record<string, number> = {};
   private hosts: Host[] = [];
-  private server?: { host: Host; program?: RunningProgram; last?: ServerLine };
+  private server?: { host: Host; program?: RunningProgram; last?: ServerLine; ready?: ServerLine };
   private floods: ClientFlood[] = [];
   private before = new Map<string, KernelView>();
   private sampler?: Sampler;
@@ -117,12 +123,13 @@ export class CaseRun {
       const host = this.serverHost;
       let ready!: (line: ServerLine) => void;
       const readyLine = new Promise<ServerLine>((resolve) => (ready = resolve));
-      const state: { host: Host; program?: RunningProgram; last?: ServerLine } = { host };
+      const state: { host: Host; program?: RunningProgram; last?: ServerLine; ready?: ServerLine } = { host };
       this.server = state;
       const program = await host.spawn(host.plan.program, (text) => {
         const line = parseLine<ServerLine>(text);
         if (!line) return;
         state.last = line;
+        if (line.type === 'ready') state.ready = line;
         if (line.type === 'ready' || line.type === 'error') ready(line);
       });
       state.program = program;
@@ -161,7 +168,8 @@ export class CaseRun {
         const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
         let filled!: () => void;
         const filledLine = new Promise<void>((resolve) => (filled = resolve));
-        const flood = { host, plan, startedAt: performance.now() } as ClientFlood;
+        const flood = { host, plan, startedAt: performance.now(), holdSeries: [] } as unknown as ClientFlood;
+        let previous: ClientLine | undefined;
         flood.program = await host.spawn(host.plan.program, (text) => {
           const line = parseLine<ClientLine>(text);
           if (!line) return;
@@ -175,14 +183,22 @@ export class CaseRun {
             flood.filledAt = performance.now();
           }
           if (line.type === 'ping') flood.pinged = line;
-          if (line.type === (plan.ping ? 'ping' : 'filled')) filled();
+          if (line.type === 'held') flood.held = line;
+          if (line.type === 'progress' && line.hold_ping && previous?.hold_ping && line.t_ms && previous.t_ms) {
+            const seconds = (line.t_ms - previous.t_ms) / 1000;
+            const window = line.hold_ping.window_rtt_us;
+            if (window?.count) flood.holdSeries.push({ t: line.t_ms / 1000, perSecond: Math.round((line.hold_ping.pongs - previous.hold_ping.pongs) / seconds), p99: window.p99 / 1000 });
+          }
+          if (line.type === 'progress') previous = line;
+          if (line.type === endingLine(plan)) filled();
         });
         this.floods.push(flood);
         const exited = flood.program.exited.then(async (code) => {
-          if (plan.ping ? flood.pinged : flood.filled) return;
-          // A scenario's own program need not speak the lab's lines: its clean exit ends its flood.
+          if (lastLineOf(flood)) return;
+          // A scenario's own program need not speak the lab's lines: its clean exit ends its flood, and
+          // what it did not report is not measured (never zero).
           if (plan.customProgram && code === 0) {
-            flood.filled = { type: 'filled', established: 0, failed: 0, errors: {} };
+            flood.unreported = true;
             flood.filledAt = performance.now();
             return;
           }
@@ -199,7 +215,8 @@ export class CaseRun {
       const serverGone = this.server!.program!.exited.then((code) => {
         throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
       });
-      const overdue = failAfter((this.plan.deadlineSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
+      const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
+      const overdue = failAfter((this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
       this.sampler.start();
       // The sampler goes on through settle and hold; collect() stops it.
       await Promise.race([Promise.all(fills), serverGone, overdue]);
@@ -244,8 +261,8 @@ export class CaseRun {
       const server = results.find((r) => r.role === 'server')!;
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
-        clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!)),
-        server: { ip: this.plan.server.ip, ports: this.plan.server.ports },
+        clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
+        server: serverTheory(this.plan.server, server, this.server?.ready),
         kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
@@ -269,7 +286,8 @@ export class CaseRun {
   private hostResult(host: Host, view: KernelView | undefined): HostResult {
     const flood = this.floods.find((f) => f.host === host);
     if (!view) return lostHost(host);
-    const counts = host.plan.role === 'server' ? this.server?.last : (flood?.pinged ?? flood?.filled);
+    const counts = host.plan.role === 'server' ? this.server?.last : flood && lastLineOf(flood);
+    const openFilesAtStart = host.plan.role === 'server' ? this.server?.ready?.fds_at_start : flood?.filled?.fds_at_start;
     const before = this.before.get(host.plan.name);
     return {
       name: host.plan.name,
@@ -278,7 +296,9 @@ export class CaseRun {
       estab: view.ss.estab,
       timewait: view.ss.timewait,
       errors: counts?.errors ?? {},
-      bindErrors: (flood?.pinged ?? flood?.filled)?.bind_errors ?? {},
+      bindErrors: (flood && lastLineOf(flood))?.bind_errors ?? {},
+      ...(host.plan.role === 'server' && this.server?.last?.accepted !== undefined && { accepted: this.server.last.accepted }),
+      ...(openFilesAtStart !== undefined && { openFilesAtStart }),
       sysctls: view.sysctls,
       nofile: view.nofile,
       nstat: view.nstat,
@@ -295,6 +315,10 @@ export class CaseRun {
           failed: flood.filled?.failed ?? 0,
           fillSeconds: Math.round(((flood.filledAt ?? performance.now()) - flood.startedAt) / 100) / 10,
           ...(flood.plan.ping ? { pongs: flood.pinged?.pongs ?? 0 } : {}),
+          ...(flood.unreported && { unreported: true as const }),
+          ...(flood.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),
+          ...(flood.filled?.sent_bytes !== undefined && { sentBytes: flood.filled.sent_bytes }),
+          ...(flood.plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(flood.plan.holdPing, flood.held, flood.holdSeries) }),
         },
       }),
     };
@@ -326,6 +350,34 @@ export class CaseRun {
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
+}
+
+/** The line that ends a client's flood: after the fill, the Ping round, or connscale's hold, as planned. */
+function endingLine(plan: PlannedClient): ClientLine['type'] {
+  return plan.holdPing ? 'held' : plan.ping ? 'ping' : 'filled';
+}
+
+/** The client's last line with figures: the one that ended its flood, or undefined if none came. */
+function lastLineOf(flood: ClientFlood): ClientLine | undefined {
+  return flood.plan.holdPing ? flood.held : flood.plan.ping ? flood.pinged : flood.filled;
+}
+
+function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {
+  const hold = line.hold_ping!;
+  const ms = (us: number) => Math.round(us) / 1000;
+  const seconds = hold.hold_ms / 1000;
+  return {
+    intervalMs: settings.intervalMs,
+    timeoutMs: settings.timeoutMs,
+    seconds,
+    sent: hold.sent,
+    pongs: hold.pongs,
+    timeouts: hold.timeouts,
+    perSecond: Math.round(hold.pongs / seconds),
+    askedPerSecond: Math.round(((line.established ?? 0) * 1000) / settings.intervalMs),
+    rttMs: { count: hold.rtt_us.count, p50: ms(hold.rtt_us.p50), p90: ms(hold.rtt_us.p90), p99: ms(hold.rtt_us.p99), p999: ms(hold.rtt_us.p999), max: ms(hold.rtt_us.max) },
+    series,
+  };
 }
 
 /** A host whose container vanished: no figure can be read, so none is made up. */

@@ -1,12 +1,16 @@
 /** Sets each expectation's prediction against what the kernel did. Pure: unit-tested on its own. */
-import type { PlannedClient } from '../plan/plan.ts';
+import type { PlannedClient, PlannedServer } from '../plan/plan.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { contains, parsePortList, parsePortRange } from '../scenario/theory.ts';
-import type { ClientTheory, Expectation, Metric, Prediction, TheoryContext } from '../scenario/types.ts';
+import type { ClientTheory, Expectation, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
+import type { ClientLine, ServerLine } from './program-lines.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 
-/** What the theory knows of a client: its plan plus what its kernel held before the flood. */
-export function clientTheory(plan: PlannedClient, before: KernelView): ClientTheory {
+/**
+ * What the theory knows of a client: its plan, what its kernel held before the flood, and what its program
+ * reported of itself (the descriptors it held before its first socket).
+ */
+export function clientTheory(plan: PlannedClient, before: KernelView, filled?: ClientLine): ClientTheory {
   const range = before.sysctls['net.ipv4.ip_local_port_range'];
   const reserved = before.sysctls['net.ipv4.ip_local_reserved_ports'] ?? '';
   if (!range) throw new Error(`${plan.name}: ip_local_port_range was not read back`);
@@ -20,22 +24,76 @@ export function clientTheory(plan: PlannedClient, before: KernelView): ClientThe
     asked: plan.asked,
     bind: plan.bind,
     ...(plan.socketPortRange ? { socketPortRange: plan.socketPortRange } : {}),
+    nofile: before.nofile,
+    processes: plan.processes,
+    ...(filled?.fds_at_start !== undefined && { openFilesAtStart: filled.fds_at_start }),
+    ...(plan.holdPing && { holdPing: plan.holdPing }),
   };
 }
 
-export function measure(host: HostResult, metric: Metric): number {
+/** What the theory knows of the server: its plan, the backlog its kernel gave, what its program reported. */
+export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine): ServerTheory {
+  return {
+    ip: plan.ip,
+    ports: plan.ports,
+    backlog: measured.listenBacklog ?? plan.backlog,
+    workers: plan.workers,
+    nofile: measured.nofile,
+    ...(ready?.fds_at_start !== undefined && { openFilesAtStart: ready.fds_at_start }),
+  };
+}
+
+/** A figure nobody measured: why, instead of a number that would look like one. */
+export interface NotMeasured {
+  notMeasured: string;
+}
+
+export type Measurement = number | NotMeasured;
+
+const notMeasured = (why: string): NotMeasured => ({ notMeasured: why });
+
+/** The figure an expectation is about, or why there is none: only the kernel and the programs' own lines count. */
+export function measure(host: HostResult, metric: Metric): Measurement {
   if (metric === 'estab') return host.estab;
   if (metric === 'timewait') return host.timewait;
+  if (metric === 'listen.backlog') return host.listenBacklog ?? notMeasured('no listener backlog was read');
+  if (metric.startsWith('nstat.')) {
+    const counter = metric.slice('nstat.'.length);
+    return host.nstat[counter] ?? notMeasured(`the kernel has no counter ${counter}`);
+  }
+  // The rest is what the host's program reported: a program that said nothing measured nothing.
+  if (host.flood?.unreported) return notMeasured(`${host.flood.program} exited without reporting its figures`);
   if (metric === 'pongs') return host.flood?.pongs ?? 0;
   if (metric === 'opened') return host.flood?.established ?? 0;
-  if (metric === 'listen.backlog') return host.listenBacklog ?? NaN;
-  if (metric.startsWith('nstat.')) return host.nstat[metric.slice('nstat.'.length)] ?? NaN;
+  if (metric === 'accepted') return host.accepted ?? notMeasured('the host is not a server that reported accepts');
+  if (metric.startsWith('ping.')) return pingFigure(host, metric.slice('ping.'.length));
   const errno = metric.slice('errors.'.length);
   return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
 }
 
+function pingFigure(host: HostResult, name: string): Measurement {
+  const ping = host.flood?.holdPing;
+  if (!ping) return notMeasured('the host held no connscale-style ping');
+  const value = (ping as unknown as Record<string, unknown>)[name] ?? (ping.rttMs as unknown as Record<string, unknown>)[name];
+  return typeof value === 'number' ? value : notMeasured(`no ping figure '${name}'`);
+}
+
+function sum(values: readonly Measurement[]): Measurement {
+  const missing = values.find((v): v is NotMeasured => typeof v !== 'number');
+  return missing ?? values.reduce<number>((a, b) => a + (b as number), 0);
+}
+
 function normalise(p: Prediction | number): Prediction {
   return typeof p === 'number' ? { min: p, max: p } : p;
+}
+
+/** A prediction the theory cannot make (it needs a figure nobody reported) makes the row invalid, not a crash. */
+function predictOrWhy(e: Expectation, context: TheoryContext): Prediction | NotMeasured {
+  try {
+    return normalise(e.predict(context));
+  } catch (error) {
+    return notMeasured(`no prediction: ${(error as Error).message}`);
+  }
 }
 
 export function evaluate(
@@ -46,21 +104,29 @@ export function evaluate(
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
   const lostClients = clients.filter((c) => c.lost).map((c) => c.name);
-  const row = (e: Expectation, host: string, predicted: Prediction, measured: number, dependsOn: readonly string[]) => {
+  const row = (e: Expectation, host: string, prediction: Prediction | NotMeasured, measurement: Measurement, dependsOn: readonly string[]) => {
     const lost = dependsOn.filter((name) => lostClients.includes(name));
-    const invalid = lost.length ? `${lost.join(', ')} lost mid-run` : undefined;
+    const measured = typeof measurement === 'number' ? measurement : NaN;
+    const predicted = 'notMeasured' in prediction ? { min: NaN, max: NaN } : prediction;
+    const invalid = lost.length
+      ? `${lost.join(', ')} lost mid-run`
+      : typeof measurement !== 'number'
+        ? `not measured: ${measurement.notMeasured}`
+        : 'notMeasured' in prediction
+          ? prediction.notMeasured
+          : undefined;
     rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted, measured, pass: !invalid && contains(predicted, measured), ...(invalid ? { invalid } : {}) });
   };
   const everyClient = clients.map((c) => c.name);
   for (const e of expectations) {
     // The server's figures and the clients' sum depend on every client.
-    if (e.subject === 'server') row(e, server.name, normalise(e.predict(context)), measure(server, e.metric), everyClient);
+    if (e.subject === 'server') row(e, server.name, predictOrWhy(e, context), measure(server, e.metric), everyClient);
     if (e.subject === 'all clients') {
-      row(e, 'all clients', normalise(e.predict(context)), clients.reduce((sum, c) => sum + measure(c, e.metric), 0), everyClient);
+      row(e, 'all clients', predictOrWhy(e, context), sum(clients.map((c) => measure(c, e.metric))), everyClient);
     }
     if (e.subject === 'each client') {
       context.clients.forEach((theory, i) => {
-        row(e, theory.name, normalise(e.predict({ ...context, client: theory })), measure(clients[i]!, e.metric), [theory.name]);
+        row(e, theory.name, predictOrWhy(e, { ...context, client: theory }), measure(clients[i]!, e.metric), [theory.name]);
       });
     }
   }

@@ -1,7 +1,17 @@
 /** The JSON lines the programs inside the hosts print (images/server, images/client). */
 
+/** Round trips in microseconds, from labclient's histogram. */
+export interface RttLine {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
+
 export interface ClientLine {
-  type: 'start' | 'progress' | 'filled' | 'ping' | 'summary' | 'warning' | 'error';
+  type: 'start' | 'progress' | 'filled' | 'ping' | 'held' | 'summary' | 'warning' | 'error';
   t_ms?: number;
   established?: number;
   inflight?: number;
@@ -10,6 +20,10 @@ export interface ClientLine {
   pongs?: number;
   errors?: Record<string, number>;
   bind_errors?: Record<string, number>;
+  fds_at_start?: number;
+  sent_bytes?: number;
+  /** connscale's hold, while and after it runs; window_rtt_us covers the time since the last progress line. */
+  hold_ping?: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: RttLine; window_rtt_us?: RttLine };
   message?: string;
   reason?: string;
 }
@@ -20,6 +34,7 @@ export interface ServerLine {
   accepted?: number;
   open?: number;
   pongs?: number;
+  fds_at_start?: number;
   errors?: Record<string, number>;
   message?: string;
   op?: string;

@@ -19,7 +19,7 @@ const SOURCES: Record<string, string> = {
   labchurn: 'images/client/labchurn.c',
   labagent: 'images/agent/labagent.c',
 };
-const HEADERS = ['images/common/errnames.h', 'images/common/workers.h'];
+const HEADERS = ['images/common/errnames.h', 'images/common/histogram.h', 'images/common/workers.h'];
 const CFLAGS = ['-O2', '-Wall', '-Wextra'];
 
 export async function buildLabPrograms(projectRoot: string, options: { static: boolean }, log: Log): Promise<string> {

@@ -34,6 +34,15 @@ export interface ServerSpec extends HostSettings {
   closeFirst?: boolean;
   /** What the server speaks: Ping/Pong (default), or enough HTTP/1.1 for keep-alive clients (an empty 200 each). */
   protocol?: 'ping' | 'http';
+  /** SO_REUSEPORT worker processes; by default as many as the open-file limit needs for the connections asked. */
+  workers?: number;
+  /** Accept and hold every connection but never read from it: what clients send stays in the receive queues. */
+  holdUnread?: boolean;
+  /**
+   * How long the server stops accepting after accept() fails with EMFILE (default 100 ms). 0 retries at once:
+   * the listener stays readable, so the accept loop spins, as a naive server's does.
+   */
+  emfileBackoffMs?: number;
 }
 
 export interface ClientSpec extends HostSettings {
@@ -66,6 +75,23 @@ export interface ClientSpec extends HostSettings {
   churn?: { rate: number; seconds: number };
   /** Your own client program instead of the lab's flood: does it exhaust ports? */
   program?: ClientProgram;
+  /** Flood processes; by default as many as the open-file limit needs. 1 makes the per-process limit visible. */
+  processes?: number;
+  /** Bytes each connection sends once it is up (the server may leave them unread: socket-memory). */
+  sendBytes?: number;
+  /**
+   * connscale's hold: after the fill, every connection sends "Ping" every intervalMs for `seconds` and waits
+   * for "Pong" within timeoutMs; a late or missing Pong is a timeout and ends that connection. Round trips
+   * go into a histogram inside the program (metrics ping.sent, ping.pongs, ping.timeouts, ping.perSecond,
+   * ping.p50 ... ping.max in ms).
+   */
+  holdPing?: HoldPing;
+}
+
+export interface HoldPing {
+  seconds: number;
+  intervalMs: number;
+  timeoutMs: number;
 }
 
 export interface ClientProgram {
@@ -92,10 +118,23 @@ export interface Prediction {
 
 /**
  * estab, timewait: `ss -s` inside the host. opened: connections the host's program opened (held, or for a
- * churn completed). pongs: answers to the Ping round. listen.backlog: the server's listener backlog.
- * errors.<ERRNO>: the program's failures. nstat.<Counter>: the namespace's counter.
+ * churn completed). pongs: answers to the Ping round. accepted: connections the server program accepted.
+ * listen.backlog: the server's listener backlog. errors.<ERRNO>: the program's failures. nstat.<Counter>:
+ * the namespace's counter. ping.<figure>: connscale's hold (holdPing). memory.<figure>: kernel memory per
+ * connection end (memory.cgroupBytesPerConnection: the host's own cgroup; memory.slabBytesPerConnection:
+ * host-wide slab, both ends).
  */
-export type Metric = 'estab' | 'timewait' | 'opened' | 'pongs' | 'listen.backlog' | `errors.${string}` | `nstat.${string}`;
+export type Metric =
+  | 'estab'
+  | 'timewait'
+  | 'opened'
+  | 'pongs'
+  | 'accepted'
+  | 'listen.backlog'
+  | `errors.${string}`
+  | `nstat.${string}`
+  | `ping.${string}`
+  | `memory.${string}`;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
 export type Subject = 'server' | 'each client' | 'all clients';
@@ -117,6 +156,24 @@ export interface ClientTheory {
   bind: BindMode;
   /** The per-socket range (IP_LOCAL_PORT_RANGE) the client sets, if any. */
   socketPortRange?: readonly [number, number];
+  /** Open-file limit of each flood process, and how many processes flood. */
+  nofile: number;
+  processes: number;
+  /** Descriptors a flood process held before its first socket, as the program reported (stdio, epoll...). */
+  openFilesAtStart?: number;
+  holdPing?: HoldPing;
+}
+
+/** What the theory knows about the server: its settings and what its program reported at start. */
+export interface ServerTheory {
+  ip: string;
+  ports: readonly number[];
+  /** The backlog the kernel gave the listeners (listen()'s, capped at somaxconn), read back. */
+  backlog: number;
+  workers: number;
+  nofile: number;
+  /** Descriptors each server worker held before its first accept (stdio, epoll, listeners). */
+  openFilesAtStart?: number;
 }
 
 /** The kernel a case ran on, for predictions that differ between kernels. */
@@ -134,7 +191,7 @@ export interface KernelRelease {
 export interface TheoryContext {
   kernel: KernelRelease;
   clients: readonly ClientTheory[];
-  server: { ip: string; ports: readonly number[] };
+  server: ServerTheory;
   /** The client the row is about, for subject 'each client'. */
   client?: ClientTheory;
 }

@@ -10,10 +10,10 @@ import type { Scenario } from './types.ts';
 type Obj = Record<string, unknown>;
 
 const SCENARIO_KEYS = ['kind', 'name', 'claim', 'story', 'seeds', 'server', 'client', 'deadlineSeconds', 'subnet', 'expect', 'cases'];
-const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'protocol', 'sysctls', 'nofile', 'capabilities'];
+const SERVER_KEYS = ['ports', 'addresses', 'backlog', 'accept', 'closeFirst', 'protocol', 'workers', 'holdUnread', 'emfileBackoffMs', 'sysctls', 'nofile', 'capabilities'];
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
-const CLIENT_KEYS = ['connections', 'churn', 'program', 'inflight', 'connectTimeoutMs', 'bind', 'socketPortRange', 'ping', 'pingWaitMs', 'keepAsking', 'sysctls', 'nofile', 'capabilities'];
+const CLIENT_KEYS = ['connections', 'churn', 'program', 'inflight', 'connectTimeoutMs', 'bind', 'socketPortRange', 'ping', 'pingWaitMs', 'keepAsking', 'processes', 'sendBytes', 'holdPing', 'sysctls', 'nofile', 'capabilities'];
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
@@ -22,6 +22,9 @@ const EXPECTATION_KEYS = ['claim', 'subject', 'metric', 'predict'];
 const SUBJECTS = ['server', 'each client', 'all clients'];
 const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'];
 export const MAX_CLIENTS = 64;
+/** The flood programs' own caps (MAX_PROCS in labclient.c, MAX_WORKERS in labserver.c). */
+const MAX_CLIENT_PROCESSES = 1024;
+const MAX_SERVER_WORKERS = 256;
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
 export const MAX_DEADLINE_SECONDS = 3600;
 
@@ -87,7 +90,11 @@ function server(v: Checker, value: unknown, at: string, complete: boolean): void
     v.keys(accept, ['everyMs'], `${at}.accept`);
     v.integer(accept.everyMs, `${at}.accept.everyMs`, 1, 60_000);
   }
-  if (obj.closeFirst !== undefined && typeof obj.closeFirst !== 'boolean') v.fail(`${at}.closeFirst`, 'must be true or false');
+  for (const flag of ['closeFirst', 'holdUnread'] as const) {
+    if (obj[flag] !== undefined && typeof obj[flag] !== 'boolean') v.fail(`${at}.${flag}`, 'must be true or false');
+  }
+  if (obj.workers !== undefined) v.integer(obj.workers, `${at}.workers`, 1, MAX_SERVER_WORKERS);
+  if (obj.emfileBackoffMs !== undefined) v.integer(obj.emfileBackoffMs, `${at}.emfileBackoffMs`, 0, 60_000);
   if (obj.protocol !== undefined && obj.protocol !== 'ping' && obj.protocol !== 'http') v.fail(`${at}.protocol`, "must be 'ping' or 'http'");
   if (obj.addresses !== undefined) {
     const addresses = v.integer(obj.addresses, `${at}.addresses`, 1, MAX_SERVER_ADDRESSES);
@@ -108,6 +115,15 @@ function client(v: Checker, value: unknown, at: string): void {
   if (obj.inflight !== undefined) v.integer(obj.inflight, `${at}.inflight`, 1, 65536);
   if (obj.connectTimeoutMs !== undefined) v.integer(obj.connectTimeoutMs, `${at}.connectTimeoutMs`, 100, 600_000);
   if (obj.pingWaitMs !== undefined) v.integer(obj.pingWaitMs, `${at}.pingWaitMs`, 100, 600_000);
+  if (obj.processes !== undefined) v.integer(obj.processes, `${at}.processes`, 1, MAX_CLIENT_PROCESSES);
+  if (obj.sendBytes !== undefined) v.integer(obj.sendBytes, `${at}.sendBytes`, 1, 64 << 20);
+  if (obj.holdPing !== undefined) {
+    const hold = v.object(obj.holdPing, `${at}.holdPing`, 'must be { seconds, intervalMs, timeoutMs }');
+    v.keys(hold, ['seconds', 'intervalMs', 'timeoutMs'], `${at}.holdPing`);
+    v.integer(hold.seconds, `${at}.holdPing.seconds`, 1, MAX_DEADLINE_SECONDS);
+    v.integer(hold.intervalMs, `${at}.holdPing.intervalMs`, 1, 3_600_000);
+    v.integer(hold.timeoutMs, `${at}.holdPing.timeoutMs`, 1, 3_600_000);
+  }
   if (obj.program !== undefined) {
     const program = v.object(obj.program, `${at}.program`, 'must be { command: [...], dockerfile?: "path" }');
     v.keys(program, ['command', 'dockerfile'], `${at}.program`);
@@ -197,8 +213,8 @@ function expectations(v: Checker, value: unknown, at: string): void {
     v.string(obj.claim, `${field}.claim`);
     if (!SUBJECTS.includes(obj.subject as string)) v.fail(`${field}.subject`, `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}`);
     const metric = v.string(obj.metric, `${field}.metric`);
-    if (!/^(estab|timewait|opened|pongs|listen\.backlog|errors\.E[A-Z]+|nstat\.[A-Za-z]+)$/.test(metric)) {
-      v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, opened, pongs, listen.backlog, errors.<ERRNO> or nstat.<Counter>`);
+    if (!/^(estab|timewait|opened|pongs|accepted|listen\.backlog|errors\.E[A-Z]+|nstat\.[A-Za-z]+|ping\.(sent|pongs|timeouts|perSecond|p50|p90|p99|p999|max)|memory\.(cgroupBytesPerConnection|slabBytesPerConnection|tcpBufferBytesPerConnection))$/.test(metric)) {
+      v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure> or memory.<figure>`);
     }
     if (typeof obj.predict !== 'function') v.fail(`${field}.predict`, 'must be a function of the theory context');
   });

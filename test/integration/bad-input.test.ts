@@ -64,7 +64,7 @@ const rows: Row[] = [
   ['a deadline over an hour', { extra: 'deadlineSeconds: 86400,' }, run, field('deadlineSeconds', 'must be a whole number from 1 to 3600')],
   ['a capability the lab never grants', { server: "{ ports: [9000], capabilities: { SYS_ADMIN: 'to mount things in the server' } }" }, run, field('server.capabilities.SYS_ADMIN', 'is not one the lab grants')],
   ['a capability without a reason', { server: "{ ports: [9000], capabilities: { NET_ADMIN: '' } }" }, run, field('server.capabilities.NET_ADMIN', 'needs a sentence saying why')],
-  ['an unknown metric', { expect: "[{ claim: 'x', subject: 'server', metric: 'connections', predict: () => 1 }]" }, run, field('expect[0].metric', '"connections" is not estab, timewait, opened, pongs, listen.backlog, errors')],
+  ['an unknown metric', { expect: "[{ claim: 'x', subject: 'server', metric: 'connections', predict: () => 1 }]" }, run, field('expect[0].metric', '"connections" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors')],
   ['two cases with one name', { cases: "[{ name: 'one' }, { name: 'one' }]" }, run, field('cases[1].name', '"one" is used by an earlier case')],
   ['an unknown flag', {}, (f) => ['run', f, '--turbo'], () => /^lab: Unknown option `--turbo` \(see lab --help\)$/],
   ['a flag without its value', {}, (f) => ['run', f, '--json'], () => /^lab: option `--json <file>` value is missing \(see lab --help\)$/],

@@ -10,6 +10,8 @@ const client = (overrides: Partial<ClientTheory> = {}): ClientTheory => ({
   boundPorts: [],
   destinations: 1,
   asked: 1_000_000,
+  nofile: 20000,
+  processes: 1,
   bind: 'none',
   ...overrides,
 });
@@ -70,7 +72,7 @@ describe('connections a client can hold', () => {
 
   it('predicts the server holds the sum over its clients', () => {
     const clients = [client(), client({ name: 'client-2', boundPorts: [40321] }), client({ name: 'client-3', portRange: [40000, 40998] })];
-    expect(serverHolds({ clients, server: { ip: '198.18.0.2', ports: [8080] }, kernel: kernelRelease('6.18.44') })).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
+    expect(serverHolds({ clients, server: { ip: '198.18.0.2', ports: [8080], backlog: 4096, workers: 1, nofile: 20000 }, kernel: kernelRelease('6.18.44') })).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
   });
 });
 
