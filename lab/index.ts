@@ -8,6 +8,8 @@ export {
   clientCeiling,
   clientFdCeiling,
   descriptorsLeft,
+  endCgroupBytes,
+  slabBytesPerConnection,
   exactly,
   pingRate,
   serverAccepts,

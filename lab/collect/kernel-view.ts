@@ -7,6 +7,7 @@ import { parseListenBacklogs, parseListeningPorts } from './listeners.ts';
 import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
 import { parseSysctlLines, readSysctlsScript } from './sysctls.ts';
+import { CGROUP_MEMORY_SCRIPT, SLABINFO_SCRIPT, parseCgroupMemory, parseSlabinfo, type CgroupMemory, type SlabObjects } from './memory.ts';
 
 /**
  * RSS of the lab's programs in this host's network namespace, KiB. A walk of /proc rather than `ps -C`:
@@ -43,13 +44,17 @@ export interface KernelView {
   nofile: number;
   /** Host-wide: packets the kernel dropped before any protocol saw them (a CPU's backlog full), since boot. */
   softnetDropped: number;
+  /** The host's own memory cgroup, where it has one. */
+  cgroupMemory?: CgroupMemory;
+  /** Host-wide: the slab caches' active objects. */
+  slabObjects: SlabObjects;
 }
 
 /**
  * Listing listeners walks every socket of the namespace (seconds with a million held), so it is read only
  * before the flood, when the theory needs it.
  */
-export function collectorScript(extraSysctls: string[], listeners = true): string {
+export function collectorScript(extraSysctls: string[], listeners = true, ownCgroup = false): string {
   const names = [...new Set([...READ_BACK_SYSCTLS, ...extraSysctls])];
   return [
     "echo '### ss'", 'ss -s',
@@ -61,10 +66,12 @@ export function collectorScript(extraSysctls: string[], listeners = true): strin
     "echo '### meminfo'", "grep '^Slab:' /proc/meminfo",
     "echo '### sockstat'", 'cat /proc/net/sockstat',
     "echo '### softnet'", 'cat /proc/net/softnet_stat',
+    "echo '### slabinfo'", SLABINFO_SCRIPT,
+    "echo '### cgroup'", ownCgroup ? CGROUP_MEMORY_SCRIPT : 'true',
   ].join('; ');
 }
 
-export function parseKernelView(text: string): KernelView {
+export function parseKernelView(text: string, memoryCgroup?: { tcpAccounted: boolean }): KernelView {
   const sections = new Map<string, string>();
   for (const part of text.split(/^### /m).slice(1)) {
     const newline = part.indexOf('\n');
@@ -86,6 +93,8 @@ export function parseKernelView(text: string): KernelView {
     nofile: Number(section('nofile').trim()),
     softnetDropped: parseSoftnetDropped(section('softnet')),
     programRssKiB: Number(section('rss').trim()),
+    slabObjects: parseSlabinfo(sections.get('slabinfo') ?? ''),
+    ...(memoryCgroup && withCgroup(sections.get('cgroup') ?? '', memoryCgroup.tcpAccounted)),
     hostMemory: {
       slabKiB: Number(/^Slab:\s+(\d+)/m.exec(section('meminfo'))?.[1] ?? NaN),
       tcpMemPages: Number(/^TCP:.*\bmem (\d+)/m.exec(section('sockstat'))?.[1] ?? NaN),
@@ -94,9 +103,14 @@ export function parseKernelView(text: string): KernelView {
 }
 
 export async function readKernelView(host: Host, options: { listeners: boolean } = { listeners: true }): Promise<KernelView> {
-  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls), options.listeners)]);
+  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls), options.listeners, !!host.memoryCgroup)]);
   if (result.exitCode !== 0) throw new Error(`collector failed on ${host.plan.name}: ${result.stderr.trim()}`);
-  return parseKernelView(result.stdout);
+  return parseKernelView(result.stdout, host.memoryCgroup);
+}
+
+function withCgroup(text: string, tcpAccounted: boolean): { cgroupMemory?: CgroupMemory } {
+  const cgroupMemory = parseCgroupMemory(text, tcpAccounted);
+  return cgroupMemory ? { cgroupMemory } : {};
 }
 
 /** /proc/net/softnet_stat: one line per CPU, hexadecimal columns; the second is packets dropped. */

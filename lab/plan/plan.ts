@@ -36,7 +36,7 @@ export interface PlannedServer extends PlannedHost {
 export interface PlannedClient extends PlannedHost {
   role: 'client';
   /** The scenario's own program (not the lab's flood): absolute path of the Dockerfile its image builds from. */
-  customProgram?: { dockerfile?: string };
+  customProgram?: { command: string[]; dockerfile?: string };
   targets: string[];
   asked: number;
   processes: number;
@@ -130,7 +130,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       ...(merged.client.socketPortRange ? { socketPortRange: parsePortRange(merged.client.socketPortRange) } : {}),
       ping,
       ...(holdPing && { holdPing }),
-      ...(custom && { customProgram: custom.dockerfile ? { dockerfile: resolve(dirname(options.file), custom.dockerfile) } : {} }),
+      ...(custom && { customProgram: { command: custom.command, ...(custom.dockerfile && { dockerfile: resolve(dirname(options.file), custom.dockerfile) }) } }),
       program: custom ? [
         // The scenario's program, bounded like every flood.
         'timeout', '--kill-after=5', String(clientDeadline),

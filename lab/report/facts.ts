@@ -1,5 +1,5 @@
 /** What every report view says the same way: numbers, errors, sysctls, phases, the environment, verdicts. */
-import type { CaseResult, ExpectationResult, HostResult, Results } from '../results/results.ts';
+import type { CaseResult, EndMemory, ExpectationResult, HoldPingFigures, HostResult, MemoryFigures, Results, SlabGrowth } from '../results/results.ts';
 
 /** The sysctls read back that decide the lab's figures, in the order the host tables show them. */
 export const KEY_SYSCTLS = [
@@ -18,6 +18,11 @@ export function sysctlShortName(key: string): string {
 /** 28231 → "28,231". */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** 0.671 → "0.7 ms", 81.919 → "82 ms": the histogram is only good to 6.25% anyway. */
+export function formatMs(ms: number): string {
+  return ms < 10 ? `${ms.toFixed(1)} ms` : `${formatCount(Math.round(ms))} ms`;
 }
 
 export function formatSeconds(ms: number): string {
@@ -102,9 +107,82 @@ export function scaleLines(c: CaseResult): string[] {
       `memory per connection, over ${formatCount(m.connections)}: kernel ${formatCount(m.kernelBytesPerConnection)} B (slab and TCP pages, host-wide, both ends), ` +
         `server program ${formatCount(m.serverUserBytesPerConnection)} B, client programs ${formatCount(m.clientRssBytesPerConnection)} B (their fixed costs included)`,
     );
+    if (m.perEnd) lines.push(perEndLine(m.perEnd));
   }
   if (c.milestones?.length) {
     lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);
   }
   return lines;
+}
+
+function perEndLine(perEnd: NonNullable<MemoryFigures['perEnd']>): string {
+  const ends = (['server', 'client'] as const).flatMap((end): Array<[string, EndMemory]> => (perEnd[end] ? [[end, perEnd[end]]] : []));
+  const sources = [...new Set(ends.map(([, m]) => m.source))].join('; ');
+  const kernel = ends.map(([end, m]) => `${end} end ${formatCount(Math.round(m.kernelBytes))} B`).join(', ');
+  const buffers = ends.filter(([, m]) => m.tcpBufferBytes !== undefined).map(([end, m]) => `${end} end ${formatCount(Math.round(m.tcpBufferBytes!))} B`);
+  return `kernel memory per connection end, from each host's own memory cgroup (${sources}): ${kernel}${buffers.length ? `, socket buffers ${buffers.join(', ')}` : ''}`;
+}
+
+/** 2.03 → "2.0"; a small share of an object (0.04) keeps a digit rather than showing as 0.0. */
+function formatObjects(n: number): string {
+  return n > 0 && n < 0.1 ? n.toPrecision(1) : n.toFixed(1);
+}
+
+/**
+ * Slab growth per connection as table rows: a header, one row per cache, and a total. Predicted bytes are
+ * predictedObjects x objectSize, summed only over the caches the theory names.
+ */
+export function slabRows(caches: SlabGrowth[]): string[][] {
+  const predictedBytes = (s: SlabGrowth) => (s.predictedObjects === undefined ? undefined : s.predictedObjects * s.objectSize);
+  const bytes = (n: number | undefined) => (n === undefined ? '' : formatCount(Math.round(n)));
+  const predicted = caches.map(predictedBytes).filter((n): n is number => n !== undefined);
+  return [
+    ['slab cache', 'object size (B)', 'objects per connection', 'predicted objects', 'bytes per connection', 'predicted bytes'],
+    ...caches.map((s) => [s.cache, formatCount(s.objectSize), formatObjects(s.objectsPerConnection), s.predictedObjects === undefined ? '' : formatObjects(s.predictedObjects), bytes(s.bytesPerConnection), bytes(predictedBytes(s))]),
+    ['total', '', '', '', bytes(caches.reduce((sum, s) => sum + s.bytesPerConnection, 0)), predicted.length ? bytes(predicted.reduce((a, b) => a + b, 0)) : ''],
+  ];
+}
+
+/** The clients' Ping/Pong holds, in host order. */
+export function holdPings(c: CaseResult): Array<{ host: string; ping: HoldPingFigures }> {
+  return c.hosts.flatMap((h) => (h.flood?.holdPing ? [{ host: h.name, ping: h.flood.holdPing }] : []));
+}
+
+/** One line per client that held a Ping/Pong round: rate against asked, timeouts, round-trip percentiles. */
+export function holdPingLines(c: CaseResult): string[] {
+  return holdPings(c).map(({ host, ping: p }) => {
+    const r = p.rttMs;
+    const roundTrip = r.count
+      ? `round trip p50 ${formatMs(r.p50)}, p90 ${formatMs(r.p90)}, p99 ${formatMs(r.p99)}, p99.9 ${formatMs(r.p999)}, max ${formatMs(r.max)}`
+      : 'no Pong came back';
+    return `${host} pinged every ${formatCount(p.intervalMs)} ms: ${formatCount(p.perSecond)} of ${formatCount(p.askedPerSecond)} pings/s asked, ${formatCount(p.timeouts)} timeouts; ${roundTrip}`;
+  });
+}
+
+/**
+ * Where the Ping/Pong cases stop keeping up: the largest asked rate (summed over a case's clients) at which
+ * every client had no timeout and a p99 under its timeout, and the smallest at which some client did not.
+ */
+export function kneeLine(results: Results): string | undefined {
+  const cases = results.cases
+    .map((c) => ({ c, pings: holdPings(c).map((x) => x.ping) }))
+    .filter((x) => x.pings.length)
+    .map(({ c, pings }) => ({
+      name: c.name,
+      asked: pings.reduce((sum, p) => sum + p.askedPerSecond, 0),
+      timeouts: pings.reduce((sum, p) => sum + p.timeouts, 0),
+      p99: Math.max(...pings.map((p) => p.rttMs.p99)),
+      timeoutMs: Math.min(...pings.map((p) => p.timeoutMs)),
+      inTime: pings.every((p) => p.timeouts === 0 && p.rttMs.p99 < p.timeoutMs),
+    }));
+  if (!cases.length) return undefined;
+  const kept = cases.filter((x) => x.inTime).sort((a, b) => b.asked - a.asked)[0];
+  const fell = cases.filter((x) => !x.inTime).sort((a, b) => a.asked - b.asked)[0];
+  const keptText = kept ? `every Pong in time up to ${formatCount(kept.asked)} pings/s (case '${kept.name}', p99 ${formatMs(kept.p99)})` : 'no case kept every Pong in time';
+  const fellText = !fell
+    ? 'no case fell behind'
+    : fell.timeouts
+      ? `at ${formatCount(fell.asked)} pings/s ${formatCount(fell.timeouts)} timeouts`
+      : `at ${formatCount(fell.asked)} pings/s p99 ${formatMs(fell.p99)}, not under the ${formatCount(fell.timeoutMs)} ms timeout`;
+  return `knee: ${keptText}; ${fellText}`;
 }

@@ -2,11 +2,11 @@
  * report.html: one self-contained page (inline CSS and SVG, no script, no font, no URL) that opens without
  * a network. A Content-Security-Policy forbids loading anything, so a stray reference fails visibly.
  */
-import type { CaseResult, HostResult, Results } from '../results/results.ts';
+import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
 import { escapeHtml as esc } from './escape.ts';
-import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
-import { lineChart, type Ceiling, type Series } from './svg-chart.ts';
+import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatCount, formatMs, formatPhases, holdPings, hostFigures, kneeLine, measuredText, overallVerdict, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
+import { barChart, lineChart, type Ceiling, type Series } from './svg-chart.ts';
 
 const SERVER_COLOR = '#222222';
 const CLIENT_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
@@ -34,7 +34,7 @@ export function renderHtml(results: Results): string {
 ${environmentFacts(results).map(([label, value]) => `<dt>${esc(label)}</dt><dd>${esc(value)}</dd>`).join('\n')}
 </dl>
 </section>
-${results.cases.map((c, i) => renderCase(c, i, results.cases.length)).join('\n')}
+${acrossCases(results)}${results.cases.map((c, i) => renderCase(c, i, results.cases.length)).join('\n')}
 </body>
 </html>
 `;
@@ -77,8 +77,52 @@ ${c.hosts.map(hostRow).join('\n')}
 </tbody>
 </table></div>
 ${scaleLines(c).map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
-<p class="phases">Phases: ${esc(formatPhases(c))}</p>
+${holdPingFigures(c, index, colors)}${slabFigures(c.memory?.slabCaches ?? [], index)}<p class="phases">Phases: ${esc(formatPhases(c))}</p>
 </section>`;
+}
+
+/** The knee of the Ping/Pong cases, where there are any: nothing at all otherwise. */
+function acrossCases(results: Results): string {
+  const knee = kneeLine(results);
+  return knee ? `<section class="across-cases">\n<h2>Across cases</h2>\n<p class="knee">${esc(knee)}</p>\n</section>\n` : '';
+}
+
+/** Each client's round-trip p99 over the hold, and its percentiles; nothing when no client held a Ping/Pong round. */
+function holdPingFigures(c: CaseResult, index: number, colors: Map<string, string>): string {
+  const pings = holdPings(c);
+  if (!pings.length) return '';
+  const series: Series[] = pings.map(({ host, ping }) => ({ host, color: colors.get(host)!, points: ping.series.map((w) => ({ t: w.t * 1000, value: w.p99 })) }));
+  const ms = (n: number, count: number) => `<td class="num">${count ? esc(formatMs(n)) : '-'}</td>`;
+  const rows = pings.map(({ host, ping: p }) => {
+    const r = p.rttMs;
+    return `<tr data-host="${esc(host)}"><td>${esc(host)}</td>${[r.p50, r.p90, r.p99, r.p999, r.max].map((n) => ms(n, r.count)).join('')}<td class="num">${formatCount(p.perSecond)}</td><td class="num">${formatCount(p.askedPerSecond)}</td><td class="num">${formatCount(p.timeouts)}</td></tr>`;
+  });
+  return `<h3>Ping/Pong over the hold</h3>
+${lineChart({ kind: 'p99', caseIndex: index, title: 'Round-trip p99 over the hold (ms), per client', series, height: 260 })}
+<table class="round-trips">
+<thead><tr><th>client</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">pings/s</th><th class="num">asked</th><th class="num">timeouts</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
+`;
+}
+
+/** Slab growth per connection, cache by cache: the table (with its total) and the bars against prediction. */
+function slabFigures(caches: SlabGrowth[], index: number): string {
+  if (!caches.length) return '';
+  const [header, ...body] = slabRows(caches);
+  const cells = (row: string[], tag: 'th' | 'td') => row.map((text, col) => `<${tag}${col ? ' class="num"' : ''}>${esc(text)}</${tag}>`).join('');
+  const bars = caches.map((s) => ({ label: s.cache, value: s.bytesPerConnection, ...(s.predictedObjects !== undefined && { mark: s.predictedObjects * s.objectSize }) }));
+  return `<h3>Slab growth per connection</h3>
+<table class="slab">
+<thead><tr>${cells(header!, 'th')}</tr></thead>
+<tbody>
+${body.map((row, i) => `<tr${i === body.length - 1 ? ' class="total"' : ` data-cache="${esc(row[0]!)}"`}>${cells(row, 'td')}</tr>`).join('\n')}
+</tbody>
+</table>
+${barChart({ kind: 'slab', caseIndex: index, title: 'Kernel bytes per connection by slab cache (both ends)', bars, unit: 'B', markLabel: 'predicted' })}
+`;
 }
 
 function hostRow(h: HostResult): string {

@@ -1,12 +1,14 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
-import type { CaseResult, HostResult, Results } from '../results/results.ts';
+import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, hostFigures, measuredText, overallVerdict, scaleLines, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, measuredText, overallVerdict, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
 
 export function renderMarkdown(results: Results): string {
   const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, '', '## Environment', ''];
   for (const [label, value] of environmentFacts(results)) out.push(`- **${label}**: ${inline(value)}`);
   results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, hostKind(results))));
+  const knee = kneeLine(results);
+  if (knee) out.push('', '## Across cases', '', inline(`${knee[0]!.toUpperCase()}${knee.slice(1)}.`));
   out.push('', '## Verdict', '', `**${overallVerdict(results)}**`, '');
   return out.join('\n');
 }
@@ -24,9 +26,18 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   for (const why of theoryLines(c)) lines.push(`- theory: ${inline(why)}`);
   lines.push('', `Hosts (figures from \`ss -s\` inside each ${kind}, sysctls read back from inside):`, '');
   lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
+  const pings = holdPingLines(c);
+  if (pings.length) lines.push('', ...pings.map((line) => `- ${inline(line)}`));
   for (const line of scaleLines(c)) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
+  if (c.memory?.slabCaches?.length) lines.push('', 'Slab growth per connection, both ends:', '', ...slabTable(c.memory.slabCaches));
   lines.push('', `Phases: ${formatPhases(c)}.`);
   return lines;
+}
+
+/** Every column but the cache's name is a number, blanks in the total row and unpredicted caches included. */
+function slabTable(caches: SlabGrowth[]): string[] {
+  const rows = slabRows(caches);
+  return markdownTable(rows, rows[0]!.map((_, col) => col > 0));
 }
 
 function hostRow(h: HostResult): string[] {
@@ -34,11 +45,11 @@ function hostRow(h: HostResult): string[] {
   return [h.name, h.role, h.ip, figures.estab, figures.timewait, figures.errors, ...KEY_SYSCTLS.map((key) => h.sysctls[key] ?? '')];
 }
 
-/** A GitHub-flavoured table; columns of numbers (28,231 or 0.6) right-aligned. */
-export function markdownTable(rows: string[][]): string[] {
+/** A GitHub-flavoured table; columns of numbers (28,231 or 0.6) right-aligned, or the columns `numeric` says. */
+export function markdownTable(rows: string[][], numeric?: boolean[]): string[] {
   const [header, ...body] = rows;
   if (!header) return [];
-  const numeric = header.map((_, col) => body.length > 0 && body.every((r) => /^[\d,]+(\.\d+)?$/.test(r[col] ?? '')));
+  numeric ??= header.map((_, col) => body.length > 0 && body.every((r) => /^[\d,]+(\.\d+)?$/.test(r[col] ?? '')));
   const line = (cells: string[]) => `| ${cells.map(cell).join(' | ')} |`;
   return [line(header), `| ${numeric.map((n) => (n ? '---:' : '---')).join(' | ')} |`, ...body.map(line)];
 }

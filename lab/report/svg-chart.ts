@@ -128,3 +128,60 @@ export function axisNumber(n: number): string {
 function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
+
+export interface Bar {
+  label: string;
+  value: number;
+  /** A value to mark on the bar (what the theory predicts), drawn as a tick across it. */
+  mark?: number;
+}
+
+export interface BarChart {
+  /** Class of the chart beside "chart": 'slab'. */
+  kind: string;
+  caseIndex: number;
+  title: string;
+  bars: Bar[];
+  /** Written after each value: 'B'. */
+  unit: string;
+  /** What the tick stands for, in the legend: 'predicted'. */
+  markLabel: string;
+}
+
+const BAR_HEIGHT = 16;
+const BAR_PITCH = 24;
+const BAR_MARGIN = { top: 44, right: 120, bottom: 30, left: 180 };
+const BAR_COLOR = '#1f77b4';
+const MARK_COLOR = '#b00020';
+
+/** Horizontal bars in the order given, each with an optional tick per bar; colours are attributes, not CSS. */
+export function barChart(chart: BarChart): string {
+  const height = BAR_MARGIN.top + chart.bars.length * BAR_PITCH + BAR_MARGIN.bottom;
+  const plotWidth = WIDTH - BAR_MARGIN.left - BAR_MARGIN.right;
+  const ticks = niceTicks(Math.max(1, ...chart.bars.flatMap((b) => [b.value, b.mark ?? 0])), 6, true);
+  const x = (v: number) => round(BAR_MARGIN.left + (v / ticks.at(-1)!) * plotWidth);
+  const axisY = BAR_MARGIN.top + chart.bars.length * BAR_PITCH;
+  const amount = (v: number) => `${formatCount(Math.round(v))} ${chart.unit}`;
+  const parts = [
+    `<svg class="chart ${escapeHtml(chart.kind)}" data-case="${chart.caseIndex}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,
+    `<title>${escapeHtml(chart.title)}</title>`,
+    `<text class="chart-title" x="${BAR_MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
+    `<g class="legend"><rect x="${BAR_MARGIN.left}" y="28" width="14" height="8" fill="${BAR_COLOR}"/><text x="${BAR_MARGIN.left + 20}" y="36">measured</text><line x1="${BAR_MARGIN.left + 100}" x2="${BAR_MARGIN.left + 100}" y1="26" y2="38" stroke="${MARK_COLOR}" stroke-width="2"/><text x="${BAR_MARGIN.left + 106}" y="36">${escapeHtml(chart.markLabel)}</text></g>`,
+    ...ticks.map((v) => `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}" stroke="#e6e6e6"/><text x="${x(v)}" y="${axisY + 16}" text-anchor="middle">${escapeHtml(axisNumber(v))}</text></g>`),
+  ];
+  chart.bars.forEach((b, i) => {
+    const top = BAR_MARGIN.top + i * BAR_PITCH;
+    const mark = b.mark === undefined ? [] : [`<line class="mark" data-value="${b.mark}" x1="${x(b.mark)}" x2="${x(b.mark)}" y1="${top - 3}" y2="${top + BAR_HEIGHT + 3}" stroke="${MARK_COLOR}" stroke-width="2"><title>${escapeHtml(`${chart.markLabel} ${amount(b.mark)}`)}</title></line>`];
+    parts.push(
+      `<g class="bar-row" data-label="${escapeHtml(b.label)}" data-value="${b.value}"${b.mark === undefined ? '' : ` data-mark="${b.mark}"`}>`,
+      `<text class="bar-label" x="${BAR_MARGIN.left - 8}" y="${top + 12}" text-anchor="end">${escapeHtml(b.label)}</text>`,
+      `<rect class="bar" x="${BAR_MARGIN.left}" y="${top}" width="${round(x(b.value) - BAR_MARGIN.left)}" height="${BAR_HEIGHT}" fill="${BAR_COLOR}"><title>${escapeHtml(`${b.label}: ${amount(b.value)}`)}</title></rect>`,
+      ...mark,
+      `<text class="bar-value" x="${Math.max(x(b.value), b.mark === undefined ? 0 : x(b.mark)) + 6}" y="${top + 12}">${escapeHtml(amount(b.value))}</text>`,
+      '</g>',
+    );
+  });
+  parts.push(`<line class="axis" x1="${BAR_MARGIN.left}" x2="${BAR_MARGIN.left}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}"/>`);
+  parts.push('</svg>');
+  return parts.join('\n');
+}

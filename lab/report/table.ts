@@ -2,7 +2,7 @@
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { errorCounts, hostKind, expectationVerdict, formatPhases, measuredText, scaleLines, theoryLines } from './facts.ts';
+import { errorCounts, hostKind, expectationVerdict, formatPhases, holdPingLines, kneeLine, measuredText, scaleLines, theoryLines } from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -13,6 +13,8 @@ export function renderResults(results: Results, color = false): string {
   out.push(paint('bold', `${results.scenario}: ${results.claim}`));
   out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
   results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint, hostKind(results))));
+  const knee = kneeLine(results);
+  if (knee) out.push('', knee);
   const passed = results.cases.filter((c) => c.pass).length;
   out.push('');
   out.push(
@@ -33,6 +35,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   for (const why of theoryLines(c)) lines.push(paint('dim', `  theory: ${why}`));
   lines.push(paint('dim', `  hosts (from ss -s inside each ${kind}):`));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
+  for (const line of holdPingLines(c)) lines.push(`  ${line}`);
   for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));
   lines.push(paint('dim', `  phases: ${formatPhases(c)}`));
   return lines;

@@ -129,6 +129,8 @@ export interface HostResult {
     orphaned: number;
     /** Packets dropped by the kernel's per-CPU backlog (netdev_max_backlog) between observe and collect. */
     softnetDropped?: number;
+    /** Growth of every slab cache's objects between observe and collect, in bytes (objects x object size). */
+    slabObjectBytes?: number;
   };
   flood?: FloodFigures;
 }

@@ -4,7 +4,8 @@
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
 import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
-import type { CaseResult, HoldPingFigures, HostResult, MemoryFigures, Milestone } from '../results/results.ts';
+import type { CaseResult, EndMemory, HoldPingFigures, HostResult, MemoryFigures, Milestone, SlabGrowth } from '../results/results.ts';
+import type { CgroupMemory, SlabObjects } from '../collect/memory.ts';
 import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
@@ -13,7 +14,7 @@ import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted, within } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
-import { kernelRelease } from '../scenario/theory.ts';
+import { kernelRelease, slabObjectsPerConnection } from '../scenario/theory.ts';
 import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
 export interface CaseRunOptions {
@@ -262,11 +263,12 @@ export class CaseRun {
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
-        server: serverTheory(this.plan.server, server, this.server?.ready),
+        server: serverTheory(this.plan.server, server, this.server?.ready, this.hosts.find((h) => h.plan.role === 'server')?.memoryCgroup?.tcpAccounted),
+        slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
-      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab);
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.runtimeTracks());
       this.result = {
         name: this.plan.caseName,
         ...(this.plan.about ? { about: this.plan.about } : {}),
@@ -305,10 +307,12 @@ export class CaseRun {
       ...(host.plan.role === 'client' && this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
       programRssKiB: view.programRssKiB,
       ...(host.plan.role === 'server' && { listenBacklog: listenBacklogOf(this.plan.server.ports, this.before.get(host.plan.name)) }),
-      hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped }) },
+      hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped, slabObjectBytes: slabGrowth(before.slabObjects, view.slabObjects).reduce((sum, g) => sum + g.bytes, 0) }) },
+      ...(before?.cgroupMemory && view.cgroupMemory && { cgroupMemory: cgroupGrowth(before.cgroupMemory, view.cgroupMemory) }),
       ...(flood && {
         flood: {
-          program: host.plan.program[0]!,
+          // A scenario's own program runs under timeout(1): name the program, not the wrapper.
+          program: flood.plan.customProgram?.command.join(' ') ?? host.plan.program[0]!,
           asked: flood.plan.asked,
           processes: flood.plan.processes,
           established: flood.filled?.established ?? 0,
@@ -322,6 +326,11 @@ export class CaseRun {
         },
       }),
     };
+  }
+
+  /** Whether connections take an entry in a host-wide tracking table (conntrack) on this runtime. */
+  private runtimeTracks(): boolean {
+    return this.runtime.connectionTracking !== undefined;
   }
 
   /** Clients first, so the server sees FINs rather than peers vanishing with their namespaces. */
@@ -424,7 +433,14 @@ export function milestones(samples: readonly Sample[], server: string): Mileston
  * buffer pages, host-wide (both ends of every connection live in this one kernel). User space: the resident
  * memory of the lab's programs. Undefined when no connection was held.
  */
-export function memoryPerConnection(before: Map<string, KernelView>, hosts: readonly Host[], after: readonly (KernelView | undefined)[], connections: number): MemoryFigures | undefined {
+export function memoryPerConnection(
+  before: Map<string, KernelView>,
+  hosts: readonly Host[],
+  after: readonly (KernelView | undefined)[],
+  connections: number,
+  results: readonly HostResult[],
+  tracked: boolean,
+): MemoryFigures | undefined {
   // Below this the host-wide slab figures are noise from everything else the machine does.
   if (connections < MEMORY_MIN_CONNECTIONS) return undefined;
   // The server runs before the flood, so its growth is measured; the clients start with it.
@@ -435,11 +451,70 @@ export function memoryPerConnection(before: Map<string, KernelView>, hosts: read
   const now = after[serverIndex]?.hostMemory;
   if (!was || !now) return undefined;
   const kernelBytes = (now.slabKiB - was.slabKiB) * 1024 + (now.tcpMemPages - was.tcpMemPages) * 4096;
+  const serverBefore = before.get(hosts[serverIndex]!.plan.name)!;
+  const perEnd = {
+    ...endMemory(results.filter((r) => r.role === 'server'), 'server'),
+    ...endMemory(results.filter((r) => r.role === 'client'), 'client'),
+  };
+  const slabCaches = slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked);
   return {
     connections,
     kernelBytesPerConnection: Math.round(kernelBytes / connections),
     serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
+    ...(Object.keys(perEnd).length && { perEnd }),
+    ...(slabCaches.length && { slabCaches }),
+  };
+}
+
+/** One end's kernel memory per connection it holds, from its hosts' own cgroups (summed over clients). */
+function endMemory(hosts: readonly HostResult[], end: 'server' | 'client'): Partial<Record<'server' | 'client', EndMemory>> {
+  const measured = hosts.filter((h) => h.cgroupMemory && !h.lost);
+  const held = measured.reduce((sum, h) => sum + h.estab, 0);
+  if (!measured.length || !held) return {};
+  const total = (pick: (c: NonNullable<HostResult['cgroupMemory']>) => number | undefined) => {
+    const values = measured.map((h) => pick(h.cgroupMemory!));
+    return values.every((v) => v !== undefined) ? Math.round(values.reduce((a, b) => a! + b!, 0)! / held) : undefined;
+  };
+  const tcp = total((c) => c.tcpBufferBytes);
+  return { [end]: { kernelBytes: total((c) => c.kernelBytes)!, ...(tcp !== undefined && { tcpBufferBytes: tcp }), source: measured[0]!.cgroupMemory!.source } };
+}
+
+/** Object size per slab cache, as the theory reads it. */
+function objectSizes(view: KernelView | undefined): Record<string, number> {
+  return Object.fromEntries(Object.entries(view?.slabObjects ?? {}).map(([cache, s]) => [cache, s.size]));
+}
+
+export function slabGrowth(before: SlabObjects, after: SlabObjects): Array<{ cache: string; objects: number; size: number; bytes: number }> {
+  return Object.entries(after).map(([cache, now]) => {
+    const objects = now.objects - (before[cache]?.objects ?? 0);
+    return { cache, objects, size: now.size, bytes: objects * now.size };
+  });
+}
+
+/**
+ * Host-wide slab growth per connection, cache by cache: the caches the theory names, and any other that grew
+ * by half an object per connection or more. Largest first.
+ */
+export function slabCachesPerConnection(before: SlabObjects, after: SlabObjects, connections: number, tracked: boolean): SlabGrowth[] {
+  const predicted = new Map(slabObjectsPerConnection(Object.fromEntries(Object.entries(after).map(([c, s]) => [c, s.size])), tracked).map((p) => [p.cache, p]));
+  return slabGrowth(before, after)
+    .filter((g) => predicted.has(g.cache) || g.objects / connections >= 0.5)
+    .map((g) => ({
+      cache: g.cache,
+      objectSize: g.size,
+      objectsPerConnection: Math.round((g.objects / connections) * 100) / 100,
+      bytesPerConnection: Math.round(g.bytes / connections),
+      ...(predicted.has(g.cache) && { predictedObjects: predicted.get(g.cache)!.objects, why: predicted.get(g.cache)!.why }),
+    }))
+    .sort((a, b) => b.bytesPerConnection - a.bytesPerConnection);
+}
+
+function cgroupGrowth(before: CgroupMemory, after: CgroupMemory): NonNullable<HostResult['cgroupMemory']> {
+  return {
+    kernelBytes: after.kernelBytes - before.kernelBytes,
+    ...(after.tcpBufferBytes !== undefined && before.tcpBufferBytes !== undefined && { tcpBufferBytes: after.tcpBufferBytes - before.tcpBufferBytes }),
+    source: after.source,
   };
 }
 

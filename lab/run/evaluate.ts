@@ -32,7 +32,7 @@ export function clientTheory(plan: PlannedClient, before: KernelView, filled?: C
 }
 
 /** What the theory knows of the server: its plan, the backlog its kernel gave, what its program reported. */
-export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine): ServerTheory {
+export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine, socketsAccounted?: boolean): ServerTheory {
   return {
     ip: plan.ip,
     ports: plan.ports,
@@ -40,6 +40,7 @@ export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: 
     workers: plan.workers,
     nofile: measured.nofile,
     ...(ready?.fds_at_start !== undefined && { openFilesAtStart: ready.fds_at_start }),
+    ...(socketsAccounted !== undefined && { socketsAccounted }),
   };
 }
 
@@ -67,6 +68,7 @@ export function measure(host: HostResult, metric: Metric): Measurement {
   if (metric === 'opened') return host.flood?.established ?? 0;
   if (metric === 'accepted') return host.accepted ?? notMeasured('the host is not a server that reported accepts');
   if (metric.startsWith('ping.')) return pingFigure(host, metric.slice('ping.'.length));
+  if (metric.startsWith('memory.')) return memoryFigure(host, metric.slice('memory.'.length));
   const errno = metric.slice('errors.'.length);
   return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
 }
@@ -76,6 +78,19 @@ function pingFigure(host: HostResult, name: string): Measurement {
   if (!ping) return notMeasured('the host held no connscale-style ping');
   const value = (ping as unknown as Record<string, unknown>)[name] ?? (ping.rttMs as unknown as Record<string, unknown>)[name];
   return typeof value === 'number' ? value : notMeasured(`no ping figure '${name}'`);
+}
+
+/** Kernel memory per connection the host holds: its own cgroup's growth, or the machine's slab growth. */
+function memoryFigure(host: HostResult, name: string): Measurement {
+  if (!host.estab) return notMeasured(`${host.name} holds no connection to divide by`);
+  const per = (bytes: number) => Math.round(bytes / host.estab);
+  if (name === 'slabBytesPerConnection') return host.hostWide.slabObjectBytes === undefined ? notMeasured('no slabinfo was read') : per(host.hostWide.slabObjectBytes);
+  if (!host.cgroupMemory) return notMeasured(`${host.name} has no memory cgroup of its own`);
+  if (name === 'cgroupBytesPerConnection') return per(host.cgroupMemory.kernelBytes);
+  if (name === 'tcpBufferBytesPerConnection') {
+    return host.cgroupMemory.tcpBufferBytes === undefined ? notMeasured(`socket buffers are not accounted to ${host.name}'s cgroup`) : per(host.cgroupMemory.tcpBufferBytes);
+  }
+  return notMeasured(`no memory figure '${name}'`);
 }
 
 function sum(values: readonly Measurement[]): Measurement {

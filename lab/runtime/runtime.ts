@@ -35,6 +35,11 @@ export interface RunningProgram {
 
 export interface Host {
   readonly plan: PlannedHost;
+  /**
+   * Present where the host has a memory cgroup of its own (a container), so the kernel memory its sockets
+   * cost is accounted to it; tcpAccounted: its socket buffers are counted too.
+   */
+  readonly memoryCgroup?: { tcpAccounted: boolean };
   exec(argv: string[]): Promise<ExecResult>;
   spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram>;
   /** Whether the host still runs (a killed container does not). */

@@ -207,3 +207,78 @@ export function pingRate(client: ClientTheory, connections = client.asked): Pred
   const rate = (connections * 1000) / client.holdPing.intervalMs;
   return between(Math.floor(rate * 0.95), Math.ceil(rate * 1.05), `${connections} connections / ${client.holdPing.intervalMs} ms = ${Math.round(rate)} pings/s (within 5%: the first and last interval)`);
 }
+
+/**
+ * The slab objects behind one connection end held by an epoll program: the socket (struct tcp_sock, from
+ * the TCP cache), its inode, the descriptor's file and dentry, the epoll registration and its head, and with
+ * an LSM its blobs. Caches this kernel does not have (or merges into others) are left out. Each connection
+ * also takes one conntrack entry where bridged traffic is tracked.
+ */
+export const END_SLAB_OBJECTS: ReadonlyArray<{ cache: string; why: string }> = [
+  { cache: 'TCP', why: 'struct tcp_sock' },
+  { cache: 'sock_inode_cache', why: "the socket's inode" },
+  { cache: 'filp', why: 'the struct file behind the descriptor' },
+  { cache: 'dentry', why: "the socket file's dentry" },
+  { cache: 'eventpoll_epi', why: 'the epoll registration' },
+  { cache: 'ep_head', why: "the file's list of epoll watchers" },
+  { cache: 'lsm_file_cache', why: "the LSM's blob for the file" },
+  { cache: 'lsm_inode_cache', why: "the LSM's blob for the inode" },
+];
+export const CONNTRACK_CACHE = 'nf_conntrack';
+
+/**
+ * Objects per connection the theory expects in each slab cache: both ends on this one kernel, and conntrack
+ * entries where traffic is tracked: one in the host's table (bridged traffic, br_netfilter) and one in each
+ * container's namespace, where Docker's NAT rules for its DNS resolver load conntrack too.
+ */
+export function slabObjectsPerConnection(sizes: Readonly<Record<string, number>>, tracked: boolean): Array<{ cache: string; objects: number; why: string }> {
+  const ends = END_SLAB_OBJECTS.filter((o) => sizes[o.cache]).map((o) => ({ cache: o.cache, objects: 2, why: `${o.why}, one per end` }));
+  const conntrack = { cache: CONNTRACK_CACHE, objects: 3, why: "one entry in the host's table and one in each end's namespace" };
+  return tracked && sizes[CONNTRACK_CACHE] ? [...ends, conntrack] : ends;
+}
+
+/**
+ * Bytes of slab objects per connection, both ends and conntrack, from this kernel's object sizes. The band's
+ * top allows for objects in caches merged under other names (the ports' bind buckets) and per-object slack.
+ */
+export function slabBytesPerConnection(ctx: TheoryContext, tracked = true): Prediction {
+  const sizes = ctx.slabObjectSizes ?? {};
+  const objects = slabObjectsPerConnection(sizes, tracked);
+  if (!objects.length) throw new Error('no slab object sizes were read (/proc/slabinfo)');
+  const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
+  return between(
+    Math.round(bytes * 0.95),
+    Math.round(bytes * 1.4),
+    `${objects.map((o) => `${o.objects} x ${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B; up to 40% more the theory does not name: the ports' bind buckets (merged into a 128 B cache), /proc inodes and dentries for the programs' descriptors`,
+  );
+}
+
+/**
+ * Since 6.12, inet_csk_accept() charges the accepted socket's slab object to the accepting process's cgroup
+ * (kmem_cache_charge), but only where socket accounting is on for that cgroup (cgroup v2, or v1 once a TCP
+ * limit is written, which the lab does).
+ */
+function acceptChargesSocket(ctx: TheoryContext): boolean {
+  return ctx.kernel.atLeast(6, 12) && ctx.server.socketsAccounted === true;
+}
+
+/**
+ * Kernel memory charged to one end's own memory cgroup, per connection. The client end's objects are all
+ * allocated in its process (socket(), connect()). The server end's struct tcp_sock is not: the kernel
+ * creates it in softirq when the handshake's last ACK arrives, before any accept(), and charges it to no
+ * cgroup; accept() then allocates the file, inode and dentry in the server's process.
+ */
+export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Prediction {
+  const sizes = ctx.slabObjectSizes ?? {};
+  const socketCharged = end === 'client' || acceptChargesSocket(ctx);
+  const objects = END_SLAB_OBJECTS.filter((o) => sizes[o.cache] && (socketCharged || o.cache !== 'TCP'));
+  if (!objects.length) throw new Error('no slab object sizes were read (/proc/slabinfo)');
+  const bytes = objects.reduce((sum, o) => sum + sizes[o.cache]!, 0);
+  const left =
+    end === 'client'
+      ? ''
+      : socketCharged
+        ? '; accept() charges the struct tcp_sock the kernel made in softirq (kmem_cache_charge, 6.12+, with socket accounting on)'
+        : '; the struct tcp_sock, made in softirq before accept(), is charged to no cgroup (before 6.12, or without socket accounting)';
+  return between(Math.round(bytes * 0.95), Math.round(bytes * 1.3), `${objects.map((o) => `${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B${left}; from 5% less (charges batched per CPU) to 30% more (bind buckets, slack)`);
+}

@@ -174,6 +174,8 @@ export interface ServerTheory {
   nofile: number;
   /** Descriptors each server worker held before its first accept (stdio, epoll, listeners). */
   openFilesAtStart?: number;
+  /** The server's own memory cgroup accounts its sockets (buffers, and since 6.12 accepted sockets' slab). */
+  socketsAccounted?: boolean;
 }
 
 /** The kernel a case ran on, for predictions that differ between kernels. */
@@ -192,6 +194,8 @@ export interface TheoryContext {
   kernel: KernelRelease;
   clients: readonly ClientTheory[];
   server: ServerTheory;
+  /** Object size per slab cache on this kernel (/proc/slabinfo), read before the flood. */
+  slabObjectSizes?: Readonly<Record<string, number>>;
   /** The client the row is about, for subject 'each client'. */
   client?: ClientTheory;
 }

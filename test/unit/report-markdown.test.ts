@@ -5,7 +5,9 @@ import { expect } from 'chai';
 import { InputError } from '../../lab/errors.ts';
 import { renderMarkdown } from '../../lab/report/markdown.ts';
 import { readResults } from '../../lab/report/read.ts';
-import { KERNEL_61, KERNEL_618, NOT_RESULTS, loadFixture } from '../fixtures/results/fixtures.ts';
+import { kneeLine } from '../../lab/report/facts.ts';
+import { renderResults } from '../../lab/report/table.ts';
+import { HOLD_PING, KERNEL_61, KERNEL_618, NOT_RESULTS, loadFixture, loadHoldPingWithSlabs } from '../fixtures/results/fixtures.ts';
 
 describe('summary.md', () => {
   const markdown = renderMarkdown(loadFixture(KERNEL_618));
@@ -53,6 +55,52 @@ describe('summary.md', () => {
     const markdown = renderMarkdown(results);
     expect(markdown).to.include('| client-1 | 28231 | - | **INVALID: client-1 was lost** |');
     expect(markdown).to.include('| client-1 | client | 198.18.0.11 | - | - | LOST mid-run');
+  });
+});
+
+describe('summary.md and the terminal of a Ping/Pong hold', () => {
+  const markdown = renderMarkdown(loadFixture(HOLD_PING));
+  const terminal = renderResults(loadFixture(HOLD_PING));
+
+  it('gives each client\u2019s pings against asked, timeouts and round-trip percentiles, the same words in both', () => {
+    const ok = 'client-1 pinged every 1,000 ms: 4,999 of 5,000 pings/s asked, 0 timeouts; round trip p50 4.6 ms, p90 37 ms, p99 82 ms, p99.9 102 ms, max 107 ms';
+    const behind = 'client-4 pinged every 1,000 ms: 1,058 of 10,000 pings/s asked, 9,549 timeouts; round trip p50 475 ms, p90 950 ms, p99 1,000 ms, p99.9 1,000 ms, max 1,000 ms';
+    for (const line of [ok, behind]) {
+      expect(markdown).to.include(`- ${line}\n`);
+      expect(terminal).to.include(`  ${line}\n`);
+    }
+    expect(markdown).to.include('- client-1 pinged every 1,000 ms: 0 of 25,000 pings/s asked, 25,000 timeouts; no Pong came back');
+  });
+
+  it('names the knee: 20,000 pings/s kept up, 40,000 did not', () => {
+    const knee = "knee: every Pong in time up to 20,000 pings/s (case '20,000 pings/s', p99 82 ms); at 40,000 pings/s 37,674 timeouts";
+    expect(markdown).to.include(`## Across cases\n\nK${knee.slice(1)}.\n\n## Verdict`);
+    expect(terminal).to.include(`\n${knee}\n`);
+  });
+
+  it('says no case fell behind when every case kept up, and names no knee without Ping/Pong figures', () => {
+    const results = loadFixture(HOLD_PING);
+    results.cases = results.cases.slice(0, 2);
+    expect(kneeLine(results)).to.equal("knee: every Pong in time up to 20,000 pings/s (case '20,000 pings/s', p99 82 ms); no case fell behind");
+    expect(kneeLine(loadFixture(KERNEL_618))).to.equal(undefined);
+    expect(renderMarkdown(loadFixture(KERNEL_618))).to.not.include('Across cases');
+  });
+
+  it('gives kernel memory per connection end and tables slab growth with its total', () => {
+    const md = renderMarkdown(loadHoldPingWithSlabs());
+    expect(md).to.include('Kernel memory per connection end, from each host\'s own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B.');
+    expect(md).to.include(
+      [
+        '| slab cache | object size (B) | objects per connection | predicted objects | bytes per connection | predicted bytes |',
+        '| --- | ---: | ---: | ---: | ---: | ---: |',
+        '| TCP | 2,368 | 2.0 | 2.0 | 4,736 | 4,736 |',
+        '| sock_inode_cache | 832 | 2.0 | 2.0 | 1,664 | 1,664 |',
+        '| nf_conntrack | 256 | 1.0 | 1.0 | 256 | 256 |',
+        '| dentry | 192 | 2.1 | 2.0 | 403 | 384 |',
+        '| total |   |   |   | 7,059 | 7,040 |',
+      ].join('\n'),
+    );
+    expect(md.match(/\| slab cache \|/g)).to.have.length(1);
   });
 });
 

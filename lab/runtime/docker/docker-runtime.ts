@@ -8,6 +8,7 @@ import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../
 import { ensureBaseImage } from './base-image.ts';
 import { removeByLabel } from './cleanup.ts';
 import { connectEngine } from './engine.ts';
+import { accountSocketBuffers } from './memory-cgroup.ts';
 import { DockerHost } from './host.ts';
 import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
@@ -115,8 +116,8 @@ export class DockerRuntime implements Runtime {
         NetworkingConfig: { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: host.ip } } } },
       });
       await container.start();
-      await this.dropDefaultRoute(container);
-      const started = new DockerHost(this.docker, container, host);
+      const pid = await this.dropDefaultRoute(container);
+      const started = new DockerHost(this.docker, container, host, { tcpAccounted: await accountSocketBuffers(pid) });
       for (const address of host.extraAddresses) {
         const added = await started.exec(['ip', 'addr', 'add', address, 'dev', 'eth0']);
         if (added.exitCode !== 0) throw new Error(`ip addr add ${address} failed: ${added.stderr.trim()}`);
@@ -133,16 +134,17 @@ export class DockerRuntime implements Runtime {
    * lab's subnet, from outside the container so that the container stays unprivileged: nsenter into its
    * network namespace where the lab runs as root beside the engine, else a one-off privileged exec.
    */
-  private async dropDefaultRoute(container: Docker.Container): Promise<void> {
+  private async dropDefaultRoute(container: Docker.Container): Promise<number> {
     const { State } = await container.inspect();
     const viaNsenter = await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`;
-    if (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr)) return;
+    if (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr)) return State.Pid;
     const exec = await container.exec({ Cmd: ['ip', 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     stream.resume();
     await new Promise((resolve) => stream.on('end', resolve));
     // Exit 2 is "no such route": none to drop. Otherwise the route stays; the network is internal anyway.
     await exec.inspect();
+    return State.Pid;
   }
 
   async removeRun(runId: string | undefined): Promise<string[]> {

@@ -9,6 +9,7 @@ export class DockerHost implements Host {
     private readonly docker: Docker,
     readonly container: Docker.Container,
     readonly plan: PlannedHost,
+    readonly memoryCgroup: { tcpAccounted: boolean },
   ) {}
 
   async exec(argv: string[]): Promise<ExecResult> {
