@@ -81,26 +81,29 @@ file table: host-wide, not settable per container, so the lab explains it rather
       about: `One server worker, limit ${LOW_LIMIT}, backlog ${BACKLOG}, ${SERVER_CASE.connections} connects: it accepts what its descriptors allow, the kernel queues backlog + 1 more, the rest time out. Then a Ping on every connection.`,
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG },
       client: { ...SERVER_CASE, connectTimeoutMs: 3000, ping: true, pingWaitMs: 3000 },
-      expect: serverSideExpectations('each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full', between(1, 200)),
+      expect: serverSideExpectations('each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full', between(1, 200), true),
     },
     {
       name: 'server without back-off: the accept loop spins',
-      about: 'The same, but labserver retries accept() at once after EMFILE (emfileBackoffMs 0), as a naive server does: the listener stays readable, so it spins.',
+      about: "The same, but labserver retries accept() at once after EMFILE (emfileBackoffMs 0), as a naive server does: the listener stays readable, so it spins. The server's figures are as before; what the clients see is not predicted: 1101 to all 1200 believed they were connected in our runs.",
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG, emfileBackoffMs: 0 },
       client: { ...SERVER_CASE, connectTimeoutMs: 3000, ping: true, pingWaitMs: 3000 },
-      expect: serverSideExpectations('the listener stays readable and accept() fails at once, over and over: a core spent on EMFILE', atLeast(100_000)),
+      expect: serverSideExpectations('the listener stays readable and accept() fails at once, over and over: a core spent on EMFILE', atLeast(100_000), false),
     },
   ],
 });
 
-function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: number }) {
+function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: number }, clientView: boolean) {
+  const clients = [
+    { claim: 'the clients hold what the kernel completed', subject: 'each client' as const, metric: 'estab' as const, predict: completedByKernel },
+    { claim: 'the rest time out', subject: 'each client' as const, metric: 'errors.ETIMEDOUT' as const, predict: timedOut },
+  ];
   return [
     { claim: 'the server accepts its limit less what it had open', subject: 'server' as const, metric: 'accepted' as const, predict: serverAccepts },
     { claim: "its kernel holds those plus full accept queues no program holds", subject: 'server' as const, metric: 'estab' as const, predict: acceptedPlusQueues },
     { claim: 'accept() fails with EMFILE', subject: 'server' as const, metric: 'errors.EMFILE' as const, predict: () => ({ ...emfile, why: emfileWhy }) },
     { claim: 'the kernel counts the overflow', subject: 'server' as const, metric: 'nstat.TcpExtListenOverflows' as const, predict: () => atLeast(1) },
-    { claim: 'the clients hold what the kernel completed', subject: 'each client' as const, metric: 'estab' as const, predict: completedByKernel },
-    { claim: 'the rest time out', subject: 'each client' as const, metric: 'errors.ETIMEDOUT' as const, predict: timedOut },
+    ...(clientView ? clients : []),
     { claim: 'only accepted connections answer a Ping: the server goes on serving what it holds', subject: 'each client' as const, metric: 'pongs' as const, predict: serverAccepts },
   ];
 }

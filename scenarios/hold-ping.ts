@@ -51,7 +51,7 @@ connection sends "Ping" every interval and waits for "Pong" within a timeout; a 
 idle connection costs memory, not CPU: the kernel keeps it without any work. A talking one costs a little
 of both ends' CPU for each round trip: a send, an epoll wake-up and a read on each side, and the packets
 through the veth pair. So the load is pings per second, N / interval, not N. Below the knee the round trips
-stay far under the timeout (p99 in single milliseconds) and nothing is lost; above it the two cores of this
+stay under the timeout (p99 from about 10 to 100 ms here) and nothing is lost; above it the two cores of this
 machine, which carry both ends of every connection here, cannot answer at the rate asked: the queue of
 Pings grows, round trips pass the timeout and connections are ended, as connscale's clients ended theirs.
 The lab's client keeps the round trips in a histogram inside the program (log-linear buckets, within
