@@ -23,6 +23,20 @@ export async function readNamespaceDefaults(run: (argv: string[]) => Promise<{ e
   return result.exitCode === 0 ? parseSysctlLines(result.stdout) : undefined;
 }
 
+/**
+ * Machine-wide limits, read in the machine's initial network namespace (tcp_mem exists only there): they
+ * bound every container at once and no container can set them, so the lab reads them and never sets them.
+ */
+export async function readMachineSysctls(run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<Record<string, string> | undefined> {
+  const script = MACHINE_SYSCTLS.map((n) => `[ -r /proc/sys/${n.replaceAll('.', '/')} ] && ${readSysctlsScript([n])}`).join('; ');
+  const result = await run(['sh', '-c', `${script}; true`]);
+  const sysctls = result.exitCode === 0 ? parseSysctlLines(result.stdout) : {};
+  return Object.keys(sysctls).length ? sysctls : undefined;
+}
+
+/** tcp_mem: pages all TCP sockets' buffers may use (low, pressure, high); the open-file tables; conntrack. */
+export const MACHINE_SYSCTLS = ['net.ipv4.tcp_mem', 'fs.file-max', 'fs.nr_open', 'net.netfilter.nf_conntrack_max'];
+
 /** The defaults a fresh network namespace starts with that the experiments lean on. */
 export const NAMESPACE_DEFAULTS = [
   'net.ipv4.ip_local_port_range',

@@ -78,6 +78,7 @@ export function environmentFacts(results: Results): Array<[string, string]> {
     ['images', images.join(', ') || 'unknown'],
     ['open files per process up to', formatCount(env.nofileCeiling)],
     ...Object.entries(env.namespaceDefaults ?? {}).map(([key, value]): [string, string] => [`a new namespace's ${sysctlShortName(key)}`, value]),
+    ...Object.entries(env.machineSysctls ?? {}).map(([key, value]): [string, string] => [`machine-wide ${key} (read, never set)`, value]),
     ['mode', results.quick ? 'quick (--quick: narrow ranges, the same laws)' : 'full'],
     ['run', results.runId],
     ['scenario file', results.file],
@@ -108,6 +109,9 @@ export function scaleLines(c: CaseResult): string[] {
         `server program ${formatCount(m.serverUserBytesPerConnection)} B, client programs ${formatCount(m.clientRssBytesPerConnection)} B (their fixed costs included)`,
     );
     if (m.perEnd) lines.push(perEndLine(m.perEnd));
+    if (m.tcpMemPages !== undefined) {
+      lines.push(`TCP socket buffers machine-wide (sockstat mem, host-wide, bounded by tcp_mem): ${m.tcpMemPages >= 0 ? '+' : ''}${formatCount(m.tcpMemPages)} pages`);
+    }
   }
   if (c.milestones?.length) {
     lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);

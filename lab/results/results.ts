@@ -66,6 +66,8 @@ export interface MemoryFigures {
   serverUserBytesPerConnection: number;
   /** Resident memory of all client programs per connection they hold, fixed costs of each process included. */
   clientRssBytesPerConnection: number;
+  /** Growth of the pages all TCP sockets' buffers use (/proc/net/sockstat "mem", host-wide; bounded by tcp_mem). */
+  tcpMemPages?: number;
   /** Per connection end, from each host's own memory cgroup (server end, client end), where hosts have one. */
   perEnd?: { server?: EndMemory; client?: EndMemory };
   /** Host-wide slab growth per connection, cache by cache, largest first (both ends and conntrack). */

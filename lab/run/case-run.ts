@@ -460,6 +460,7 @@ export function memoryPerConnection(
   return {
     connections,
     kernelBytesPerConnection: Math.round(kernelBytes / connections),
+    tcpMemPages: now.tcpMemPages - was.tcpMemPages,
     serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
     ...(Object.keys(perEnd).length && { perEnd }),

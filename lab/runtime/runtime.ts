@@ -14,6 +14,8 @@ export interface EnvironmentFingerprint {
   images?: Record<string, { name: string; id: string }>;
   /** What a fresh network namespace starts with on this kernel (port range, somaxconn, ...). */
   namespaceDefaults?: Record<string, string>;
+  /** Machine-wide limits no host can set (tcp_mem, fs.file-max...), read in the machine's own namespace. */
+  machineSysctls?: Record<string, string>;
 }
 
 export type Log = (message: string) => void;

@@ -14,7 +14,7 @@ import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { hostConntrack } from './conntrack.ts';
-import { readNamespaceDefaults } from '../../collect/sysctls.ts';
+import { readMachineSysctls, readNamespaceDefaults } from '../../collect/sysctls.ts';
 
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
@@ -55,7 +55,9 @@ export class DockerRuntime implements Runtime {
     for (const [role, name] of this.images) images[role] = { name, id: (await this.docker.getImage(name).inspect()).Id };
     // Containers run on this machine's kernel when the engine is local: a namespace made here starts the same.
     const local = !process.env.DOCKER_HOST && process.getuid?.() === 0;
-    const namespaceDefaults = local ? await readNamespaceDefaults((argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout }))) : undefined;
+    const here = (argv: string[]): Promise<{ exitCode: number; stdout: string }> => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout }));
+    const namespaceDefaults = local ? await readNamespaceDefaults(here) : undefined;
+    const machineSysctls = local ? await readMachineSysctls(here) : undefined;
     return {
       runtime: this.name,
       kernel: String(info.KernelVersion),
@@ -63,6 +65,7 @@ export class DockerRuntime implements Runtime {
       engine: `Docker ${version.Version} (API ${version.ApiVersion})`,
       ...(this.images.size ? { images } : {}),
       ...(namespaceDefaults && { namespaceDefaults }),
+      ...(machineSysctls && { machineSysctls }),
     };
   }
 

@@ -10,7 +10,7 @@ import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
 import { labNamespaces, namespaceName, SWITCH } from './names.ts';
-import { readNamespaceDefaults } from '../../collect/sysctls.ts';
+import { readMachineSysctls, readNamespaceDefaults } from '../../collect/sysctls.ts';
 import { within } from '../../run/abort.ts';
 
 /** Without a scenario's own subnet: each run has its own switch, so runs cannot clash over addresses. */
@@ -65,7 +65,15 @@ export class NetnsRuntime implements Runtime {
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const [kernel = '', kernelVersion = ''] = (await this.sh('uname -r; uname -v')).trim().split('\n');
     const namespaceDefaults = await readNamespaceDefaults((argv) => execOn(this.on, argv));
-    return { runtime: this.name, kernel, kernelVersion, engine: await this.options.engine(this.on), ...(namespaceDefaults && { namespaceDefaults }) };
+    const machineSysctls = await readMachineSysctls((argv) => execOn(this.on, argv));
+    return {
+      runtime: this.name,
+      kernel,
+      kernelVersion,
+      engine: await this.options.engine(this.on),
+      ...(namespaceDefaults && { namespaceDefaults }),
+      ...(machineSysctls && { machineSysctls }),
+    };
   }
 
 
