@@ -16,7 +16,7 @@ const completedByKernel = (ctx: TheoryContext) => {
   return between(
     held.min,
     SERVER_CASE.connections,
-    `${held.why}; plus handshakes complete on the client's side only (a final ACK or a SYN cookie's ACK dropped at the full queue): measured 1147-1151 of 1200 with the back-off, 1101-1200 without`,
+    `${held.why}; plus handshakes complete on the client's side only (a final ACK, or a SYN cookie's ACK, dropped at the full queue): how many depends on timing; measured here from exactly the server's 1036 (no cookie sent) to all 1200 (264 cookies)`,
   );
 };
 const timedOut = (ctx: TheoryContext) => {
@@ -37,7 +37,9 @@ the connection in the listener's accept queue. A server out of descriptors leave
 connections the kernel counts as established (ss -s) though no program holds them. After that a new SYN
 is dropped (the client retries, then times out), or, once the SYN queue is full of handshakes whose final
 ACK met the full accept queue, answered with a SYN cookie: that client believes it is connected, but its
-ACK is dropped too (ListenDrops), as in the backlog scenario. Only accepted connections answer a Ping. A server that retries accept() at once on EMFILE spins (its listener stays readable): labserver
+ACK is dropped too (ListenDrops), as in the backlog scenario. Which of the two the clients meet depends on
+timing (nstat's TcpExtTCPReqQFullDoCookies says): runs here gave anything from 1036 connected and 164
+timed out (no cookie) to all 1200 connected (264 cookies). Only accepted connections answer a Ping. A server that retries accept() at once on EMFILE spins (its listener stays readable): labserver
 stops accepting for 100 ms, counts each failure, and goes on serving what it holds.
 Seed 000's lesson ("maybe it isn't user limits"): raising the limit only moves you to the next wall, the
 client's port range (EADDRNOTAVAIL). The errno tells which limit you hit: EMFILE is this process's
@@ -103,7 +105,6 @@ function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: n
     { claim: "its kernel holds those plus full accept queues no program holds", subject: 'server' as const, metric: 'estab' as const, predict: acceptedPlusQueues },
     { claim: 'accept() fails with EMFILE', subject: 'server' as const, metric: 'errors.EMFILE' as const, predict: () => ({ ...emfile, why: emfileWhy }) },
     { claim: 'the kernel counts the overflow', subject: 'server' as const, metric: 'nstat.TcpExtListenOverflows' as const, predict: () => atLeast(1) },
-    { claim: 'once the SYN queue is full, new SYNs get SYN cookies', subject: 'server' as const, metric: 'nstat.TcpExtTCPReqQFullDoCookies' as const, predict: () => atLeast(1) },
     { claim: 'the clients hold at least what the server kernel holds, and believe in more', subject: 'each client' as const, metric: 'estab' as const, predict: completedByKernel },
     { claim: 'the rest time out', subject: 'each client' as const, metric: 'errors.ETIMEDOUT' as const, predict: timedOut },
     { claim: 'only accepted connections answer a Ping: the server goes on serving what it holds', subject: 'each client' as const, metric: 'pongs' as const, predict: serverAccepts },

@@ -234,8 +234,16 @@ static long asked;
 static bool spent[MAX_TARGETS];
 static int nspent, rr;
 static bool fd_limit;
-/* connscale's hold: 0 not yet, 1 pinging, 2 over */
+/* connscale's hold: 0 not yet, 1 pinging, 2 over. It starts when the orchestrator says every client has
+ * filled (SIGUSR2), so no client pings while others still connect. */
 static int hold_phase;
+static volatile sig_atomic_t hold_go;
+
+static void on_hold_go(int sig)
+{
+    (void)sig;
+    hold_go = 1;
+}
 
 static void count_err(uint64_t *map, int e)
 {
@@ -559,6 +567,13 @@ static void worker(int idx, pid_t parent)
     me = &stats[idx];
     share = share_of(idx);
     signal(SIGUSR1, abort_all);
+    /* SIGUSR2 is taken only inside epoll_pwait, so it can never fall between a check and the wait. */
+    sigset_t usr2, waiting;
+    sigemptyset(&usr2);
+    sigaddset(&usr2, SIGUSR2);
+    signal(SIGUSR2, on_hold_go);
+    sigprocmask(SIG_BLOCK, &usr2, &waiting);
+    sigdelset(&waiting, SIGUSR2);
     /* Stopping is the parent's call (pkill signals every process of the program): it aborts us with SIGUSR1. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
@@ -596,7 +611,7 @@ static void worker(int idx, pid_t parent)
             pinged = true;
             __atomic_store_n(&me->pinged, 1, __ATOMIC_RELEASE);
         }
-        if (filled && pinged && opt.hold_ping_s && hold_phase == 0)
+        if (filled && pinged && opt.hold_ping_s && hold_phase == 0 && hold_go)
             hp_start(now);
         int hp_wait = hp_run(now);
 
@@ -615,7 +630,7 @@ static void worker(int idx, pid_t parent)
         if (hp_wait >= 0 && (timeout < 0 || hp_wait < timeout))
             timeout = hp_wait;
 
-        int n = epoll_wait(epfd, evs, 512, timeout);
+        int n = epoll_pwait(epfd, evs, 512, timeout, &waiting);
         for (int i = 0; i < n; i++) {
             int fd = evs[i].data.fd;
             if (conns[fd].state == C_CONNECTING)
@@ -831,7 +846,12 @@ int main(int argc, char **argv)
         /* Until the fill (and the ping round) is reported, look often: the orchestrator waits on that line. */
         if ((!filled_printed || !ping_printed || !held_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
-        if (wait_for_stop(&set, wake - now, pids, opt.processes)) {
+        int sig = wait_for_signal(&set, wake - now, pids, opt.processes);
+        if (sig == SIGUSR2) {
+            for (int w = 0; w < opt.processes; w++)
+                if (pids[w] > 0)
+                    kill(pids[w], SIGUSR2);
+        } else if (sig == SIGINT || sig == SIGTERM) {
             reason = "signal";
             break;
         }

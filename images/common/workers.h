@@ -40,7 +40,8 @@ static void on_sigchld(int sig)
     (void)sig;
 }
 
-/* In the parent, before forking: the signals it waits for, blocked, with SIGCHLD caught rather than ignored. */
+/* In the parent, before forking: the signals it waits for, blocked, with SIGCHLD caught rather than ignored.
+ * SIGUSR2 is the orchestrator's "go on" (labclient: start the hold), taken like the others. */
 static inline void block_parent_signals(sigset_t *set)
 {
     signal(SIGCHLD, on_sigchld);
@@ -48,6 +49,7 @@ static inline void block_parent_signals(sigset_t *set)
     sigaddset(set, SIGINT);
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGCHLD);
+    sigaddset(set, SIGUSR2);
     sigprocmask(SIG_BLOCK, set, NULL);
 }
 
@@ -83,13 +85,20 @@ static inline void reap_workers(pid_t *pids, int n)
     }
 }
 
-/* The parent's wait between reports: up to `ms`; true when SIGINT or SIGTERM came (time to stop). */
-static inline bool wait_for_stop(const sigset_t *set, long long ms, pid_t *pids, int n)
+/* The parent's wait between reports: up to `ms`; the signal that came (workers that exited are reaped), or 0. */
+static inline int wait_for_signal(const sigset_t *set, long long ms, pid_t *pids, int n)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
     int sig = sigtimedwait(set, NULL, &ts);
     if (sig == SIGCHLD)
         reap_workers(pids, n);
+    return sig > 0 ? sig : 0;
+}
+
+/* The same, true when SIGINT or SIGTERM came (time to stop). */
+static inline bool wait_for_stop(const sigset_t *set, long long ms, pid_t *pids, int n)
+{
+    int sig = wait_for_signal(set, ms, pids, n);
     return sig == SIGINT || sig == SIGTERM;
 }
 

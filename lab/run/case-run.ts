@@ -169,6 +169,8 @@ export class CaseRun {
         const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
         let filled!: () => void;
         const filledLine = new Promise<void>((resolve) => (filled = resolve));
+        let held!: () => void;
+        const heldLine = new Promise<void>((resolve) => (held = resolve));
         const flood = { host, plan, startedAt: performance.now(), holdSeries: [] } as unknown as ClientFlood;
         let previous: ClientLine | undefined;
         flood.program = await host.spawn(host.plan.program, (text) => {
@@ -191,7 +193,8 @@ export class CaseRun {
             if (window?.count) flood.holdSeries.push({ t: line.t_ms / 1000, perSecond: Math.round((line.hold_ping.pongs - previous.hold_ping.pongs) / seconds), p99: window.p99 / 1000 });
           }
           if (line.type === 'progress') previous = line;
-          if (line.type === endingLine(plan)) filled();
+          if (line.type === (plan.ping ? 'ping' : 'filled')) filled();
+          if (line.type === 'held') held();
         });
         this.floods.push(flood);
         const exited = flood.program.exited.then(async (code) => {
@@ -212,6 +215,7 @@ export class CaseRun {
           throw new RuntimeFailure(`the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`);
         });
         await Promise.race([filledLine, exited]);
+        return { flood, held: Promise.race([heldLine, exited]) };
       });
       const serverGone = this.server!.program!.exited.then((code) => {
         throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
@@ -220,7 +224,12 @@ export class CaseRun {
       const overdue = failAfter((this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
       this.sampler.start();
       // The sampler goes on through settle and hold; collect() stops it.
-      await Promise.race([Promise.all(fills), serverGone, overdue]);
+      const filled = await Promise.race([Promise.all(fills), serverGone, overdue]);
+      // connscale's hold starts on every client at once, once all have filled: none pings while others connect.
+      const holding = filled.filter((f) => f.flood.plan.holdPing && !f.flood.lost && !f.flood.unreported);
+      if (!holding.length) return;
+      await Promise.all(holding.map((f) => f.flood.program.signal('USR2')));
+      await Promise.race([Promise.all(holding.map((f) => f.held)), serverGone, overdue]);
     });
   }
 
@@ -359,11 +368,6 @@ export class CaseRun {
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
-}
-
-/** The line that ends a client's flood: after the fill, the Ping round, or connscale's hold, as planned. */
-function endingLine(plan: PlannedClient): ClientLine['type'] {
-  return plan.holdPing ? 'held' : plan.ping ? 'ping' : 'filled';
 }
 
 /** The client's last line with figures: the one that ended its flood, or undefined if none came. */

@@ -30,8 +30,8 @@ export interface ExecResult {
 export interface RunningProgram {
   /** Resolves with the exit code once the program has ended. */
   readonly exited: Promise<number>;
-  /** Sends a signal to every process of that program inside the host. */
-  signal(signal: 'TERM' | 'KILL'): Promise<void>;
+  /** Sends a signal to every process of that program inside the host (USR2: "go on", see labclient). */
+  signal(signal: 'TERM' | 'KILL' | 'USR2'): Promise<void>;
   readonly stderr: () => string;
 }
 
