@@ -15,7 +15,7 @@ import { failAfter, sleep, unlessAborted, within } from './abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
 import { kernelRelease, slabObjectsPerConnection } from '../scenario/theory.ts';
-import { parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
+import { failuresIn, parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
 
 export interface CaseRunOptions {
   runId: string;
@@ -157,7 +157,7 @@ export class CaseRun {
       const clients = this.hosts.filter((h) => h.plan.role === 'client');
       const errorsOf = (name: string) => {
         const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
-        return Object.values({ ...line?.errors, ...(line as ClientLine | undefined)?.bind_errors }).reduce((a, b) => a + b, 0);
+        return failuresIn(line);
       };
       this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }), {
         stopFile: `/tmp/lab-sampler-${this.options.runId}-${this.plan.server.name}.stop`,
@@ -179,7 +179,7 @@ export class CaseRun {
           flood.last = line;
           if (line.type === 'progress' || line.type === 'filled') {
             onProgress({ host: plan.name, line });
-            this.sampler?.record(plan.name, line.established ?? 0, Object.values({ ...line.errors, ...line.bind_errors }).reduce((a, b) => a + b, 0));
+            this.sampler?.record(plan.name, line.established ?? 0, failuresIn(line));
           }
           if (line.type === 'filled') {
             flood.filled = line;

@@ -41,6 +41,12 @@ export interface ServerLine {
   errno?: string;
 }
 
+/** Every failure a line counts, connect() and bind() alike: an errno in both maps counts twice, not once. */
+export function failuresIn(line: { errors?: Record<string, number>; bind_errors?: Record<string, number> } | undefined): number {
+  const sum = (map: Record<string, number> | undefined) => Object.values(map ?? {}).reduce((a, b) => a + b, 0);
+  return sum(line?.errors) + sum(line?.bind_errors);
+}
+
 export function parseLine<T extends { type: string }>(line: string): T | undefined {
   try {
     const value = JSON.parse(line) as T;

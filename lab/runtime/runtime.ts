@@ -1,5 +1,5 @@
 /**
- * What the lab needs from a place to run plans: Docker today; plain network namespaces or a VM later.
+ * What the lab needs from a place to run plans: Docker, plain network namespaces here, or namespaces in a VM.
  * The orchestrator only talks to these types.
  */
 import type { PlannedHost } from '../plan/plan.ts';

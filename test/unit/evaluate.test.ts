@@ -132,3 +132,11 @@ describe('evaluate: figures nobody measured', () => {
     expect(measure(silent({ timewait: 3 }), 'timewait')).to.equal(3);
   });
 });
+
+describe('failures a program line counts', () => {
+  it('sums connect() and bind() failures, an errno in both counted in both', async () => {
+    const { failuresIn } = await import('../../lab/run/program-lines.ts');
+    expect(failuresIn({ errors: { EADDRINUSE: 3, ETIMEDOUT: 1 }, bind_errors: { EADDRINUSE: 5 } })).to.equal(9);
+    expect(failuresIn(undefined)).to.equal(0);
+  });
+});

@@ -163,7 +163,8 @@ function progressReporter(caseRun: CaseRun, show: (text: string) => void, tty: b
       history.set(host, samples);
       const first = samples[0]!;
       const rate = now > first.at ? ((estab - first.estab) * 1000) / (now - first.at) : 0;
-      const errors = Object.entries({ ...line.errors, ...line.bind_errors }).map(([k, v]) => `${k} ${v}`).join(', ');
+      // bind() failures apart from connect()'s, as the reports show them: the same errno in both is two figures.
+      const errors = [...Object.entries(line.errors ?? {}), ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v])].map(([k, v]) => `${k} ${v}`).join(', ');
       const state = line.type === 'filled' ? 'filled' : `${line.inflight ?? 0} in flight, ${Math.round(rate)}/s`;
       latest.set(host, `${host}: ${estab} established, ${state}${errors ? `, ${errors}` : ''}`);
     }
