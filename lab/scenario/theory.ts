@@ -161,6 +161,8 @@ export function contains(p: Prediction, measured: number): boolean {
 }
 
 export function formatPrediction(p: Prediction): string {
+  // A row the theory could not predict has no bounds (NaN, written to JSON as null).
+  if (typeof p.min !== 'number' || Number.isNaN(p.min)) return '-';
   if (p.min === p.max) return String(p.min);
   if (p.max === Infinity) return `>= ${p.min}`;
   return `${p.min}-${p.max}`;

@@ -140,3 +140,14 @@ describe('failures a program line counts', () => {
     expect(failuresIn(undefined)).to.equal(0);
   });
 });
+
+describe('a row with no prediction, written and read back', () => {
+  it('shows "-" for its prediction, not ">= null"', async () => {
+    const { formatPrediction } = await import('../../lab/scenario/theory.ts');
+    const { parseResults } = await import('../../lab/report/read.ts');
+    const written = JSON.stringify({ schema: 'lab.results/1', cases: [{ expectations: [{ predicted: { min: NaN, max: NaN } }] }] });
+    const read = parseResults(written, 'x.json') as unknown as { cases: Array<{ expectations: Array<{ predicted: { min: number; max: number } }> }> };
+    expect(formatPrediction(read.cases[0]!.expectations[0]!.predicted)).to.equal('-');
+    expect(formatPrediction({ min: 3, max: Infinity })).to.equal('>= 3');
+  });
+});
