@@ -28,6 +28,8 @@ export interface SamplerOptions {
   stopFile: string;
   /** The loop ends by itself after this many readings, whatever happens to the lab. */
   maxReadings: number;
+  /** How long stop() waits for the loop's last reading before it kills the loop (default 5 s). */
+  stopWaitMs?: number;
 }
 
 export class Sampler {
@@ -44,10 +46,14 @@ export class Sampler {
     private readonly options: SamplerOptions,
   ) {}
 
-  /** The loop inside the host: a reading a second until the stop file appears, then one last reading. */
+  /**
+   * The loop inside the host: a reading a second until the stop file appears, then one last reading. It
+   * leaves its pid beside the stop file, so that a loop that does not stop is killed alone: the host's
+   * other shells are none of the sampler's business.
+   */
   static script(options: SamplerOptions): string {
     const stop = options.stopFile;
-    return `rm -f ${stop}; i=0; while [ $i -lt ${options.maxReadings} ] && [ ! -e ${stop} ]; do ss -s; echo '${MARK}'; sleep 1; i=$((i + 1)); done; ss -s; echo '${MARK}'; rm -f ${stop}`;
+    return `echo $$ > ${stop}.pid; rm -f ${stop}; i=0; while [ $i -lt ${options.maxReadings} ] && [ ! -e ${stop} ]; do ss -s; echo '${MARK}'; sleep 1; i=$((i + 1)); done; ss -s; echo '${MARK}'; rm -f ${stop} ${stop}.pid`;
   }
 
   start(): void {
@@ -69,8 +75,11 @@ export class Sampler {
   private async end(): Promise<void> {
     const program = await this.program;
     if (!program) return;
-    await this.kernelHost.exec(['touch', this.options.stopFile]).catch(() => undefined);
-    if ((await within(program.exited, STOP_WAIT_MS)) === 'late') await program.signal('KILL').catch(() => undefined);
+    const stop = this.options.stopFile;
+    await this.kernelHost.exec(['touch', stop]).catch(() => undefined);
+    if ((await within(program.exited, this.options.stopWaitMs ?? STOP_WAIT_MS)) === 'late') {
+      await this.kernelHost.exec(['sh', '-c', `kill -KILL "$(cat ${stop}.pid)"; rm -f ${stop} ${stop}.pid`]).catch(() => undefined);
+    }
   }
 
   private now(): number {
