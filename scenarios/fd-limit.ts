@@ -1,5 +1,5 @@
 import { acceptedPlusQueues, atLeast, between, clientCeiling, clientFdCeiling, defineScenario, exactly, serverAccepts } from 'tcp-limits-lab';
-import type { TheoryContext } from 'tcp-limits-lab';
+import type { Expectation, TheoryContext } from 'tcp-limits-lab';
 
 const LOW_LIMIT = 1024;
 const BACKLOG = 16;
@@ -99,14 +99,14 @@ file table: host-wide, not settable per container, so the lab explains it rather
   ],
 });
 
-function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: number }) {
+function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: number }): Expectation[] {
   return [
-    { claim: 'the server accepts its limit less what it had open', subject: 'server' as const, metric: 'accepted' as const, predict: serverAccepts },
-    { claim: "its kernel holds those plus full accept queues no program holds", subject: 'server' as const, metric: 'estab' as const, predict: acceptedPlusQueues },
-    { claim: 'accept() fails with EMFILE', subject: 'server' as const, metric: 'errors.EMFILE' as const, predict: () => ({ ...emfile, why: emfileWhy }) },
-    { claim: 'the kernel counts the overflow', subject: 'server' as const, metric: 'nstat.TcpExtListenOverflows' as const, predict: () => atLeast(1) },
-    { claim: 'the clients hold at least what the server kernel holds, and believe in more', subject: 'each client' as const, metric: 'estab' as const, predict: completedByKernel },
-    { claim: 'the rest time out', subject: 'each client' as const, metric: 'errors.ETIMEDOUT' as const, predict: timedOut },
-    { claim: 'only accepted connections answer a Ping: the server goes on serving what it holds', subject: 'each client' as const, metric: 'pongs' as const, predict: serverAccepts },
+    { claim: 'the server accepts its limit less what it had open', subject: 'server', metric: 'accepted', predict: serverAccepts },
+    { claim: "its kernel holds those plus full accept queues no program holds", subject: 'server', metric: 'estab', predict: acceptedPlusQueues },
+    { claim: 'accept() fails with EMFILE', subject: 'server', metric: 'errors.EMFILE', predict: () => ({ ...emfile, why: emfileWhy }) },
+    { claim: 'the kernel counts the overflow', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1) },
+    { claim: 'the clients hold at least what the server kernel holds, and believe in more', subject: 'each client', metric: 'estab', predict: completedByKernel },
+    { claim: 'the rest time out', subject: 'each client', metric: 'errors.ETIMEDOUT', predict: timedOut },
+    { claim: 'only accepted connections answer a Ping: the server goes on serving what it holds', subject: 'each client', metric: 'pongs', predict: serverAccepts },
   ];
 }

@@ -25,7 +25,7 @@ export interface FloodFigures {
   holdPing?: HoldPingFigures;
 }
 
-/** Round-trip percentiles in milliseconds, from the client program's histogram (within 6.25%). */
+/** Round-trip percentiles from the client program's histogram (within 6.25%): ms here, µs in its lines. */
 export interface RttPercentiles {
   count: number;
   p50: number;

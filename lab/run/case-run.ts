@@ -474,15 +474,14 @@ export function memoryPerConnection(
 
 /** One end's kernel memory per connection it holds, from its hosts' own cgroups (summed over clients). */
 function endMemory(hosts: readonly HostResult[], end: 'server' | 'client'): Partial<Record<'server' | 'client', EndMemory>> {
-  const measured = hosts.filter((h) => h.cgroupMemory && !h.lost);
-  const held = measured.reduce((sum, h) => sum + h.estab, 0);
-  if (!measured.length || !held) return {};
-  const total = (pick: (c: NonNullable<HostResult['cgroupMemory']>) => number | undefined) => {
-    const values = measured.map((h) => pick(h.cgroupMemory!));
-    return values.every((v) => v !== undefined) ? Math.round(values.reduce((a, b) => a! + b!, 0)! / held) : undefined;
-  };
-  const tcp = total((c) => c.tcpBufferBytes);
-  return { [end]: { kernelBytes: total((c) => c.kernelBytes)!, ...(tcp !== undefined && { tcpBufferBytes: tcp }), source: measured[0]!.cgroupMemory!.source } };
+  const cgroups = hosts.flatMap((h) => (h.cgroupMemory && !h.lost ? [{ ...h.cgroupMemory, estab: h.estab }] : []));
+  const held = cgroups.reduce((sum, c) => sum + c.estab, 0);
+  if (!held) return {};
+  const perConnection = (bytes: number) => Math.round(bytes / held);
+  const kernelBytes = perConnection(cgroups.reduce((sum, c) => sum + c.kernelBytes, 0));
+  // Socket buffers only where every host of the end counts them.
+  const tcp = cgroups.every((c) => c.tcpBufferBytes !== undefined) ? perConnection(cgroups.reduce((sum, c) => sum + c.tcpBufferBytes!, 0)) : undefined;
+  return { [end]: { kernelBytes, ...(tcp !== undefined && { tcpBufferBytes: tcp }), source: cgroups[0]!.source } };
 }
 
 /** Object size per slab cache, as the theory reads it. */

@@ -4,6 +4,7 @@ import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { contains, parsePortList, parsePortRange } from '../scenario/theory.ts';
 import type { ClientTheory, Expectation, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
 import type { ClientLine, ServerLine } from './program-lines.ts';
+import { PING_FIGURES, type PingFigure } from '../scenario/metrics.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 
 /**
@@ -76,8 +77,9 @@ export function measure(host: HostResult, metric: Metric): Measurement {
 function pingFigure(host: HostResult, name: string): Measurement {
   const ping = host.flood?.holdPing;
   if (!ping) return notMeasured('the host held no connscale-style ping');
-  const value = (ping as unknown as Record<string, unknown>)[name] ?? (ping.rttMs as unknown as Record<string, unknown>)[name];
-  return typeof value === 'number' ? value : notMeasured(`no ping figure '${name}'`);
+  const figure = name as PingFigure;
+  if (figure === 'sent' || figure === 'pongs' || figure === 'timeouts' || figure === 'perSecond') return ping[figure];
+  return PING_FIGURES.includes(figure) ? ping.rttMs[figure] : notMeasured(`no ping figure '${name}'`);
 }
 
 /** Kernel memory per connection the host holds: its own cgroup's growth, or the machine's slab growth. */

@@ -1,14 +1,6 @@
 /** The JSON lines the programs inside the hosts print (images/server, images/client). */
 
-/** Round trips in microseconds, from labclient's histogram. */
-export interface RttLine {
-  count: number;
-  p50: number;
-  p90: number;
-  p99: number;
-  p999: number;
-  max: number;
-}
+import type { RttPercentiles } from '../results/results.ts';
 
 export interface ClientLine {
   type: 'start' | 'progress' | 'filled' | 'ping' | 'held' | 'summary' | 'warning' | 'error';
@@ -23,7 +15,7 @@ export interface ClientLine {
   fds_at_start?: number;
   sent_bytes?: number;
   /** connscale's hold, while and after it runs; window_rtt_us covers the time since the last progress line. */
-  hold_ping?: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: RttLine; window_rtt_us?: RttLine };
+  hold_ping?: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: RttPercentiles; window_rtt_us?: RttPercentiles };
   message?: string;
   reason?: string;
 }

@@ -6,6 +6,7 @@ import { InputError } from '../errors.ts';
 import { parsePortList, parsePortRange } from './theory.ts';
 import { sysctlProblem } from './sysctls.ts';
 import type { Scenario } from './types.ts';
+import { MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
 
 type Obj = Record<string, unknown>;
 
@@ -19,6 +20,7 @@ export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE',
 const CASE_KEYS = ['name', 'about', 'expect', 'quick', 'clients', 'holdSeconds', 'client', 'server'];
 const OVERRIDE_KEYS = ['clients', 'holdSeconds', 'client', 'server'];
 const EXPECTATION_KEYS = ['claim', 'subject', 'metric', 'predict'];
+const METRIC = new RegExp(`^(estab|timewait|opened|pongs|accepted|listen\\.backlog|errors\\.E[A-Z]+|nstat\\.[A-Za-z]+|ping\\.(${PING_FIGURES.join('|')})|memory\\.(${MEMORY_FIGURES.join('|')}))$`);
 const SUBJECTS = ['server', 'each client', 'all clients'];
 const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'];
 export const MAX_CLIENTS = 64;
@@ -213,7 +215,7 @@ function expectations(v: Checker, value: unknown, at: string): void {
     v.string(obj.claim, `${field}.claim`);
     if (!SUBJECTS.includes(obj.subject as string)) v.fail(`${field}.subject`, `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}`);
     const metric = v.string(obj.metric, `${field}.metric`);
-    if (!/^(estab|timewait|opened|pongs|accepted|listen\.backlog|errors\.E[A-Z]+|nstat\.[A-Za-z]+|ping\.(sent|pongs|timeouts|perSecond|p50|p90|p99|p999|max)|memory\.(cgroupBytesPerConnection|slabBytesPerConnection|tcpBufferBytesPerConnection))$/.test(metric)) {
+    if (!METRIC.test(metric)) {
       v.fail(`${field}.metric`, `"${metric}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure> or memory.<figure>`);
     }
     if (typeof obj.predict !== 'function') v.fail(`${field}.predict`, 'must be a function of the theory context');
