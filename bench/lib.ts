@@ -1,14 +1,15 @@
 /**
- * The bench's own Docker plumbing: one internal network in 198.19.200.0/21 (never the lab's 198.18.0.0/15),
- * containers from the lab's images, programs run with `docker exec` and read line by line, and a cleanup
- * that removes every container, network and image whose lab.run label starts with this bench run's id.
+ * The bench's own containers, on the engine without the lab (lab/runtime/docker/plain-engine.ts): one
+ * internal network in 198.19.200.0/21 (never the lab's 198.18.0.0/15), containers from the lab's images,
+ * programs run with `docker exec` and read line by line, and a cleanup that removes every container,
+ * network and image whose lab.run label starts with this bench run's id.
  */
-import { PassThrough } from 'node:stream';
 import { performance } from 'node:perf_hooks';
-import Docker from 'dockerode';
 import { $ } from 'zx';
 import { formatAddress, overlaps, parseSubnet } from '../lab/plan/subnet.ts';
+import { parseLine } from '../lab/programs/lines.ts';
 import { RUN_LABEL } from '../lab/runtime/docker/labels.ts';
+import { PlainEngine, type Container } from '../lab/runtime/docker/plain-engine.ts';
 
 /** The bench's range: eight /24s, away from the lab's 198.18.0.0/15 networks. */
 export const BENCH_RANGE = '198.19.200.0/21';
@@ -18,9 +19,8 @@ export function* benchSubnets(): Generator<string> {
   for (let i = 0; i < 8; i++) yield `${formatAddress(base + i * 256)}/24`;
 }
 
-export async function freeBenchSubnet(docker: Docker, taken: string[] = []): Promise<string> {
-  const networks = await docker.listNetworks();
-  const used = [...taken, ...networks.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s))];
+export async function freeBenchSubnet(engine: PlainEngine, taken: string[] = []): Promise<string> {
+  const used = [...taken, ...(await engine.subnetsInUse())];
   for (const subnet of benchSubnets()) if (!used.some((u) => overlaps(u, subnet))) return subnet;
   throw new Error(`no free /24 left in ${BENCH_RANGE}`);
 }
@@ -50,12 +50,8 @@ export class Program {
     const parts = (this.out + chunk).split('\n');
     this.out = parts.pop() ?? '';
     for (const text of parts) {
-      try {
-        const json = JSON.parse(text) as ProgramLine['json'];
-        if (json && typeof json === 'object') this.lines.push({ at, json });
-      } catch {
-        // not a JSON line
-      }
+      const json = parseLine<ProgramLine['json'] & { type: string }>(text);
+      if (json) this.lines.push({ at, json });
     }
     this.waiters.forEach((w) => w());
   }
@@ -106,12 +102,12 @@ export interface ContainerSpec {
 }
 
 export class BenchDocker {
-  readonly docker = new Docker();
+  readonly engine = new PlainEngine();
   network?: { name: string; subnet: string };
   private hostIndex = 10;
   private seq = 0;
   /** Every program started, so that a run stopped half way can still say what it was doing. */
-  readonly containers = new Set<Docker.Container>();
+  readonly containers = new Set<Container>();
 
   constructor(readonly runId: string) {}
 
@@ -120,17 +116,9 @@ export class BenchDocker {
   }
 
   async createNetwork(): Promise<{ name: string; subnet: string }> {
-    const subnet = await freeBenchSubnet(this.docker);
+    const subnet = await freeBenchSubnet(this.engine);
     const name = this.runId;
-    await this.docker.createNetwork({
-      Name: name,
-      Driver: 'bridge',
-      Internal: true,
-      CheckDuplicate: true,
-      IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] },
-      Labels: this.labels(),
-      Options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
-    });
+    await this.engine.createNetwork({ name, subnet, labels: this.labels(), checkDuplicate: true, options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } });
     this.network = { name, subnet };
     return this.network;
   }
@@ -142,81 +130,51 @@ export class BenchDocker {
   }
 
   /** A container that ends by itself (sleep), on the bench network, without a default route. */
-  async start(spec: ContainerSpec): Promise<{ container: Docker.Container; ip: string }> {
+  async start(spec: ContainerSpec): Promise<{ container: Container; ip: string }> {
     if (!this.network) throw new Error('createNetwork() first');
     const ip = this.nextIp();
-    const container = await this.docker.createContainer({
+    const container = await this.engine.startContainer({
       name: `${this.runId}-${spec.role}-${++this.seq}`,
-      Image: spec.image,
-      Cmd: ['sleep', '900'],
-      Labels: this.labels({ 'lab.role': spec.role }),
-      HostConfig: {
-        NetworkMode: this.network.name,
-        Sysctls: spec.sysctls ?? {},
-        Ulimits: [{ Name: 'nofile', Soft: spec.nofile, Hard: spec.nofile }],
-        Binds: spec.binds ?? [],
-        Init: false,
-      },
-      NetworkingConfig: { EndpointsConfig: { [this.network.name]: { IPAMConfig: { IPv4Address: ip } } } },
+      image: spec.image,
+      cmd: ['sleep', '900'],
+      labels: this.labels({ 'lab.role': spec.role }),
+      network: this.network.name,
+      ip,
+      sysctls: spec.sysctls ?? {},
+      nofile: spec.nofile,
+      binds: spec.binds ?? [],
+      init: false,
     });
     this.containers.add(container);
-    await container.start();
     // As the lab does: nothing inside even tries to leave the subnet (the network is internal anyway).
-    const { State } = await container.inspect();
-    await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`;
+    const pid = await this.engine.pid(container);
+    await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${pid}/ns/net ip route del default`;
     return { container, ip };
   }
 
-  async remove(...containers: Docker.Container[]): Promise<void> {
+  async remove(...containers: Container[]): Promise<void> {
     await Promise.all(
       containers.map(async (c) => {
-        await c.remove({ force: true, v: true }).catch((e: { statusCode?: number }) => {
-          if (e.statusCode !== 404 && e.statusCode !== 409) throw e;
-        });
+        await this.engine.removeContainer(c, [404, 409]);
         this.containers.delete(c);
       }),
     );
   }
 
   /** Starts argv in the container; returns at once (the program runs on). */
-  async run(container: Docker.Container, argv: string[], t0 = performance.now()): Promise<Program> {
+  async run(container: Container, argv: string[], t0 = performance.now()): Promise<Program> {
     const program = new Program(argv, t0);
-    const exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough().setEncoding('utf8');
-    const err = new PassThrough().setEncoding('utf8');
-    out.on('data', (d: string) => program.onStdout(d));
-    err.on('data', (d: string) => program.onStderr(d));
-    this.docker.modem.demuxStream(stream, out, err);
-    let ended = false;
-    const end = () => {
-      if (ended) return;
-      ended = true;
-      exec.inspect().then((i) => program.end(i.ExitCode ?? -1), () => program.end(-1));
-    };
-    stream.on('end', end);
-    stream.on('error', end);
-    stream.on('close', end);
+    await this.engine.run(container, argv, { stdout: (d) => program.onStdout(d), stderr: (d) => program.onStderr(d), exited: (code) => program.end(code) });
     return program;
   }
 
   /** Runs argv to its end; stdout as text. */
-  async exec(container: Docker.Container, argv: string[]): Promise<{ code: number; stdout: string }> {
-    const chunks: string[] = [];
-    const exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const out = new PassThrough().setEncoding('utf8');
-    out.on('data', (d: string) => chunks.push(d));
-    this.docker.modem.demuxStream(stream, out, new PassThrough());
-    await new Promise((resolve) => {
-      stream.on('end', resolve);
-      stream.on('close', resolve);
-    });
-    return { code: (await exec.inspect()).ExitCode ?? -1, stdout: chunks.join('') };
+  exec(container: Container, argv: string[]): Promise<{ code: number; stdout: string }> {
+    return this.engine.exec(container, argv);
   }
 
   /** VmRSS summed over every process named `name` in the container, in kB; and how many there were. */
-  async rssKb(container: Docker.Container, name: string): Promise<{ kb: number; processes: number }> {
+  async rssKb(container: Container, name: string): Promise<{ kb: number; processes: number }> {
     const { stdout } = await this.exec(container, ['sh', '-c', `for p in $(pgrep -x ${name}); do grep VmRSS /proc/$p/status; done`]);
     const values = [...stdout.matchAll(/VmRSS:\s+(\d+)\s+kB/g)].map((m) => Number(m[1]));
     return { kb: values.reduce((a, b) => a + b, 0), processes: values.length };
@@ -225,27 +183,7 @@ export class BenchDocker {
   /** Removes every container, network and image labelled lab.run=<this run id>[...] (or <prefix>[...]). */
   async cleanup(prefix = this.runId): Promise<string[]> {
     if (!prefix.startsWith(this.runId)) throw new Error(`${prefix} is not this bench run's`);
-    const mine = (labels: Record<string, string> | undefined) => !!labels?.[RUN_LABEL]?.startsWith(prefix);
-    const filters = JSON.stringify({ label: [RUN_LABEL] });
-    const removed: string[] = [];
-    const containers = (await this.docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));
-    await Promise.all(
-      containers.map(async (c) => {
-        await this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
-        removed.push(`container ${c.Names[0]?.replace(/^\//, '')}`);
-      }),
-    );
-    for (const n of (await this.docker.listNetworks({ filters })).filter((n) => mine(n.Labels))) {
-      await this.docker.getNetwork(n.Id).remove().catch(() => undefined);
-      removed.push(`network ${n.Name}`);
-    }
-    // Images last, newest first: the final image before the build stage it was made from.
-    const images = (await this.docker.listImages({ all: true, filters })).filter((i) => mine(i.Labels)).sort((a, b) => b.Created - a.Created);
-    for (const image of images) {
-      await this.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
-      removed.push(`image ${image.RepoTags?.find((t) => t !== '<none>:<none>') ?? image.Id.slice(7, 19)}`);
-    }
-    return removed;
+    return this.engine.removeLabelled(prefix);
   }
 }
 

@@ -14,14 +14,17 @@ import { cpus, loadavg, release, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
-import type Docker from 'dockerode';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { planCase } from '../lab/plan/plan.ts';
-import { ensureBaseImage } from '../lab/runtime/docker/base-image.ts';
+import { clientProcessesFor, labclientArgv, labserverArgv, serverWorkersFor } from '../lab/programs/argv.ts';
+import { LABCLIENT, LABSERVER } from '../lab/programs/programs.ts';
 import { DockerRuntime } from '../lab/runtime/docker/docker-runtime.ts';
-import { ensureImage } from '../lab/runtime/docker/images.ts';
+import { RUN_LABEL } from '../lab/runtime/docker/labels.ts';
+import type { Container } from '../lab/runtime/docker/plain-engine.ts';
 import { defineScenario } from '../lab/scenario/define.ts';
 import { loadScenario } from '../lab/scenario/load.ts';
-import { ScenarioRun } from '../lab/run/scenario-run.ts';
+import { runScenario } from '../lab/run/scenario-run.ts';
+import type { Host } from '../lab/runtime/runtime.ts';
 import type { DockerHost } from '../lab/runtime/docker/host.ts';
 import type { PlannedClient } from '../lab/plan/plan.ts';
 import { $ } from 'zx';
@@ -45,7 +48,20 @@ interface Options {
   demoBare: boolean;
 }
 
-function parseArgs(argv: string[]): Options {
+const FLAGS = {
+  only: { type: 'string' },
+  skip: { type: 'string' },
+  quick: { type: 'boolean' },
+  reps: { type: 'string' },
+  'max-wait': { type: 'string' },
+  out: { type: 'string' },
+  'demo-cases': { type: 'string' },
+  'demo-bare': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const satisfies ParseArgsConfig['options'];
+
+/** The flags in order, each as it comes: the first one wrong (or --help) ends the bench with the usage. */
+function parseOptions(argv: string[]): Options {
   let only: Part[] | undefined;
   let skip: Part[] = [];
   let quick = false;
@@ -60,20 +76,24 @@ function parseArgs(argv: string[]): Options {
     if (bad.length || !names.length) usage(`unknown part(s) '${bad.join(',') || text}': choose from ${PARTS.join(', ')}`);
     return names as Part[];
   };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i]!;
-    const [flag, inline] = arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
-    const value = () => inline ?? argv[++i];
-    if (flag === '--only') only = parts(value());
-    else if (flag === '--skip') skip = parts(value());
-    else if (flag === '--quick') quick = true;
-    else if (flag === '--reps') reps = Number(value());
-    else if (flag === '--max-wait') maxWaitS = Number(value());
-    else if (flag === '--out') out = value() ?? usage('--out needs a file');
-    else if (flag === '--demo-cases') demoCases = (value() ?? '').split(',').map((n) => Number(n) - 1);
-    else if (flag === '--demo-bare') demoBare = true;
-    else if (flag === '--help' || flag === '-h') usage();
-    else usage(`unknown argument ${arg}`);
+  // Not strict: an unknown flag, a positional or '--' is said as the argument it was, with the usage.
+  const { tokens } = parseArgs({ args: argv, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
+  for (const token of tokens) {
+    const arg = argv[token.index]!;
+    // A group of short flags (-hq) is none of the bench's.
+    if (token.kind !== 'option' || !Object.hasOwn(FLAGS, token.name) || !(arg === token.rawName || arg.startsWith(`${token.rawName}=`))) usage(`unknown argument ${arg}`);
+    // A flag last on the line has no value; a boolean one given a value (--quick=1) is just on.
+    const value = typeof token.value === 'string' ? token.value : undefined;
+    const name = token.name as keyof typeof FLAGS;
+    if (name === 'only') only = parts(value);
+    else if (name === 'skip') skip = parts(value);
+    else if (name === 'quick') quick = true;
+    else if (name === 'reps') reps = Number(value);
+    else if (name === 'max-wait') maxWaitS = Number(value);
+    else if (name === 'out') out = value ?? usage('--out needs a file');
+    else if (name === 'demo-cases') demoCases = (value ?? '').split(',').map((n) => Number(n) - 1);
+    else if (name === 'demo-bare') demoBare = true;
+    else usage();
   }
   if (reps !== undefined && (!Number.isInteger(reps) || reps < 1 || reps > 15)) usage('--reps must be 1..15');
   if (demoCases?.some((n) => !Number.isInteger(n) || n < 0)) usage('--demo-cases takes case numbers from 1, comma-separated');
@@ -108,7 +128,6 @@ function sizes(quick: boolean): Sizes {
 
 const INFLIGHT = 256;
 const FLOOD_DEADLINE_S = 120;
-const FD_RESERVE = 64; // as lab/plan/plan.ts
 
 // ------------------------------------------------------------------------------------------- output
 
@@ -150,38 +169,19 @@ interface Ctx {
   reps: number;
   quick: boolean;
   maxWaitS: number;
-  /** Lab runs this bench started itself: their containers are not another lab's load. */
-  ownRuns: Set<string>;
   demoCases?: number[];
   demoBare: boolean;
 }
 
-async function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
-  const tag = `lab-bench-refconnect:${bench.runId}`;
-  const stream = await bench.docker.buildImage(
-    { context: root, src: ['images/bench/Dockerfile.refconnect', 'images/bench/refconnect.c'] },
-    {
-      t: tag,
-      dockerfile: 'images/bench/Dockerfile.refconnect',
-      buildargs: { BASE_IMAGE: base, CLIENT_IMAGE: client, BENCH_RUN: bench.runId },
-      labels: bench.labels(),
-      rm: true,
-      forcerm: true,
-    },
-  );
-  const output: string[] = [];
-  await new Promise<void>((resolve, reject) => {
-    bench.docker.modem.followProgress(
-      stream,
-      (error, events: Array<{ error?: string }>) => {
-        const failed = error?.message ?? events.find((e) => e.error)?.error;
-        if (failed) reject(new Error(`building ${tag} failed: ${failed}\n${output.join('').split('\n').slice(-15).join('\n')}`));
-        else resolve();
-      },
-      (event: { stream?: string }) => void (event.stream && output.push(event.stream)),
-    );
+function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
+  return bench.engine.buildImage({
+    context: root,
+    files: ['images/bench/Dockerfile.refconnect', 'images/bench/refconnect.c'],
+    tag: `lab-bench-refconnect:${bench.runId}`,
+    dockerfile: 'images/bench/Dockerfile.refconnect',
+    buildArgs: { BASE_IMAGE: base, CLIENT_IMAGE: client, BENCH_RUN: bench.runId },
+    labels: bench.labels(),
   });
-  return tag;
 }
 
 // ------------------------------------------------------------------------------------------- floods
@@ -218,25 +218,24 @@ const QUIET_BUSY = 0.15;
 const isQuiet = (r: { quiet: Quiet }) => r.quiet.busy <= QUIET_BUSY && r.quiet.otherLabContainers === 0;
 
 function floodArgv(tool: Tool, targets: string[], count: number, processes = 1): string[] {
-  if (tool === 'lab')
-    // Exactly the argv lab/plan/plan.ts gives a client (progress every 500 ms, bind none).
-    return ['labclient', '--targets', targets.join(','), '--count', String(count), '--processes', String(processes), '--inflight', String(INFLIGHT), '--bind', 'none', '--deadline', String(FLOOD_DEADLINE_S), '--progress-ms', '500'];
+  // The argv lab/plan/plan.ts gives a client that asks for nothing more (bind none).
+  if (tool === 'lab') return labclientArgv({ targets, count, processes, inflight: INFLIGHT, bind: 'none', deadlineSeconds: FLOOD_DEADLINE_S });
   if (tool === 'ref') return ['refconnect', targets.join(','), String(count), String(INFLIGHT), String(FLOOD_DEADLINE_S), '60'];
   return ['node', '/bench/node-flood.mjs', targets.join(','), String(count), String(INFLIGHT), String(FLOOD_DEADLINE_S), '60'];
 }
 
 const isDone = (json: Record<string, unknown>) => json.type === 'filled' || json.type === 'done';
 
-async function startServer(ctx: Ctx, container: Docker.Container, ports: number[], workers = 1): Promise<Program> {
-  const server = await ctx.bench.run(container, ['labserver', '--ports', ports.join(','), '--backlog', '4096', '--workers', String(workers), '--deadline', '600', '--progress-ms', '200']);
+async function startServer(ctx: Ctx, container: Container, ports: number[], workers = 1): Promise<Program> {
+  const server = await ctx.bench.run(container, labserverArgv({ ports, backlog: 4096, workers, deadlineSeconds: 600, progressMs: 200 }));
   const ready = await server.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
   if (ready.json.type !== 'ready') throw new Error(`labserver: ${JSON.stringify(ready.json)}`);
   return server;
 }
 
 interface Rig {
-  server: { container: Docker.Container; ip: string };
-  client: { container: Docker.Container; ip: string };
+  server: { container: Container; ip: string };
+  client: { container: Container; ip: string };
   round: number;
 }
 
@@ -255,10 +254,10 @@ async function makeRig(ctx: Ctx, fill: FillSpec): Promise<Rig> {
   return { server, client, round: 0 };
 }
 
-const PROGRAM_NAME: Record<Tool, string> = { lab: 'labclient', ref: 'refconnect', node: 'node' };
+const PROGRAM_NAME: Record<Tool, string> = { lab: LABCLIENT.name, ref: 'refconnect', node: 'node' };
 
 /** The container's own TCP sockets: established ones, and any other but listeners (TIME_WAIT, FIN_WAIT, ...). */
-async function socketsIn(ctx: Ctx, container: Docker.Container): Promise<{ estab: number; notListening: number }> {
+async function socketsIn(ctx: Ctx, container: Container): Promise<{ estab: number; notListening: number }> {
   // Not ss -s's "orphaned": that one is host-wide, so another namespace's closing sockets would count.
   const { stdout } = await ctx.bench.exec(container, ['sh', '-c', 'ss -tanH state established | wc -l; ss -tanH exclude listening | wc -l']);
   const [estab, notListening] = stdout.trim().split(/\s+/).map(Number);
@@ -266,7 +265,7 @@ async function socketsIn(ctx: Ctx, container: Docker.Container): Promise<{ estab
 }
 
 /** CPU seconds (user, system) the processes named `name` in these containers have used so far, from /proc. */
-async function cpuSeconds(ctx: Ctx, containers: Docker.Container[], name: string): Promise<{ user: number; system: number }> {
+async function cpuSeconds(ctx: Ctx, containers: Container[], name: string): Promise<{ user: number; system: number }> {
   const TICK = 100; // USER_HZ
   const outs = await Promise.all(containers.map((c) => ctx.bench.exec(c, ['sh', '-c', `for p in $(pgrep -x ${name}); do cat /proc/$p/stat; done`])));
   let user = 0;
@@ -283,7 +282,7 @@ async function cpuSeconds(ctx: Ctx, containers: Docker.Container[], name: string
 }
 
 /** Waits until the container holds no TCP socket but its listeners; says what was left if it does not. */
-async function untilNoSockets(ctx: Ctx, what: string, container: Docker.Container, timeoutMs: number): Promise<void> {
+async function untilNoSockets(ctx: Ctx, what: string, container: Container, timeoutMs: number): Promise<void> {
   let left = -1;
   await until(what, async () => (left = (await socketsIn(ctx, container)).notListening) === 0, timeoutMs).catch((e: Error) => {
     throw new Error(`${e.message}: ${left} socket(s) left`);
@@ -313,7 +312,7 @@ async function measureFill(ctx: Ctx, rig: Rig, tool: Tool, fill: FillSpec): Prom
     return { tool, established: j.established, failed: j.failed, internalMs: tool === 'lab' ? j.t_ms! : j.elapsed_ms!, externalMs: line.at, quiet };
   } finally {
     // Server first (its side keeps the TIME_WAITs), then the flood program; then the client must be empty.
-    await bench.exec(rig.server.container, ['pkill', '-KILL', '-x', 'labserver']);
+    await bench.exec(rig.server.container, ['pkill', '-KILL', '-x', LABSERVER.name]);
     await server.exited;
     await until('the client sees every connection closed by the server', async () => (await socketsIn(ctx, rig.client.container)).estab === 0, 30_000).catch(() => undefined);
     await bench.exec(rig.client.container, ['pkill', '-KILL', '-x', PROGRAM_NAME[tool]]);
@@ -353,10 +352,10 @@ async function cpuBusy(ms: number): Promise<number> {
 }
 
 async function foreignLabContainers(ctx: Ctx): Promise<number> {
-  const running = await ctx.bench.docker.listContainers({ filters: JSON.stringify({ label: ['lab.run'] }) });
-  return running.filter((c) => {
-    const run = c.Labels['lab.run'] ?? '';
-    return !run.startsWith(ctx.bench.runId) && !ctx.ownRuns.has(run);
+  const running = await ctx.bench.engine.runningLabelled(RUN_LABEL);
+  return running.filter((labels) => {
+    const run = labels[RUN_LABEL] ?? '';
+    return !run.startsWith(ctx.bench.runId);
   }).length;
 }
 
@@ -453,8 +452,8 @@ async function partNode(ctx: Ctx): Promise<void> {
 async function partRss(ctx: Ctx): Promise<void> {
   const { bench, sizes: sz } = ctx;
   const n = sz.rssCount;
-  const processes = Math.max(1, Math.ceil(n / (ctx.nofile - FD_RESERVE)));
-  const workers = Math.max(1, Math.ceil((n * 1.34) / (ctx.nofile - FD_RESERVE - sz.sparsePorts.length)));
+  const processes = clientProcessesFor(n, ctx.nofile);
+  const workers = serverWorkersFor(n, ctx.nofile, sz.sparsePorts.length);
   say(`\n[rss] bytes per held connection: N=${fmt(n)} (labclient ${processes} process(es), labserver ${workers} worker(s), as the lab would plan them)`);
   const [server, client] = await Promise.all([
     bench.start({ image: ctx.images.server, role: 'server', nofile: ctx.nofile }),
@@ -464,19 +463,19 @@ async function partRss(ctx: Ctx): Promise<void> {
     const serverProgram = await startServer(ctx, server.container, sz.sparsePorts, workers);
     const targets = sz.sparsePorts.map((p) => `${server.ip}:${p}`);
     await quietGate(ctx);
-    const serverBefore = await bench.rssKb(server.container, 'labserver');
+    const serverBefore = await bench.rssKb(server.container, LABSERVER.name);
     // labclient starts flooding as soon as it starts: its "before" is the same program asked for 0 connections.
     const idle = await bench.run(client.container, floodArgv('lab', targets, 0, processes));
     await idle.waitLine(isDone, 20_000);
-    const clientBefore = await bench.rssKb(client.container, 'labclient');
-    await bench.exec(client.container, ['pkill', '-KILL', '-x', 'labclient']);
+    const clientBefore = await bench.rssKb(client.container, LABCLIENT.name);
+    await bench.exec(client.container, ['pkill', '-KILL', '-x', LABCLIENT.name]);
     await idle.exited;
     const flood = await bench.run(client.container, floodArgv('lab', targets, n, processes));
     const filled = (await flood.waitLine(isDone, (FLOOD_DEADLINE_S + 10) * 1000)).json as { established: number };
     // The server's own count reaches the client's before it is read.
     await serverProgram.waitLine((j) => j.type === 'progress' && Number(j.open) >= filled.established, 30_000).catch(() => undefined);
     const serverOpen = Number([...serverProgram.lines].reverse().find((l) => l.json.type === 'progress')?.json.open ?? 0);
-    const [clientAfter, serverAfter] = await Promise.all([bench.rssKb(client.container, 'labclient'), bench.rssKb(server.container, 'labserver')]);
+    const [clientAfter, serverAfter] = await Promise.all([bench.rssKb(client.container, LABCLIENT.name), bench.rssKb(server.container, LABSERVER.name)]);
     const perConn = (before: number, after: number, held: number) => ((after - before) * 1024) / held;
     const c = perConn(clientBefore.kb, clientAfter.kb, filled.established);
     const s = perConn(serverBefore.kb, serverAfter.kb, serverOpen);
@@ -498,7 +497,7 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
   const { bench, sizes: sz } = ctx;
   const clients = sz.overheadClients;
   say(`\n[overhead] the lab's runtime: create (network + ${clients + 1} hosts) and teardown, ${sz.overheadReps} time(s); engine-only baseline beside it`);
-  const subnet = await freeBenchSubnet(bench.docker, bench.network ? [bench.network.subnet] : []);
+  const subnet = await freeBenchSubnet(bench.engine, bench.network ? [bench.network.subnet] : []);
   const scenario = defineScenario({
     name: 'bench-overhead',
     claim: 'how long the lab takes to make and remove a lab',
@@ -514,42 +513,45 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
     const runId = `${bench.runId}-o${rep}`;
     const plan = planCase(scenario, 0, { runId, subnet, quick: false, nofileCeiling: ctx.nofile, file: 'bench/run.ts' });
     quiet.push(await quietGate(ctx));
+    const session = runtime.open(runId);
     try {
+      await session.prepare(() => {});
       const t0 = performance.now();
-      const network = await runtime.createNetwork(runId, subnet, 'bench/run.ts');
-      const hosts = await runtime.startHosts(runId, network, [plan.server, ...plan.clients], 120);
+      const network = await session.createNetwork(subnet);
+      const hosts = await session.startHosts(network, [plan.server, ...plan.clients], 120);
       const t1 = performance.now();
       await Promise.all(hosts.map((h) => h.remove()));
-      await runtime.removeRun(runId);
+      await session.close();
       const t2 = performance.now();
       lab.push({ createMs: t1 - t0, teardownMs: t2 - t1 });
       say(`  lab runtime #${rep + 1}: create ${fmt(t1 - t0)} ms, teardown ${fmt(t2 - t1)} ms`);
     } finally {
-      await runtime.removeRun(runId).catch(() => undefined);
+      await session.close().catch(() => undefined);
     }
-    // The same containers straight through dockerode: no nsenter, nothing else.
+    // The same containers straight through the engine: no nsenter, nothing else.
     const rawId = `${bench.runId}-r${rep}`;
     quiet.push(await quietGate(ctx));
     try {
       const t0 = performance.now();
-      const network = await bench.docker.createNetwork({ Name: rawId, Driver: 'bridge', Internal: true, IPAM: { Driver: 'default', Config: [{ Subnet: subnet }] }, Labels: { 'lab.run': rawId } });
+      const labels = { [RUN_LABEL]: rawId };
+      const network = await bench.engine.createNetwork({ name: rawId, subnet, labels });
       const hosts = [plan.server, ...plan.clients];
       const containers = await Promise.all(
-        hosts.map(async (h) => {
-          const c = await bench.docker.createContainer({
+        hosts.map((h) =>
+          bench.engine.startContainer({
             name: `${rawId}-${h.name}`,
-            Image: h.role === 'server' ? ctx.images.server : ctx.images.client,
-            Cmd: ['sleep', '120'],
-            Labels: { 'lab.run': rawId },
-            HostConfig: { NetworkMode: rawId, Sysctls: h.sysctls, Ulimits: [{ Name: 'nofile', Soft: h.nofile, Hard: h.nofile }] },
-            NetworkingConfig: { EndpointsConfig: { [rawId]: { IPAMConfig: { IPv4Address: h.ip } } } },
-          });
-          await c.start();
-          return c;
-        }),
+            image: h.role === 'server' ? ctx.images.server : ctx.images.client,
+            cmd: ['sleep', '120'],
+            labels,
+            network: rawId,
+            ip: h.ip,
+            sysctls: h.sysctls,
+            nofile: h.nofile,
+          }),
+        ),
       );
       const t1 = performance.now();
-      await Promise.all(containers.map((c) => c.remove({ force: true, v: true })));
+      await Promise.all(containers.map((c) => bench.engine.removeContainer(c)));
       await network.remove();
       const t2 = performance.now();
       raw.push({ createMs: t1 - t0, teardownMs: t2 - t1 });
@@ -578,9 +580,6 @@ async function partOverhead(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
  * kernel's port search over a nearly spent range is memory-bound, and this machine's memory is shared),
  * so the figures are medians of the per-round ratios, each ratio of two fills minutes apart.
  */
-/** The demo's lab run under way, for the signal handler to remove. */
-let demoRun: ScenarioRun | undefined;
-
 const cpuText = (c?: { user: number; system: number }) => (c ? `${fmt(c.user, 1)}+${fmt(c.system, 1)}` : '?');
 
 interface DemoCase {
@@ -614,38 +613,30 @@ async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
     const refFirst = round % 2 === 1;
     await quietGate(ctx);
     const t0 = performance.now();
-    const run = new ScenarioRun(runtime, scenario, { file, quick: ctx.quick, cases: ctx.demoCases });
-    demoRun = run;
-    ctx.ownRuns.add(run.runId);
-    await run.prepare(() => {});
-    try {
-      await run.createNetwork();
-      for (const index of ctx.demoCases ?? scenario.cases.keys()) {
-        const caseRun = run.caseRun(index);
-        const phases = run.phasesOf(caseRun);
-        const flood = phases.findIndex((p) => p.name === 'flood');
-        const stop = phases.findIndex((p) => p.name === 'stop');
-        let ref: FillInLabHosts | undefined;
-        let bare: FillInLabHosts | undefined;
-        const others = async () => {
-          ref = await fillInLabHosts(ctx, caseRun.startedHosts as DockerHost[], 'ref', refconnect);
-          if (ctx.demoBare) bare = await fillInLabHosts(ctx, caseRun.startedHosts as DockerHost[], 'lab', refconnect);
-        };
-        let floodQuiet: Quiet | undefined;
-        let labCpu: { user: number; system: number } | undefined;
-        try {
-          await phases[0]!.run();
-          if (refFirst) await others();
-          for (const phase of phases.slice(1, flood)) await phase.run();
-          floodQuiet = await quietGate(ctx);
-          await phases[flood]!.run();
-          labCpu = await cpuSeconds(ctx, (caseRun.startedHosts as DockerHost[]).filter((h) => h.plan.role === 'client').map((h) => h.container), 'labclient');
-          for (const phase of phases.slice(flood + 1, stop + 1)) await phase.run();
-          if (!refFirst) await others();
-        } finally {
-          await phases.at(-1)!.run();
-        }
-        const labCase = run.cases.at(-1)!;
+    // Labelled under the bench's own id, so the quiet gate counts it as the bench's and its cleanup finds it.
+    const runId = `${ctx.bench.runId}-d${round}`;
+    const measured = new Map<number, { ref?: FillInLabHosts; bare?: FillInLabHosts; floodQuiet?: Quiet; labCpu?: { user: number; system: number } }>();
+    const others = async (index: number, hosts: readonly Host[]) => {
+      const m = measured.get(index)!;
+      m.ref = await fillInLabHosts(ctx, hosts as DockerHost[], 'ref', refconnect);
+      if (ctx.demoBare) m.bare = await fillInLabHosts(ctx, hosts as DockerHost[], 'lab', refconnect);
+    };
+    // The lab's phases as `lab run` runs them; the reference's fills between them, in the same containers.
+    const results = await runScenario(runtime, scenario, { file, quick: ctx.quick, ...(ctx.demoCases && { cases: ctx.demoCases }), runId }, {
+      caseStarting: (info) => void measured.set(info.index, {}),
+      phaseStarted: async (info, phase) => {
+        if (phase.name === 'flood') measured.get(info.index)!.floodQuiet = await quietGate(ctx);
+      },
+      phaseFinished: async (info, phase, { hosts, error }) => {
+        if (error) return;
+        const m = measured.get(info.index)!;
+        if (phase.name === 'hosts' && refFirst) await others(info.index, hosts);
+        if (phase.name === 'flood') m.labCpu = await cpuSeconds(ctx, (hosts as DockerHost[]).filter((h) => h.plan.role === 'client').map((h) => h.container), LABCLIENT.name);
+        if (phase.name === 'stop' && !refFirst) await others(info.index, hosts);
+      },
+      caseFinished: (info, { result: labCase }) => {
+        if (!labCase) return;
+        const { ref, bare, floodQuiet, labCpu } = measured.get(info.index)!;
         const labClients = labCase.hosts.filter((h) => h.role === 'client');
         const entry = perCase.get(labCase.name) ?? { lab: [], labFill: [], ref: [], bare: [], cpu: [], refFirst: [], established: [], refEstablished: [], processes: [], quiet: [], refRuns: [] };
         entry.lab.push(labCase.phases.flood!);
@@ -666,15 +657,10 @@ async function partDemo(ctx: Ctx, runtime: DockerRuntime): Promise<void> {
             (bare ? `; labclient started by the bench ${fmt(bare.ms / 1000, 1)} s (${fmt(bare.established)} conns): ${fmt(bare.ms / ref!.ms, 2)}` : '') +
             `; client cpu s (user+sys): lab ${cpuText(labCpu)}, ref ${cpuText(ref!.cpu)}${bare ? `, bare ${cpuText(bare.cpu)}` : ''}`,
         );
-      }
-      const results = run.results();
-      labRuns.push({ runId: results.runId, pass: results.pass, wallMs: performance.now() - t0, refFirst });
-      say(`  round ${round + 1}: lab run ${results.runId}: ${results.pass ? 'pass' : 'FAIL'}`);
-    } finally {
-      await run.cleanup();
-      ctx.ownRuns.delete(run.runId);
-      demoRun = undefined;
-    }
+      },
+    });
+    labRuns.push({ runId: results.runId, pass: results.pass, wallMs: performance.now() - t0, refFirst });
+    say(`  round ${round + 1}: lab run ${results.runId}: ${results.pass ? 'pass' : 'FAIL'}`);
   }
   const cases: unknown[] = [];
   const ratiosOf = (c: DemoCase) => c.lab.map((ms, i) => ms / c.ref[i]!);
@@ -755,9 +741,9 @@ async function fillInLabHosts(ctx: Ctx, hosts: DockerHost[], tool: 'ref' | 'lab'
     return { ms: Math.max(...done.map((d) => d.at)), established: done.reduce((sum, d) => sum + Number(d.json.established), 0), quiet, runs: done.map((d) => d.json), cpu };
   } finally {
     // From the machine, inside the server's namespace only: the containers lack CAP_NET_ADMIN for ss -K.
-    const pid = (await server.container.inspect()).State.Pid;
+    const pid = await ctx.bench.engine.pid(server.container);
     await $({ quiet: true })`nsenter -t ${pid} -n ss -K state established`.catch(() => undefined);
-    await ctx.bench.exec(server.container, ['pkill', '-KILL', '-x', 'labserver']).catch(() => undefined);
+    await ctx.bench.exec(server.container, ['pkill', '-KILL', '-x', LABSERVER.name]).catch(() => undefined);
     await Promise.all(clients.map((c) => ctx.bench.exec(c.container, ['pkill', '-KILL', '-x', PROGRAM_NAME[tool]]).catch(() => undefined)));
     await Promise.all(hosts.map((h) => untilNoSockets(ctx, `${h.plan.name} holds no socket after the ${tool === 'ref' ? 'reference' : 'bare labclient'}`, h.container, 60_000)));
   }
@@ -766,13 +752,13 @@ async function fillInLabHosts(ctx: Ctx, hosts: DockerHost[], tool: 'ref' | 'lab'
 // ------------------------------------------------------------------------------------------- main
 
 async function machine(bench: BenchDocker, nofile: number): Promise<Record<string, unknown>> {
-  const [version, info] = await Promise.all([bench.docker.version(), bench.docker.info()]);
+  const engine = await bench.engine.describe();
   const facts = {
     nproc: cpus().length,
     cpu: cpus()[0]?.model ?? 'unknown',
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
     kernel: release(),
-    engine: `Docker ${version.Version} (API ${version.ApiVersion}), ${info.Driver}, cgroup v${info.CgroupVersion ?? '?'}`,
+    engine: `Docker ${engine.version} (API ${engine.apiVersion}), ${engine.driver}, cgroup v${engine.cgroupVersion ?? '?'}`,
     node: process.version,
     nofileCeiling: nofile,
     loadavgAtStart: loadavg().map((l) => Math.round(l * 100) / 100),
@@ -783,7 +769,7 @@ async function machine(bench: BenchDocker, nofile: number): Promise<Record<strin
 }
 
 async function main(): Promise<number> {
-  const options = parseArgs(process.argv.slice(2));
+  const options = parseOptions(process.argv.slice(2));
   const runId = `bench-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const bench = new BenchDocker(runId);
   let interrupted = false;
@@ -792,7 +778,6 @@ async function main(): Promise<number> {
     interrupted = true;
     console.error(`\nbench: ${signal}: removing what this run created (${runId})...`);
     await bench.cleanup().catch(() => undefined);
-    await demoRun?.cleanup().catch(() => undefined);
     process.exit(130);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
@@ -800,24 +785,23 @@ async function main(): Promise<number> {
   const started = new Date();
   say(`bench ${runId}: ${options.parts.join(', ')}${options.quick ? ' (quick)' : ''}, ${options.reps} repetition(s)`);
   const runtime = new DockerRuntime(root);
+  const labSession = runtime.open(`${runId}-lab`);
   let failure: Error | undefined;
   try {
-    await runtime.connect(() => {});
-    const nofile = await runtime.nofileCeiling();
+    await labSession.connect(() => {});
+    const nofile = await labSession.nofileCeiling();
     results.machine = await machine(bench, nofile);
     const log = (line: string) => say(`  (images) ${line}`);
     // The lab's own images, as the lab gets them (built when their sources changed), then the bench's.
-    await runtime.prepare(log);
-    const base = await ensureBaseImage(bench.docker, log);
-    const client = await ensureImage(bench.docker, root, 'client', base, log);
-    const server = await ensureImage(bench.docker, root, 'server', base, log);
+    await labSession.prepare(log);
+    const { base, client, server } = await bench.engine.labImages(root, log);
     const t = performance.now();
     const benchImage = await buildBenchImage(bench, base, client);
     say(`images: ${client}, ${server}, ${benchImage} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
     const images: Images = { base, client, server, bench: benchImage };
     const net = await bench.createNetwork();
     say(`network: ${net.name} ${net.subnet} (internal)`);
-    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick, maxWaitS: options.maxWaitS, ownRuns: new Set(), demoCases: options.demoCases, demoBare: options.demoBare };
+    const ctx: Ctx = { bench, images, nofile, sizes: sizes(options.quick), reps: options.reps, quick: options.quick, maxWaitS: options.maxWaitS, demoCases: options.demoCases, demoBare: options.demoBare };
     const errors: Record<string, string> = {};
     for (const part of options.parts) {
       try {

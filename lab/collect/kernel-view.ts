@@ -8,6 +8,10 @@ import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
 import { parseSysctlLines, readSysctlsScript } from './sysctls.ts';
 import { CGROUP_MEMORY_SCRIPT, SLABINFO_SCRIPT, parseCgroupMemory, parseSlabinfo, type CgroupMemory, type SlabObjects } from './memory.ts';
+import { LABCLIENT, LABSERVER } from '../programs/programs.ts';
+
+/** The programs whose memory is the lab's own in a host: the ones that hold connections for the case. */
+const HOLDING_PROGRAMS = [LABSERVER.name, LABCLIENT.name];
 
 /**
  * RSS of the lab's programs in this host's network namespace, KiB. A walk of /proc rather than `ps -C`:
@@ -15,7 +19,7 @@ import { CGROUP_MEMORY_SCRIPT, SLABINFO_SCRIPT, parseCgroupMemory, parseSlabinfo
  */
 const PROGRAM_RSS = [
   'me=$(readlink /proc/self/ns/net); s=0;',
-  'for f in $(grep -lE "^Name:[[:space:]]+(labserver|labclient)$" /proc/[0-9]*/status 2>/dev/null); do',
+  `for f in $(grep -lE "^Name:[[:space:]]+(${HOLDING_PROGRAMS.join('|')})$" /proc/[0-9]*/status 2>/dev/null); do`,
   'if [ "$(readlink ${f%/status}/ns/net 2>/dev/null)" = "$me" ]; then r=$(awk \'/^VmRSS:/ { print $2 }\' $f 2>/dev/null); s=$((s + ${r:-0})); fi;',
   'done; echo $s',
 ].join(' ');

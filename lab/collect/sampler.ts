@@ -6,7 +6,7 @@
  */
 import type { Host, RunningProgram } from '../runtime/runtime.ts';
 import { parseSsSummary } from './ss.ts';
-import { within } from '../run/abort.ts';
+import { within } from '../abort.ts';
 
 export interface Sample {
   /** Milliseconds since the sampler started. */

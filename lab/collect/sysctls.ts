@@ -1,4 +1,5 @@
-/** Reading sysctls back from inside a host: a shell line per name, and its parser. */
+/** Reading sysctls back from inside a host or its machine: a shell line per name, and its parser. */
+import type { EnvironmentFingerprint, MachineShell } from '../runtime/runtime.ts';
 
 /** Prints `name=value` per sysctl, tabs turned to spaces ("32768\t60999" reads "32768 60999"). */
 export function readSysctlsScript(names: readonly string[]): string {
@@ -32,6 +33,14 @@ export async function readMachineSysctls(run: (argv: string[]) => Promise<{ exit
   const result = await run(['sh', '-c', `${script}; true`]);
   const sysctls = result.exitCode === 0 ? parseSysctlLines(result.stdout) : {};
   return Object.keys(sysctls).length ? sysctls : undefined;
+}
+
+/** What the machine the hosts run on says of itself, read through a shell there (none: nothing read). */
+export async function readMachineFacts(shell: MachineShell | undefined): Promise<Pick<EnvironmentFingerprint, 'namespaceDefaults' | 'machineSysctls'>> {
+  if (!shell) return {};
+  const namespaceDefaults = await readNamespaceDefaults(shell);
+  const machineSysctls = await readMachineSysctls(shell);
+  return { ...(namespaceDefaults && { namespaceDefaults }), ...(machineSysctls && { machineSysctls }) };
 }
 
 /** tcp_mem: pages all TCP sockets' buffers may use (low, pressure, high); the open-file tables; conntrack. */

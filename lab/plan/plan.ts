@@ -7,6 +7,7 @@ import { parsePortRange } from '../scenario/theory.ts';
 import { hostAddress, parseSubnet, subnetCapacity } from './subnet.ts';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { clientProcessesFor, labchurnArgv, labclientArgv, labserverArgv, serverWorkersFor } from '../programs/argv.ts';
 
 export type Role = 'server' | 'client';
 
@@ -76,8 +77,6 @@ export interface PlanOptions {
 const DEFAULT_PORT_RANGE = '32768 60999';
 const DEFAULT_INFLIGHT = 256;
 const DEFAULT_DEADLINE = { full: 600, quick: 120 };
-/** Sockets a flood process keeps for itself (epoll, stdio, listeners) besides connections. */
-const FD_RESERVE = 64;
 
 export function planCase(scenario: Scenario, index: number, options: PlanOptions): CasePlan {
   const spec = scenario.cases[index]!;
@@ -110,10 +109,11 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     const churn = merged.client.churn;
     const custom = merged.client.program;
     const asked = churn ? churn.rate * churn.seconds : askedConnections(merged.client, sysctls, targets.length);
-    const processes = churn ? 1 : merged.client.processes ?? Math.max(1, Math.ceil(asked / (clientNofile - FD_RESERVE)));
+    const processes = churn ? 1 : merged.client.processes ?? clientProcessesFor(asked, clientNofile);
     const inflight = merged.client.inflight ?? DEFAULT_INFLIGHT;
     const bind = merged.client.bind ?? 'none';
     const ping = merged.client.ping ?? false;
+    const socketPortRange = merged.client.socketPortRange ? parsePortRange(merged.client.socketPortRange) : undefined;
     clients.push({
       name: `client-${i + 1}`,
       role: 'client',
@@ -127,7 +127,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       processes,
       inflight,
       bind,
-      ...(merged.client.socketPortRange ? { socketPortRange: parsePortRange(merged.client.socketPortRange) } : {}),
+      ...(socketPortRange ? { socketPortRange } : {}),
       ping,
       ...(holdPing && { holdPing }),
       ...(custom && { customProgram: { command: custom.command, ...(custom.dockerfile && { dockerfile: resolve(dirname(options.file), custom.dockerfile) }) } }),
@@ -135,41 +135,37 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         // The scenario's program, bounded like every flood.
         'timeout', '--kill-after=5', String(clientDeadline),
         ...custom.command.map((arg) => substitute(arg, targets)),
-      ] : churn ? [
-        'labchurn',
-        '--targets', targets.join(','),
-        '--rate', String(churn.rate),
-        '--seconds', String(churn.seconds),
-        '--inflight', String(inflight),
-        '--deadline', String(clientDeadline),
-        '--progress-ms', '500',
-        ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
+      ] : churn ? labchurnArgv({
+        targets,
+        rate: churn.rate,
+        seconds: churn.seconds,
+        inflight,
+        deadlineSeconds: clientDeadline,
+        connectTimeoutMs: merged.client.connectTimeoutMs,
         // Against a server that closes first, read to its FIN before closing, as an HTTP/1.0 client would.
-        ...(merged.server.closeFirst ? ['--wait-eof'] : []),
-      ] : [
-        'labclient',
-        '--targets', targets.join(','),
-        '--count', String(asked),
-        '--processes', String(processes),
-        '--inflight', String(inflight),
-        '--bind', bind,
-        ...(merged.client.socketPortRange ? ['--socket-port-range', parsePortRange(merged.client.socketPortRange).join('-')] : []),
-        '--deadline', String(clientDeadline),
-        '--progress-ms', '500',
+        waitEof: merged.server.closeFirst,
+      }) : labclientArgv({
+        targets,
+        count: asked,
+        processes,
+        inflight,
+        bind,
+        socketPortRange,
+        deadlineSeconds: clientDeadline,
+        ping,
         // The round ends as soon as every Pong is in; the wait only bounds a lost answer.
-        ...(ping ? ['--ping', '--ping-wait-ms', String(merged.client.pingWaitMs ?? 300_000)] : []),
-        ...(holdPing ? ['--hold-ping-seconds', String(holdPing.seconds), '--ping-interval-ms', String(holdPing.intervalMs), '--ping-timeout-ms', String(holdPing.timeoutMs)] : []),
-        ...(merged.client.sendBytes ? ['--send-bytes', String(merged.client.sendBytes)] : []),
-        ...(merged.client.keepAsking ? ['--keep-asking'] : []),
-        ...(merged.client.connectTimeoutMs ? ['--connect-timeout-ms', String(merged.client.connectTimeoutMs)] : []),
-      ],
+        pingWaitMs: merged.client.pingWaitMs ?? 300_000,
+        holdPing,
+        sendBytes: merged.client.sendBytes,
+        keepAsking: merged.client.keepAsking,
+        connectTimeoutMs: merged.client.connectTimeoutMs,
+      }),
     });
   }
 
   const serverNofile = nofile(merged.server, `${at}.server.nofile`);
   const expectedTotal = clients.reduce((sum, c) => sum + c.asked, 0);
-  // SO_REUSEPORT spreads connections by hash, not evenly: leave each worker a third spare.
-  const workers = merged.server.workers ?? Math.max(1, Math.ceil((expectedTotal * 1.34) / (serverNofile - FD_RESERVE - ports.length)));
+  const workers = merged.server.workers ?? serverWorkersFor(expectedTotal, serverNofile, ports.length);
   const backlog = merged.server.backlog ?? 4096;
   const server: PlannedServer = {
     name: 'server',
@@ -184,14 +180,18 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     backlog,
     workers,
     // The server outlives the clients' deadline by the time it takes to collect.
-    program: [
-      'labserver', '--ports', ports.join(','), '--backlog', String(backlog), '--workers', String(workers),
-      '--deadline', String(clientDeadline + 30), ...acceptArguments(merged.server.accept),
-      ...(merged.server.closeFirst ? ['--close-after-pong'] : []),
-      ...(merged.server.protocol === 'http' ? ['--http'] : []),
-      ...(merged.server.holdUnread ? ['--no-read'] : []),
-      ...(merged.server.emfileBackoffMs !== undefined ? ['--emfile-backoff-ms', String(merged.server.emfileBackoffMs)] : []),
-    ],
+    program: labserverArgv({
+      ports,
+      backlog,
+      workers,
+      deadlineSeconds: clientDeadline + 30,
+      acceptPaused: merged.server.accept === 'paused',
+      acceptDelayMs: typeof merged.server.accept === 'object' ? merged.server.accept.everyMs : undefined,
+      closeAfterPong: merged.server.closeFirst,
+      http: merged.server.protocol === 'http',
+      noRead: merged.server.holdUnread,
+      emfileBackoffMs: merged.server.emfileBackoffMs,
+    }),
   };
 
   return {
@@ -242,12 +242,6 @@ function askedConnections(client: ClientSpec, sysctls: Record<string, string>, d
 
 function stringify(sysctls: Sysctls | undefined): Record<string, string> {
   return Object.fromEntries(Object.entries(sysctls ?? {}).map(([k, v]) => [k, String(v)]));
-}
-
-function acceptArguments(accept: ServerSpec['accept']): string[] {
-  if (accept === undefined || accept === 'immediate') return [];
-  if (accept === 'paused') return ['--accept-paused'];
-  return ['--accept-delay-ms', String(accept.everyMs)];
 }
 
 function substitute(arg: string, targets: readonly string[]): string {

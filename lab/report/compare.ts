@@ -2,16 +2,12 @@
  * Runs side by side (one kernel against another, say): per case and expectation the measured value and
  * verdict of each run, and what differs in the environments. Pure: `lab compare` reads and prints.
  */
+import type { ComparedRun } from '../results/runs.ts';
 import type { ExpectationResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
 import { environmentFacts, expectationVerdict, measuredText } from './facts.ts';
 import { markdownTable } from './markdown.ts';
 import { table } from './table.ts';
-
-export interface ComparedRun {
-  file: string;
-  results: Results;
-}
 
 export interface RunColumn {
   /** The run's kernel release, made unique with "#n" when two runs share one. */

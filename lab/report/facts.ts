@@ -58,9 +58,9 @@ export function formatErrors(host: HostResult): string {
   return counts.length ? counts.map(([errno, n]) => `${errno} x${n}`).join(', ') : 'none';
 }
 
-/** What the run's hosts were: containers on Docker, network namespaces otherwise (on this machine or a VM). */
+/** What the run's hosts were, as the run recorded it; older results did not, and only container runs had images. */
 export function hostKind(results: Results): string {
-  return results.environment.runtime === 'docker' ? 'container' : 'namespace';
+  return results.environment.hostKind ?? (results.environment.images ? 'container' : 'namespace');
 }
 
 export function formatPhases(c: CaseResult): string {

@@ -4,8 +4,9 @@
  * whose measured value or verdict differs between kernels. Pure: built from results, rendered twice
  * (matrix.md, matrix.html) from one list of blocks.
  */
+import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { ExpectationResult, Results } from '../results/results.ts';
-import { compareRuns, type ComparedRun, type Comparison, type ComparisonRow } from './compare.ts';
+import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
 import { escapeHtml as esc } from './escape.ts';
 import { expectationVerdict, formatSeconds, measuredText, sysctlShortName } from './facts.ts';
 import { markdownTable } from './markdown.ts';
@@ -13,12 +14,6 @@ import { table } from './table.ts';
 import { formatPrediction } from '../scenario/theory.ts';
 
 /** A run that did not produce results (a VM that did not boot, a scenario that broke). */
-export interface MatrixFailure {
-  kernel: string;
-  scenario: string;
-  error: string;
-}
-
 export interface Matrix {
   /** Column labels: kernel releases in version order. */
   kernels: string[];

@@ -1,28 +1,30 @@
 /**
  * One case of a scenario, phase by phase: hosts, server, what the clients' kernels hold before, the flood,
- * settling, collection, stopping, teardown. The CLI shows each phase as a task; tests call runCase().
+ * settling, holding, collection, stopping, teardown. The run (scenario-run.ts) drives the phases in order
+ * and tells its subscribers; the figures are assembled by lab/results.
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
-import { planCase, type CasePlan, type PlannedClient } from '../plan/plan.ts';
-import type { CaseResult, EndMemory, HoldPingFigures, HostResult, MemoryFigures, Milestone, SlabGrowth } from '../results/results.ts';
-import type { CgroupMemory, SlabObjects } from '../collect/memory.ts';
-import type { Host, LabNetwork, RunningProgram, Runtime } from '../runtime/runtime.ts';
-import type { Scenario } from '../scenario/types.ts';
+import type { CasePlan } from '../plan/plan.ts';
+import type { CaseResult } from '../results/results.ts';
+import type { Host, LabNetwork, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
-import { failAfter, sleep, unlessAborted, within } from './abort.ts';
+import { failAfter, sleep, unlessAborted, within } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
-import { kernelRelease, slabObjectsPerConnection } from '../scenario/theory.ts';
-import { failuresIn, parseLine, type ClientLine, type ServerLine } from './program-lines.ts';
+import { kernelRelease } from '../scenario/theory.ts';
+import { failuresIn, parseLine, type ClientLine, type ServerLine } from '../programs/lines.ts';
+import { hostResult } from '../results/host-result.ts';
+import { memoryPerConnection, objectSizes } from '../results/memory.ts';
+import { milestones } from '../results/milestones.ts';
+import { ClientFlood } from './client-flood.ts';
 
 export interface CaseRunOptions {
-  runId: string;
-  quick: boolean;
-  file: string;
-  nofileCeiling: number;
-  network: LabNetwork;
+  /** The runtime, for messages ("the docker engine stopped answering"). */
+  runtimeName: string;
+  /** What one host is, for the phases' titles: "container", "namespace". */
+  hostKind: string;
   /** The kernel's release (`uname -r`) the hosts run on. */
   kernel: string;
   /** `uname -v` there, where known. */
@@ -33,50 +35,66 @@ export interface CaseRunOptions {
 /** A client's own progress line, or the kernel's count read inside a host. */
 export type FloodProgress = { host: string; line: ClientLine; kernel?: undefined } | { host: string; kernel: Sample; line?: undefined };
 
+export type PhaseName = 'hosts' | 'server' | 'observe' | 'flood' | 'settle' | 'hold' | 'collect' | 'stop' | 'teardown';
+
+export interface CasePhase {
+  name: PhaseName;
+  title: string;
+  run(): Promise<void>;
+}
+
 const SERVER_READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 15_000;
 
-interface ClientFlood {
+interface ServerProgram {
   host: Host;
-  plan: PlannedClient;
-  program: RunningProgram;
-  last?: ClientLine;
-  filled?: ClientLine;
-  /** The line after the Ping/Pong round, when the plan asks for one. */
-  pinged?: ClientLine;
-  /** The line after connscale's hold, when the plan asks for one. */
-  held?: ClientLine;
-  /** connscale's hold as it went: one point per progress line. */
-  holdSeries: HoldPingFigures['series'];
-  /** The program exited cleanly without printing its figures. */
-  unreported?: boolean;
-  /** The host vanished mid-flood (its container killed): its figures are gone, not zero. */
-  lost?: boolean;
-  startedAt: number;
-  filledAt?: number;
+  program?: RunningProgram;
+  last?: ServerLine;
+  ready?: ServerLine;
 }
 
 export class CaseRun {
-  readonly plan: CasePlan;
   readonly phases: Record<string, number> = {};
+  /** Set by the collect phase. */
+  result?: CaseResult;
   private hosts: Host[] = [];
-  private server?: { host: Host; program?: RunningProgram; last?: ServerLine; ready?: ServerLine };
+  private server?: ServerProgram;
   private floods: ClientFlood[] = [];
   private before = new Map<string, KernelView>();
   private sampler?: Sampler;
-  private result?: CaseResult;
 
   constructor(
-    private readonly runtime: Runtime,
-    scenario: Scenario,
-    index: number,
+    private readonly session: RunSession,
+    private readonly network: LabNetwork,
+    readonly plan: CasePlan,
     private readonly options: CaseRunOptions,
-  ) {
-    this.plan = planCase(scenario, index, { ...options, subnet: options.network.subnet });
+    private readonly onProgress: (p: FloodProgress) => void = () => {},
+  ) {}
+
+  /**
+   * The phases in order, titled for people. The last, teardown, must also run when an earlier one fails:
+   * the run puts it in a finally.
+   */
+  get phaseList(): readonly CasePhase[] {
+    const plan = this.plan;
+    const kind = this.options.hostKind;
+    const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
+    const phases: CasePhase[] = [
+      { name: 'hosts', title: `Start ${plan.clients.length + 1} ${kind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => this.startHosts() },
+      { name: 'server', title: `Start the server on port(s) ${plan.server.ports.join(', ')} (${plan.server.workers} worker(s))`, run: () => this.startServer() },
+      { name: 'observe', title: "Read the clients' kernels before the flood", run: () => this.observe() },
+      { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => this.flood() },
+      { name: 'settle', title: 'Let the server settle', run: () => this.settle() },
+      { name: 'hold', title: `Hold the connections for ${plan.holdSeconds} s`, run: () => this.hold() },
+      { name: 'collect', title: `Collect ss -s and nstat inside every ${kind}`, run: () => this.collect() },
+      { name: 'stop', title: 'Stop the floods, then the server', run: () => this.stopPrograms() },
+      { name: 'teardown', title: `Tear down the ${kind}s`, run: () => this.teardown() },
+    ];
+    return phases.filter((p) => p.name !== 'hold' || plan.holdSeconds > 0);
   }
 
-  private async phase<T>(name: string, work: () => Promise<T>): Promise<T> {
+  private async phase<T>(name: PhaseName, work: () => Promise<T>): Promise<T> {
     await holdIfAsked(name, this.options.signal);
     const started = performance.now();
     try {
@@ -92,14 +110,14 @@ export class CaseRun {
 
   /** Hosts failing together usually means the engine itself went away: say that, not "host lost". */
   private async failIfEngineGone(phase: string): Promise<void> {
-    if (await this.runtime.answers()) return;
+    if (await this.session.answers()) return;
     throw new RuntimeFailure(
-      `the ${this.runtime.name} engine stopped answering during ${phase}`,
+      `the ${this.options.runtimeName} engine stopped answering during ${phase}`,
       "start it again, then run 'lab clean' to remove what this run left",
     );
   }
 
-  /** The hosts the case started (for tools such as the benchmark that measure in them too). */
+  /** The hosts the case started (for subscribers such as the benchmark that measure in them too). */
   get startedHosts(): readonly Host[] {
     return this.hosts;
   }
@@ -111,20 +129,20 @@ export class CaseRun {
   }
 
   /** Containers for the server and every client, on the run's network. */
-  startHosts(): Promise<void> {
+  private startHosts(): Promise<void> {
     return this.phase('hosts', async () => {
       // Containers outlive the flood deadline a little, then end by themselves whatever happens to the lab.
       const lifetime = this.plan.deadlineSeconds + this.plan.holdSeconds + 240;
-      this.hosts = await this.runtime.startHosts(this.options.runId, this.options.network, [this.plan.server, ...this.plan.clients], lifetime);
+      this.hosts = await this.session.startHosts(this.network, [this.plan.server, ...this.plan.clients], lifetime);
     });
   }
 
-  startServer(): Promise<void> {
+  private startServer(): Promise<void> {
     return this.phase('server', async () => {
       const host = this.serverHost;
       let ready!: (line: ServerLine) => void;
       const readyLine = new Promise<ServerLine>((resolve) => (ready = resolve));
-      const state: { host: Host; program?: RunningProgram; last?: ServerLine; ready?: ServerLine } = { host };
+      const state: ServerProgram = { host };
       this.server = state;
       const program = await host.spawn(host.plan.program, (text) => {
         const line = parseLine<ServerLine>(text);
@@ -144,7 +162,7 @@ export class CaseRun {
   }
 
   /** What each kernel holds before the flood: the ports the theory must leave out, memory in use. */
-  observe(): Promise<void> {
+  private observe(): Promise<void> {
     return this.phase('observe', async () => {
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
       this.hosts.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
@@ -152,60 +170,30 @@ export class CaseRun {
   }
 
   /** Every client floods at once; resolves when all of them have filled what they could. */
-  flood(onProgress: (p: FloodProgress) => void = () => {}): Promise<void> {
+  private flood(): Promise<void> {
     return this.phase('flood', async () => {
       const clients = this.hosts.filter((h) => h.plan.role === 'client');
-      const errorsOf = (name: string) => {
-        const line = this.floods.find((f) => f.plan.name === name)?.last ?? (name === this.plan.server.name ? this.server?.last : undefined);
-        return failuresIn(line);
-      };
-      this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => onProgress({ host: kernel.host, kernel }), {
-        stopFile: `/tmp/lab-sampler-${this.options.runId}-${this.plan.server.name}.stop`,
+      const errorsOf = (name: string) =>
+        name === this.plan.server.name ? failuresIn(this.server?.last) : (this.floods.find((f) => f.plan.name === name)?.failures ?? 0);
+      this.sampler = new Sampler(this.serverHost, errorsOf, (kernel) => this.onProgress({ host: kernel.host, kernel }), {
+        stopFile: `/tmp/lab-sampler-${this.session.runId}-${this.plan.server.name}.stop`,
         // The loop outlives no flood: at most the deadline, the hold and a margin, one reading a second.
         maxReadings: this.plan.deadlineSeconds + this.plan.holdSeconds + 120,
       });
 
       const fills = clients.map(async (host) => {
         const plan = this.plan.clients.find((c) => c.name === host.plan.name)!;
-        let filled!: () => void;
-        const filledLine = new Promise<void>((resolve) => (filled = resolve));
-        let held!: () => void;
-        const heldLine = new Promise<void>((resolve) => (held = resolve));
-        const flood = { host, plan, startedAt: performance.now(), holdSeries: [] } as unknown as ClientFlood;
-        let previous: ClientLine | undefined;
-        flood.program = await host.spawn(host.plan.program, (text) => {
-          const line = parseLine<ClientLine>(text);
-          if (!line) return;
-          flood.last = line;
-          if (line.type === 'progress' || line.type === 'filled') {
-            onProgress({ host: plan.name, line });
-            this.sampler?.record(plan.name, line.established ?? 0, failuresIn(line));
-          }
-          if (line.type === 'filled') {
-            flood.filled = line;
-            flood.filledAt = performance.now();
-          }
-          if (line.type === 'ping') flood.pinged = line;
-          if (line.type === 'held') flood.held = line;
-          if (line.type === 'progress' && line.hold_ping && previous?.hold_ping && line.t_ms && previous.t_ms) {
-            const seconds = (line.t_ms - previous.t_ms) / 1000;
-            const window = line.hold_ping.window_rtt_us;
-            if (window?.count) flood.holdSeries.push({ t: line.t_ms / 1000, perSecond: Math.round((line.hold_ping.pongs - previous.hold_ping.pongs) / seconds), p99: window.p99 / 1000 });
-          }
-          if (line.type === 'progress') previous = line;
-          if (line.type === (plan.ping ? 'ping' : 'filled')) filled();
-          if (line.type === 'held') held();
+        const flood = new ClientFlood(host, plan, (line) => {
+          this.onProgress({ host: plan.name, line });
+          this.sampler?.record(plan.name, line.established ?? 0, failuresIn(line));
         });
+        await flood.start();
         this.floods.push(flood);
         const exited = flood.program.exited.then(async (code) => {
-          if (lastLineOf(flood)) return;
+          if (flood.lastFigures) return;
           // A scenario's own program need not speak the lab's lines: its clean exit ends its flood, and
           // what it did not report is not measured (never zero).
-          if (plan.customProgram && code === 0) {
-            flood.unreported = true;
-            flood.filledAt = performance.now();
-            return;
-          }
+          if (plan.customProgram && code === 0) return flood.endUnreported();
           if (plan.customProgram && code === 124) throw new RuntimeFailure(`the program on ${plan.name} did not finish within the deadline (${this.plan.deadlineSeconds} s)`);
           if (await vanished(host)) {
             await this.failIfEngineGone('flood');
@@ -214,12 +202,10 @@ export class CaseRun {
           }
           throw new RuntimeFailure(`the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`);
         });
-        await Promise.race([filledLine, exited]);
-        return { flood, held: Promise.race([heldLine, exited]) };
+        await Promise.race([flood.ended, exited]);
+        return { flood, held: Promise.race([flood.heldOver, exited]) };
       });
-      const serverGone = this.server!.program!.exited.then((code) => {
-        throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped mid-flood (code ${code})`);
-      });
+      const serverGone = this.serverExit('stopped mid-flood');
       const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
       const overdue = failAfter((this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
       this.sampler.start();
@@ -233,18 +219,22 @@ export class CaseRun {
     });
   }
 
+  /** Rejects once the server program exits: it must outlive the flood and the hold. */
+  private serverExit(when: string): Promise<never> {
+    return this.server!.program!.exited.then((code) => {
+      throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) ${when} (code ${code})`);
+    });
+  }
+
   /** Holds the connections for the case's hold time, the kernel still sampled, before collection. */
-  hold(): Promise<void> {
+  private hold(): Promise<void> {
     return this.phase('hold', async () => {
-      const serverGone = this.server!.program!.exited.then((code) => {
-        throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) stopped while holding (code ${code})`);
-      });
-      await Promise.race([sleep(this.plan.holdSeconds * 1000), serverGone]);
+      await Promise.race([sleep(this.plan.holdSeconds * 1000), this.serverExit('stopped while holding')]);
     });
   }
 
   /** Waits until the server's count stops moving: the last handshakes and accepts land after 'filled'. */
-  settle(): Promise<void> {
+  private settle(): Promise<void> {
     return this.phase('settle', async () => {
       const expected = this.floods.reduce((sum, f) => sum + (f.lost ? 0 : (f.filled?.established ?? 0)), 0);
       const deadline = performance.now() + SETTLE_TIMEOUT_MS;
@@ -259,7 +249,7 @@ export class CaseRun {
     });
   }
 
-  collect(): Promise<CaseResult> {
+  private collect(): Promise<void> {
     return this.phase('collect', async () => {
       await this.sampler?.stop();
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h, { listeners: false }).catch(async (error: Error) => {
@@ -272,143 +262,82 @@ export class CaseRun {
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
-        server: serverTheory(this.plan.server, server, this.server?.ready, this.hosts.find((h) => h.plan.role === 'server')?.memoryCgroup?.tcpAccounted),
+        server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
-      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.runtimeTracks());
+      // Whether connections take an entry in a machine-wide tracking table (conntrack) on this runtime.
+      const tracked = this.session.connectionTracking !== undefined;
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, tracked);
+      const samples = this.sampler?.samples ?? [];
       this.result = {
         name: this.plan.caseName,
         ...(this.plan.about ? { about: this.plan.about } : {}),
         pass: expectations.every((e) => e.pass),
         subnet: this.plan.subnet,
         phases: this.phases,
-        samples: this.sampler?.samples ?? [],
-        milestones: milestones(this.sampler?.samples ?? [], this.plan.server.name),
+        samples,
+        milestones: milestones(samples, this.plan.server.name),
         ...(memory ? { memory } : {}),
         expectations,
         hosts: results,
       };
-      return this.result;
     });
   }
 
-  private hostResult(host: Host, view: KernelView | undefined): HostResult {
-    const flood = this.floods.find((f) => f.host === host);
-    if (!view) return lostHost(host);
-    const counts = host.plan.role === 'server' ? this.server?.last : flood && lastLineOf(flood);
-    const openFilesAtStart = host.plan.role === 'server' ? this.server?.ready?.fds_at_start : flood?.filled?.fds_at_start;
+  private hostResult(host: Host, view: KernelView | undefined) {
     const before = this.before.get(host.plan.name);
-    return {
-      name: host.plan.name,
-      role: host.plan.role,
-      ip: host.plan.ip,
-      estab: view.ss.estab,
-      timewait: view.ss.timewait,
+    if (host.plan.role === 'server') {
+      const last = this.server?.last;
+      return hostResult({
+        plan: host.plan,
+        view,
+        before,
+        errors: last?.errors ?? {},
+        bindErrors: {},
+        ...(last?.accepted !== undefined && { accepted: last.accepted }),
+        ...(this.server?.ready?.fds_at_start !== undefined && { openFilesAtStart: this.server.ready.fds_at_start }),
+        serverPorts: this.plan.server.ports,
+      });
+    }
+    const flood = this.floods.find((f) => f.host === host);
+    const counts = flood?.lastFigures;
+    return hostResult({
+      plan: host.plan,
+      view,
+      before,
       errors: counts?.errors ?? {},
-      bindErrors: (flood && lastLineOf(flood))?.bind_errors ?? {},
-      ...(host.plan.role === 'server' && this.server?.last?.accepted !== undefined && { accepted: this.server.last.accepted }),
-      ...(openFilesAtStart !== undefined && { openFilesAtStart }),
-      sysctls: view.sysctls,
-      nofile: view.nofile,
-      nstat: view.nstat,
-      ...(host.plan.role === 'client' && this.before.has(host.plan.name) && { boundPortsBefore: this.before.get(host.plan.name)!.listeningPorts }),
-      programRssKiB: view.programRssKiB,
-      ...(host.plan.role === 'server' && { listenBacklog: listenBacklogOf(this.plan.server.ports, this.before.get(host.plan.name)) }),
-      hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped, slabObjectBytes: slabGrowth(before.slabObjects, view.slabObjects).reduce((sum, g) => sum + g.bytes, 0) }) },
-      ...(before?.cgroupMemory && view.cgroupMemory && { cgroupMemory: cgroupGrowth(before.cgroupMemory, view.cgroupMemory) }),
-      ...(flood && {
-        flood: {
-          // A scenario's own program runs under timeout(1): name the program, not the wrapper.
-          program: flood.plan.customProgram?.command.join(' ') ?? host.plan.program[0]!,
-          asked: flood.plan.asked,
-          processes: flood.plan.processes,
-          established: flood.filled?.established ?? 0,
-          failed: flood.filled?.failed ?? 0,
-          fillSeconds: Math.round(((flood.filledAt ?? performance.now()) - flood.startedAt) / 100) / 10,
-          ...(flood.plan.ping ? { pongs: flood.pinged?.pongs ?? 0 } : {}),
-          ...(flood.unreported && { unreported: true as const }),
-          ...(flood.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),
-          ...(flood.filled?.sent_bytes !== undefined && { sentBytes: flood.filled.sent_bytes }),
-          ...(flood.plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(flood.plan.holdPing, flood.held, flood.holdSeries) }),
-        },
-      }),
-    };
-  }
-
-  /** Whether connections take an entry in a host-wide tracking table (conntrack) on this runtime. */
-  private runtimeTracks(): boolean {
-    return this.runtime.connectionTracking !== undefined;
+      bindErrors: counts?.bind_errors ?? {},
+      ...(flood?.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),
+      ...(flood && { flood: flood.figures() }),
+    });
   }
 
   /** Clients first, so the server sees FINs rather than peers vanishing with their namespaces. */
-  stopPrograms(): Promise<void> {
-    return this.phase('stop', () => this.stopAll());
-  }
-
-  private async stopAll(): Promise<void> {
-    const stop = async (program: RunningProgram | undefined) => {
-      if (!program) return;
-      await program.signal('TERM');
-      // KILL only a program still running after the timeout: never later, into whatever runs there by then.
-      if ((await within(program.exited.catch(() => undefined), STOP_TIMEOUT_MS)) === 'late') await program.signal('KILL');
-    };
-    await Promise.all(this.floods.map((f) => stop(f.program)));
-    await stop(this.server?.program);
+  private stopPrograms(): Promise<void> {
+    return this.phase('stop', async () => {
+      const stop = async (program: RunningProgram | undefined) => {
+        if (!program) return;
+        await program.signal('TERM');
+        // KILL only a program still running after the timeout: never later, into whatever runs there by then.
+        if ((await within(program.exited.catch(() => undefined), STOP_TIMEOUT_MS)) === 'late') await program.signal('KILL');
+      };
+      await Promise.all(this.floods.map((f) => stop(f.program)));
+      await stop(this.server?.program);
+    });
   }
 
   /**
    * Removes this case's hosts; safe to call after any failure. Removing a host kills what still runs in it,
    * server and clients together, so nothing is left to count wrongly. The run's network goes with the run.
    */
-  async teardown(): Promise<void> {
+  private async teardown(): Promise<void> {
     const started = performance.now();
     await this.sampler?.stop().catch(() => undefined);
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
-}
-
-/** The client's last line with figures: the one that ended its flood, or undefined if none came. */
-function lastLineOf(flood: ClientFlood): ClientLine | undefined {
-  return flood.plan.holdPing ? flood.held : flood.plan.ping ? flood.pinged : flood.filled;
-}
-
-function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {
-  const hold = line.hold_ping!;
-  const ms = (us: number) => Math.round(us) / 1000;
-  const seconds = hold.hold_ms / 1000;
-  return {
-    intervalMs: settings.intervalMs,
-    timeoutMs: settings.timeoutMs,
-    seconds,
-    sent: hold.sent,
-    pongs: hold.pongs,
-    timeouts: hold.timeouts,
-    perSecond: Math.round(hold.pongs / seconds),
-    askedPerSecond: Math.round(((line.established ?? 0) * 1000) / settings.intervalMs),
-    rttMs: { count: hold.rtt_us.count, p50: ms(hold.rtt_us.p50), p90: ms(hold.rtt_us.p90), p99: ms(hold.rtt_us.p99), p999: ms(hold.rtt_us.p999), max: ms(hold.rtt_us.max) },
-    series,
-  };
-}
-
-/** A host whose container vanished: no figure can be read, so none is made up. */
-function lostHost(host: Host): HostResult {
-  return {
-    name: host.plan.name,
-    role: host.plan.role,
-    ip: host.plan.ip,
-    lost: true,
-    estab: 0,
-    timewait: 0,
-    errors: {},
-    bindErrors: {},
-    sysctls: {},
-    nofile: 0,
-    nstat: {},
-    hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0 },
-  };
 }
 
 /** The engine may report a killed container as running for a moment after its processes died. */
@@ -418,112 +347,4 @@ async function vanished(host: Host): Promise<boolean> {
     await sleep(200);
   }
   return false;
-}
-
-const MILESTONE_STEP = 100_000;
-const MEMORY_MIN_CONNECTIONS = 10_000;
-
-/** When the server's kernel first counted each 100k established connections, from the samples. */
-export function milestones(samples: readonly Sample[], server: string): Milestone[] {
-  const reached: Milestone[] = [];
-  for (const s of samples.filter((x) => x.host === server).sort((a, b) => a.t - b.t)) {
-    while (s.estab >= (reached.length + 1) * MILESTONE_STEP) reached.push({ connections: (reached.length + 1) * MILESTONE_STEP, seconds: s.t / 1000 });
-  }
-  return reached;
-}
-
-/**
- * Memory per connection, from the differences between before the flood and after it. Kernel: slab and TCP
- * buffer pages, host-wide (both ends of every connection live in this one kernel). User space: the resident
- * memory of the lab's programs. Undefined when no connection was held.
- */
-export function memoryPerConnection(
-  before: Map<string, KernelView>,
-  hosts: readonly Host[],
-  after: readonly (KernelView | undefined)[],
-  connections: number,
-  results: readonly HostResult[],
-  tracked: boolean,
-): MemoryFigures | undefined {
-  // Below this the host-wide slab figures are noise from everything else the machine does.
-  if (connections < MEMORY_MIN_CONNECTIONS) return undefined;
-  // The server runs before the flood, so its growth is measured; the clients start with it.
-  const rssDelta = (role: 'server' | 'client') =>
-    hosts.reduce((sum, h, i) => (h.plan.role === role && after[i] ? sum + (after[i]!.programRssKiB - (before.get(h.plan.name)?.programRssKiB ?? 0)) : sum), 0);
-  const serverIndex = hosts.findIndex((h) => h.plan.role === 'server');
-  const was = before.get(hosts[serverIndex]!.plan.name)?.hostMemory;
-  const now = after[serverIndex]?.hostMemory;
-  if (!was || !now) return undefined;
-  const kernelBytes = (now.slabKiB - was.slabKiB) * 1024 + (now.tcpMemPages - was.tcpMemPages) * 4096;
-  const serverBefore = before.get(hosts[serverIndex]!.plan.name)!;
-  const perEnd = {
-    ...endMemory(results.filter((r) => r.role === 'server'), 'server'),
-    ...endMemory(results.filter((r) => r.role === 'client'), 'client'),
-  };
-  const slabCaches = slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked);
-  return {
-    connections,
-    kernelBytesPerConnection: Math.round(kernelBytes / connections),
-    tcpMemPages: now.tcpMemPages - was.tcpMemPages,
-    serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
-    clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
-    ...(Object.keys(perEnd).length && { perEnd }),
-    ...(slabCaches.length && { slabCaches }),
-  };
-}
-
-/** One end's kernel memory per connection it holds, from its hosts' own cgroups (summed over clients). */
-function endMemory(hosts: readonly HostResult[], end: 'server' | 'client'): Partial<Record<'server' | 'client', EndMemory>> {
-  const cgroups = hosts.flatMap((h) => (h.cgroupMemory && !h.lost ? [{ ...h.cgroupMemory, estab: h.estab }] : []));
-  const held = cgroups.reduce((sum, c) => sum + c.estab, 0);
-  if (!held) return {};
-  const perConnection = (bytes: number) => Math.round(bytes / held);
-  const kernelBytes = perConnection(cgroups.reduce((sum, c) => sum + c.kernelBytes, 0));
-  // Socket buffers only where every host of the end counts them.
-  const tcp = cgroups.every((c) => c.tcpBufferBytes !== undefined) ? perConnection(cgroups.reduce((sum, c) => sum + c.tcpBufferBytes!, 0)) : undefined;
-  return { [end]: { kernelBytes, ...(tcp !== undefined && { tcpBufferBytes: tcp }), source: cgroups[0]!.source } };
-}
-
-/** Object size per slab cache, as the theory reads it. */
-function objectSizes(view: KernelView | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(view?.slabObjects ?? {}).map(([cache, s]) => [cache, s.size]));
-}
-
-export function slabGrowth(before: SlabObjects, after: SlabObjects): Array<{ cache: string; objects: number; size: number; bytes: number }> {
-  return Object.entries(after).map(([cache, now]) => {
-    const objects = now.objects - (before[cache]?.objects ?? 0);
-    return { cache, objects, size: now.size, bytes: objects * now.size };
-  });
-}
-
-/**
- * Host-wide slab growth per connection, cache by cache: the caches the theory names, and any other that grew
- * by half an object per connection or more. Largest first.
- */
-export function slabCachesPerConnection(before: SlabObjects, after: SlabObjects, connections: number, tracked: boolean): SlabGrowth[] {
-  const predicted = new Map(slabObjectsPerConnection(Object.fromEntries(Object.entries(after).map(([c, s]) => [c, s.size])), tracked).map((p) => [p.cache, p]));
-  return slabGrowth(before, after)
-    .filter((g) => predicted.has(g.cache) || g.objects / connections >= 0.5)
-    .map((g) => ({
-      cache: g.cache,
-      objectSize: g.size,
-      objectsPerConnection: Math.round((g.objects / connections) * 100) / 100,
-      bytesPerConnection: Math.round(g.bytes / connections),
-      ...(predicted.has(g.cache) && { predictedObjects: predicted.get(g.cache)!.objects, why: predicted.get(g.cache)!.why }),
-    }))
-    .sort((a, b) => b.bytesPerConnection - a.bytesPerConnection);
-}
-
-function cgroupGrowth(before: CgroupMemory, after: CgroupMemory): NonNullable<HostResult['cgroupMemory']> {
-  return {
-    kernelBytes: after.kernelBytes - before.kernelBytes,
-    ...(after.tcpBufferBytes !== undefined && before.tcpBufferBytes !== undefined && { tcpBufferBytes: after.tcpBufferBytes - before.tcpBufferBytes }),
-    source: after.source,
-  };
-}
-
-/** The smallest backlog among the server's own ports (they all get the same listen() call). */
-function listenBacklogOf(ports: readonly number[], view: KernelView | undefined): number {
-  const backlogs = ports.map((p) => view?.listenBacklogs[String(p)]).filter((b): b is number => b !== undefined);
-  return backlogs.length ? Math.min(...backlogs) : NaN;
 }

@@ -3,7 +3,7 @@ import type { PlannedClient, PlannedServer } from '../plan/plan.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { contains, parsePortList, parsePortRange } from '../scenario/theory.ts';
 import type { ClientTheory, Expectation, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
-import type { ClientLine, ServerLine } from './program-lines.ts';
+import type { ClientLine, ServerLine } from '../programs/lines.ts';
 import { PING_FIGURES, type PingFigure } from '../scenario/metrics.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 

@@ -1,4 +1,4 @@
-import { sleep, unlessAborted } from './abort.ts';
+import { sleep, unlessAborted } from '../abort.ts';
 
 const HOLD_LIMIT_MS = 60_000;
 

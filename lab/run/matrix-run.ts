@@ -3,13 +3,12 @@
  * as the machine's cores allow (each VM is one emulated CPU). A run that breaks is recorded and the others
  * go on; the caller renders the matrix from what came back.
  */
-import type { ComparedRun } from '../report/compare.ts';
-import type { MatrixFailure } from '../report/matrix.ts';
+import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { Results } from '../results/results.ts';
 import type { Runtime } from '../runtime/runtime.ts';
 import { mergeCase } from '../plan/plan.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { ScenarioRun } from './scenario-run.ts';
+import { runScenario } from './scenario-run.ts';
 
 export interface MatrixJob {
   kernel: string;
@@ -40,20 +39,26 @@ export async function runMatrix(
         const runtime = job.runtime();
         const cases = runnableCases(scenario, runtime, options.quick);
         const skipped = scenario.cases.length - cases.length;
+        const log = (line: string) => options.log(job!.kernel, `${scenario.name}: ${line}`);
         if (!cases.length) {
-          options.log(job.kernel, `${scenario.name}: skipped (every case needs the docker runtime)`);
+          log(`skipped (every case needs a scenario's own program image, which the ${runtime.name} runtime cannot run)`);
           continue;
         }
         try {
-          const results = await runOne(runtime, scenario, file, cases, options, (line) => options.log(job!.kernel, `${scenario.name}: ${line}`));
+          const results = await runScenario(runtime, scenario, { file, quick: options.quick, signal: options.signal, cases }, {
+            log,
+            caseFinished: (info, { result }) => {
+              if (result) log(`case ${info.index + 1}/${info.total} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`);
+            },
+          });
           const written = await options.onResults(job.kernel, file, results);
           runs.push({ file: written, results });
-          options.log(job.kernel, `${scenario.name}: ${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need the docker runtime)` : ''}`);
+          log(`${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`);
         } catch (error) {
           if (options.signal.aborted) throw error;
           const message = (error as Error).message.split('\n')[0]!;
           failures.push({ kernel: job.kernel, scenario: scenario.name, error: message });
-          options.log(job.kernel, `${scenario.name}: BROKE: ${message}`);
+          log(`BROKE: ${message}`);
         }
       }
     }
@@ -62,22 +67,7 @@ export async function runMatrix(
   return { runs, failures };
 }
 
-async function runOne(runtime: Runtime, scenario: Scenario, file: string, cases: number[], options: MatrixOptions, log: (line: string) => void): Promise<Results> {
-  const run = new ScenarioRun(runtime, scenario, { file, quick: options.quick, signal: options.signal, cases });
-  try {
-    await run.prepare(log);
-    await run.createNetwork();
-    for (const index of cases) {
-      const result = await run.runCase(index);
-      log(`case ${index + 1}/${scenario.cases.length} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`);
-    }
-    return run.results();
-  } finally {
-    await run.cleanup();
-  }
-}
-
-/** A scenario's own client program is an image built from a Dockerfile: only the docker runtime has those. */
+/** A scenario's own client program is an image built from a Dockerfile: only some runtimes can run those. */
 function runnableCases(scenario: Scenario, runtime: Runtime, quick: boolean): number[] {
-  return [...scenario.cases.keys()].filter((i) => runtime.name === 'docker' || !mergeCase(scenario, scenario.cases[i]!, quick).client.program?.dockerfile);
+  return [...scenario.cases.keys()].filter((i) => runtime.can.programImages || !mergeCase(scenario, scenario.cases[i]!, quick).client.program?.dockerfile);
 }

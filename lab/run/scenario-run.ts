@@ -1,28 +1,23 @@
 /**
- * A whole run of one scenario: prepare the runtime, one network for the run, the cases one after another,
- * the results document, and the cleanup that removes every object labelled with the run's id.
+ * A whole run of one scenario, the one lifecycle `lab run`, `lab matrix` and the benchmark go through:
+ * reach the engine and plan every case (bad input stops here, nothing created), get the images, one
+ * network for the run, the cases one after another, the results document; and, whatever happens, the
+ * session's close, which removes every object of the run.
  */
-import { newRunId } from './run-id.ts';
 import { readFileSync } from 'node:fs';
 import type { CaseResult, Results } from '../results/results.ts';
 import { RESULTS_SCHEMA } from '../results/results.ts';
-import type { EnvironmentFingerprint, LabNetwork, Log, Runtime } from '../runtime/runtime.ts';
+import { SubnetTaken, type EnvironmentFingerprint, type LabNetwork, type RunSession, type Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
-import { CaseRun, type FloodProgress } from './case-run.ts';
-import { unlessAborted } from './abort.ts';
+import { CaseRun } from './case-run.ts';
+import { unlessAborted } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { planCase, type CasePlan } from '../plan/plan.ts';
-import { overlaps } from '../plan/subnet.ts';
-import { EnvironmentError, InputError } from '../errors.ts';
-
-/** Runs get a /24 unless the scenario names a subnet: plans are checked against one before it is chosen. */
-const PLACEHOLDER_SUBNET = '198.18.0.0/24';
-
-export interface CasePhase {
-  name: string;
-  title: string;
-  run: () => Promise<void>;
-}
+import { benchmarkingSubnets, overlaps } from '../plan/subnet.ts';
+import { EnvironmentError, InputError, Interrupted } from '../errors.ts';
+import { newRunId } from '../run-id.ts';
+import type { CaseInfo, RunEvents } from './events.ts';
+import { readMachineFacts } from '../collect/sysctls.ts';
 
 export interface ScenarioRunOptions {
   file: string;
@@ -32,47 +27,103 @@ export interface ScenarioRunOptions {
   cases?: number[];
   /** The user allows raising the host's connection-tracking ceiling for the run (restored afterwards). */
   raiseConntrack?: boolean;
+  /** The run's id, when the caller must know it before the run starts; a fresh one by default. */
+  runId?: string;
 }
-
 
 const LAB_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
-export class ScenarioRun {
-  readonly runId = newRunId();
-  readonly startedAt = new Date();
-  readonly cases: CaseResult[] = [];
+/** The whole run; events tell what happens as it happens. Resolves with the results, whatever the verdict. */
+export async function runScenario(runtime: Runtime, scenario: Scenario, options: ScenarioRunOptions, events: RunEvents = {}): Promise<Results> {
+  const run = new ScenarioRun(runtime, scenario, options, events);
+  try {
+    await run.connect();
+    await run.prepare();
+    await run.createNetwork();
+    for (const index of run.caseIndexes) await run.runCase(index);
+    return run.results();
+  } catch (error) {
+    if (options.signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted(options.signal.reason as NodeJS.Signals);
+    throw error;
+  } finally {
+    await run.close();
+  }
+}
+
+class ScenarioRun {
+  readonly runId: string;
+  readonly caseIndexes: number[];
+  private readonly startedAt = new Date();
+  private readonly session: RunSession;
+  private readonly cases: CaseResult[] = [];
   private environment?: EnvironmentFingerprint;
   private nofileCeiling = 0;
+  private subnet = '';
+  private plans = new Map<number, CasePlan>();
   private network?: LabNetwork;
-  private restoreTracking?: () => Promise<void>;
+  private machineFacts?: ReturnType<typeof readMachineFacts>;
 
   constructor(
-    readonly runtime: Runtime,
-    readonly scenario: Scenario,
-    readonly options: ScenarioRunOptions,
-  ) {}
+    private readonly runtime: Runtime,
+    private readonly scenario: Scenario,
+    private readonly options: ScenarioRunOptions,
+    private readonly events: RunEvents,
+  ) {
+    this.runId = options.runId ?? newRunId();
+    this.caseIndexes = options.cases ?? [...scenario.cases.keys()];
+    this.session = runtime.open(this.runId);
+  }
+
+  private log = (line: string) => this.events.log?.(line);
+
+  private guard<T>(work: Promise<T>): Promise<T> {
+    return unlessAborted(work, this.options.signal);
+  }
 
   /** Reaches the engine and plans every case against its limits: bad input stops here, nothing created. */
-  async connect(log: Log): Promise<void> {
-    await unlessAborted(this.runtime.connect(log), this.options.signal);
-    this.environment = await this.runtime.fingerprint();
-    this.nofileCeiling = await this.runtime.nofileCeiling();
-    this.checkPlans();
-    await this.checkSubnet();
-    await this.checkTracking(log);
+  async connect(): Promise<void> {
+    await this.guard(this.session.connect(this.log));
+    this.environment = await this.fingerprint();
+    this.nofileCeiling = await this.session.nofileCeiling();
+    const used = await this.session.subnetsInUse();
+    const wanted = this.scenario.subnet;
+    if (wanted) {
+      const clash = used.find((u) => overlaps(u, wanted));
+      if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
+    }
+    this.planAll(wanted ?? freeSubnet(used));
+    await this.checkTracking();
+    await this.events.connected?.({ runId: this.runId, environment: this.environment });
+  }
+
+  /** What runs the hosts, and what their machine says of itself. */
+  private async fingerprint(): Promise<EnvironmentFingerprint> {
+    this.machineFacts ??= readMachineFacts(this.session.machineShell());
+    return { ...(await this.session.fingerprint()), ...(await this.machineFacts) };
+  }
+
+  /** Every case is planned here, once, against the subnet the run will have (all of them: bad input is found whichever run). */
+  private planAll(subnet: string): void {
+    this.subnet = subnet;
+    const context = { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet };
+    this.plans = new Map(this.scenario.cases.map((_, index) => [index, planCase(this.scenario, index, context)]));
+  }
+
+  private plan(index: number): CasePlan {
+    return this.plans.get(index)!;
   }
 
   /**
    * Every connection of a case takes an entry in the host's conntrack table when bridged traffic is tracked;
    * past its ceiling new SYNs vanish. Refuse a run that would cross it, unless the user lets the lab raise it.
    */
-  private async checkTracking(log: Log): Promise<void> {
-    const tracking = this.runtime.connectionTracking;
+  private async checkTracking(): Promise<void> {
+    const tracking = this.session.connectionTracking;
     if (!tracking) return;
-    await tracking.reclaim(log);
+    await tracking.reclaim(this.log);
     const state = await tracking.read();
     if (!state.tracked) return;
-    const needed = Math.max(...this.selectedCases().map((i) => this.plan(i).clients.reduce((sum, c) => sum + c.asked, 0)));
+    const needed = Math.max(...this.caseIndexes.map((i) => this.plan(i).clients.reduce((sum, c) => sum + c.asked, 0)));
     // Room for what is tracked already (other traffic, TIME_WAIT entries of earlier cases) and a margin.
     const wanted = Math.ceil((state.count + needed) * 1.1);
     if (wanted <= state.max) return;
@@ -82,94 +133,105 @@ export class ScenarioRun {
         `run again with --raise-conntrack to let the lab raise it to ${wanted} for the run and restore it afterwards`,
       );
     }
-    this.restoreTracking = await tracking.raise(this.runId, wanted, log);
-  }
-
-  private selectedCases(): number[] {
-    return this.options.cases ?? [...this.scenario.cases.keys()];
-  }
-
-  private async checkSubnet(): Promise<void> {
-    const wanted = this.scenario.subnet;
-    if (!wanted) return;
-    const clash = (await this.runtime.subnetsInUse()).find((used) => overlaps(used, wanted));
-    if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
+    await tracking.raise(wanted, this.log);
   }
 
   /** Images and whatever else the runtime needs before hosts can start. */
-  async prepare(log: Log): Promise<void> {
-    if (!this.environment) await this.connect(log);
-    await holdIfAsked('images', this.options.signal);
-    const dockerfiles = this.selectedCases().flatMap((i) => this.plan(i).clients.flatMap((c) => (c.customProgram?.dockerfile ? [c.customProgram.dockerfile] : [])));
-    await unlessAborted(this.runtime.prepare(log, dockerfiles), this.options.signal);
-    this.environment = await this.runtime.fingerprint();
-  }
-
-  private checkPlans(): void {
-    this.scenario.cases.forEach((_, index) => this.plan(index));
-  }
-
-  /** The case's plan against a placeholder subnet: what a case asks, before the network exists. */
-  private plan(index: number): CasePlan {
-    const subnet = this.scenario.subnet ?? PLACEHOLDER_SUBNET;
-    return planCase(this.scenario, index, { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet });
-  }
-
-  async createNetwork(): Promise<LabNetwork> {
-    await holdIfAsked('network', this.options.signal);
-    this.network = await unlessAborted(this.runtime.createNetwork(this.runId, this.scenario.subnet, this.options.file), this.options.signal);
-    return this.network;
-  }
-
-  /** The case's run, planned against this run's network (planning errors are input errors). */
-  caseRun(index: number): CaseRun {
-    if (!this.network) throw new Error('createNetwork() before caseRun()');
-    return new CaseRun(this.runtime, this.scenario, index, {
-      runId: this.runId,
-      quick: this.options.quick,
-      file: this.options.file,
-      nofileCeiling: this.nofileCeiling,
-      network: this.network,
-      kernel: this.environment?.kernel ?? '',
-      ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
-      ...(this.options.signal ? { signal: this.options.signal } : {}),
+  async prepare(): Promise<void> {
+    await this.step('images', 'Images (built when missing or when their sources changed)', async () => {
+      await holdIfAsked('images', this.options.signal);
+      const dockerfiles = this.caseIndexes.flatMap((i) => this.plan(i).clients.flatMap((c) => (c.customProgram?.dockerfile ? [c.customProgram.dockerfile] : [])));
+      await this.guard(this.session.prepare((line) => this.events.log?.(line, 'images'), dockerfiles));
+      this.environment = await this.fingerprint();
+      return 'Images (built when missing or when their sources changed)';
     });
   }
 
-  /**
-   * The phases of one case in order, titled for a progress view. The last one, teardown, must also run
-   * when an earlier one fails: callers put it in a finally (runCase does).
-   */
-  phasesOf(caseRun: CaseRun, onProgress?: (p: FloodProgress) => void): CasePhase[] {
-    const plan = caseRun.plan;
-    const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
-    return [
-      { name: 'hosts', title: `Start ${plan.clients.length + 1} ${this.runtime.hostKind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => caseRun.startHosts() },
-      { name: 'server', title: `Start the server on port(s) ${plan.server.ports.join(', ')} (${plan.server.workers} worker(s))`, run: () => caseRun.startServer() },
-      { name: 'observe', title: "Read the clients' kernels before the flood", run: () => caseRun.observe() },
-      { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => caseRun.flood(onProgress) },
-      { name: 'settle', title: 'Let the server settle', run: () => caseRun.settle() },
-      ...(plan.holdSeconds > 0 ? [{ name: 'hold', title: `Hold the connections for ${plan.holdSeconds} s`, run: () => caseRun.hold() }] : []),
-      { name: 'collect', title: `Collect ss -s and nstat inside every ${this.runtime.hostKind}`, run: async () => void this.cases.push(await caseRun.collect()) },
-      { name: 'stop', title: 'Stop the floods, then the server', run: () => caseRun.stopPrograms() },
-      { name: 'teardown', title: `Tear down the ${this.runtime.hostKind}s`, run: () => caseRun.teardown() },
-    ];
+  /** The run's network, in the subnet its cases were planned for; a subnet taken meanwhile means planning again. */
+  async createNetwork(): Promise<void> {
+    await this.step('network', 'Create the lab network (internal, no egress)', async () => {
+      await holdIfAsked('network', this.options.signal);
+      const taken: string[] = [];
+      for (;;) {
+        try {
+          this.network = await this.guard(this.session.createNetwork(this.subnet));
+          return `Network ${this.network.name} ${this.network.subnet} (internal, no egress)`;
+        } catch (error) {
+          if (!(error instanceof SubnetTaken)) throw error;
+          if (this.scenario.subnet) throw new InputError(this.options.file, 'subnet', `${this.scenario.subnet} overlaps a network the engine made meanwhile`);
+          taken.push(error.subnet);
+          this.planAll(freeSubnet([...(await this.session.subnetsInUse()), ...taken]));
+        }
+      }
+    });
   }
 
-  /** Every phase of one case without a UI; the hosts are removed whatever happens. */
-  async runCase(index: number): Promise<CaseResult> {
-    const caseRun = this.caseRun(index);
-    const phases = this.phasesOf(caseRun);
+  private async step(step: 'images' | 'network', title: string, work: () => Promise<string>): Promise<void> {
+    await this.events.stepStarted?.(step, title);
+    let done: string;
     try {
-      for (const phase of phases.slice(0, -1)) await phase.run();
-    } finally {
-      await phases.at(-1)!.run();
+      done = await work();
+    } catch (error) {
+      await this.events.stepFinished?.(step, { title, error });
+      throw error;
     }
-    return this.cases.at(-1)!;
+    await this.events.stepFinished?.(step, { title: done });
+  }
+
+  /** Every phase of one case; the hosts are removed whatever happens. */
+  async runCase(index: number): Promise<void> {
+    const plan = this.plan(index);
+    const spec = this.scenario.cases[index]!;
+    let info: CaseInfo | undefined;
+    const caseRun = new CaseRun(
+      this.session,
+      this.network!,
+      plan,
+      {
+        runtimeName: this.runtime.name,
+        hostKind: this.runtime.hostKind,
+        kernel: this.environment?.kernel ?? '',
+        ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
+        ...(this.options.signal ? { signal: this.options.signal } : {}),
+      },
+      (progress) => this.events.progress?.(info!, progress),
+    );
+    const phases = caseRun.phaseList;
+    info = { index, total: this.scenario.cases.length, name: spec.name, ...(spec.about ? { about: spec.about } : {}), plan, phases: phases.map(({ name, title }) => ({ name, title })) };
+    await this.guard(Promise.resolve(this.events.caseStarting?.(info)));
+    const outcome = (error?: unknown) => ({ hosts: caseRun.startedHosts, ...(caseRun.result && { result: caseRun.result }), ...(error !== undefined && { error }) });
+    const teardown = phases.at(-1)!;
+    let failure: unknown;
+    try {
+      for (const phase of phases.slice(0, -1)) {
+        const about = info.phases.find((p) => p.name === phase.name)!;
+        await this.events.phaseStarted?.(info, about, caseRun.startedHosts);
+        try {
+          await phase.run();
+        } catch (error) {
+          await this.events.phaseFinished?.(info, about, outcome(error));
+          throw error;
+        }
+        await this.events.phaseFinished?.(info, about, outcome());
+      }
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      const about = info.phases.at(-1)!;
+      await this.events.phaseStarted?.(info, about, caseRun.startedHosts);
+      // A teardown that fails after a phase failed (the engine gone, say) must not hide why the case failed.
+      const teardownFailure = await teardown.run().then(() => undefined, (error: unknown) => error ?? new Error('teardown failed'));
+      await this.events.phaseFinished?.(info, about, outcome(teardownFailure));
+      if (caseRun.result) this.cases.push(caseRun.result);
+      failure ??= teardownFailure;
+      await this.events.caseFinished?.(info, { ...(caseRun.result && { result: caseRun.result }), ...(failure !== undefined && { error: failure }) });
+      if (teardownFailure !== undefined && failure === teardownFailure) throw teardownFailure;
+    }
   }
 
   results(): Results {
-    if (!this.environment) throw new Error('prepare() before results()');
+    if (!this.environment) throw new Error('connect() before results()');
     return {
       schema: RESULTS_SCHEMA,
       scenario: this.scenario.name,
@@ -181,31 +243,19 @@ export class ScenarioRun {
       finishedAt: new Date().toISOString(),
       environment: { ...this.environment, lab: LAB_VERSION, node: process.version, nofileCeiling: this.nofileCeiling },
       cases: this.cases,
-      pass: this.cases.length === (this.options.cases ?? this.scenario.cases).length && this.cases.every((c) => c.pass),
+      pass: this.cases.length === this.caseIndexes.length && this.cases.every((c) => c.pass),
     };
   }
 
-  /** Removes everything labelled with this run's id (containers, then the network); undoes host tuning. */
-  async cleanup(): Promise<string[]> {
-    try {
-      return await this.runtime.removeRun(this.runId);
-    } finally {
-      await this.restoreTracking?.();
-      this.restoreTracking = undefined;
-      await this.runtime.close?.();
-    }
+  /** Removes everything of the run (hosts, then the network), undoes host tuning, lets go of a VM. */
+  async close(): Promise<void> {
+    const removed = await this.session.close().catch(() => [] as string[]);
+    await this.events.closed?.(removed, !!this.options.signal?.aborted);
   }
 }
 
-/** The whole run without a UI: what the tests and other programs call. */
-export async function runScenario(runtime: Runtime, scenario: Scenario, options: ScenarioRunOptions, log: Log = () => {}): Promise<Results> {
-  const run = new ScenarioRun(runtime, scenario, options);
-  await run.prepare(log);
-  try {
-    await run.createNetwork();
-    for (const index of options.cases ?? scenario.cases.keys()) await run.runCase(index);
-    return run.results();
-  } finally {
-    await run.cleanup();
-  }
+/** The first /24 of the benchmarking range that no network uses. */
+function freeSubnet(used: readonly string[]): string {
+  for (const subnet of benchmarkingSubnets()) if (!used.some((u) => overlaps(u, subnet))) return subnet;
+  throw new EnvironmentError('no free /24 left in 198.18.0.0/15 for a lab network');
 }

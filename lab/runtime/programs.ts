@@ -9,17 +9,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { $ } from 'zx';
 import { RuntimeFailure } from '../errors.ts';
+import { LABAGENT, PROGRAM_HEADERS, PROGRAMS } from '../programs/programs.ts';
 import { cacheDir, cached } from './cache.ts';
 import { ensurePackages } from './debian-packages.ts';
 import type { Log } from './runtime.ts';
 
-const SOURCES: Record<string, string> = {
-  labserver: 'images/server/labserver.c',
-  labclient: 'images/client/labclient.c',
-  labchurn: 'images/client/labchurn.c',
-  labagent: 'images/agent/labagent.c',
-};
-const HEADERS = ['images/common/errnames.h', 'images/common/histogram.h', 'images/common/workers.h'];
 const CFLAGS = ['-O2', '-Wall', '-Wextra'];
 
 export async function buildLabPrograms(projectRoot: string, options: { static: boolean }, log: Log): Promise<string> {
@@ -33,17 +27,17 @@ export async function buildLabPrograms(projectRoot: string, options: { static: b
   );
   const compiler = (await $({ quiet: true })`gcc -dumpfullversion -dumpmachine`).stdout;
   const hash = createHash('sha256').update(JSON.stringify({ CFLAGS, static: options.static, compiler }));
-  for (const file of [...Object.values(SOURCES), ...HEADERS]) {
+  for (const file of [...PROGRAMS.map((p) => p.source), ...PROGRAM_HEADERS]) {
     hash.update(file).update('\0').update(await readFile(join(projectRoot, file)));
   }
   const dir = cacheDir('programs', hash.digest('hex').slice(0, 16));
   if (existsSync(dir)) return dir;
-  log(`building ${Object.keys(SOURCES).join(', ')} with gcc${options.static ? ' (static)' : ''}`);
+  log(`building ${PROGRAMS.map((p) => p.name).join(', ')} with gcc${options.static ? ' (static)' : ''}`);
   return cached(dir, async (temporary) => {
     await mkdir(temporary, { recursive: true });
     await Promise.all(
-      Object.entries(SOURCES).map(async ([name, source]) => {
-        const isStatic = options.static || name === 'labagent';
+      PROGRAMS.map(async ({ name, source }) => {
+        const isStatic = options.static || name === LABAGENT.name;
         const flags = [...CFLAGS, `-I${join(projectRoot, 'images/common')}`, ...(isStatic ? ['-static'] : [])];
         try {
           await $({ quiet: true })`gcc ${flags} -o ${join(temporary, name)} ${join(projectRoot, source)}`;

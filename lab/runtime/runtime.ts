@@ -1,11 +1,14 @@
 /**
- * What the lab needs from a place to run plans: Docker, plain network namespaces here, or namespaces in a VM.
- * The orchestrator only talks to these types.
+ * What the lab needs from a place to run plans (Docker, plain network namespaces here, namespaces in a VM),
+ * and how runtimes register. The orchestrator only talks to these types: it asks a runtime what it can do,
+ * never which one it is.
  */
 import type { PlannedHost } from '../plan/plan.ts';
 
 export interface EnvironmentFingerprint {
   runtime: string;
+  /** What one host is, for people: "container", "namespace". */
+  hostKind?: string;
   kernel: string;
   /** `uname -v`, where it can be read: Debian's names the upstream version the release is built from. */
   kernelVersion?: string;
@@ -25,6 +28,8 @@ export interface ExecResult {
   stdout: string;
   stderr: string;
 }
+
+export type MachineShell = (argv: string[]) => Promise<ExecResult>;
 
 /** A program started inside a host; its stdout arrives line by line. */
 export interface RunningProgram {
@@ -55,41 +60,73 @@ export interface LabNetwork {
   readonly subnet: string;
 }
 
-/** A host-wide table every lab connection takes an entry in (netfilter's conntrack, on Docker). */
+/** A machine-wide table every lab connection takes an entry in (netfilter's conntrack, on Docker). */
 export interface ConnectionTracking {
   /** max: the ceiling as it stays, not as other lab runs raised it for a while. */
   read(): Promise<{ tracked: boolean; max: number; count: number }>;
-  /** Raises the table's ceiling for a run; resolves with the function that puts the old one back. */
-  raise(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
+  /** Raises the table's ceiling for the session's run; the session puts the old one back when it closes. */
+  raise(max: number, log: Log): Promise<void>;
   /** Puts back a ceiling that runs now gone left raised (killed before they could); says what it did. */
   reclaim(log: Log): Promise<string[]>;
 }
 
+/** What a runtime can do, for code that must choose: asked, never inferred from its name. */
+export interface RuntimeAbilities {
+  /** Hosts can run a scenario's own client program, an image built from its Dockerfile. */
+  programImages: boolean;
+}
+
+/** A place to run plans. Everything of one run goes through the session it opens for that run's id. */
 export interface Runtime {
-  /** Present where the runtime's connections pass a host-wide tracking table. */
-  readonly connectionTracking?: ConnectionTracking;
   readonly name: string;
   /** What one host is, for people: "container", "namespace". */
   readonly hostKind: string;
-  /** Reaches the engine (starting one where the runtime may), saying what it does. */
+  readonly can: RuntimeAbilities;
+  /** Opens one run: everything the session makes carries the run's id and goes when it closes. */
+  open(runId: string): RunSession;
+}
+
+/** One run on a runtime: it owns the run's id, its network, its hosts, and their removal. */
+export interface RunSession {
+  readonly runId: string;
+  /** Present where the run's connections pass a machine-wide tracking table. */
+  readonly connectionTracking?: ConnectionTracking;
+  /** Reaches the engine (starting one, or a VM, where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;
   /**
    * Gets what plans need (images, and those of scenarios' own client programs, by Dockerfile), saying what
    * it does; connects first if needed.
    */
   prepare(log: Log, programDockerfiles?: readonly string[]): Promise<void>;
+  /** What runs the hosts: runtime, kernel, engine, images (the machine's own limits are read through machineShell). */
   fingerprint(): Promise<EnvironmentFingerprint>;
+  /**
+   * A shell on the machine the hosts run on, in its own namespaces, where the lab has one (root beside a
+   * local engine, a VM's agent): its machine-wide limits are read there. Undefined where there is none.
+   */
+  machineShell(): MachineShell | undefined;
   /** Whether the engine still answers (false once it has stopped mid-run). */
   answers(): Promise<boolean>;
   /** The highest open-file limit a host can be given. */
   nofileCeiling(): Promise<number>;
-  /** The subnets the runtime's networks already use (a scenario's own subnet must not overlap them). */
+  /** The subnets the runtime's networks already use (a run's subnet must not overlap them). */
   subnetsInUse(): Promise<string[]>;
-  /** A fresh isolated network for one run: internal, no egress. `subnet` is the user's choice, if any. */
-  createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork>;
-  startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
-  /** Removes every object of one run (or of every run when runId is undefined); returns what it removed. */
-  removeRun(runId: string | undefined): Promise<string[]>;
-  /** Lets go of what the runtime started for itself (a VM); the run's own objects are gone by then. */
-  close?(): Promise<void>;
+  /**
+   * The run's isolated network (internal, no egress) in exactly this subnet. Rejects with SubnetTaken when
+   * another network took it meanwhile, so that the run can choose again.
+   */
+  createNetwork(subnet: string): Promise<LabNetwork>;
+  startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
+  /**
+   * Removes every object of the run, puts back what it tuned, and lets go of what the runtime started for
+   * it (a VM); returns what it removed. Safe to call more than once, and after any failure.
+   */
+  close(): Promise<string[]>;
+}
+
+/** A network could not be made in the subnet chosen: someone else's took it first. */
+export class SubnetTaken extends Error {
+  constructor(readonly subnet: string) {
+    super(`subnet ${subnet} was taken meanwhile`);
+  }
 }

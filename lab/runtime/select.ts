@@ -1,68 +1,37 @@
 /**
- * Which runtime runs a scenario: Docker on this machine's kernel (the default), plain network namespaces on
- * this machine (`--runtime netns`, root and iproute2, no engine), or namespaces inside a VM booted on
- * another kernel (`--kernel 6.1`). Scenarios never know which.
+ * Which runtime runs a scenario, from --runtime and --kernel, by asking the registered runtimes: the default
+ * one on this machine's kernel, or the one that runs a chosen kernel. Scenarios never know which.
  */
-import { existsSync } from 'node:fs';
-import { $ } from 'zx';
-import { EnvironmentError, InputError } from '../errors.ts';
-import { newRunId } from '../run/run-id.ts';
-import { DockerRuntime } from './docker/docker-runtime.ts';
-import { LocalMachine } from './netns/local-machine.ts';
-import { NetnsRuntime } from './netns/netns-runtime.ts';
-import { buildLabPrograms } from './programs.ts';
+import { InputError } from '../errors.ts';
+import type { RuntimeRegistration } from './registry.ts';
 import type { Runtime } from './runtime.ts';
-import { bootVm } from './vm/vm-machine.ts';
-
-export const RUNTIMES = ['docker', 'netns'] as const;
-export type RuntimeName = (typeof RUNTIMES)[number];
+import { registeredRuntimes } from './runtimes.ts';
 
 export interface RuntimeChoice {
   runtime?: string;
-  /** '5.10', '6.1', '6.12', a path to a kernel image or .deb, or 'host' (this machine's kernel). */
+  /** A kernel the chosen runtime knows ('6.1', a path to a kernel image...), or 'host' (this machine's). */
   kernel?: string;
 }
 
-/** The kernels `--kernel` knows by version (Debian's packages); anything else must be a path. */
-export const KNOWN_KERNELS = ['5.10', '6.1', '6.12'] as const;
-
 /** `field` names the flag the kernel came from, for errors: --kernel, or --kernels for lab matrix. */
 export function selectRuntime(choice: RuntimeChoice, projectRoot: string, field = '--kernel'): Runtime {
-  const runtime = choice.runtime ?? 'docker';
-  if (!(RUNTIMES as readonly string[]).includes(runtime)) throw new InputError('--runtime', undefined, `must be one of ${RUNTIMES.join(', ')}, not "${runtime}"`);
-  const kernel = choice.kernel;
-  if (kernel === undefined || kernel === 'host') return runtime === 'netns' ? localNetnsRuntime(projectRoot) : new DockerRuntime(projectRoot);
-  if (runtime === 'docker' && choice.runtime) {
-    throw new InputError('--kernel', undefined, `containers share this machine's kernel: --kernel ${kernel} runs in a VM, not with --runtime docker`);
+  const all = registeredRuntimes();
+  const named = choice.runtime === undefined ? undefined : all.find((r) => r.name === choice.runtime);
+  if (choice.runtime !== undefined && !named) throw new InputError('--runtime', undefined, `must be one of ${all.map((r) => r.name).join(', ')}, not "${choice.runtime}"`);
+  const kernel = choice.kernel === 'host' ? undefined : choice.kernel;
+  if (kernel === undefined) {
+    const registration = named ?? all.find((r) => r.isDefault)!;
+    if (registration.kernel.runs === 'chosen') throw new InputError(field, undefined, `the ${registration.name} runtime runs a kernel you choose: give one`);
+    return registration.create({ projectRoot });
   }
-  if (!(KNOWN_KERNELS as readonly string[]).includes(kernel) && !existsSync(kernel)) {
-    throw new InputError(field, undefined, `"${kernel}" is neither one of ${KNOWN_KERNELS.join(', ')}, host, nor an existing kernel image or .deb`);
-  }
-  return vmRuntime(kernel);
+  const registration = named ?? all.find((r) => r.kernel.runs === 'chosen');
+  if (!registration) throw new InputError(field, undefined, 'no runtime here runs another kernel');
+  return registration.create({ projectRoot, kernel: checkedKernel(registration, kernel, field) });
 }
 
-function localNetnsRuntime(projectRoot: string): Runtime {
-  return new NetnsRuntime({
-    name: 'netns',
-    startMachine: async (log) => {
-      if (process.getuid?.() !== 0) throw new EnvironmentError('the netns runtime needs root: it creates network namespaces', 'run the lab as root, or use the docker runtime');
-      const ip = await $({ quiet: true, nothrow: true })`ip -V`;
-      if (ip.exitCode !== 0) throw new EnvironmentError('the netns runtime needs iproute2 (the ip command)', 'install iproute2');
-      return new LocalMachine(await buildLabPrograms(projectRoot, { static: false }, log));
-    },
-    engine: async () => `network namespaces on this machine (${(await $({ quiet: true })`ip -V`).stdout.trim()})`,
-  });
-}
-
-/** A VM per run: one emulated CPU each, so that kernels can run side by side on a small machine. */
-const VM_CPUS = 1;
-const VM_MEMORY_MIB = 1024;
-
-function vmRuntime(kernel: string): Runtime {
-  return new NetnsRuntime({
-    name: 'vm',
-    startMachine: (log) => bootVm({ kernel, runId: newRunId(), cpus: VM_CPUS, memoryMiB: VM_MEMORY_MIB, log }),
-    engine: async () =>
-      `network namespaces in a qemu VM (${process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'software emulation'}, ${VM_CPUS} CPU, ${VM_MEMORY_MIB} MiB), kernel ${kernel}`,
-  });
+function checkedKernel(registration: RuntimeRegistration, kernel: string, field: string): string {
+  if (registration.kernel.runs === 'host') throw new InputError(field, undefined, `${registration.kernel.whyNotOthers}: --kernel ${kernel} needs a runtime that boots it, not --runtime ${registration.name}`);
+  const problem = registration.kernel.check(kernel);
+  if (problem) throw new InputError(field, undefined, problem);
+  return kernel;
 }

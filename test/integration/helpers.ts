@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../../lab/runtime/docker/docker-runtime.ts';
 import { RUN_LABEL } from '../../lab/runtime/docker/labels.ts';
+import { newRunId } from '../../lab/run-id.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const runtime = new DockerRuntime(projectRoot);
@@ -13,7 +14,14 @@ let prepared: Promise<void> | undefined;
 
 /** Engine, base image and lab images, once for the whole test run (the first call may take minutes). */
 export function prepareRuntime(): Promise<void> {
-  prepared ??= runtime.prepare((line) => console.log(`      (setup) ${line}`));
+  prepared ??= (async () => {
+    const session = runtime.open(`prep${newRunId()}`);
+    try {
+      await session.prepare((line) => console.log(`      (setup) ${line}`));
+    } finally {
+      await session.close();
+    }
+  })();
   return prepared;
 }
 

@@ -50,13 +50,13 @@ describe('the netns runtime on this machine', function () {
   });
 
   it('gives each host only lo and eth0, and a route to the lab subnet alone', async () => {
-    const runtime = selectRuntime({ runtime: 'netns' }, projectRoot);
-    await runtime.connect(() => {});
     const runId = `t${Date.now().toString(36)}`;
+    const session = selectRuntime({ runtime: 'netns' }, projectRoot).open(runId);
+    await session.connect(() => {});
     try {
-      const network = await runtime.createNetwork(runId, undefined, 'test');
+      const network = await session.createNetwork('198.18.0.0/24');
       const plan = planCase(scenario, 0, { runId, subnet: network.subnet, quick: true, nofileCeiling: 4096, file: 'test' });
-      const [server, client] = await runtime.startHosts(runId, network, [plan.server, ...plan.clients], 60);
+      const [server, client] = await session.startHosts(network, [plan.server, ...plan.clients], 60);
       const routes = await client!.exec(['ip', '-4', 'route', 'show']);
       expect(routes.stdout.trim().split('\n')).to.deep.equal([`${network.subnet} dev eth0 proto kernel scope link src ${plan.clients[0]!.ip} `.trim()]);
       const links = await server!.exec(['ip', '-o', 'link', 'show']);
@@ -64,8 +64,7 @@ describe('the netns runtime on this machine', function () {
       const limit = await client!.exec(['sh', '-c', 'ulimit -n']);
       expect(limit.stdout.trim()).to.equal('4096');
     } finally {
-      await runtime.removeRun(runId);
-      await runtime.close?.();
+      await session.close();
     }
     expect(labNamespaces().filter((n) => n.includes(runId))).to.deep.equal([]);
   });

@@ -103,7 +103,7 @@ describe('kernel view', () => {
 
 describe('milestones and memory per connection', () => {
   it("finds when the server's kernel first counted each 100k", async () => {
-    const { milestones } = await import('../../lab/run/case-run.ts');
+    const { milestones } = await import('../../lab/results/milestones.ts');
     const samples = [0, 60_000, 140_000, 230_000, 310_000].map((estab, i) => ({ t: i * 1000, host: 'server', estab, timewait: 0, errors: 0, source: 'kernel' as const }));
     samples.push({ t: 500, host: 'client-1', estab: 900_000, timewait: 0, errors: 0, source: 'kernel' });
     expect(milestones(samples, 'server')).to.deep.equal([

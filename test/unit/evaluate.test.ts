@@ -135,7 +135,7 @@ describe('evaluate: figures nobody measured', () => {
 
 describe('failures a program line counts', () => {
   it('sums connect() and bind() failures, an errno in both counted in both', async () => {
-    const { failuresIn } = await import('../../lab/run/program-lines.ts');
+    const { failuresIn } = await import('../../lab/programs/lines.ts');
     expect(failuresIn({ errors: { EADDRINUSE: 3, ETIMEDOUT: 1 }, bind_errors: { EADDRINUSE: 5 } })).to.equal(9);
     expect(failuresIn(undefined)).to.equal(0);
   });

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { parseCgroupMemory, parseSlabinfo } from '../../lab/collect/memory.ts';
 import { readMachineSysctls } from '../../lab/collect/sysctls.ts';
-import { slabCachesPerConnection } from '../../lab/run/case-run.ts';
+import { slabCachesPerConnection } from '../../lab/results/memory.ts';
 import { endCgroupBytes, kernelRelease, slabBytesPerConnection, slabObjectsPerConnection } from '../../lab/scenario/theory.ts';
 import type { TheoryContext } from '../../lab/scenario/types.ts';
 

@@ -6,9 +6,10 @@
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { basename, join } from 'node:path';
-import { InputError, Interrupted } from '../../errors.ts';
-import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary, type MatrixFailure } from '../../report/matrix.ts';
-import type { ComparedRun } from '../../report/compare.ts';
+import { InputError } from '../../errors.ts';
+import { interruptible } from '../signals.ts';
+import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary } from '../../report/matrix.ts';
+import type { ComparedRun, MatrixFailure } from '../../results/runs.ts';
 import { readResults } from '../../report/read.ts';
 import { resultsToJson } from '../../results/results.ts';
 import { runMatrix } from '../../run/matrix-run.ts';
@@ -45,19 +46,11 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
   const parallel = flags.parallel ?? availableParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new InputError('--parallel', undefined, 'must be a whole number of at least 1');
 
-  const aborter = new AbortController();
-  const onSignal = (signal: NodeJS.Signals) => {
-    if (aborter.signal.aborted) return;
-    process.stderr.write(`\nlab: ${signal}: stopping every run and removing what they created...\n`);
-    aborter.abort(signal);
-  };
-  process.on('SIGINT', onSignal).on('SIGTERM', onSignal);
-  let outcome: { runs: ComparedRun[]; failures: MatrixFailure[] };
-  try {
-    outcome = await runMatrix(scenarios, jobs, {
+  const outcome = await interruptible('stopping every run and removing what they created', (signal) =>
+    runMatrix(scenarios, jobs, {
       quick: !!flags.quick,
       parallel,
-      signal: aborter.signal,
+      signal,
       log: (kernel, line) => process.stdout.write(`[${kernel}] ${line}\n`),
       onResults: async (kernel, file, results) => {
         const dir = join(out, kernel);
@@ -66,13 +59,8 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
         await writeFile(path, resultsToJson(results));
         return path;
       },
-    });
-  } catch (error) {
-    if (aborter.signal.aborted) throw new Interrupted(aborter.signal.reason as NodeJS.Signals);
-    throw error;
-  } finally {
-    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
-  }
+    }),
+  );
   if (!outcome.runs.length) {
     process.stderr.write(`lab: no run finished (${outcome.failures.map((f) => `${f.kernel}: ${f.error}`).join('; ')})\n`);
     return EXIT.runtime;

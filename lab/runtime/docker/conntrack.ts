@@ -103,7 +103,13 @@ function settleLeftovers(found: Ledger | undefined, log: Log): { ledger?: Ledger
   return settled;
 }
 
-export const hostConntrack: ConnectionTracking = {
+/** This machine's conntrack table, shared by every run: raises are held per run in the ledger. */
+export interface MachineConntrack extends Omit<ConnectionTracking, 'raise'> {
+  /** Raises the ceiling for one run; resolves with the function that puts the old one back. */
+  raise(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
+}
+
+export const hostConntrack: MachineConntrack = {
   async read() {
     const tracked = existsSync(BRIDGE_CALLS_IPTABLES) && existsSync(CONNTRACK_MAX) && read(BRIDGE_CALLS_IPTABLES) === 1;
     if (!tracked) return { tracked: false, max: Infinity, count: 0 };

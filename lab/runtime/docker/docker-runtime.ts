@@ -4,31 +4,61 @@ import type Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
 import type { PlannedClient, PlannedHost } from '../../plan/plan.ts';
-import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { removeByLabel } from './cleanup.ts';
-import { connectEngine } from './engine.ts';
+import { connectEngine, engineIsLocal } from './engine.ts';
 import { accountSocketBuffers } from './memory-cgroup.ts';
 import { DockerHost } from './host.ts';
 import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { hostConntrack } from './conntrack.ts';
-import { readMachineSysctls, readNamespaceDefaults } from '../../collect/sysctls.ts';
+import type { ConnectionTracking } from '../runtime.ts';
+
+/** Highest open-file limit handed out. */
+const NOFILE_CAP = 1 << 20;
 
 /** Runs plans as containers on one internal bridge network of a real Docker engine. */
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   readonly hostKind = 'container';
-  readonly connectionTracking = hostConntrack;
-  private engine?: Docker;
-  private readonly images = new Map<ImageRole, string>();
-  private readonly programImages = new Map<string, string>();
+  readonly can = { programImages: true };
 
   constructor(private readonly projectRoot: string) {}
 
+  open(runId: string): DockerSession {
+    return new DockerSession(this.projectRoot, runId);
+  }
+}
+
+export class DockerSession implements RunSession {
+  /** The machine-wide conntrack table is this machine's: only an engine here shares it. */
+  readonly connectionTracking?: ConnectionTracking;
+  private engine?: Docker;
+  private log: Log = () => {};
+  private readonly images = new Map<ImageRole, string>();
+  private readonly programImages = new Map<string, string>();
+  private restoreTracking?: () => Promise<void>;
+
+  constructor(
+    private readonly projectRoot: string,
+    readonly runId: string,
+  ) {
+    if (engineIsLocal()) {
+      this.connectionTracking = {
+        read: () => hostConntrack.read(),
+        reclaim: (log) => hostConntrack.reclaim(log),
+        raise: async (max, log) => {
+          if (!this.restoreTracking) this.restoreTracking = await hostConntrack.raise(this.runId, max, log);
+        },
+      };
+    }
+  }
+
   /** Engine only: enough for cleanup and fingerprints, no image builds. */
   async connect(log: Log): Promise<void> {
+    this.log = log;
     this.engine ??= await connectEngine(log);
   }
 
@@ -45,7 +75,7 @@ export class DockerRuntime implements Runtime {
   }
 
   private get docker(): Docker {
-    if (!this.engine) throw new Error('DockerRuntime used before connect()');
+    if (!this.engine) throw new Error('DockerSession used before connect()');
     return this.engine;
   }
 
@@ -53,30 +83,49 @@ export class DockerRuntime implements Runtime {
     const [info, version] = await Promise.all([this.docker.info(), this.docker.version()]);
     const images: Record<string, { name: string; id: string }> = {};
     for (const [role, name] of this.images) images[role] = { name, id: (await this.docker.getImage(name).inspect()).Id };
-    // Containers run on this machine's kernel when the engine is local: a namespace made here starts the same.
-    const local = !process.env.DOCKER_HOST && process.getuid?.() === 0;
-    const here = (argv: string[]): Promise<{ exitCode: number; stdout: string }> => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout }));
-    const namespaceDefaults = local ? await readNamespaceDefaults(here) : undefined;
-    const machineSysctls = local ? await readMachineSysctls(here) : undefined;
     return {
-      runtime: this.name,
+      runtime: 'docker',
+      hostKind: 'container',
       kernel: String(info.KernelVersion),
-      ...(local && { kernelVersion: kernelVersion() }),
+      ...(engineIsLocal() && { kernelVersion: kernelVersion() }),
       engine: `Docker ${version.Version} (API ${version.ApiVersion})`,
       ...(this.images.size ? { images } : {}),
-      ...(namespaceDefaults && { namespaceDefaults }),
-      ...(machineSysctls && { machineSysctls }),
     };
   }
 
-  /** Containers inherit dockerd's hard open-file limit and cannot go above it. */
+  /** Containers run on this machine's kernel when the engine is local; root reads it as the engine sees it. */
+  machineShell(): MachineShell | undefined {
+    if (!engineIsLocal() || process.getuid?.() !== 0) return undefined;
+    return (argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr }));
+  }
+
+  /**
+   * Containers inherit dockerd's hard open-file limit and cannot go above it. An engine here shows its own
+   * in /proc; another machine's is read inside a throwaway container there, where it applies.
+   */
   async nofileCeiling(): Promise<number> {
-    const pid = (await readFile('/var/run/docker.pid', 'utf8').catch(() => 'self')).trim();
-    const limits = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => readFile('/proc/self/limits', 'utf8'));
-    const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
-    const hard = line?.[2] === 'unlimited' ? 1 << 20 : Number(line?.[2]);
+    const hard = engineIsLocal() ? await localEngineNofile() : await this.nofileInsideContainer();
     if (!Number.isFinite(hard) || hard <= 0) throw new EnvironmentError('cannot read the open-file limit the engine runs with');
-    return Math.min(hard, 1 << 20);
+    return Math.min(hard, NOFILE_CAP);
+  }
+
+  private async nofileInsideContainer(): Promise<number> {
+    const image = await ensureBaseImage(this.docker, this.log);
+    const container = await this.docker.createContainer({
+      name: `lab-${this.runId}-nofile`,
+      Image: image,
+      Cmd: ['sh', '-c', 'ulimit -Hn'],
+      Labels: runLabels(this.runId),
+      HostConfig: { NetworkMode: 'none' },
+    });
+    try {
+      await container.start();
+      await container.wait();
+      const text = stdoutOf(await container.logs({ stdout: true, stderr: false })).trim();
+      return text === 'unlimited' ? NOFILE_CAP : Number(text);
+    } finally {
+      await container.remove({ force: true }).catch(() => undefined);
+    }
   }
 
   async answers(): Promise<boolean> {
@@ -87,26 +136,26 @@ export class DockerRuntime implements Runtime {
     return subnetsInUse(this.docker);
   }
 
-  createNetwork(runId: string, subnet: string | undefined, scenarioFile: string): Promise<LabNetwork> {
-    return createLabNetwork(this.docker, runId, subnet, scenarioFile);
+  createNetwork(subnet: string): Promise<LabNetwork> {
+    return createLabNetwork(this.docker, this.runId, subnet);
   }
 
-  async startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
-    return Promise.all(hosts.map((host) => this.startHost(runId, network, host, lifetimeSeconds)));
+  async startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
+    return Promise.all(hosts.map((host) => this.startHost(network, host, lifetimeSeconds)));
   }
 
-  private async startHost(runId: string, network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
+  private async startHost(network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
     const dockerfile = (host as PlannedClient).customProgram?.dockerfile;
     const image = dockerfile ? this.programImages.get(dockerfile) : this.images.get(host.role);
-    if (!image) throw new Error('DockerRuntime.startHosts before prepare()');
-    const name = `lab-${runId}-${host.name}`;
+    if (!image) throw new Error('DockerSession.startHosts before prepare()');
+    const name = `lab-${this.runId}-${host.name}`;
     try {
       const container = await this.docker.createContainer({
         name,
         Image: image,
         // PID 1 ends by itself, so even a lab killed with SIGKILL leaves no container running for long.
         Cmd: ['sleep', String(lifetimeSeconds)],
-        Labels: runLabels(runId, { 'lab.role': host.role, 'lab.host': host.name }),
+        Labels: runLabels(this.runId, { 'lab.role': host.role, 'lab.host': host.name }),
         Hostname: host.name,
         HostConfig: {
           NetworkMode: network.name,
@@ -150,9 +199,28 @@ export class DockerRuntime implements Runtime {
     return State.Pid;
   }
 
-  async removeRun(runId: string | undefined): Promise<string[]> {
-    // Never connected: this process created nothing.
-    if (!this.engine) return [];
-    return removeByLabel(this.engine, runId);
+  async close(): Promise<string[]> {
+    try {
+      // Never connected: this session created nothing.
+      return this.engine ? await removeByLabel(this.engine, this.runId) : [];
+    } finally {
+      const restore = this.restoreTracking;
+      this.restoreTracking = undefined;
+      await restore?.();
+    }
   }
+}
+
+async function localEngineNofile(): Promise<number> {
+  const pid = (await readFile('/var/run/docker.pid', 'utf8').catch(() => 'self')).trim();
+  const limits = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => readFile('/proc/self/limits', 'utf8'));
+  const line = /^Max open files\s+(\S+)\s+(\S+)/m.exec(limits);
+  return line?.[2] === 'unlimited' ? NOFILE_CAP : Number(line?.[2]);
+}
+
+/** A non-TTY container's log: frames of an 8-byte header (stream, 0, 0, 0, length) and the bytes. */
+function stdoutOf(log: Buffer): string {
+  const parts: Buffer[] = [];
+  for (let at = 0; at + 8 <= log.length; at += 8 + log.readUInt32BE(at + 4)) parts.push(log.subarray(at + 8, at + 8 + log.readUInt32BE(at + 4)));
+  return Buffer.concat(parts).toString('utf8');
 }

@@ -33,6 +33,12 @@ function socketPath(): string {
   return '/var/run/docker.sock';
 }
 
+/** Whether the engine runs on this machine (its socket here), so that this machine's limits are its own. */
+export function engineIsLocal(): boolean {
+  const host = process.env.DOCKER_HOST;
+  return !host || host.startsWith('unix://');
+}
+
 function mayInstall(): boolean {
   return mayInstallPackages() && !process.env.DOCKER_HOST;
 }

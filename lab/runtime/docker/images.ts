@@ -8,6 +8,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type Docker from 'dockerode';
 import { RuntimeFailure } from '../../errors.ts';
+import { isImageProgram } from '../../programs/programs.ts';
 import type { Log } from '../runtime.ts';
 import { IMAGE_LABEL, SOURCE_HASH_LABEL } from './labels.ts';
 
@@ -26,7 +27,7 @@ async function listFiles(root: string, dir: string): Promise<string[]> {
 
 /** Binaries built by hand next to their sources are not sources. */
 function isBuildOutput(name: string): boolean {
-  return ['labserver', 'labclient', 'labchurn'].includes(name) || name.endsWith('.o');
+  return isImageProgram(name) || name.endsWith('.o');
 }
 
 /** What Dockerfile.<role> builds from: the shared header and the role's own program. */
@@ -61,16 +62,29 @@ async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<s
     // not built yet for these sources
   }
   log(`building ${tag} from ${spec.dockerfile}`);
+  await buildImage(
+    docker,
+    { context: spec.context, files: spec.files, tag, dockerfile: spec.dockerfile, buildArgs: spec.buildArgs, labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash } },
+    (reason, output) => new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${reason.trim()}`, undefined, output.trim().split('\n').slice(-15).join('\n')),
+  );
+  return tag;
+}
+
+export interface ImageBuild {
+  context: string;
+  /** The files of the context sent to the engine. */
+  files: string[];
+  tag: string;
+  dockerfile: string;
+  buildArgs: Record<string, string>;
+  labels: Record<string, string>;
+}
+
+/** Builds an image to its end; a failed build rejects with `failure(the engine's reason, the build's output)`. */
+export async function buildImage(docker: Docker, build: ImageBuild, failure: (reason: string, output: string) => Error): Promise<void> {
   const stream = await docker.buildImage(
-    { context: spec.context, src: spec.files },
-    {
-      t: tag,
-      dockerfile: spec.dockerfile,
-      buildargs: spec.buildArgs,
-      labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash },
-      rm: true,
-      forcerm: true,
-    },
+    { context: build.context, src: build.files },
+    { t: build.tag, dockerfile: build.dockerfile, buildargs: build.buildArgs, labels: build.labels, rm: true, forcerm: true },
   );
   const output: string[] = [];
   await new Promise<void>((resolve, reject) => {
@@ -78,17 +92,14 @@ async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<s
       stream,
       (error, events: Array<{ error?: string }>) => {
         const failed = error?.message ?? events.find((e) => e.error)?.error;
-        if (failed) {
-          const tail = output.join('').trim().split('\n').slice(-15).join('\n');
-          reject(new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${failed.trim()}`, undefined, tail));
-        } else resolve();
+        if (failed) reject(failure(failed, output.join('')));
+        else resolve();
       },
       (event: { stream?: string }) => {
         if (event.stream) output.push(event.stream);
       },
     );
   });
-  return tag;
 }
 
 /** The lab's server or client image for the current sources; returns its tag. */

@@ -6,15 +6,12 @@
 import { EnvironmentError } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
 import { parseSubnet } from '../../plan/subnet.ts';
-import type { EnvironmentFingerprint, Host, LabNetwork, Log, Runtime } from '../runtime.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
 import { labNamespaces, namespaceName, SWITCH } from './names.ts';
-import { readMachineSysctls, readNamespaceDefaults } from '../../collect/sysctls.ts';
-import { within } from '../../run/abort.ts';
+import { within } from '../../abort.ts';
 
-/** Without a scenario's own subnet: each run has its own switch, so runs cannot clash over addresses. */
-const DEFAULT_SUBNET = '198.18.0.0/24';
 const BRIDGE = 'br0';
 /** Highest open-file limit handed out, as on the Docker runtime. */
 const NOFILE_CAP = 1 << 20;
@@ -22,23 +19,37 @@ const ANSWER_TIMEOUT_MS = 10_000;
 
 export interface NetnsRuntimeOptions {
   name: string;
-  /** Gets the machine ready (building what it needs), saying what it does. */
-  startMachine(log: Log): Promise<Machine>;
+  /** Gets the run's machine ready (building what it needs; booting a VM for the run), saying what it does. */
+  startMachine(log: Log, runId: string): Promise<Machine>;
   /** What runs the namespaces, for the environment fingerprint. */
   engine(machine: Machine): Promise<string>;
 }
 
+/** Namespaces on a machine: this one, or a VM booted for each run. */
 export class NetnsRuntime implements Runtime {
   readonly name: string;
   readonly hostKind = 'namespace';
-  private machine?: Machine;
+  readonly can = { programImages: false };
 
   constructor(private readonly options: NetnsRuntimeOptions) {
     this.name = options.name;
   }
 
+  open(runId: string): RunSession {
+    return new NetnsSession(this.options, runId);
+  }
+}
+
+class NetnsSession implements RunSession {
+  private machine?: Machine;
+
+  constructor(
+    private readonly options: NetnsRuntimeOptions,
+    readonly runId: string,
+  ) {}
+
   async connect(log: Log): Promise<void> {
-    this.machine ??= await this.options.startMachine(log);
+    this.machine ??= await this.options.startMachine(log, this.runId);
   }
 
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
@@ -52,7 +63,7 @@ export class NetnsRuntime implements Runtime {
   }
 
   private get on(): Machine {
-    if (!this.machine) throw new Error(`${this.name} runtime used before connect()`);
+    if (!this.machine) throw new Error(`${this.options.name} runtime used before connect()`);
     return this.machine;
   }
 
@@ -64,18 +75,19 @@ export class NetnsRuntime implements Runtime {
 
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const [kernel = '', kernelVersion = ''] = (await this.sh('uname -r; uname -v')).trim().split('\n');
-    const namespaceDefaults = await readNamespaceDefaults((argv) => execOn(this.on, argv));
-    const machineSysctls = await readMachineSysctls((argv) => execOn(this.on, argv));
     return {
-      runtime: this.name,
+      runtime: this.options.name,
+      hostKind: 'namespace',
       kernel,
       kernelVersion,
       engine: await this.options.engine(this.on),
-      ...(namespaceDefaults && { namespaceDefaults }),
-      ...(machineSysctls && { machineSysctls }),
     };
   }
 
+  machineShell(): MachineShell | undefined {
+    const machine = this.machine;
+    return machine && ((argv) => execOn(machine, argv));
+  }
 
   /** Root may raise its limit up to fs.nr_open where it holds CAP_SYS_RESOURCE; otherwise its hard limit stays. */
   async nofileCeiling(): Promise<number> {
@@ -90,36 +102,37 @@ export class NetnsRuntime implements Runtime {
     return reply === true;
   }
 
+  /** Each run has a switch of its own, so no subnet is ever taken by another. */
   async subnetsInUse(): Promise<string[]> {
     return [];
   }
 
-  async createNetwork(runId: string, subnet: string | undefined): Promise<LabNetwork> {
-    const name = namespaceName(runId, SWITCH);
+  async createNetwork(subnet: string): Promise<LabNetwork> {
+    const name = namespaceName(this.runId, SWITCH);
     await this.sh(`ip netns add ${name} && ip -n ${name} link add ${BRIDGE} type bridge && ip -n ${name} link set ${BRIDGE} up`);
-    return { name, subnet: subnet ?? DEFAULT_SUBNET };
+    return { name, subnet };
   }
 
-  async startHosts(runId: string, network: LabNetwork, hosts: PlannedHost[]): Promise<Host[]> {
+  async startHosts(network: LabNetwork, hosts: PlannedHost[]): Promise<Host[]> {
     const prefix = parseSubnet(network.subnet).prefix;
-    const script = ['set -e', ...hosts.flatMap((host) => hostSetup(namespaceName(runId, host.name), network.name, host, prefix))].join('\n');
+    const script = ['set -e', ...hosts.flatMap((host) => hostSetup(namespaceName(this.runId, host.name), network.name, host, prefix))].join('\n');
     try {
       await this.sh(script);
     } catch (error) {
       throw new EnvironmentError(`cannot start the hosts' namespaces on ${this.on.description}: ${(error as Error).message}`);
     }
-    return hosts.map((host) => new NetnsHost(this.on, namespaceName(runId, host.name), host));
+    return hosts.map((host) => new NetnsHost(this.on, namespaceName(this.runId, host.name), host));
   }
 
-  async removeRun(runId: string | undefined): Promise<string[]> {
-    if (!this.machine) return [];
-    return removeRunNamespaces(this.machine, runId);
-  }
-
-  async close(): Promise<void> {
+  async close(): Promise<string[]> {
     const machine = this.machine;
-    this.machine = undefined;
-    await machine?.close();
+    if (!machine) return [];
+    try {
+      return await removeRunNamespaces(machine, this.runId);
+    } finally {
+      this.machine = undefined;
+      await machine.close();
+    }
   }
 }
 

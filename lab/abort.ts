@@ -1,4 +1,4 @@
-import { Interrupted } from '../errors.ts';
+import { Interrupted } from './errors.ts';
 
 /** Races a wait against the run's abort signal (SIGINT, SIGTERM): an interrupted run tears down at once. */
 export function unlessAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {

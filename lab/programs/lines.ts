@@ -1,6 +1,14 @@
-/** The JSON lines the programs inside the hosts print (images/server, images/client). */
+/** The JSON lines the programs inside the hosts print (images/server, images/client): one object a line. */
 
-import type { RttPercentiles } from '../results/results.ts';
+/** Round-trip percentiles from the client program's histogram (within 6.25%), in µs in its lines. */
+export interface RttPercentiles {
+  count: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  p999: number;
+  max: number;
+}
 
 export interface ClientLine {
   type: 'start' | 'progress' | 'filled' | 'ping' | 'held' | 'summary' | 'warning' | 'error';

@@ -1,0 +1,69 @@
+/**
+ * The lab's architecture, checked in `npm test` (depcruise lab bench): imports flow one way, and only a
+ * runtime's own folder talks to an engine.
+ *
+ *   cli → run, report;  run → results → collect → runtime → plan → programs → scenario;  report → results
+ *
+ * lab/errors.ts, lab/abort.ts and lab/run-id.ts are shared by every layer.
+ */
+
+/** What each layer must never import: the layers above it (and report, which only the CLI uses). */
+const above = {
+  run: ['cli', 'report'],
+  report: ['cli', 'run', 'runtime', 'collect'],
+  results: ['cli', 'run', 'report'],
+  collect: ['cli', 'run', 'report', 'results'],
+  runtime: ['cli', 'run', 'report', 'results', 'collect'],
+  plan: ['cli', 'run', 'report', 'results', 'collect', 'runtime'],
+  programs: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan'],
+  scenario: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan', 'programs'],
+};
+const runtimes = '(docker|netns|vm)';
+
+module.exports = {
+  forbidden: [
+    ...Object.entries(above).map(([layer, forbidden]) => ({
+      name: `${layer}-imports-upward`,
+      comment: `lab/${layer} must not import lab/${forbidden.join(', lab/')}: imports flow one way`,
+      severity: 'error',
+      from: { path: `^lab/${layer}/` },
+      to: { path: `^lab/(${forbidden.join('|')})/` },
+    })),
+    {
+      name: 'engine-outside-its-runtime',
+      comment: 'only lab/runtime/docker/ talks to dockerode',
+      severity: 'error',
+      from: { pathNot: '^lab/runtime/docker/' },
+      to: { path: 'node_modules/(dockerode|docker-modem)/' },
+    },
+    {
+      name: 'processes-outside-runtimes',
+      comment: 'only lab/runtime/ runs commands (ip, qemu, dockerd, cc): everything else asks a runtime',
+      severity: 'error',
+      from: { path: '^lab/', pathNot: '^lab/runtime/' },
+      to: { path: ['^child_process$', '^node:child_process$', 'node_modules/zx/'] },
+    },
+    {
+      name: 'runtime-internals',
+      comment: 'the lab reaches runtimes through the registry (lab/runtime/runtimes.ts, select.ts), never a runtime folder',
+      severity: 'error',
+      from: { path: '^lab/', pathNot: '^lab/runtime/' },
+      to: { path: `^lab/runtime/${runtimes}/` },
+    },
+    {
+      name: 'runtimes-apart',
+      comment: 'a runtime folder does not reach into another (the VM runtime runs the netns runtime inside its VM)',
+      severity: 'error',
+      from: { path: `^lab/runtime/${runtimes}/`, pathNot: '^lab/runtime/vm/' },
+      to: { path: `^lab/runtime/${runtimes}/` , pathNot: '^lab/runtime/$1/' },
+    },
+    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: { extensions: ['.ts', '.js'] },
+    exclude: { path: '^(test|node_modules)/' },
+  },
+};

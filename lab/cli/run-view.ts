@@ -1,0 +1,160 @@
+/**
+ * The terminal view of a run, a subscriber to its events: the steps and each case's phases as listr2 tasks
+ * (a live tree on a terminal, timestamped lines otherwise), the flood's counts per client while it runs.
+ * Each task waits for its phase's event; the run itself never waits on the view.
+ */
+import { Listr, PRESET_TIMER, PRESET_TIMESTAMP, type ListrTaskWrapper } from 'listr2';
+import type { CaseInfo, PhaseInfo, RunEvents, RunStep } from '../run/events.ts';
+import type { FloodProgress } from '../run/case-run.ts';
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<void>((yes, no) => ((resolve = yes), (reject = no)));
+  // Whoever waits on it handles a failure; a task that never started must not leave it unhandled.
+  promise.catch(() => undefined);
+  return { promise, resolve, reject };
+}
+
+// listr2's task wrapper type is generic over its renderers; the view only sets titles and output.
+type Task = Pick<ListrTaskWrapper<unknown, never, never>, 'title' | 'output'>;
+
+export function terminalView(tty: boolean): RunEvents {
+  const listrOptions = {
+    renderer: tty ? 'default' : 'simple',
+    rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
+    fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
+    fallbackRendererCondition: !tty,
+    registerSignalListeners: false,
+    exitOnError: true,
+  } as const;
+  let shown: Promise<unknown> = Promise.resolve();
+  const show = (listr: { run(): Promise<unknown> }) => (shown = listr.run().catch(() => undefined));
+
+  const steps = new Map<RunStep, { done: Deferred; task?: Task }>();
+  let phases = new Map<string, { done: Deferred; task?: Task }>();
+  let caseTask: Task | undefined;
+  let floodText = '';
+
+  return {
+    log(line, step) {
+      const task = step && steps.get(step)?.task;
+      if (task) task.output = line;
+      else process.stdout.write(`lab: ${line}\n`);
+    },
+    stepStarted(step, title) {
+      const entry = { done: deferred() } as { done: Deferred; task?: Task };
+      steps.set(step, entry);
+      show(new Listr([{ title, task: async (_, task) => ((entry.task = task), entry.done.promise) }], listrOptions));
+    },
+    async stepFinished(step, { title, error }) {
+      const entry = steps.get(step)!;
+      if (entry.task && !error) entry.task.title = title;
+      if (error) entry.done.reject(error);
+      else entry.done.resolve();
+      await shown;
+    },
+    caseStarting(info) {
+      phases = new Map(info.phases.map((p) => [p.name, { done: deferred() }]));
+      floodText = '';
+      show(
+        new Listr(
+          [
+            {
+              title: caseTitle(info),
+              task: (_, parent) => {
+                caseTask = parent;
+                return parent.newListr(
+                  info.phases.map((phase) => ({
+                    title: phase.title,
+                    task: (_ctx: unknown, task: Task) => phaseTask(phase, task),
+                    ...(phase.name === 'flood' ? { rendererOptions: { outputBar: info.plan.clients.length + 1, persistentOutput: true } } : {}),
+                  })),
+                  { exitOnError: true },
+                );
+              },
+            },
+          ],
+          listrOptions,
+        ),
+      );
+    },
+    phaseFinished(info, phase, { result, error }) {
+      const entry = phases.get(phase.name)!;
+      if (result && phase.name === 'collect' && caseTask) caseTask.title = `${caseTitle(info)}: ${result.pass ? 'as predicted' : 'NOT as predicted'}`;
+      if (error) entry.done.reject(error);
+      else entry.done.resolve();
+    },
+    progress: (() => {
+      let reporter: ((p: FloodProgress) => void) | undefined;
+      let of: CaseInfo | undefined;
+      return (info: CaseInfo, progress: FloodProgress) => {
+        if (of !== info) [of, reporter] = [info, progressReporter(info, (text) => (floodText = text), tty)];
+        reporter!(progress);
+      };
+    })(),
+    async caseFinished() {
+      await shown;
+    },
+    closed(removed, interrupted) {
+      if (interrupted && removed.length) process.stderr.write(`lab: removed ${removed.join(', ')}\n`);
+    },
+  };
+
+  async function phaseTask(phase: PhaseInfo, task: Task): Promise<void> {
+    const entry = phases.get(phase.name)!;
+    entry.task = task;
+    let last = '';
+    const update = () => {
+      if (floodText && floodText !== last) task.output = last = floodText;
+    };
+    const ticker = phase.name === 'flood' ? setInterval(update, 250) : undefined;
+    try {
+      await entry.done.promise;
+    } finally {
+      if (ticker) {
+        clearInterval(ticker);
+        update();
+      }
+    }
+  }
+}
+
+const caseTitle = (info: CaseInfo) => `Case ${info.index + 1}/${info.total}: ${info.name}`;
+
+/** Per client: established, in flight, rate over the last few seconds, errors. Every 5 s without a terminal. */
+function progressReporter(info: CaseInfo, show: (text: string) => void, tty: boolean): (p: FloodProgress) => void {
+  const RATE_WINDOW_MS = 3000;
+  const history = new Map<string, Array<{ at: number; estab: number }>>();
+  const latest = new Map<string, string>();
+  let shownAt = 0;
+  let serverText = '';
+  return ({ host, line, kernel }) => {
+    const now = Date.now();
+    if (kernel) {
+      // The kernel's own count: shown for the server; a client's program line already says its count.
+      if (host !== info.plan.server.name) return;
+      serverText = `${host}: ${kernel.estab} established (ss -s inside it)`;
+    } else {
+      const estab = line.established ?? 0;
+      const samples = [...(history.get(host) ?? []), { at: now, estab }].filter((s) => now - s.at <= RATE_WINDOW_MS);
+      history.set(host, samples);
+      const first = samples[0]!;
+      const rate = now > first.at ? ((estab - first.estab) * 1000) / (now - first.at) : 0;
+      // bind() failures apart from connect()'s, as the reports show them: the same errno in both is two figures.
+      const errors = [...Object.entries(line.errors ?? {}), ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v])].map(([k, v]) => `${k} ${v}`).join(', ');
+      const state = line.type === 'filled' ? 'filled' : `${line.inflight ?? 0} in flight, ${Math.round(rate)}/s`;
+      latest.set(host, `${host}: ${estab} established, ${state}${errors ? `, ${errors}` : ''}`);
+    }
+    if (!tty && now - shownAt < 5000 && line?.type !== 'filled') return;
+    shownAt = now;
+    const clients = info.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`);
+    show([...clients, ...(serverText ? [serverText] : [])].join('\n'));
+  };
+}

@@ -1,0 +1,121 @@
+/**
+ * A host's figures in the results, assembled from what was read inside it (its kernel's view before and
+ * after the flood) and what its program reported in its last lines. A host that vanished gets no figures.
+ */
+import type { KernelView } from '../collect/kernel-view.ts';
+import type { PlannedClient, PlannedHost } from '../plan/plan.ts';
+import type { ClientLine } from '../programs/lines.ts';
+import { cgroupGrowth, slabGrowth } from './memory.ts';
+import type { FloodFigures, HoldPingFigures, HostResult } from './results.ts';
+
+export interface HostReading {
+  plan: PlannedHost;
+  /** The kernel's view after the flood; undefined when the host vanished. */
+  view: KernelView | undefined;
+  before: KernelView | undefined;
+  errors: Record<string, number>;
+  bindErrors: Record<string, number>;
+  /** The server's accepted count, as it reported it. */
+  accepted?: number;
+  openFilesAtStart?: number;
+  /** The server's own ports, whose listen backlog the results show. */
+  serverPorts?: readonly number[];
+  flood?: FloodFigures;
+}
+
+export function hostResult(reading: HostReading): HostResult {
+  const { plan, view, before } = reading;
+  if (!view) return lostHost(plan);
+  return {
+    name: plan.name,
+    role: plan.role,
+    ip: plan.ip,
+    estab: view.ss.estab,
+    timewait: view.ss.timewait,
+    errors: reading.errors,
+    bindErrors: reading.bindErrors,
+    ...(reading.accepted !== undefined && { accepted: reading.accepted }),
+    ...(reading.openFilesAtStart !== undefined && { openFilesAtStart: reading.openFilesAtStart }),
+    sysctls: view.sysctls,
+    nofile: view.nofile,
+    nstat: view.nstat,
+    ...(plan.role === 'client' && before && { boundPortsBefore: before.listeningPorts }),
+    programRssKiB: view.programRssKiB,
+    ...(reading.serverPorts && { listenBacklog: listenBacklogOf(reading.serverPorts, before) }),
+    hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped, slabObjectBytes: slabGrowth(before.slabObjects, view.slabObjects).reduce((sum, g) => sum + g.bytes, 0) }) },
+    ...(before?.cgroupMemory && view.cgroupMemory && { cgroupMemory: cgroupGrowth(before.cgroupMemory, view.cgroupMemory) }),
+    ...(reading.flood && { flood: reading.flood }),
+  };
+}
+
+/** A client's flood as its program reported it: the line that ended its fill, and its Ping round and hold. */
+export interface FloodReading {
+  plan: PlannedClient;
+  /** The program as people know it (a scenario's own command, not the timeout(1) wrapper). */
+  program: string;
+  filled?: ClientLine;
+  pinged?: ClientLine;
+  held?: ClientLine;
+  holdSeries: HoldPingFigures['series'];
+  unreported?: boolean;
+  fillSeconds: number;
+}
+
+export function floodFigures(flood: FloodReading): FloodFigures {
+  const { plan, filled } = flood;
+  return {
+    program: flood.program,
+    asked: plan.asked,
+    processes: plan.processes,
+    established: filled?.established ?? 0,
+    failed: filled?.failed ?? 0,
+    fillSeconds: flood.fillSeconds,
+    ...(plan.ping ? { pongs: flood.pinged?.pongs ?? 0 } : {}),
+    ...(flood.unreported && { unreported: true as const }),
+    ...(filled?.fds_at_start !== undefined && { openFilesAtStart: filled.fds_at_start }),
+    ...(filled?.sent_bytes !== undefined && { sentBytes: filled.sent_bytes }),
+    ...(plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(plan.holdPing, flood.held, flood.holdSeries) }),
+  };
+}
+
+function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {
+  const hold = line.hold_ping!;
+  const ms = (us: number) => Math.round(us) / 1000;
+  const seconds = hold.hold_ms / 1000;
+  return {
+    intervalMs: settings.intervalMs,
+    timeoutMs: settings.timeoutMs,
+    seconds,
+    sent: hold.sent,
+    pongs: hold.pongs,
+    timeouts: hold.timeouts,
+    perSecond: Math.round(hold.pongs / seconds),
+    askedPerSecond: Math.round(((line.established ?? 0) * 1000) / settings.intervalMs),
+    rttMs: { count: hold.rtt_us.count, p50: ms(hold.rtt_us.p50), p90: ms(hold.rtt_us.p90), p99: ms(hold.rtt_us.p99), p999: ms(hold.rtt_us.p999), max: ms(hold.rtt_us.max) },
+    series,
+  };
+}
+
+/** A host whose container vanished: no figure can be read, so none is made up. */
+export function lostHost(plan: PlannedHost): HostResult {
+  return {
+    name: plan.name,
+    role: plan.role,
+    ip: plan.ip,
+    lost: true,
+    estab: 0,
+    timewait: 0,
+    errors: {},
+    bindErrors: {},
+    sysctls: {},
+    nofile: 0,
+    nstat: {},
+    hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0 },
+  };
+}
+
+/** The smallest backlog among the server's own ports (they all get the same listen() call). */
+function listenBacklogOf(ports: readonly number[], view: KernelView | undefined): number {
+  const backlogs = ports.map((p) => view?.listenBacklogs[String(p)]).filter((b): b is number => b !== undefined);
+  return backlogs.length ? Math.min(...backlogs) : NaN;
+}
