@@ -23,7 +23,6 @@ export function exitCodeFor(error: unknown): number {
         return EXIT.interrupted;
     }
   }
-  if ((error as { name?: string })?.name === 'CACError') return EXIT.input;
   return EXIT.runtime;
 }
 
@@ -33,6 +32,5 @@ export function describeError(error: unknown): string {
     return `lab: ${error.message}\n${error.details.replace(/^/gm, '  | ')}`;
   }
   if (error instanceof LabError) return `lab: ${error.message}${error.hint ? `: ${error.hint}` : ''}`;
-  if ((error as { name?: string })?.name === 'CACError') return `lab: ${(error as Error).message} (see lab --help)`;
   return `lab: unexpected error: ${(error as Error)?.stack ?? String(error)}`;
 }

@@ -1,120 +1,24 @@
-/** The types a scenario author sees. Everything here is plain data or pure functions. */
+/**
+ * The types a scenario author sees. Everything here is plain data or pure functions. What a scenario file
+ * says is derived from its schema (schema.ts), which validation checks; the theory's view is stated here.
+ */
+import type { z } from 'zod';
+import type * as schema from './schema.ts';
 
-export type SysctlValue = string | number;
-export type Sysctls = Record<string, SysctlValue>;
+export type Sysctls = z.infer<typeof schema.sysctls>;
+export type SysctlValue = Sysctls[string];
 
 /** How a client's sockets are bound before connect(): the bind-before-connect experiment's modes. */
-export type BindMode = 'none' | 'any' | 'reuseaddr' | 'nobindport';
+export type BindMode = z.infer<typeof schema.bindMode>;
 
-export interface HostSettings {
-  /** Network-namespaced sysctls set on the container (checked before anything starts). */
-  sysctls?: Sysctls;
-  /** Open-file limit (soft = hard) per process; defaults to the engine's ceiling, which the lab detects. */
-  nofile?: number;
-  /**
-   * Linux capabilities to add, each with the reason the experiment needs it (hosts run unprivileged and
-   * with Docker's default set otherwise), e.g. { NET_ADMIN: 'adds a second address inside the server' }.
-   */
-  capabilities?: Record<string, string>;
-}
-
-export interface ServerSpec extends HostSettings {
-  /** Ports the server listens on, on every one of its addresses. */
-  ports: number[];
-  /**
-   * How many IP addresses the server answers on (1 by default). Docker gives a container one address per
-   * network; the others are added inside the server, which needs capabilities: { NET_ADMIN: 'why' }.
-   */
-  addresses?: number;
-  /** listen() backlog; the kernel caps it at net.core.somaxconn. */
-  backlog?: number;
-  /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
-  accept?: 'immediate' | 'paused' | { everyMs: number };
-  /** The server closes each connection after answering its Ping: the server closes first. */
-  closeFirst?: boolean;
-  /** What the server speaks: Ping/Pong (default), or enough HTTP/1.1 for keep-alive clients (an empty 200 each). */
-  protocol?: 'ping' | 'http';
-  /** SO_REUSEPORT worker processes; by default as many as the open-file limit needs for the connections asked. */
-  workers?: number;
-  /** Accept and hold every connection but never read from it: what clients send stays in the receive queues. */
-  holdUnread?: boolean;
-  /**
-   * How long the server stops accepting after accept() fails with EMFILE (default 100 ms). 0 retries at once:
-   * the listener stays readable, so the accept loop spins, as a naive server's does.
-   */
-  emfileBackoffMs?: number;
-}
-
-export interface ClientSpec extends HostSettings {
-  /** Connections this client asks for, or 'fill': as many as its port range can give (then a few more). */
-  connections?: number | 'fill';
-  /** Connects in flight per flood process. */
-  inflight?: number;
-  /** How long a connect may stay unanswered before it counts as ETIMEDOUT (default 10 s). */
-  connectTimeoutMs?: number;
-  bind?: BindMode;
-  /**
-   * IP_LOCAL_PORT_RANGE on every socket before connect(), "LOW HIGH": a per-socket range inside the
-   * namespace's (Linux 6.3+; older kernels refuse the option with ENOPROTOOPT).
-   */
-  socketPortRange?: string;
-  /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
-  ping?: boolean;
-  /** How long the Ping round waits for the last answers (default 300 s; it ends as soon as all are in). */
-  pingWaitMs?: number;
-  /**
-   * Make exactly `connections` attempts even after EADDRNOTAVAIL or EADDRINUSE. By default a client stops
-   * asking a destination once its range is spent (each further failure costs a scan of the whole range);
-   * where a failure is a clash rather than exhaustion (ip_autobind_reuse) the experiment needs every try.
-   */
-  keepAsking?: boolean;
-  /**
-   * Instead of opening and holding: short-lived connections at `rate` per second for `seconds` (connect, Ping,
-   * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
-   */
-  churn?: { rate: number; seconds: number };
-  /** Your own client program instead of the lab's flood: does it exhaust ports? */
-  program?: ClientProgram;
-  /** Flood processes; by default as many as the open-file limit needs. 1 makes the per-process limit visible. */
-  processes?: number;
-  /** Bytes each connection sends once it is up (the server may leave them unread: socket-memory). */
-  sendBytes?: number;
-  /**
-   * connscale's hold: after the fill, every connection sends "Ping" every intervalMs for `seconds` and waits
-   * for "Pong" within timeoutMs; a late or missing Pong is a timeout and ends that connection. Round trips
-   * go into a histogram inside the program (metrics ping.sent, ping.pongs, ping.timeouts, ping.perSecond,
-   * ping.p50 ... ping.max in ms).
-   */
-  holdPing?: HoldPing;
-}
-
-export interface HoldPing {
-  seconds: number;
-  intervalMs: number;
-  timeoutMs: number;
-}
-
-export interface ClientProgram {
-  /**
-   * The command run in each client, bounded by the scenario's deadline. {target} is the first server
-   * "ip:port", {targets} all of them comma-separated, {url} "http://ip:port/". It may print the lab's JSON
-   * line {"type":"filled","established":N,"failed":N,"errors":{"EADDRNOTAVAIL":N}} before it exits.
-   */
-  command: string[];
-  /**
-   * A Dockerfile, relative to the scenario file, that builds the client image FROM the lab's client image
-   * (ARG LAB_CLIENT_IMAGE / FROM \${LAB_CLIENT_IMAGE}); its folder is the build context.
-   */
-  dockerfile?: string;
-}
+export type HostSettings = z.infer<typeof schema.hostSettings>;
+export type ServerSpec = z.infer<typeof schema.serverSpec>;
+export type ClientSpec = z.infer<typeof schema.clientSpec>;
+export type HoldPing = z.infer<typeof schema.holdPing>;
+export type ClientProgram = z.infer<typeof schema.clientProgram>;
 
 /** A closed interval of acceptable values; max may be Infinity. */
-export interface Prediction {
-  min: number;
-  max: number;
-  /** How the number was reached, shown beside it ("28232 ports - 1 bound by a listener"). */
-  why?: string;
-}
+export type Prediction = z.infer<typeof schema.prediction>;
 
 /**
  * estab, timewait: `ss -s` inside the host. opened: connections the host's program opened (held, or for a
@@ -124,20 +28,10 @@ export interface Prediction {
  * connection end (memory.cgroupBytesPerConnection: the host's own cgroup; memory.slabBytesPerConnection:
  * host-wide slab, both ends).
  */
-export type Metric =
-  | 'estab'
-  | 'timewait'
-  | 'opened'
-  | 'pongs'
-  | 'accepted'
-  | 'listen.backlog'
-  | `errors.${string}`
-  | `nstat.${string}`
-  | `ping.${string}`
-  | `memory.${string}`;
+export type Metric = z.infer<typeof schema.metric>;
 
 /** Who is measured: the server, each client (one row each), or the sum over all clients. */
-export type Subject = 'server' | 'each client' | 'all clients';
+export type Subject = z.infer<typeof schema.subject>;
 
 /** What the theory knows about a client when predicting: its settings and what its kernel already holds. */
 export interface ClientTheory {
@@ -200,49 +94,12 @@ export interface TheoryContext {
   client?: ClientTheory;
 }
 
-export interface Expectation {
-  claim: string;
-  subject: Subject;
-  metric: Metric;
-  predict: (ctx: TheoryContext) => Prediction | number;
-}
+export type Expectation = z.infer<typeof schema.expectation>;
+export type CaseOverrides = z.infer<typeof schema.caseOverrides>;
+export type CaseSpec = z.infer<typeof schema.caseSpec>;
 
-export interface CaseOverrides {
-  clients?: number;
-  /** Seconds to hold the connections after the fill (and ping) before the kernel's view is collected. */
-  holdSeconds?: number;
-  client?: ClientSpec;
-  server?: Partial<ServerSpec>;
-}
-
-export interface CaseSpec extends CaseOverrides {
-  name: string;
-  /** One or two sentences a presenter can read out before the case runs. */
-  about?: string;
-  /** Expectations for this case, in addition to the scenario's own. */
-  expect?: Expectation[];
-  /** Overrides for --quick: narrower ranges and counts, the same laws. */
-  quick?: CaseOverrides;
-}
-
-export interface ScenarioSpec {
-  name: string;
-  /** The one-line claim the scenario tests. */
-  claim: string;
-  /** The story and the rule, for `lab explain` and a presenter. */
-  story?: string;
-  /** Which seeds in shared/seeds it replays. */
-  seeds?: string[];
-  server: ServerSpec;
-  client?: ClientSpec;
-  /** Hard limit for each flood, enforced inside the flood program as well as by the lab. */
-  deadlineSeconds?: number;
-  /** Subnet of the run's internal network; by default a free /24 inside 198.18.0.0/15 (RFC 2544). */
-  subnet?: string;
-  expect?: Expectation[];
-  cases: CaseSpec[];
-}
-
-export interface Scenario extends ScenarioSpec {
-  readonly kind: 'lab.scenario';
-}
+type ScenarioDocument = z.infer<typeof schema.scenario>;
+/** What a scenario file passes to defineScenario. */
+export type ScenarioSpec = Omit<ScenarioDocument, 'kind'>;
+/** What defineScenario returns: the spec, marked as made by it. */
+export type Scenario = ScenarioSpec & Readonly<Pick<ScenarioDocument, 'kind'>>;

@@ -145,8 +145,11 @@ describe('a row with no prediction, written and read back', () => {
   it('shows "-" for its prediction, not ">= null"', async () => {
     const { formatPrediction } = await import('../../lab/scenario/theory.ts');
     const { parseResults } = await import('../../lab/report/read.ts');
-    const written = JSON.stringify({ schema: 'lab.results/1', cases: [{ expectations: [{ predicted: { min: NaN, max: NaN } }] }] });
-    const read = parseResults(written, 'x.json') as unknown as { cases: Array<{ expectations: Array<{ predicted: { min: number; max: number } }> }> };
+    const { readFileSync } = await import('node:fs');
+    const { resultsToJson } = await import('../../lab/results/results.ts');
+    const results = parseResults(readFileSync(new URL('../fixtures/results/64k-myth-6.18.44.json', import.meta.url), 'utf8'), 'fixture.json');
+    results.cases[0]!.expectations[0]!.predicted = { min: NaN, max: NaN };
+    const read = parseResults(resultsToJson(results), 'x.json');
     expect(formatPrediction(read.cases[0]!.expectations[0]!.predicted)).to.equal('-');
     expect(formatPrediction({ min: 3, max: Infinity })).to.equal('>= 3');
   });

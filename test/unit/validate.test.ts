@@ -73,6 +73,23 @@ describe('scenario validation: one line naming the file and the field', () => {
   }
 });
 
+describe('scenario validation: the first problem, word for word', () => {
+  const exact: Array<[string, (s: Record<string, any>) => unknown, string]> = [
+    ['a sysctl in a case', (s) => ({ ...s, cases: [{ name: 'one', client: { sysctls: { 'fs.file-max': 1 } } }] }), 'cases[0].client.sysctls["fs.file-max"]: fs.file-max is host-wide: Docker cannot set it per container'],
+    ['an accept object without everyMs', (s) => ({ ...s, server: { ports: [80], accept: {} } }), 'server.accept.everyMs: must be a whole number from 1 to 60000 (got undefined)'],
+    ['an accept mode that does not exist', (s) => ({ ...s, server: { ports: [80], accept: 'sometimes' } }), "server.accept: must be 'immediate', 'paused' or { everyMs: N }"],
+    ['an unknown field beside a bad one', (s) => ({ ...s, client: { connections: -1, conections: 5 } }), 'client.conections: unknown field (did you mean "connections"?)'],
+    ['an unknown field outside a bad one', (s) => ({ ...s, serverr: 1, client: { conections: 5 } }), 'serverr: unknown field (did you mean "server"?)'],
+    ['more addresses without NET_ADMIN', (s) => ({ ...s, server: { ports: [80], addresses: 2 } }), "server.addresses: 2 addresses are added inside the server: declare capabilities: { NET_ADMIN: '<why>' } beside it"],
+    ['keepAsking with fill', (s) => ({ ...s, client: { keepAsking: true } }), "client.keepAsking: needs a number of connections to attempt, not 'fill'"],
+  ];
+  for (const [what, mutate, message] of exact) {
+    it(`refuses ${what}`, () => {
+      expect(() => validateScenario(mutate(valid()), FILE)).to.throw(InputError, `${FILE}: ${message}`);
+    });
+  }
+});
+
 describe('planning a case', () => {
   const options = { runId: 'r1', subnet: '198.18.5.0/24', quick: false, nofileCeiling: 20000, file: FILE };
   const scenario = (over: Record<string, any> = {}) => validateScenario({ ...valid(), ...over }, FILE) as Scenario;

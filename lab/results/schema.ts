@@ -1,0 +1,207 @@
+/**
+ * The results document's schema: results.ts derives its types from it, and `lab report` and `lab compare`
+ * check every file they read against it. Fields a newer lab added are optional: older files lack them.
+ */
+import { z } from 'zod';
+import type { Sample } from '../collect/sampler.ts';
+import type { Role } from '../plan/plan.ts';
+import type { EnvironmentFingerprint } from '../runtime/runtime.ts';
+import { metric, prediction, subject } from '../scenario/schema.ts';
+
+export const RESULTS_SCHEMA = 'lab.results/1';
+
+const counts = z.record(z.string(), z.number());
+/** A figure the run had none for (nothing predicted, nothing measured) is NaN. */
+const numberOrNaN = z.union([z.number(), z.nan()]);
+
+// Types stated by other modules: checked as far as the reports read them, and typed as those types.
+const role: z.ZodType<Role> = z.enum(['server', 'client']);
+/** Older files have samples without a source: the reports read only these fields of one. */
+const sample = z.object({ t: z.number(), host: z.string(), estab: z.number(), errors: z.number() }).pipe(z.custom<Sample>());
+const environmentFingerprint: z.ZodType<EnvironmentFingerprint> = z.object({
+  runtime: z.string(),
+  hostKind: z.string().optional(),
+  kernel: z.string(),
+  engine: z.string(),
+  images: z.record(z.string(), z.object({ name: z.string(), id: z.string() })).optional(),
+  namespaceDefaults: z.record(z.string(), z.string()).optional(),
+  machineSysctls: z.record(z.string(), z.string()).optional(),
+});
+
+export const rttPercentiles = z.object({
+  count: z.number(),
+  p50: z.number(),
+  p90: z.number(),
+  p99: z.number(),
+  p999: z.number(),
+  max: z.number(),
+});
+
+export const holdPingFigures = z.object({
+  intervalMs: z.number(),
+  timeoutMs: z.number(),
+  /** How long the program pinged. */
+  seconds: z.number(),
+  sent: z.number(),
+  pongs: z.number(),
+  /** Pongs later than the timeout, or missing at the connection's next turn: each ended its connection. */
+  timeouts: z.number(),
+  /** Pongs per second over the hold, and what the settings ask for (held connections / interval). */
+  perSecond: z.number(),
+  askedPerSecond: z.number(),
+  rttMs: rttPercentiles,
+  /** Per progress window: seconds since the flood started, Pongs per second, p99 in ms. */
+  series: z.array(z.object({ t: z.number(), perSecond: z.number(), p99: z.number() })),
+});
+
+export const floodFigures = z.object({
+  program: z.string(),
+  asked: z.number(),
+  processes: z.number(),
+  established: z.number(),
+  failed: z.number(),
+  /** Seconds from the flood's start to its 'filled' line. */
+  fillSeconds: z.number(),
+  /** Pong answers to the Ping/Pong round, when the case asks for one. */
+  pongs: z.number().optional(),
+  /** The program ended without printing its figures: none of them is a measurement. */
+  unreported: z.literal(true).optional(),
+  /** Descriptors each flood process held before its first socket (the most of any), as it reported. */
+  openFilesAtStart: z.number().optional(),
+  /** Bytes the kernel took into the send queues (sendBytes). */
+  sentBytes: z.number().optional(),
+  holdPing: holdPingFigures.optional(),
+});
+
+export const milestone = z.object({
+  connections: z.number(),
+  seconds: z.number(),
+});
+
+export const endMemory = z.object({
+  /** Kernel memory (slab and pages) charged to the end's cgroup, per connection it holds. */
+  kernelBytes: z.number(),
+  /** Socket buffers charged to it (cgroup v1 counts them only once the cgroup has a TCP limit). */
+  tcpBufferBytes: z.number().optional(),
+  source: z.string(),
+});
+
+export const slabGrowth = z.object({
+  cache: z.string(),
+  /** Object size on this kernel (/proc/slabinfo). */
+  objectSize: z.number(),
+  objectsPerConnection: z.number(),
+  bytesPerConnection: z.number(),
+  /** What the theory expects per connection (both ends), where it names this cache. */
+  predictedObjects: z.number().optional(),
+  why: z.string().optional(),
+});
+
+export const memoryFigures = z.object({
+  connections: z.number(),
+  /** Host-wide slab and TCP memory growth per connection: both ends, since both live in this kernel. */
+  kernelBytesPerConnection: z.number(),
+  /** Resident memory growth of the server program per connection it holds. */
+  serverUserBytesPerConnection: z.number(),
+  /** Resident memory of all client programs per connection they hold, fixed costs of each process included. */
+  clientRssBytesPerConnection: z.number(),
+  /** Growth of the pages all TCP sockets' buffers use (/proc/net/sockstat "mem", host-wide; bounded by tcp_mem). */
+  tcpMemPages: z.number().optional(),
+  /** Per connection end, from each host's own memory cgroup (server end, client end), where hosts have one. */
+  perEnd: z.object({ server: endMemory.optional(), client: endMemory.optional() }).optional(),
+  /** Host-wide slab growth per connection, cache by cache, largest first (both ends and conntrack). */
+  slabCaches: z.array(slabGrowth).optional(),
+});
+
+export const hostResult = z.object({
+  name: z.string(),
+  role,
+  ip: z.string(),
+  /** The host vanished mid-run (container killed): its figures below are not measurements. */
+  lost: z.boolean().optional(),
+  /** The container's own figures from `ss -s`. */
+  estab: z.number(),
+  timewait: z.number(),
+  /** Failures by errno name as the host's program counted them (connect() and SO_ERROR). */
+  errors: counts,
+  /** Failures of bind() before connect(), by errno name. */
+  bindErrors: counts,
+  /** Sysctls read back from inside the host. */
+  sysctls: z.record(z.string(), z.string()),
+  nofile: z.number(),
+  /** The backlog the kernel gave the server's listeners (after the cap at somaxconn), read before the flood. */
+  listenBacklog: z.number().optional(),
+  /** Resident memory of the host's lab program (all its processes), in KiB, at collection. */
+  programRssKiB: z.number().optional(),
+  /** Connections the server program accepted (its own count; the kernel's is estab). */
+  accepted: z.number().optional(),
+  /** Descriptors the host's program (each of its processes) held before its first socket, as it reported. */
+  openFilesAtStart: z.number().optional(),
+  /** Kernel memory charged to this host's own memory cgroup, growth over the case (where hosts have one). */
+  cgroupMemory: endMemory.optional(),
+  /** TCP ports bound inside a client before its flood (connect() skips them). */
+  boundPortsBefore: z.array(z.number()).optional(),
+  /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */
+  nstat: counts,
+  /** `ss -s` figures that are host-wide, kept apart: never this host's own. */
+  hostWide: z.object({
+    total: z.number(),
+    tcp: z.number(),
+    closed: z.number(),
+    orphaned: z.number(),
+    /** Packets dropped by the kernel's per-CPU backlog (netdev_max_backlog) between observe and collect. */
+    softnetDropped: z.number().optional(),
+    /** Growth of every slab cache's objects between observe and collect, in bytes (objects x object size). */
+    slabObjectBytes: z.number().optional(),
+  }),
+  flood: floodFigures.optional(),
+});
+
+export const expectationResult = z.object({
+  claim: z.string(),
+  subject,
+  /** The host the row is about ('each client'), or the subject. */
+  host: z.string(),
+  metric,
+  /** min NaN: the theory could not predict the row. */
+  predicted: prediction.extend({ min: numberOrNaN }),
+  measured: numberOrNaN,
+  pass: z.boolean(),
+  /** Why no verdict could be reached (a host it depends on was lost); pass is then false. */
+  invalid: z.string().optional(),
+});
+
+export const caseResult = z.object({
+  name: z.string(),
+  about: z.string().optional(),
+  pass: z.boolean(),
+  subnet: z.string(),
+  /** Milliseconds per phase. */
+  phases: counts,
+  /** The kernel's counts (`ss -s` inside each host) about once a second during the flood. */
+  samples: z.array(sample),
+  /** Seconds from the flood's start until the server's kernel counted each 100k connections. */
+  milestones: z.array(milestone).optional(),
+  memory: memoryFigures.optional(),
+  expectations: z.array(expectationResult),
+  hosts: z.array(hostResult),
+});
+
+export const results = z.object(
+  {
+    schema: z.literal(RESULTS_SCHEMA, {
+      error: (iss) => `not a lab results document: ${iss.input === undefined ? 'no schema field' : `schema is ${JSON.stringify(iss.input)}`}, expected "${RESULTS_SCHEMA}"`,
+    }),
+    scenario: z.string(),
+    claim: z.string(),
+    file: z.string(),
+    runId: z.string(),
+    quick: z.boolean(),
+    startedAt: z.string(),
+    finishedAt: z.string(),
+    environment: z.intersection(environmentFingerprint, z.object({ lab: z.string(), node: z.string(), nofileCeiling: z.number() })),
+    cases: z.array(caseResult),
+    pass: z.boolean(),
+  },
+  { error: 'not a lab results document: not a JSON object' },
+);

@@ -1,0 +1,371 @@
+/**
+ * What a scenario may say, stated once: types.ts derives the author's types from these schemas and
+ * validate.ts checks loaded scenarios against them. Each message is the reason an InputError gives after
+ * the field's path. The fields of an object are checked in the order they are listed here, and the rules
+ * that compare fields (superRefine) once its fields are sound.
+ */
+import { z } from 'zod';
+import { MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
+import { sysctlProblem } from './sysctls.ts';
+import { parsePortList, parsePortRange } from './theory.ts';
+import type { Prediction, TheoryContext } from './types.ts';
+
+/** Server addresses take .2 to .9 of the subnet; clients start at .11. */
+export const MAX_SERVER_ADDRESSES = 8;
+/** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
+export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
+export const MAX_CLIENTS = 64;
+/** The flood programs' own caps (MAX_PROCS in labclient.c, MAX_WORKERS in labserver.c). */
+const MAX_CLIENT_PROCESSES = 1024;
+const MAX_SERVER_WORKERS = 256;
+export const MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
+export const MAX_DEADLINE_SECONDS = 3600;
+
+const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'] as const;
+const SUBJECTS = ['server', 'each client', 'all clients'] as const;
+
+const textProblem = (input: unknown) => (input === undefined ? 'is missing' : 'must be a non-empty string');
+
+function text() {
+  return z.string({ error: (iss) => textProblem(iss.input) }).refine((s) => s.trim() !== '', 'must be a non-empty string');
+}
+
+function wholeNumber(min: number, max: number, expected = `a whole number from ${min} to ${max}`) {
+  return z.number({ error: (iss) => `must be ${expected} (got ${JSON.stringify(iss.input)})` }).int().min(min).max(max);
+}
+
+function list<Item extends z.ZodType>(item: Item) {
+  return z.array(item, { error: (iss) => (iss.input === undefined ? 'is missing' : 'must be a list') });
+}
+
+const flag = () => z.boolean({ error: 'must be true or false' });
+
+/** An object that lists every field it may have: any other is refused, with the nearest listed name. */
+function closedObject<Shape extends z.ZodRawShape>(shape: Shape, notAnObject = 'must be an object') {
+  const fields = Object.keys(shape);
+  return z.strictObject(shape, {
+    error: (iss) => (iss.code === 'unrecognized_keys' ? unknownField(iss.keys[0]!, fields) : notAnObject),
+  });
+}
+
+/** A record whose keys are checked as well: a bad key is reported at its own path, with its key's reason. */
+function checkedRecord<Key extends z.core.$ZodRecordKey, Value extends z.ZodType>(key: Key, value: Value) {
+  return z.record(key, value, { error: (iss) => (iss.code === 'invalid_key' ? iss.issues[0]?.message : 'must be an object') });
+}
+
+function unknownField(key: string, fields: readonly string[]): string {
+  const near = closest(key, fields);
+  return `unknown field${near ? ` (did you mean "${near}"?)` : ''}`;
+}
+
+const sysctlName = z.string().superRefine((name, ctx) => {
+  const problem = sysctlProblem(name);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${name} ${problem}` });
+});
+
+const sysctlValue = z.union([z.string(), z.number()], { error: 'must be a string or a number' });
+
+/** The values the lab reads itself: the port range and the reserved ports. */
+function sysctlValueProblem(name: string, text: string): string | undefined {
+  if (name === 'net.ipv4.ip_local_port_range') return portRangeProblem(text);
+  if (name === 'net.ipv4.ip_local_reserved_ports') {
+    try {
+      parsePortList(text);
+    } catch {
+      return `"${text}" is not a port list such as "40100-40199,40500"`;
+    }
+  }
+  return undefined;
+}
+
+function portRangeProblem(text: string): string | undefined {
+  let range: readonly [number, number];
+  try {
+    range = parsePortRange(text);
+  } catch {
+    return `"${text}" is not a range such as "40000 40999"`;
+  }
+  const [low, high] = range;
+  if (low < 1 || high > 65535) return `"${text}" must lie within 1-65535`;
+  if (low > high) return `"${text}" has its low end above its high end`;
+  return undefined;
+}
+
+export const sysctls = checkedRecord(sysctlName, sysctlValue).superRefine((values, ctx) => {
+  for (const [name, value] of Object.entries(values)) {
+    const problem = sysctlValueProblem(name, String(value));
+    if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
+  }
+});
+
+const capability = z.string().refine((name) => ALLOWED_CAPABILITIES.includes(name), `is not one the lab grants (${ALLOWED_CAPABILITIES.join(', ')})`);
+const NEEDS_A_REASON = 'needs a sentence saying why the experiment needs it';
+const capabilityReason = z.string({ error: NEEDS_A_REASON }).refine((why) => why.trim().length >= 10, NEEDS_A_REASON);
+
+const hostSettingsShape = {
+  /** Open-file limit (soft = hard) per process; defaults to the engine's ceiling, which the lab detects. */
+  nofile: wholeNumber(64, 1 << 24).optional(),
+  /**
+   * Linux capabilities to add, each with the reason the experiment needs it (hosts run unprivileged and
+   * with Docker's default set otherwise), e.g. { NET_ADMIN: 'adds a second address inside the server' }.
+   */
+  capabilities: checkedRecord(capability, capabilityReason).optional(),
+  /** Network-namespaced sysctls set on the container (checked before anything starts). */
+  sysctls: sysctls.optional(),
+};
+export const hostSettings = z.object(hostSettingsShape);
+
+const serverFields = closedObject({
+  /** Ports the server listens on, on every one of its addresses. */
+  ports: list(wholeNumber(1, 65535)).min(1, 'needs at least one port'),
+  /** listen() backlog; the kernel caps it at net.core.somaxconn. */
+  backlog: wholeNumber(0, 1 << 20).optional(),
+  /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
+  accept: z
+    .union([z.literal('immediate'), z.literal('paused'), closedObject({ everyMs: wholeNumber(1, 60_000) })], {
+      error: "must be 'immediate', 'paused' or { everyMs: N }",
+    })
+    .optional(),
+  /** The server closes each connection after answering its Ping: the server closes first. */
+  closeFirst: flag().optional(),
+  /** Accept and hold every connection but never read from it: what clients send stays in the receive queues. */
+  holdUnread: flag().optional(),
+  /** SO_REUSEPORT worker processes; by default as many as the open-file limit needs for the connections asked. */
+  workers: wholeNumber(1, MAX_SERVER_WORKERS).optional(),
+  /**
+   * How long the server stops accepting after accept() fails with EMFILE (default 100 ms). 0 retries at once:
+   * the listener stays readable, so the accept loop spins, as a naive server's does.
+   */
+  emfileBackoffMs: wholeNumber(0, 60_000).optional(),
+  /** What the server speaks: Ping/Pong (default), or enough HTTP/1.1 for keep-alive clients (an empty 200 each). */
+  protocol: z.enum(['ping', 'http'], { error: "must be 'ping' or 'http'" }).optional(),
+  /**
+   * How many IP addresses the server answers on (1 by default). Docker gives a container one address per
+   * network; the others are added inside the server, which needs capabilities: { NET_ADMIN: 'why' }.
+   */
+  addresses: wholeNumber(1, MAX_SERVER_ADDRESSES).optional(),
+  ...hostSettingsShape,
+});
+
+function addressesNeedNetAdmin(server: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined }, ctx: z.RefinementCtx): void {
+  if ((server.addresses ?? 1) > 1 && !server.capabilities?.NET_ADMIN) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['addresses'],
+      message: `${server.addresses} addresses are added inside the server: declare capabilities: { NET_ADMIN: '<why>' } beside it`,
+    });
+  }
+}
+
+export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin);
+const serverOverrides = serverFields.partial().superRefine(addressesNeedNetAdmin);
+
+export const holdPing = closedObject(
+  {
+    seconds: wholeNumber(1, MAX_DEADLINE_SECONDS),
+    intervalMs: wholeNumber(1, 3_600_000),
+    timeoutMs: wholeNumber(1, 3_600_000),
+  },
+  'must be { seconds, intervalMs, timeoutMs }',
+);
+
+export const clientProgram = closedObject(
+  {
+    /**
+     * The command run in each client, bounded by the scenario's deadline. {target} is the first server
+     * "ip:port", {targets} all of them comma-separated, {url} "http://ip:port/". It may print the lab's JSON
+     * line {"type":"filled","established":N,"failed":N,"errors":{"EADDRNOTAVAIL":N}} before it exits.
+     */
+    command: list(z.string({ error: 'must be a string' })).min(1, 'needs at least the program to run'),
+    /**
+     * A Dockerfile, relative to the scenario file, that builds the client image FROM the lab's client image
+     * (ARG LAB_CLIENT_IMAGE / FROM \${LAB_CLIENT_IMAGE}); its folder is the build context.
+     */
+    dockerfile: text().optional(),
+  },
+  'must be { command: [...], dockerfile?: "path" }',
+);
+
+export const bindMode = z.enum(BIND_MODES, { error: `must be one of ${BIND_MODES.join(', ')}` });
+
+const SOCKET_PORT_RANGE = 'must be "LOW HIGH" with 1 <= LOW <= HIGH <= 65535';
+
+function isSocketPortRange(text: string): boolean {
+  const range = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
+  if (!range) return false;
+  const [low, high] = [Number(range[1]), Number(range[2])];
+  return low >= 1 && high <= 65535 && low <= high;
+}
+
+export const clientSpec = closedObject({
+  /** Connections this client asks for, or 'fill': as many as its port range can give (then a few more). */
+  connections: z
+    .union([wholeNumber(1, MAX_CONNECTIONS_PER_CLIENT, `a number from 1 to ${MAX_CONNECTIONS_PER_CLIENT} or 'fill'`), z.literal('fill')], {
+      error: (iss) => `must be a number from 1 to ${MAX_CONNECTIONS_PER_CLIENT} or 'fill' (got ${JSON.stringify(iss.input)})`,
+    })
+    .optional(),
+  /** Connects in flight per flood process. */
+  inflight: wholeNumber(1, 65536).optional(),
+  /** How long a connect may stay unanswered before it counts as ETIMEDOUT (default 10 s). */
+  connectTimeoutMs: wholeNumber(100, 600_000).optional(),
+  /** How long the Ping round waits for the last answers (default 300 s; it ends as soon as all are in). */
+  pingWaitMs: wholeNumber(100, 600_000).optional(),
+  /** Flood processes; by default as many as the open-file limit needs. 1 makes the per-process limit visible. */
+  processes: wholeNumber(1, MAX_CLIENT_PROCESSES).optional(),
+  /** Bytes each connection sends once it is up (the server may leave them unread: socket-memory). */
+  sendBytes: wholeNumber(1, 64 << 20).optional(),
+  /**
+   * connscale's hold: after the fill, every connection sends "Ping" every intervalMs for `seconds` and waits
+   * for "Pong" within timeoutMs; a late or missing Pong is a timeout and ends that connection. Round trips
+   * go into a histogram inside the program (metrics ping.sent, ping.pongs, ping.timeouts, ping.perSecond,
+   * ping.p50 ... ping.max in ms).
+   */
+  holdPing: holdPing.optional(),
+  /** Your own client program instead of the lab's flood: does it exhaust ports? */
+  program: clientProgram.optional(),
+  /**
+   * Instead of opening and holding: short-lived connections at `rate` per second for `seconds` (connect, Ping,
+   * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
+   */
+  churn: closedObject({ rate: wholeNumber(1, 100_000), seconds: wholeNumber(1, 600) }, 'must be { rate: connections per second, seconds: N }').optional(),
+  /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
+  ping: flag().optional(),
+  /**
+   * Make exactly `connections` attempts even after EADDRNOTAVAIL or EADDRINUSE. By default a client stops
+   * asking a destination once its range is spent (each further failure costs a scan of the whole range);
+   * where a failure is a clash rather than exhaustion (ip_autobind_reuse) the experiment needs every try.
+   */
+  keepAsking: flag().optional(),
+  bind: bindMode.optional(),
+  /**
+   * IP_LOCAL_PORT_RANGE on every socket before connect(), "LOW HIGH": a per-socket range inside the
+   * namespace's (Linux 6.3+; older kernels refuse the option with ENOPROTOOPT).
+   */
+  socketPortRange: z.string({ error: SOCKET_PORT_RANGE }).refine(isSocketPortRange, SOCKET_PORT_RANGE).optional(),
+  ...hostSettingsShape,
+}).superRefine((client, ctx) => {
+  if (client.keepAsking && (client.connections === undefined || client.connections === 'fill')) {
+    ctx.addIssue({ code: 'custom', path: ['keepAsking'], message: "needs a number of connections to attempt, not 'fill'" });
+  }
+});
+
+export const prediction = z.object({
+  min: z.number(),
+  max: z.union([z.number(), z.literal(Infinity)]),
+  /** How the number was reached, shown beside it ("28232 ports - 1 bound by a listener"). */
+  why: z.string().optional(),
+});
+
+export const subject = z.enum(SUBJECTS, { error: `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}` });
+
+const oneOf = (names: readonly string[]) => new RegExp(`^(${names.join('|')})$`);
+
+export const metric = z.union(
+  [
+    z.enum(['estab', 'timewait', 'opened', 'pongs', 'accepted', 'listen.backlog']),
+    z.templateLiteral(['errors.', z.string().regex(/^E[A-Z]+$/)]),
+    z.templateLiteral(['nstat.', z.string().regex(/^[A-Za-z]+$/)]),
+    z.templateLiteral(['ping.', z.string().regex(oneOf(PING_FIGURES))]),
+    z.templateLiteral(['memory.', z.string().regex(oneOf(MEMORY_FIGURES))]),
+  ],
+  {
+    error: (iss) =>
+      typeof iss.input === 'string' && iss.input.trim() !== ''
+        ? `"${iss.input}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure> or memory.<figure>`
+        : textProblem(iss.input),
+  },
+);
+
+export const expectation = closedObject({
+  claim: text(),
+  subject,
+  metric,
+  predict: z.custom<(ctx: TheoryContext) => Prediction | number>((value) => typeof value === 'function', 'must be a function of the theory context'),
+});
+
+const expectations = list(expectation);
+
+const caseOverridesShape = {
+  clients: wholeNumber(1, MAX_CLIENTS).optional(),
+  /** Seconds to hold the connections after the fill (and ping) before the kernel's view is collected. */
+  holdSeconds: wholeNumber(0, MAX_DEADLINE_SECONDS).optional(),
+  client: clientSpec.optional(),
+  server: serverOverrides.optional(),
+};
+export const caseOverrides = closedObject(caseOverridesShape);
+
+export const caseSpec = closedObject({
+  name: text(),
+  /** One or two sentences a presenter can read out before the case runs. */
+  about: text().optional(),
+  ...caseOverridesShape,
+  /** Overrides for --quick: narrower ranges and counts, the same laws. */
+  quick: caseOverrides.optional(),
+  /** Expectations for this case, in addition to the scenario's own. */
+  expect: expectations.optional(),
+});
+
+const cases = list(caseSpec)
+  .min(1, 'needs at least one case')
+  .superRefine((all, ctx) => {
+    all.forEach((c, i) => {
+      if (all.findIndex((earlier) => earlier.name === c.name) < i) {
+        ctx.addIssue({ code: 'custom', path: [i, 'name'], message: `"${c.name}" is used by an earlier case` });
+      }
+    });
+  });
+
+function isSubnet(text: string): boolean {
+  const m = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/(\d+)$/.exec(text);
+  return !!m && m.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(m[5]) >= 16 && Number(m[5]) <= 29;
+}
+
+/** A scenario module's default export, as defineScenario makes it. */
+export const scenario = closedObject({
+  kind: z.literal('lab.scenario'),
+  name: text().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes'),
+  /** The one-line claim the scenario tests. */
+  claim: text(),
+  /** The story and the rule, for `lab explain` and a presenter. */
+  story: text().optional(),
+  /** Which seeds in shared/seeds it replays. */
+  seeds: list(text()).optional(),
+  server: serverSpec,
+  client: clientSpec.optional(),
+  /** Hard limit for each flood, enforced inside the flood program as well as by the lab. */
+  deadlineSeconds: wholeNumber(1, MAX_DEADLINE_SECONDS).optional(),
+  /** Subnet of the run's internal network; by default a free /24 inside 198.18.0.0/15 (RFC 2544). */
+  subnet: text()
+    .refine(isSubnet, { error: (iss) => `"${String(iss.input)}" is not an IPv4 subnet from /16 to /29 such as "198.18.7.0/24"` })
+    .optional(),
+  expect: expectations.optional(),
+  cases,
+}).superRefine((spec, ctx) => {
+  if (spec.expect !== undefined) return;
+  spec.cases.forEach((c, i) => {
+    if (c.expect === undefined) ctx.addIssue({ code: 'custom', path: ['cases', i, 'expect'], message: 'the case has no expectation to check' });
+  });
+});
+
+/** Levenshtein distance, close enough to catch a typo: within a third of the word's length (at least 2). */
+function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) [best, bestDistance] = [c, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++) {
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    prev = row;
+  }
+  return prev[b.length]!;
+}
