@@ -4,7 +4,7 @@
  *
  *   cli → run, report;  run → results → collect → runtime → plan → programs → scenario;  report → results
  *
- * lab/errors.ts, lab/abort.ts and lab/run-id.ts are shared by every layer.
+ * lab/errors.ts, lab/abort.ts, lab/run-id.ts, lab/run-ledger.ts and lab/subnet.ts are shared by every layer.
  */
 
 /** What each layer must never import: the layers above it (and report, which only the CLI uses). */
@@ -57,13 +57,19 @@ module.exports = {
       from: { path: `^lab/runtime/${runtimes}/`, pathNot: '^lab/runtime/vm/' },
       to: { path: `^lab/runtime/${runtimes}/` , pathNot: '^lab/runtime/$1/' },
     },
-    { name: 'no-circular', severity: 'error', from: {}, to: { circular: true } },
+    {
+      name: 'no-circular',
+      comment: 'no module needs itself to load (a cycle through type-only imports is no cycle at run time)',
+      severity: 'error',
+      from: {},
+      to: { circular: true, viaOnly: { dependencyTypesNot: ['type-only'] } },
+    },
   ],
   options: {
     doNotFollow: { path: 'node_modules' },
     tsPreCompilationDeps: true,
     tsConfig: { fileName: 'tsconfig.json' },
     enhancedResolveOptions: { extensions: ['.ts', '.js'] },
-    exclude: { path: '^(test|node_modules)/' },
+    exclude: { path: '^test/' },
   },
 };

@@ -6,7 +6,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { $ } from 'zx';
-import { formatAddress, overlaps, parseSubnet } from '../lab/plan/subnet.ts';
+import { formatAddress, overlaps, parseSubnet } from '../lab/subnet.ts';
 import { parseLine } from '../lab/programs/lines.ts';
 import { RUN_LABEL } from '../lab/runtime/docker/labels.ts';
 import { PlainEngine, type Container } from '../lab/runtime/docker/plain-engine.ts';

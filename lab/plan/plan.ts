@@ -4,7 +4,7 @@
  */
 import type { BindMode, CaseSpec, ClientSpec, Expectation, HoldPing, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
 import { parsePortRange } from '../scenario/theory.ts';
-import { hostAddress, parseSubnet, subnetCapacity } from './subnet.ts';
+import { hostAddress, parseSubnet, subnetCapacity } from '../subnet.ts';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { clientProcessesFor, labchurnArgv, labclientArgv, labserverArgv, serverWorkersFor } from '../programs/argv.ts';

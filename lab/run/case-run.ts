@@ -221,8 +221,10 @@ export class CaseRun {
 
   /** Rejects once the server program exits: it must outlive the flood and the hold. */
   private serverExit(when: string): Promise<never> {
-    return this.server!.program!.exited.then((code) => {
-      throw new RuntimeFailure(`the server ${this.plan.server.name} (${this.plan.server.ip}) ${when} (code ${code})`);
+    return this.server!.program!.exited.then(async (code) => {
+      const { name, ip } = this.plan.server;
+      if (!(await this.serverHost.exists())) throw new RuntimeFailure(`the server ${name} (${ip}) was removed from outside the run ${when.replace(/^stopped /, '')} (lab clean in another shell, or docker rm?)`);
+      throw new RuntimeFailure(`the server ${name} (${ip}) ${when} (code ${code})`);
     });
   }
 

@@ -1,8 +1,9 @@
 /** Sets each expectation's prediction against what the kernel did. Pure: unit-tested on its own. */
-import type { PlannedClient, PlannedServer } from '../plan/plan.ts';
+import type { CasePlan, PlannedClient, PlannedHost, PlannedServer } from '../plan/plan.ts';
+import { InputError } from '../errors.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
-import { contains, parsePortList, parsePortRange } from '../scenario/theory.ts';
-import type { ClientTheory, Expectation, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
+import { contains, MissingFigure, parsePortList, parsePortRange } from '../scenario/theory.ts';
+import type { ClientTheory, Expectation, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
 import { PING_FIGURES, type PingFigure } from '../scenario/metrics.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
@@ -100,17 +101,75 @@ function sum(values: readonly Measurement[]): Measurement {
   return missing ?? values.reduce<number>((a, b) => a + (b as number), 0);
 }
 
-function normalise(p: Prediction | number): Prediction {
-  return typeof p === 'number' ? { min: p, max: p } : p;
+/** What predict() returned, as a prediction; or why it is none (a Promise, NaN, a string, min above max). */
+export function checkedPrediction(value: unknown): Prediction | { problem: string } {
+  const problem = (why: string) => ({ problem: why });
+  if (typeof value === 'number') return Number.isNaN(value) ? problem('returned NaN') : { min: value, max: value };
+  if (value instanceof Promise || typeof (value as { then?: unknown } | null)?.then === 'function') return problem('returned a Promise: it must return at once');
+  if (typeof value !== 'object' || value === null) return problem(`returned ${value === null ? 'null' : typeof value}, not a number or { min, max }`);
+  const { min, max } = value as { min?: unknown; max?: unknown };
+  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max)) return problem('returned an object without numbers min and max');
+  if (min > max) return problem(`returned min ${min} above max ${max}`);
+  return value as Prediction;
 }
 
 /** A prediction the theory cannot make (it needs a figure nobody reported) makes the row invalid, not a crash. */
 function predictOrWhy(e: Expectation, context: TheoryContext): Prediction | NotMeasured {
   try {
-    return normalise(e.predict(context));
+    const prediction = checkedPrediction(e.predict(context));
+    return 'problem' in prediction ? notMeasured(`predict() ${prediction.problem}`) : prediction;
   } catch (error) {
-    return notMeasured(`no prediction: ${(error as Error).message}`);
+    return notMeasured(`no prediction: ${(error as Error)?.message ?? String(error)}`);
   }
+}
+
+/**
+ * The theory's context as far as the plan knows it before anything runs: the ranges and limits the hosts
+ * are given, nothing any program reported yet. A scenario's predict() is tried on it before the flood.
+ */
+export function plannedContext(plan: CasePlan, kernel: KernelRelease, namespaceDefaults: Readonly<Record<string, string>> = {}): Omit<TheoryContext, 'client'> {
+  const sysctl = (host: PlannedHost, name: string, fallback: string) => String(host.sysctls[name] ?? namespaceDefaults[name] ?? fallback);
+  const clients = plan.clients.map((c): ClientTheory => ({
+    name: c.name,
+    ip: c.ip,
+    portRange: parsePortRange(sysctl(c, 'net.ipv4.ip_local_port_range', '32768 60999')),
+    reservedPorts: parsePortList(sysctl(c, 'net.ipv4.ip_local_reserved_ports', '')),
+    boundPorts: [],
+    destinations: c.targets.length,
+    asked: c.asked,
+    bind: c.bind,
+    ...(c.socketPortRange ? { socketPortRange: c.socketPortRange } : {}),
+    nofile: c.nofile,
+    processes: c.processes,
+    ...(c.holdPing && { holdPing: c.holdPing }),
+  }));
+  const somaxconn = Number(sysctl(plan.server, 'net.core.somaxconn', '4096'));
+  return {
+    kernel,
+    clients,
+    server: { ip: plan.server.ip, ports: plan.server.ports, backlog: Math.min(plan.server.backlog, somaxconn), workers: plan.server.workers, nofile: plan.server.nofile },
+  };
+}
+
+/**
+ * Tries every expectation's predict() on the planned context: one that throws (other than for a figure only
+ * the run reads) or returns no prediction is refused before anything starts, naming its field.
+ */
+export function checkPredictions(plan: CasePlan, context: Omit<TheoryContext, 'client'>, file: string, fieldOf: (index: number) => string): void {
+  plan.expectations.forEach((e, index) => {
+    const contexts = e.subject === 'each client' ? context.clients.map((client) => ({ ...context, client })) : [context];
+    for (const ctx of contexts) {
+      let value: unknown;
+      try {
+        value = e.predict(ctx);
+      } catch (error) {
+        if (error instanceof MissingFigure) continue;
+        throw new InputError(file, fieldOf(index), `predict() threw: ${(error as Error)?.message ?? String(error)}`);
+      }
+      const checked = checkedPrediction(value);
+      if ('problem' in checked) throw new InputError(file, fieldOf(index), `predict() ${checked.problem}`);
+    }
+  });
 }
 
 export function evaluate(

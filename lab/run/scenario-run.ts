@@ -13,10 +13,13 @@ import { CaseRun } from './case-run.ts';
 import { unlessAborted } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { planCase, type CasePlan } from '../plan/plan.ts';
-import { benchmarkingSubnets, overlaps } from '../plan/subnet.ts';
+import { benchmarkingSubnets, overlaps } from '../subnet.ts';
 import { EnvironmentError, InputError, Interrupted } from '../errors.ts';
 import { newRunId } from '../run-id.ts';
+import { markLive } from '../run-ledger.ts';
 import type { CaseInfo, RunEvents } from './events.ts';
+import { checkPredictions, plannedContext } from './evaluate.ts';
+import { kernelRelease } from '../scenario/theory.ts';
 import { readMachineFacts } from '../collect/sysctls.ts';
 
 export interface ScenarioRunOptions {
@@ -36,17 +39,22 @@ const LAB_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', impor
 /** The whole run; events tell what happens as it happens. Resolves with the results, whatever the verdict. */
 export async function runScenario(runtime: Runtime, scenario: Scenario, options: ScenarioRunOptions, events: RunEvents = {}): Promise<Results> {
   const run = new ScenarioRun(runtime, scenario, options, events);
+  // Live from before anything is made until all of it is gone: `lab clean` leaves it alone meanwhile.
+  const over = await markLive(run.runId);
   try {
     await run.connect();
     await run.prepare();
     await run.createNetwork();
     for (const index of run.caseIndexes) await run.runCase(index);
+    // A signal in the last teardown interrupts the run all the same: it did not end as asked.
+    if (options.signal?.aborted) throw new Interrupted(options.signal.reason as NodeJS.Signals);
     return run.results();
   } catch (error) {
     if (options.signal?.aborted && !(error instanceof Interrupted)) throw new Interrupted(options.signal.reason as NodeJS.Signals);
     throw error;
   } finally {
     await run.close();
+    await over();
   }
 }
 
@@ -92,6 +100,7 @@ class ScenarioRun {
       if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
     }
     this.planAll(wanted ?? freeSubnet(used));
+    this.checkPredictions();
     await this.checkTracking();
     await this.events.connected?.({ runId: this.runId, environment: this.environment });
   }
@@ -107,6 +116,16 @@ class ScenarioRun {
     this.subnet = subnet;
     const context = { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet };
     this.plans = new Map(this.scenario.cases.map((_, index) => [index, planCase(this.scenario, index, context)]));
+  }
+
+  /** Every expectation's predict() on what the plan knows: one that cannot predict is refused before anything starts. */
+  private checkPredictions(): void {
+    const kernel = kernelRelease(this.environment?.kernel ?? '', this.environment?.kernelVersion);
+    const shared = this.scenario.expect?.length ?? 0;
+    this.plans.forEach((plan, index) => {
+      const fieldOf = (j: number) => (j < shared ? `expect[${j}].predict` : `cases[${index}].expect[${j - shared}].predict`);
+      checkPredictions(plan, plannedContext(plan, kernel, this.environment?.namespaceDefaults), this.options.file, fieldOf);
+    });
   }
 
   private plan(index: number): CasePlan {

@@ -16,8 +16,11 @@ export interface RuntimeRegistration {
   /** Chosen when neither --runtime nor --kernel says otherwise. */
   readonly isDefault?: boolean;
   create(options: { projectRoot: string; kernel?: string }): Runtime;
-  /** Removes what runs left (of one run, or of every run when runId is undefined); says what it removed. */
-  removeLeftovers(runId: string | undefined, log: Log): Promise<string[]>;
+  /**
+   * Removes what runs left (of one run, or of every run when runId is undefined), except what belongs to a
+   * run `keep` names (one still going); says what it removed.
+   */
+  removeLeftovers(runId: string | undefined, log: Log, keep?: (runId: string) => boolean): Promise<string[]>;
   /** `lab setup`: gets ready what runs need; says what it has, for people. */
   setup?(projectRoot: string, log: Log): Promise<string>;
 }

@@ -51,6 +51,8 @@ export interface Host {
   spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram>;
   /** Whether the host still runs (a killed container does not). */
   alive(): Promise<boolean>;
+  /** Whether the host is there at all: a host removed from outside the run (lab clean, docker rm) is not. */
+  exists(): Promise<boolean>;
   /** Removes the host (its programs should have been stopped first). */
   remove(): Promise<void>;
 }

@@ -6,8 +6,8 @@
  */
 import { z } from 'zod';
 import { MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
-import { sysctlProblem } from './sysctls.ts';
-import { parsePortList, parsePortRange } from './theory.ts';
+import { overlaps, parseSubnet } from '../subnet.ts';
+import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
 import type { Prediction, TheoryContext } from './types.ts';
 
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
@@ -65,35 +65,9 @@ const sysctlName = z.string().superRefine((name, ctx) => {
 
 const sysctlValue = z.union([z.string(), z.number()], { error: 'must be a string or a number' });
 
-/** The values the lab reads itself: the port range and the reserved ports. */
-function sysctlValueProblem(name: string, text: string): string | undefined {
-  if (name === 'net.ipv4.ip_local_port_range') return portRangeProblem(text);
-  if (name === 'net.ipv4.ip_local_reserved_ports') {
-    try {
-      parsePortList(text);
-    } catch {
-      return `"${text}" is not a port list such as "40100-40199,40500"`;
-    }
-  }
-  return undefined;
-}
-
-function portRangeProblem(text: string): string | undefined {
-  let range: readonly [number, number];
-  try {
-    range = parsePortRange(text);
-  } catch {
-    return `"${text}" is not a range such as "40000 40999"`;
-  }
-  const [low, high] = range;
-  if (low < 1 || high > 65535) return `"${text}" must lie within 1-65535`;
-  if (low > high) return `"${text}" has its low end above its high end`;
-  return undefined;
-}
-
 export const sysctls = checkedRecord(sysctlName, sysctlValue).superRefine((values, ctx) => {
   for (const [name, value] of Object.entries(values)) {
-    const problem = sysctlValueProblem(name, String(value));
+    const problem = sysctlValueProblem(name, value);
     if (problem) ctx.addIssue({ code: 'custom', path: [name], message: problem });
   }
 });
@@ -117,7 +91,7 @@ export const hostSettings = z.object(hostSettingsShape);
 
 const serverFields = closedObject({
   /** Ports the server listens on, on every one of its addresses. */
-  ports: list(wholeNumber(1, 65535)).min(1, 'needs at least one port'),
+  ports: list(wholeNumber(1, 65535)).min(1, 'needs at least one port').superRefine(eachOnce),
   /** listen() backlog; the kernel caps it at net.core.somaxconn. */
   backlog: wholeNumber(0, 1 << 20).optional(),
   /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
@@ -146,6 +120,13 @@ const serverFields = closedObject({
   addresses: wholeNumber(1, MAX_SERVER_ADDRESSES).optional(),
   ...hostSettingsShape,
 });
+
+/** A port listed twice would be one listener, yet counted as two destinations by the theory. */
+function eachOnce(ports: readonly number[], ctx: z.RefinementCtx): void {
+  ports.forEach((port, i) => {
+    if (ports.indexOf(port) < i) ctx.addIssue({ code: 'custom', path: [i], message: `${port} is listed twice` });
+  });
+}
 
 function addressesNeedNetAdmin(server: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined }, ctx: z.RefinementCtx): void {
   if ((server.addresses ?? 1) > 1 && !server.capabilities?.NET_ADMIN) {
@@ -320,10 +301,33 @@ function isSubnet(text: string): boolean {
   return !!m && m.slice(1, 5).every((octet) => Number(octet) <= 255) && Number(m[5]) >= 16 && Number(m[5]) <= 29;
 }
 
+/** The range the lab keeps its networks in (RFC 2544): the host routes a run's subnet, so never a public one. */
+export const BENCHMARKING_RANGE = '198.18.0.0/15';
+
+/** A /16 or narrower subnet is either inside the /15 or clear of it: no partial overlap. */
+function isBenchmarking(text: string): boolean {
+  return parseSubnet(text).prefix >= 15 && overlaps(text, BENCHMARKING_RANGE);
+}
+
+const subnet = text().superRefine((cidr, ctx) => {
+  if (cidr.trim() === '') return;
+  if (!isSubnet(cidr)) ctx.addIssue({ code: 'custom', message: `"${cidr}" is not an IPv4 subnet from /16 to /29 such as "198.18.7.0/24"` });
+  else if (!isBenchmarking(cidr)) {
+    ctx.addIssue({ code: 'custom', message: `${cidr} is outside ${BENCHMARKING_RANGE}, the benchmarking range the lab keeps its networks in` });
+  }
+});
+
+/** The results folder is named <scenario>-<run id>: a name must leave room for it in a file name. */
+export const MAX_SCENARIO_NAME = 64;
+
 /** A scenario module's default export, as defineScenario makes it. */
 export const scenario = closedObject({
   kind: z.literal('lab.scenario'),
-  name: text().regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes'),
+  name: text()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, 'use lowercase letters, digits and dashes')
+    .max(MAX_SCENARIO_NAME, {
+      error: (iss) => `is ${String(iss.input).length} characters long: at most ${MAX_SCENARIO_NAME} (the results folder is named after it)`,
+    }),
   /** The one-line claim the scenario tests. */
   claim: text(),
   /** The story and the rule, for `lab explain` and a presenter. */
@@ -334,10 +338,8 @@ export const scenario = closedObject({
   client: clientSpec.optional(),
   /** Hard limit for each flood, enforced inside the flood program as well as by the lab. */
   deadlineSeconds: wholeNumber(1, MAX_DEADLINE_SECONDS).optional(),
-  /** Subnet of the run's internal network; by default a free /24 inside 198.18.0.0/15 (RFC 2544). */
-  subnet: text()
-    .refine(isSubnet, { error: (iss) => `"${String(iss.input)}" is not an IPv4 subnet from /16 to /29 such as "198.18.7.0/24"` })
-    .optional(),
+  /** Subnet of the run's internal network, inside 198.18.0.0/15 (RFC 2544); by default a free /24 there. */
+  subnet: subnet.optional(),
   expect: expectations.optional(),
   cases,
 }).superRefine((spec, ctx) => {

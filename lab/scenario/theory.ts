@@ -6,6 +6,12 @@ import type { ClientTheory, KernelRelease, Prediction, TheoryContext } from './t
 
 export type PortRange = readonly [number, number];
 
+/**
+ * A prediction needs a figure only the run reads (what a program reported, the kernel's slab sizes): before
+ * the run the theory cannot tell yet, which is no fault of the scenario's.
+ */
+export class MissingFigure extends Error {}
+
 export function exactly(n: number, why?: string): Prediction {
   return { min: n, max: n, ...(why ? { why } : {}) };
 }
@@ -174,7 +180,7 @@ export function formatPrediction(p: Prediction): string {
  * holds (stdio, its epoll instance, listeners), as the program reported at start.
  */
 export function descriptorsLeft(host: { nofile: number; openFilesAtStart?: number }, what = 'the process'): Prediction {
-  if (host.openFilesAtStart === undefined) throw new Error(`${what} did not report the descriptors it held at start`);
+  if (host.openFilesAtStart === undefined) throw new MissingFigure(`${what} did not report the descriptors it held at start`);
   return exactly(host.nofile - host.openFilesAtStart, `RLIMIT_NOFILE ${host.nofile} - ${host.openFilesAtStart} descriptors ${what} held before its first socket`);
 }
 
@@ -246,7 +252,7 @@ export function slabObjectsPerConnection(sizes: Readonly<Record<string, number>>
 export function slabBytesPerConnection(ctx: TheoryContext, tracked = true): Prediction {
   const sizes = ctx.slabObjectSizes ?? {};
   const objects = slabObjectsPerConnection(sizes, tracked);
-  if (!objects.length) throw new Error('no slab object sizes were read (/proc/slabinfo)');
+  if (!objects.length) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
   const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
   return between(
     Math.round(bytes * 0.95),
@@ -274,7 +280,7 @@ export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Pr
   const sizes = ctx.slabObjectSizes ?? {};
   const socketCharged = end === 'client' || acceptChargesSocket(ctx);
   const objects = END_SLAB_OBJECTS.filter((o) => sizes[o.cache] && (socketCharged || o.cache !== 'TCP'));
-  if (!objects.length) throw new Error('no slab object sizes were read (/proc/slabinfo)');
+  if (!objects.length) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
   const bytes = objects.reduce((sum, o) => sum + sizes[o.cache]!, 0);
   const left =
     end === 'client'
@@ -284,3 +290,4 @@ export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Pr
         : '; the struct tcp_sock, made in softirq before accept(), is charged to no cgroup (before 6.12, or without socket accounting)';
   return between(Math.round(bytes * 0.95), Math.round(bytes * 1.3), `${objects.map((o) => `${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B${left}; from 5% less (charges batched per CPU) to 30% more (bind buckets, slack)`);
 }
+

@@ -3,6 +3,8 @@
  * InputError that names the file and the field (`cases[2].client.sysctls["fs.file-max"]`); only the first
  * is reported. firstProblem does the same for any schema's issues (results files use it too).
  */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { z } from 'zod';
 import { InputError } from '../errors.ts';
 import { isScenario } from './define.ts';
@@ -20,9 +22,40 @@ export function validateScenario(value: unknown, file: string): Scenario {
   if (!isScenario(value)) throw new InputError(file, undefined, 'the default export is not made by defineScenario({...})');
   const result = scenario.safeParse(value);
   if (!result.success) throw firstProblem(result.error.issues, file);
+  const missing = missingDockerfile(value, file);
+  if (missing) throw missing;
   // The author's own objects, not the schema's copies: those list fields in the schema's order, and `lab
   // explain` shows overrides in the order they were written.
   return value;
+}
+
+/**
+ * A client program's Dockerfile must exist before anything is built. It is found as the plan finds it
+ * (planCase): relative to the scenario file's folder, which is itself relative to the working directory.
+ */
+function missingDockerfile(spec: Scenario, file: string): InputError | undefined {
+  const places: Array<[string, Scenario['client']]> = [['client', spec.client]];
+  spec.cases.forEach((c, i) => places.push([`cases[${i}].client`, c.client], [`cases[${i}].quick.client`, c.quick?.client]));
+  for (const [at, client] of places) {
+    const dockerfile = client?.program?.dockerfile;
+    if (dockerfile === undefined) continue;
+    const path = resolve(dirname(file), dockerfile);
+    const kind = fileKind(path);
+    if (kind === 'file') continue;
+    const reason = kind === 'missing' ? `"${dockerfile}" does not exist (looked for ${path}, relative to the scenario file)` : `"${dockerfile}" is ${kind}, not a Dockerfile (${path})`;
+    return new InputError(file, `${at}.program.dockerfile`, reason);
+  }
+  return undefined;
+}
+
+function fileKind(path: string): 'file' | 'missing' | 'a folder' | 'not a regular file' | 'not readable' {
+  try {
+    const stat = statSync(path);
+    return stat.isFile() ? 'file' : stat.isDirectory() ? 'a folder' : 'not a regular file';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'missing' : 'not readable';
+  }
 }
 
 /** The first of a schema's issues as one InputError, named as the problem is found walking the value. */

@@ -6,7 +6,7 @@
  * lab parses. Every call lands in `journal`, in order ('createNetwork 198.18.0.0/24', 'startHosts server,client-1',
  * 'spawn client-1 labclient', 'exec server collect', 'remove server', 'close'); faults are options.
  */
-import { overlaps } from '../../lab/plan/subnet.ts';
+import { overlaps } from '../../lab/subnet.ts';
 import type { PlannedClient, PlannedHost, PlannedServer } from '../../lab/plan/plan.ts';
 import { SubnetTaken, type EnvironmentFingerprint, type ExecResult, type Host, type LabNetwork, type Log, type RunningProgram, type RunSession, type Runtime } from '../../lab/runtime/runtime.ts';
 import { parsePortRange } from '../../lab/scenario/theory.ts';
@@ -226,6 +226,8 @@ export class FakeHost implements Host {
   spawn = (argv: string[], onLine: (line: string) => void): Promise<RunningProgram> =>
     this.session.call(`spawn ${this.plan.name} ${describe(argv)}`, this, () => this.start(argv, onLine));
   alive = async (): Promise<boolean> => (this.session.fake.journal.push(`alive ${this.plan.name}`), !this.gone && !this.session.down);
+  /** A vanished host counts as removed from outside (as `docker rm` would leave it). */
+  exists = async (): Promise<boolean> => !this.gone && !this.removed;
   /** A vanished host is removed without complaint (as a 404 is); with the engine gone, it rejects. */
   remove = (): Promise<void> => this.session.call(`remove ${this.plan.name}`, undefined, () => this.discard());
 

@@ -11,7 +11,7 @@ import { runScenario, type ScenarioRunOptions } from '../../lab/run/scenario-run
 import { registeredRuntimes } from '../../lab/runtime/registry.ts';
 import { selectRuntime } from '../../lab/runtime/select.ts';
 import { defineScenario } from '../../lab/scenario/define.ts';
-import { atLeast, exactly, serverHolds } from '../../lab/scenario/theory.ts';
+import { atLeast, descriptorsLeft, exactly, serverHolds } from '../../lab/scenario/theory.ts';
 import type { Scenario } from '../../lab/scenario/types.ts';
 import { FakeRuntime, type FakeOptions } from '../fake/fake-runtime.ts';
 
@@ -196,11 +196,23 @@ describe('the run lifecycle on a fake runtime', () => {
       ['more clients than the subnet holds', { clients: 245 }, /cases\[0\]\.clients: 245 clients do not fit in 198\.18\.0\.0\/24 \(room for 244/],
       ['nofile above the ceiling', { client: { nofile: 4096 } }, /cases\[0\]\.client\.nofile: 4096 is above what this engine allows per process \(1024\)/, { nofileCeiling: 1024 }],
     ];
+    const predicting = (predict: unknown): Partial<Scenario['cases'][number]> => ({ expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: predict as () => number }] });
+    cases.push(
+      ['a predict() that throws', predicting(() => { throw new Error('boom'); }), /cases\[0\]\.expect\[0\]\.predict: predict\(\) threw: boom$/],
+      ['a predict() that returns a Promise', predicting(async () => 10), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned a Promise: it must return at once$/],
+      ['a predict() that returns NaN', predicting(() => NaN), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned NaN$/],
+      ['a predict() that returns a string', predicting(() => '10'), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned string, not a number or \{ min, max \}$/],
+      ['a predict() with min above max', predicting(() => ({ min: 5, max: 2 })), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned min 5 above max 2$/],
+      ["a scenario-level predict() that throws, per client", { expect: [] }, /: expect\[0\]\.predict: predict\(\) threw: no client-2$/],
+    );
     for (const [what, change, message, options] of cases) {
       it(`${what}: InputError, no network, no host, the session closed`, async () => {
         const fake = fakeWith(options);
         const { events, seen } = recorder();
-        const error = await rejection(run(fake, {}, events, withCase(change)));
+        const base = what.startsWith('a scenario-level')
+          ? { ...scenario, expect: [{ claim: 'x', subject: 'each client' as const, metric: 'estab' as const, predict: (ctx: { client?: { name: string } }) => { if (ctx.client?.name === 'client-2') throw new Error('no client-2'); return 100; } }] }
+          : scenario;
+        const error = await rejection(run(fake, {}, events, what.startsWith('a scenario-level') ? base : withCase(change)));
         expect(error).to.be.instanceOf(InputError);
         expect(error.message).to.match(message);
         expect(error.message.startsWith(`${FILE}: `)).to.equal(true);
@@ -208,6 +220,28 @@ describe('the run lifecycle on a fake runtime', () => {
         expect(seen).to.deep.equal(['closed']);
       });
     }
+  });
+
+  it('a predict() that needs a figure only the run reads is left for after the run', async () => {
+    const fake = fakeWith();
+    const needsFds = withCase({ expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: (ctx) => descriptorsLeft(ctx.server) }] });
+    const results = await run(fake, {}, {}, needsFds);
+    expect(results.cases[0]!.expectations.at(-1)!.invalid ?? '').to.match(/did not report the descriptors|^$/);
+    expect(fake.leftovers()).to.deep.equal([]);
+  });
+
+  it('a signal during the last teardown still interrupts the run', async () => {
+    const fake = fakeWith();
+    const controller = new AbortController();
+    const { events, closed } = recorder({
+      phaseStarted: (info, phase) => {
+        if (phase.name === 'teardown' && info.index === 1) controller.abort('SIGHUP');
+      },
+    });
+    const error = await rejection(run(fake, { signal: controller.signal }, events));
+    expect(error).to.be.instanceOf(Interrupted);
+    expect(closed[0]!.interrupted).to.equal(true);
+    expect(fake.leftovers()).to.deep.equal([]);
   });
 
   it('a subnet taken meanwhile: the run plans again in the next free one, and its hosts are there', async () => {

@@ -1,3 +1,5 @@
+import { readdirSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
 import { InputError } from '../../lab/errors.ts';
 import { planCase } from '../../lab/plan/plan.ts';
@@ -88,6 +90,197 @@ describe('scenario validation: the first problem, word for word', () => {
       expect(() => validateScenario(mutate(valid()), FILE)).to.throw(InputError, `${FILE}: ${message}`);
     });
   }
+});
+
+/** What a mutation gives: the one-line message, or undefined when the scenario is accepted. */
+function problem(mutate: (s: Record<string, any>) => unknown, file = FILE): string | undefined {
+  try {
+    validateScenario(mutate(valid()), file);
+    return undefined;
+  } catch (e) {
+    expect(e).to.be.instanceOf(InputError);
+    return (e as Error).message;
+  }
+}
+
+const withSysctl = (name: string, value: unknown) => (s: Record<string, any>) => ({ ...s, client: { sysctls: { [name]: value } } });
+const inCase = (over: Record<string, any>) => (s: Record<string, any>) => ({ ...s, cases: [{ ...s.cases[0], ...over }] });
+
+describe('scenario validation: hostile input', () => {
+  describe('the subnet stays inside 198.18.0.0/15', () => {
+    for (const subnet of ['203.0.113.0/24', '224.1.0.0/24', '10.0.0.0/16', '198.20.0.0/24', '198.17.255.0/24', '0.0.0.0/16']) {
+      it(`refuses ${subnet}`, () => {
+        expect(problem((s) => ({ ...s, subnet }))).to.equal(`${FILE}: subnet: ${subnet} is outside 198.18.0.0/15, the benchmarking range the lab keeps its networks in`);
+      });
+    }
+    for (const subnet of ['198.18.0.0/16', '198.19.0.0/16', '198.18.7.0/24', '198.19.255.240/29']) {
+      it(`accepts ${subnet}`, () => expect(problem((s) => ({ ...s, subnet }))).to.equal(undefined));
+    }
+    it('still names a malformed subnet as such', () => {
+      expect(problem((s) => ({ ...s, subnet: '203.0.113.0/8' }))).to.match(/subnet: "203\.0\.113\.0\/8" is not an IPv4 subnet from \/16 to \/29/);
+    });
+  });
+
+  describe('sysctl values have the shape their sysctl takes', () => {
+    const refused: Array<[string, unknown, RegExp]> = [
+      ['net.core.somaxconn', '1; x', /"1; x" may hold only digits, spaces, tabs, commas and dashes; net\.core\.somaxconn takes a whole number from 0 to 2147483647$/],
+      ['net.core.somaxconn', '$(reboot)', /may hold only digits, spaces, tabs, commas and dashes/],
+      ['net.core.somaxconn', '4096\nreboot', /may hold only digits/],
+      ['net.core.somaxconn', '`id`', /may hold only digits/],
+      ['net.core.somaxconn', '4096 | tee /x', /may hold only digits/],
+      ['net.core.somaxconn', 1.5, /"1\.5" may hold only digits/],
+      ['net.core.somaxconn', -1, /"-1" is not a whole number from 0 to 2147483647/],
+      ['net.core.somaxconn', '4096 4096', /"4096 4096" is not a whole number/],
+      ['net.core.somaxconn', '', /"" is not a whole number/],
+      ['net.core.somaxconn', 2 ** 31, /is not a whole number from 0 to 2147483647/],
+      ['net.ipv4.tcp_max_syn_backlog', 'lots', /"lots" may hold only digits.*takes a whole number/],
+      ['net.ipv4.tcp_syncookies', 3, /"3" is not one of 0, 1, 2/],
+      ['net.ipv4.tcp_tw_reuse', '1,2', /"1,2" is not one of 0, 1, 2/],
+      ['net.ipv4.ip_autobind_reuse', 2, /"2" is not one of 0, 1/],
+      ['net.ipv4.tcp_abort_on_overflow', '-', /"-" is not one of 0, 1/],
+      ['net.ipv4.tcp_syn_retries', 0, /"0" is not a whole number from 1 to 127/],
+      ['net.ipv4.tcp_fin_timeout', 'NaN', /may hold only digits/],
+      ['net.ipv4.tcp_rmem', '4096 131072', /"4096 131072" is not three whole numbers of at least 1, min default max, such as "4096 131072 6291456"$/],
+      ['net.ipv4.tcp_wmem', '4096 16384 4194304 1', /is not three whole numbers/],
+      ['net.ipv4.tcp_rmem', '0 4096 4096', /is not three whole numbers of at least 1/],
+      ['net.ipv4.tcp_wmem', '4096,16384,4194304', /is not three whole numbers/],
+      ['net.ipv4.tcp_rmem', 4096, /"4096" is not three whole numbers/],
+      ['net.ipv4.ip_local_port_range', '40000 40999; reboot', /may hold only digits.*takes a range such as "40000 40999"/],
+      ['net.ipv4.ip_local_port_range', '40000', /not a range such as "40000 40999"/],
+      ['net.ipv4.ip_local_reserved_ports', '40000;40010', /may hold only digits.*takes a port list such as "40100-40199,40500"/],
+      ['net.ipv4.ip_local_reserved_ports', '40010-40000', /has a range with its low end above its high end \("40010-40000"\)/],
+      ['net.ipv4.ip_local_reserved_ports', '40000,70000', /"40000,70000" must lie within 0-65535/],
+      ['net.ipv4.ip_local_reserved_ports', '40000,,40010', /is not a port list such as/],
+      ['net.ipv4.ip_local_reserved_ports', '40000-', /is not a port list such as/],
+      ['net.ipv4.ip_local_reserved_ports', '1-2-3', /is not a port list such as/],
+    ];
+    for (const [name, value, reason] of refused) {
+      it(`refuses ${name} = ${JSON.stringify(value)}, naming the field and the shape`, () => {
+        const message = problem(withSysctl(name, value));
+        expect(message, String(message)).to.match(new RegExp(`^${FILE.replace(/[./]/g, '\\$&')}: client\\.sysctls\\["${name.replace(/\./g, '\\.')}"\\]: `));
+        expect(message).to.match(reason);
+        expect(message).to.not.include('\n');
+      });
+    }
+    it('refuses a shell metacharacter in a case and in its quick overrides too', () => {
+      expect(problem(inCase({ server: { sysctls: { 'net.core.somaxconn': '1&&x' } } }))).to.match(/: cases\[0\]\.server\.sysctls\["net\.core\.somaxconn"\]: "1&&x" may hold only/);
+      expect(problem(inCase({ quick: { client: { sysctls: { 'net.ipv4.tcp_fin_timeout': '5>x' } } } }))).to.match(/: cases\[0\]\.quick\.client\.sysctls\["net\.ipv4\.tcp_fin_timeout"\]: "5>x" may hold only/);
+    });
+    const accepted: Array<[string, unknown]> = [
+      ['net.core.somaxconn', '4096'],
+      ['net.core.somaxconn', 65535],
+      ['net.core.somaxconn', ' 128\t'],
+      ['net.ipv4.tcp_max_syn_backlog', '4096'],
+      ['net.ipv4.tcp_syncookies', 0],
+      ['net.ipv4.tcp_syncookies', '2'],
+      ['net.ipv4.tcp_tw_reuse', '2'],
+      ['net.ipv4.ip_autobind_reuse', 1],
+      ['net.ipv4.tcp_abort_on_overflow', 1],
+      ['net.ipv4.tcp_fin_timeout', '60'],
+      ['net.ipv4.tcp_max_tw_buckets', 0],
+      ['net.ipv4.tcp_rmem', '4096 4096 4096'],
+      ['net.ipv4.tcp_wmem', '4096\t16384\t4194304'],
+      ['net.ipv4.ip_local_port_range', '1024 65535'],
+      ['net.ipv4.ip_local_port_range', '40000\t40999'],
+      ['net.ipv4.ip_local_reserved_ports', '40000,40010-40020'],
+      ['net.ipv4.ip_local_reserved_ports', '40100-40199'],
+      ['net.ipv4.ip_local_reserved_ports', '40500'],
+      ['net.ipv4.ip_local_reserved_ports', ''],
+    ];
+    for (const [name, value] of accepted) {
+      it(`accepts ${name} = ${JSON.stringify(value)}`, () => expect(problem(withSysctl(name, value))).to.equal(undefined));
+    }
+    it('accepts every scenario in scenarios/ as it stands', async function () {
+      this.timeout(120_000);
+      const dir = fileURLToPath(new URL('../../scenarios/', import.meta.url));
+      const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+      expect(files.length).to.be.at.least(10);
+      for (const f of files) {
+        const module = (await import(pathToFileURL(`${dir}${f}`).href)) as { default: unknown };
+        expect(validateScenario(module.default, `scenarios/${f}`).kind, f).to.equal('lab.scenario');
+      }
+    });
+  });
+
+  describe('server ports are listed once each', () => {
+    it('refuses a port listed twice', () => {
+      expect(problem((s) => ({ ...s, server: { ports: [9000, 9000] } }))).to.equal(`${FILE}: server.ports[1]: 9000 is listed twice`);
+    });
+    it('names the second listing, wherever it is', () => {
+      expect(problem((s) => ({ ...s, server: { ports: [9000, 9001, 9002, 9001] } }))).to.equal(`${FILE}: server.ports[3]: 9001 is listed twice`);
+    });
+    it('refuses it in a case and in its quick overrides', () => {
+      expect(problem(inCase({ server: { ports: [80, 81, 80] } }))).to.equal(`${FILE}: cases[0].server.ports[2]: 80 is listed twice`);
+      expect(problem(inCase({ quick: { server: { ports: [7, 7] } } }))).to.equal(`${FILE}: cases[0].quick.server.ports[1]: 7 is listed twice`);
+    });
+    it('accepts distinct ports', () => expect(problem((s) => ({ ...s, server: { ports: [9000, 9001, 9002] } }))).to.equal(undefined));
+  });
+
+  describe("a client program's Dockerfile exists, relative to the scenario file", () => {
+    // scenarios/seed-000/Dockerfile is time-wait's: found from scenarios/example.ts, not from the working directory.
+    const program = (dockerfile: string) => ({ command: ['true'], dockerfile });
+    it('accepts a Dockerfile next to the scenario file', () => {
+      expect(problem((s) => ({ ...s, client: { program: program('seed-000/Dockerfile') } }))).to.equal(undefined);
+    });
+    it('accepts an absolute path', () => {
+      const absolute = fileURLToPath(new URL('../../scenarios/seed-000/Dockerfile', import.meta.url));
+      expect(problem((s) => ({ ...s, client: { program: program(absolute) } }), 'elsewhere/example.ts')).to.equal(undefined);
+    });
+    it('refuses a missing one, naming the field and where it looked', () => {
+      const message = problem((s) => ({ ...s, client: { program: program('seed-000/Dockerfile.gone') } }));
+      expect(message).to.match(/^scenarios\/example\.ts: client\.program\.dockerfile: "seed-000\/Dockerfile\.gone" does not exist \(looked for \/.*\/scenarios\/seed-000\/Dockerfile\.gone, relative to the scenario file\)$/);
+    });
+    it('looks beside the scenario file, not in the working directory', () => {
+      expect(problem((s) => ({ ...s, client: { program: program('seed-000/Dockerfile') } }), 'example.ts')).to.match(/^example\.ts: client\.program\.dockerfile: "seed-000\/Dockerfile" does not exist/);
+    });
+    it('refuses a folder', () => {
+      expect(problem((s) => ({ ...s, client: { program: program('seed-000') } }))).to.match(/client\.program\.dockerfile: "seed-000" is a folder, not a Dockerfile/);
+    });
+    it('checks those of cases and of their quick overrides', () => {
+      expect(problem(inCase({ client: { program: program('nope/Dockerfile') } }))).to.match(/^scenarios\/example\.ts: cases\[0\]\.client\.program\.dockerfile: "nope\/Dockerfile" does not exist/);
+      expect(problem(inCase({ quick: { client: { program: program('nope/Dockerfile') } } }))).to.match(/^scenarios\/example\.ts: cases\[0\]\.quick\.client\.program\.dockerfile: "nope\/Dockerfile" does not exist/);
+    });
+    it('leaves a program without a Dockerfile alone (it runs in the lab image)', () => {
+      expect(problem((s) => ({ ...s, client: { program: { command: ['true'] } } }))).to.equal(undefined);
+    });
+  });
+
+  describe("a bad value inside a case's quick overrides is named with .quick", () => {
+    const quick: Array<[string, Record<string, any>, string]> = [
+      ['a client count', { clients: 0 }, 'cases[0].quick.clients: must be a whole number from 1 to 64 (got 0)'],
+      ['a hold', { holdSeconds: -1 }, 'cases[0].quick.holdSeconds: must be a whole number from 0 to 3600 (got -1)'],
+      ['a connection count', { client: { connections: 'lots' } }, "cases[0].quick.client.connections: must be a number from 1 to 1000000 or 'fill' (got \"lots\")"],
+      ['an accept delay', { server: { accept: { everyMs: 0 } } }, 'cases[0].quick.server.accept.everyMs: must be a whole number from 1 to 60000 (got 0)'],
+      ['a port range', { client: { sysctls: { 'net.ipv4.ip_local_port_range': '9 1' } } }, 'cases[0].quick.client.sysctls["net.ipv4.ip_local_port_range"]: "9 1" has its low end above its high end'],
+      ['addresses without NET_ADMIN', { server: { addresses: 2 } }, "cases[0].quick.server.addresses: 2 addresses are added inside the server: declare capabilities: { NET_ADMIN: '<why>' } beside it"],
+      ['keepAsking with fill', { client: { keepAsking: true } }, "cases[0].quick.client.keepAsking: needs a number of connections to attempt, not 'fill'"],
+      ['a field quick cannot have', { name: 'x' }, 'cases[0].quick.name: unknown field'],
+    ];
+    for (const [what, over, message] of quick) {
+      it(`names ${what} at cases[0].quick`, () => expect(problem(inCase({ quick: over }))).to.equal(`${FILE}: ${message}`));
+    }
+  });
+
+  describe("the scenario's name fits in a results folder's name", () => {
+    it('refuses a 300-character name', () => {
+      expect(problem((s) => ({ ...s, name: 'a'.repeat(300) }))).to.equal(`${FILE}: name: is 300 characters long: at most 64 (the results folder is named after it)`);
+    });
+    it('refuses 65 characters and accepts 64', () => {
+      expect(problem((s) => ({ ...s, name: 'a'.repeat(65) }))).to.match(/name: is 65 characters long: at most 64/);
+      expect(problem((s) => ({ ...s, name: 'a'.repeat(64) }))).to.equal(undefined);
+    });
+  });
+
+  describe("an expectation's predict is a function", () => {
+    for (const [what, predict] of [['a number', 5], ['a string', '() => 1'], ['missing', undefined], ['an object', { min: 1, max: 2 }]] as const) {
+      it(`refuses ${what}`, () => {
+        expect(problem((s) => ({ ...s, expect: [{ ...s.expect[0], predict }] }))).to.equal(`${FILE}: expect[0].predict: must be a function of the theory context`);
+      });
+    }
+    it('refuses it in a case too', () => {
+      expect(problem(inCase({ expect: [{ claim: 'c', subject: 'server', metric: 'estab', predict: 1 }] }))).to.equal(`${FILE}: cases[0].expect[0].predict: must be a function of the theory context`);
+    });
+  });
 });
 
 describe('planning a case', () => {

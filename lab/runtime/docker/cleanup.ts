@@ -1,22 +1,23 @@
 import type Docker from 'dockerode';
-import { runFilter } from './labels.ts';
+import { RUN_LABEL, runFilter } from './labels.ts';
 import { removeContainer } from './host.ts';
 
 /**
  * Removes containers, then networks, labelled with the run (any run when runId is undefined). A network
  * that still has endpoints (a container of a killed run, say) is emptied first.
  */
-export async function removeByLabel(docker: Docker, runId: string | undefined): Promise<string[]> {
+export async function removeByLabel(docker: Docker, runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
   const removed: string[] = [];
   const filters = JSON.stringify(runFilter(runId));
-  const containers = await docker.listContainers({ all: true, filters });
+  const mine = (labels: Record<string, string> | undefined) => !keep(labels?.[RUN_LABEL] ?? '');
+  const containers = (await docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));
   await Promise.all(
     containers.map(async (c) => {
       await removeContainer(docker.getContainer(c.Id));
       removed.push(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
     }),
   );
-  const networks = await docker.listNetworks({ filters });
+  const networks = (await docker.listNetworks({ filters })).filter((n) => mine(n.Labels));
   for (const n of networks) {
     const network = docker.getNetwork(n.Id);
     const info = (await network.inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;

@@ -50,6 +50,10 @@ export class DockerHost implements Host {
     return !!info?.State.Running;
   }
 
+  async exists(): Promise<boolean> {
+    return this.container.inspect().then(() => true, (error: { statusCode?: number }) => error.statusCode !== 404);
+  }
+
   async remove(): Promise<void> {
     await removeContainer(this.container);
   }

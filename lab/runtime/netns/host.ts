@@ -46,6 +46,11 @@ export class NetnsHost implements Host {
     return probe?.exitCode === 0;
   }
 
+  /** A namespace is there exactly while it runs. */
+  exists(): Promise<boolean> {
+    return this.alive();
+  }
+
   async remove(): Promise<void> {
     await removeNamespaces(this.machine, [this.namespace]);
   }

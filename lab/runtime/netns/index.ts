@@ -22,5 +22,5 @@ registerRuntime({
       engine: async () => `network namespaces on this machine (${(await $({ quiet: true })`ip -V`).stdout.trim()})`,
     }),
   // Only root can see (or have made) namespaces; nothing to find otherwise.
-  removeLeftovers: async (runId) => (process.getuid?.() === 0 ? removeRunNamespaces(new LocalMachine('/nonexistent'), runId) : []),
+  removeLeftovers: async (runId, _log, keep) => (process.getuid?.() === 0 ? removeRunNamespaces(new LocalMachine('/nonexistent'), runId, keep) : []),
 });

@@ -10,6 +10,11 @@ export function namespaceName(runId: string, host: string): string {
 
 const LAB_NAMESPACE = /^lab-([0-9a-z]+)-(server|client-\d+|switch)$/;
 
+/** The run a lab namespace belongs to. */
+export function runOfNamespace(name: string): string {
+  return LAB_NAMESPACE.exec(name)?.[1] ?? '';
+}
+
 /** The lab's namespaces among `ip netns list` output (of one run, or of every run). */
 export function labNamespaces(listing: string, runId: string | undefined): string[] {
   return listing

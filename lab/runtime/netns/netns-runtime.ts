@@ -5,11 +5,11 @@
  */
 import { EnvironmentError } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
-import { parseSubnet } from '../../plan/subnet.ts';
+import { parseSubnet } from '../../subnet.ts';
 import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
-import { labNamespaces, namespaceName, SWITCH } from './names.ts';
+import { labNamespaces, namespaceName, runOfNamespace, SWITCH } from './names.ts';
 import { within } from '../../abort.ts';
 
 const BRIDGE = 'br0';
@@ -137,9 +137,9 @@ class NetnsSession implements RunSession {
 }
 
 /** Removes the namespaces of one run (or of every run) on a machine; returns what it removed. */
-export async function removeRunNamespaces(machine: Machine, runId: string | undefined): Promise<string[]> {
+export async function removeRunNamespaces(machine: Machine, runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
   const listing = await execOn(machine, ['ip', 'netns', 'list']);
-  const namespaces = labNamespaces(listing.stdout, runId);
+  const namespaces = labNamespaces(listing.stdout, runId).filter((ns) => !keep(runOfNamespace(ns)));
   await removeNamespaces(machine, namespaces);
   return namespaces.map((ns) => `namespace ${ns}`);
 }

@@ -299,10 +299,11 @@ async function labQemus(runId: string | undefined): Promise<{ pid: number; name:
 }
 
 /** Kills the VMs the lab left running (of one run, or of all) and removes their files; says what it removed. */
-export async function removeVms(runId: string | undefined): Promise<string[]> {
+export async function removeVms(runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
   const removed: string[] = [];
   const killed = new Set<number>();
-  for (const { pid, name } of await labQemus(runId)) {
+  const kept = (name: string) => keep(name.replace(/^lab-/, ''));
+  for (const { pid, name } of (await labQemus(runId)).filter((q) => !kept(q.name))) {
     try {
       process.kill(pid, 'SIGKILL');
       killed.add(pid);
@@ -312,11 +313,12 @@ export async function removeVms(runId: string | undefined): Promise<string[]> {
     }
   }
   const deadline = Date.now() + 5000;
-  while ((await labQemus(runId)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+  while ((await labQemus(runId)).some((q) => !kept(q.name)) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
   const dir = vmStateDir();
   if (!existsSync(dir)) return removed;
   for (const file of await readdir(dir)) {
     if (runId && !file.startsWith(`${runId}-`)) continue;
+    if (kept(`lab-${file.slice(0, file.indexOf('-'))}`)) continue;
     const path = join(dir, file);
     if (file.endsWith('.pid')) {
       const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());

@@ -1,0 +1,64 @@
+/**
+ * The runs going on on this machine: a file per run naming its lab process, from before it makes anything
+ * until everything of it is gone. `lab clean` leaves a live run alone; a run whose lab died (SIGKILL) is not
+ * live: its file names a process that is gone, or another one that took the pid since.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+interface LiveRun {
+  pid: number;
+  /** The process's start time (clock ticks since boot, /proc/<pid>/stat), so a reused pid is told apart. */
+  startTicks: number;
+}
+
+export function ledgerDir(): string {
+  if (process.getuid?.() === 0) return '/run/lab/runs';
+  return join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'lab', 'runs');
+}
+
+const fileOf = (runId: string) => join(ledgerDir(), `${runId}.json`);
+
+function startTicks(pid: number): number | undefined {
+  try {
+    // "pid (comm) state ppid ...": the 22nd field counts from the pid, after a comm that may hold spaces.
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Records this process as the run's lab; resolves with the function that says the run is over. */
+export async function markLive(runId: string): Promise<() => Promise<void>> {
+  const entry: LiveRun = { pid: process.pid, startTicks: startTicks(process.pid) ?? 0 };
+  await mkdir(ledgerDir(), { recursive: true });
+  await writeFile(fileOf(runId), JSON.stringify(entry));
+  return () => rm(fileOf(runId), { force: true });
+}
+
+/** Whether the run's lab process is still alive on this machine. */
+export function isLive(runId: string): boolean {
+  const file = fileOf(runId);
+  if (!existsSync(file)) return false;
+  try {
+    const entry = JSON.parse(readFileSync(file, 'utf8')) as LiveRun;
+    return startTicks(entry.pid) === entry.startTicks;
+  } catch {
+    return false;
+  }
+}
+
+/** Forgets a run whose lab is gone (its objects have just been removed). */
+export async function forget(runId: string): Promise<void> {
+  if (!isLive(runId)) await rm(fileOf(runId), { force: true });
+}
+
+/** The runs the ledger holds, live or not. */
+export async function ledgerRuns(): Promise<string[]> {
+  const files = await readdir(ledgerDir()).catch(() => [] as string[]);
+  return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
+}
+
