@@ -19,7 +19,8 @@ const run = defineCommand({
     { name: 'raise-conntrack', kind: 'boolean', description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)" },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
     { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: 5.10, 6.1, 6.12 (Debian's), or a path to a kernel image; host for this one" },
-    { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: results/<scenario>-<run id>/)' },
+    { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)' },
+    { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write the expectations as JUnit XML (one test case each) for CI' },
   ],
   examples: [
     'lab run scenarios/64k-myth.ts',
@@ -33,9 +34,12 @@ const clean = defineCommand({
   name: 'clean',
   summary: 'Remove containers and networks left by runs (found by their lab.run label)',
   positionals: [],
-  options: [{ name: 'run', kind: 'string', valueName: 'id', description: 'Remove only what this run left' }],
-  examples: ['lab clean', 'lab clean --run mwxgpni3d229'],
-  run: async (_, flags) => (await import('./commands/clean.ts')).cleanCommand(exactly<{ run?: string }>()(flags)),
+  options: [
+    { name: 'run', kind: 'string', valueName: 'id', description: 'Remove only what this run left' },
+    { name: 'force', kind: 'boolean', description: 'Remove runs whose lab is still running too (they then fail, saying so)' },
+  ],
+  examples: ['lab clean', 'lab clean --run mwxgpni3d229', 'lab clean --force'],
+  run: async (_, flags) => (await import('./commands/clean.ts')).cleanCommand(exactly<{ run?: string; force?: boolean }>()(flags)),
 });
 
 const setup = defineCommand({
@@ -79,6 +83,7 @@ const matrix = defineCommand({
     { name: 'out', kind: 'string', valueName: 'dir', description: 'Results per kernel and matrix.md / matrix.html here (default: results/matrix-<time>/)' },
     { name: 'from', kind: 'string', valueName: 'dir', description: 'Render the report from the results files under this folder instead of running' },
     { name: 'parallel', kind: 'number', valueName: 'n', description: 'Kernels run at once (default: the number of cores)' },
+    { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write every run\'s expectations as JUnit XML for CI' },
   ],
   examples: [
     'lab matrix scenarios/*.ts --kernels 5.10,6.1,6.12,host --quick',
@@ -106,10 +111,19 @@ const explain = defineCommand({
   run: async ({ scenario }, flags) => (await import('./commands/explain.ts')).explainCommand(scenario, exactly<{ quick?: boolean }>()(flags)),
 });
 
+const create = defineCommand({
+  name: 'new',
+  summary: 'Write a typed starting scenario here (one case, one expectation), and a tsconfig.json for editors',
+  positionals: [{ name: 'name', kind: 'required' }],
+  options: [],
+  examples: ['lab new my-check'],
+  run: async ({ name }) => (await import('./commands/new.ts')).newCommand(name),
+});
+
 export const LAB: Program = {
   name: 'lab',
   summary: 'where TCP connection limits come from, shown with real kernels and real sockets',
-  commands: [run, clean, setup, report, compare, matrix, list, explain],
+  commands: [run, clean, setup, report, compare, matrix, list, explain, create],
   examples: [
     'lab list',
     'lab explain scenarios/64k-myth.ts',

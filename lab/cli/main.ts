@@ -4,9 +4,12 @@ import { join } from 'node:path';
 import { parseArgv } from './args.ts';
 import { LAB } from './commands.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
+import { guardOutput } from './output.ts';
 import { projectRoot } from './project.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  // Before any output: a closed stdout (`| head`) or terminal must not kill a run before it cleans up.
+  guardOutput();
   try {
     const parsed = parseArgv(argv, LAB);
     switch (parsed.kind) {

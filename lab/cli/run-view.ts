@@ -128,33 +128,67 @@ export function terminalView(tty: boolean): RunEvents {
 
 const caseTitle = (info: CaseInfo) => `Case ${info.index + 1}/${info.total}: ${info.name}`;
 
-/** Per client: established, in flight, rate over the last few seconds, errors. Every 5 s without a terminal. */
-function progressReporter(info: CaseInfo, show: (text: string) => void, tty: boolean): (p: FloodProgress) => void {
-  const RATE_WINDOW_MS = 3000;
-  const history = new Map<string, Array<{ at: number; estab: number }>>();
+/**
+ * Per client: a bar toward its predicted ceiling, the count, the rate and the time left at that rate, errors;
+ * then the server's count against the sum of the ceilings. Every 5 s without a terminal.
+ */
+export function progressReporter(info: CaseInfo, show: (text: string) => void, tty: boolean, now: () => number = Date.now): (p: FloodProgress) => void {
+  const clients = new Map(info.plan.clients.map((c) => [c.name, new FloodRate()]));
   const latest = new Map<string, string>();
-  let shownAt = 0;
+  let shownAt = -Infinity;
   let serverText = '';
+  const total = Object.values(info.ceilings).reduce((a, b) => a + b, 0);
   return ({ host, line, kernel }) => {
-    const now = Date.now();
+    const at = now();
     if (kernel) {
       // The kernel's own count: shown for the server; a client's program line already says its count.
       if (host !== info.plan.server.name) return;
-      serverText = `${host}: ${kernel.estab} established (ss -s inside it)`;
+      serverText = `${host}: ${formatCount(kernel.estab)} established of ${formatCount(total)} (the clients' ceilings; ss -s inside it)`;
     } else {
       const estab = line.established ?? 0;
-      const samples = [...(history.get(host) ?? []), { at: now, estab }].filter((s) => now - s.at <= RATE_WINDOW_MS);
-      history.set(host, samples);
-      const first = samples[0]!;
-      const rate = now > first.at ? ((estab - first.estab) * 1000) / (now - first.at) : 0;
+      const rate = clients.get(host)?.add(at, estab) ?? 0;
+      const ceiling = info.ceilings[host] ?? 0;
       // bind() failures apart from connect()'s, as the reports show them: the same errno in both is two figures.
-      const errors = [...Object.entries(line.errors ?? {}), ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v])].map(([k, v]) => `${k} ${v}`).join(', ');
-      const state = line.type === 'filled' ? 'filled' : `${line.inflight ?? 0} in flight, ${Math.round(rate)}/s`;
-      latest.set(host, `${host}: ${estab} established, ${state}${errors ? `, ${errors}` : ''}`);
+      const errors = [...Object.entries(line.errors ?? {}), ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v])].map(([k, v]) => `${k} ${formatCount(v)}`).join(', ');
+      const left = ceiling > estab && rate > 0 ? `, ~${formatDuration((ceiling - estab) / rate)} left` : '';
+      const state = line.type === 'filled' ? 'filled' : `${formatCount(line.inflight ?? 0)} in flight, ${formatCount(Math.round(rate))}/s${left}`;
+      latest.set(host, `${host}: ${bar(estab, ceiling)} ${formatCount(estab)}/${formatCount(ceiling)}, ${state}${errors ? `, ${errors}` : ''}`);
     }
-    if (!tty && now - shownAt < 5000 && line?.type !== 'filled') return;
-    shownAt = now;
-    const clients = info.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`);
-    show([...clients, ...(serverText ? [serverText] : [])].join('\n'));
+    if (!tty && at - shownAt < 5000 && line?.type !== 'filled') return;
+    shownAt = at;
+    const lines = info.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`);
+    show([...lines, ...(serverText ? [serverText] : [])].join('\n'));
   };
+}
+
+/**
+ * A client's connect rate over the last seconds. Its count arrives in steps (a progress line per 500 ms, the
+ * kernel's handshakes in bursts): the window spans several steps, from the oldest reading still in it.
+ */
+class FloodRate {
+  private static readonly WINDOW_MS = 10_000;
+  private readonly readings: Array<{ at: number; estab: number }> = [];
+
+  add(at: number, estab: number): number {
+    this.readings.push({ at, estab });
+    while (this.readings.length > 2 && at - this.readings[1]!.at >= FloodRate.WINDOW_MS) this.readings.shift();
+    const first = this.readings[0]!;
+    return at > first.at ? ((estab - first.estab) * 1000) / (at - first.at) : 0;
+  }
+}
+
+const BAR_WIDTH = 20;
+
+function bar(done: number, of: number): string {
+  const filled = of > 0 ? Math.min(BAR_WIDTH, Math.round((done / of) * BAR_WIDTH)) : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(BAR_WIDTH - filled)}]`;
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+function formatDuration(seconds: number): string {
+  if (seconds < 60) return `${Math.max(1, Math.round(seconds))} s`;
+  return `${Math.floor(seconds / 60)} min ${Math.round(seconds % 60)} s`;
 }

@@ -102,6 +102,7 @@ export class CaseRun {
     } catch (error) {
       if (error instanceof LabError && error.kind === 'interrupted') throw error;
       await this.failIfEngineGone(name);
+      await this.failIfRemovedFromOutside(name);
       throw error;
     } finally {
       this.phases[name] = Math.round(performance.now() - started);
@@ -115,6 +116,14 @@ export class CaseRun {
       `the ${this.options.runtimeName} engine stopped answering during ${phase}`,
       "start it again, then run 'lab clean' to remove what this run left",
     );
+  }
+
+  /** A host that is gone while the run still needs it was removed by someone else: say that, not what broke next. */
+  private async failIfRemovedFromOutside(phase: string): Promise<void> {
+    const gone = await Promise.all(this.hosts.map((h) => removedFromOutside(h).catch(() => false)));
+    const names = this.hosts.filter((_, i) => gone[i]).map((h) => h.plan.name);
+    if (!names.length) return;
+    throw new RuntimeFailure(`${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} removed from outside the run during ${phase} (lab clean --force in another shell, or docker rm?)`);
   }
 
   /** The hosts the case started (for subscribers such as the benchmark that measure in them too). */
@@ -223,7 +232,7 @@ export class CaseRun {
   private serverExit(when: string): Promise<never> {
     return this.server!.program!.exited.then(async (code) => {
       const { name, ip } = this.plan.server;
-      if (!(await this.serverHost.exists())) throw new RuntimeFailure(`the server ${name} (${ip}) was removed from outside the run ${when.replace(/^stopped /, '')} (lab clean in another shell, or docker rm?)`);
+      if (await removedFromOutside(this.serverHost)) throw new RuntimeFailure(`the server ${name} (${ip}) was removed from outside the run ${when.replace(/^stopped /, '')} (lab clean --force in another shell, or docker rm?)`);
       throw new RuntimeFailure(`the server ${name} (${ip}) ${when} (code ${code})`);
     });
   }
@@ -340,6 +349,15 @@ export class CaseRun {
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
+}
+
+/** A container being removed dies first and is gone a moment later: a short wait tells removed from crashed. */
+async function removedFromOutside(host: Host): Promise<boolean> {
+  for (let i = 0; i < 10; i++) {
+    if (!(await host.exists())) return true;
+    await sleep(200);
+  }
+  return false;
 }
 
 /** The engine may report a killed container as running for a moment after its processes died. */

@@ -24,6 +24,8 @@ export interface CaseInfo {
   about?: string;
   plan: CasePlan;
   phases: readonly PhaseInfo[];
+  /** Each client's predicted ceiling (its usable ports toward its destinations, at most what it asks). */
+  ceilings: Readonly<Record<string, number>>;
 }
 
 export interface PhaseOutcome {

@@ -19,7 +19,7 @@ import { newRunId } from '../run-id.ts';
 import { markLive } from '../run-ledger.ts';
 import type { CaseInfo, RunEvents } from './events.ts';
 import { checkPredictions, plannedContext } from './evaluate.ts';
-import { kernelRelease } from '../scenario/theory.ts';
+import { clientCeiling, kernelRelease } from '../scenario/theory.ts';
 import { readMachineFacts } from '../collect/sysctls.ts';
 
 export interface ScenarioRunOptions {
@@ -128,6 +128,13 @@ class ScenarioRun {
     });
   }
 
+  /** What each client should reach, as the theory predicts it from the plan alone. */
+  private ceilings(plan: CasePlan): Record<string, number> {
+    const kernel = kernelRelease(this.environment?.kernel ?? '', this.environment?.kernelVersion);
+    const context = plannedContext(plan, kernel, this.environment?.namespaceDefaults);
+    return Object.fromEntries(context.clients.map((c) => [c.name, Math.min(c.asked, clientCeiling(c, kernel).max)]));
+  }
+
   private plan(index: number): CasePlan {
     return this.plans.get(index)!;
   }
@@ -216,7 +223,15 @@ class ScenarioRun {
       (progress) => this.events.progress?.(info!, progress),
     );
     const phases = caseRun.phaseList;
-    info = { index, total: this.scenario.cases.length, name: spec.name, ...(spec.about ? { about: spec.about } : {}), plan, phases: phases.map(({ name, title }) => ({ name, title })) };
+    info = {
+      index,
+      total: this.scenario.cases.length,
+      name: spec.name,
+      ...(spec.about ? { about: spec.about } : {}),
+      plan,
+      phases: phases.map(({ name, title }) => ({ name, title })),
+      ceilings: this.ceilings(plan),
+    };
     await this.guard(Promise.resolve(this.events.caseStarting?.(info)));
     const outcome = (error?: unknown) => ({ hosts: caseRun.startedHosts, ...(caseRun.result && { result: caseRun.result }), ...(error !== undefined && { error }) });
     const teardown = phases.at(-1)!;

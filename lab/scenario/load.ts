@@ -1,9 +1,12 @@
+import { existsSync } from 'node:fs';
 import { access, constants, stat } from 'node:fs/promises';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { createRequire } from 'node:module';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { tsImport } from 'tsx/esm/api';
 import { InputError } from '../errors.ts';
+import { resolveLabImports } from './lab-import.ts';
 import type { Scenario } from './types.ts';
 import { validateScenario } from './validate.ts';
 
@@ -13,7 +16,8 @@ export const LOAD_TIMEOUT_ENV = 'LAB_LOAD_TIMEOUT_SECONDS';
 
 /** Loads a scenario module from any path and validates it; every failure names the file. */
 export async function loadScenario(file: string): Promise<Scenario> {
-  const path = resolve(file);
+  resolveLabImports();
+  const path = resolve(findScenario(file));
   await checkReadable(path, file);
   // A top level that never returns (`while (true) {}`) would hang this thread for good: it is run first in a
   // worker, which is stopped when it takes too long; only a module that finished there is imported here.
@@ -22,8 +26,7 @@ export async function loadScenario(file: string): Promise<Scenario> {
   try {
     module = (await tsImport(pathToFileURL(path).href, import.meta.url)) as { default?: unknown };
   } catch (error) {
-    const first = String((error as Error).message ?? error).split('\n').find((l) => l.trim()) ?? 'unknown error';
-    throw new InputError(file, undefined, `cannot be loaded: ${first.trim()}`);
+    throw loadFailure(file, error);
   }
   const exported = defaultExport(module);
   if (exported === undefined) throw new InputError(file, undefined, 'has no default export (export default defineScenario({...}))');
@@ -81,18 +84,33 @@ function loadTimeoutMs(): number {
  */
 const TRIAL_WORKER = `
 const { parentPort, workerData } = require('node:worker_threads');
-const api = import(workerData.tsx);
+// What the module prints, it prints again when imported in the main thread: once is enough.
+for (const stream of [process.stdout, process.stderr]) stream.write = (_chunk, encoding, done) => (typeof encoding === 'function' ? encoding() : done?.(), true);
+// One tsx namespace for every file, as tsImport has for one: the lab's own modules load once.
+const scoped = import(workerData.tsx).then(({ register }) => register({ namespace: 'lab-trial-load' }));
+// Ready before the first file comes: the lab's API, which scenarios import. Said, so that a worker that
+// could not even start tsx is not taken for a file that ended it.
+// 'tcp-limits-lab' resolves to this lab here too, as in the main thread.
+const warm = scoped
+  .then((tsx) => tsx.import(workerData.labImport, workerData.parent).then((m) => m.resolveLabImports()).then(() => tsx, () => tsx))
+  .then((tsx) => tsx.import(workerData.api, workerData.parent).then(() => tsx, () => tsx));
+warm.then(() => parentPort.postMessage({ ready: true }), () => parentPort.postMessage({ ready: false }));
 parentPort.on('message', ({ id, url }) => {
-  api.then(({ tsImport }) => tsImport(url, workerData.parent)).then(
-    () => parentPort.postMessage({ id, loaded: true }),
-    () => parentPort.postMessage({ id, loaded: false }),
-  );
+  warm.then(
+    (tsx) => tsx.import(url, workerData.parent).then(() => 'loaded', () => 'failed'),
+    () => 'unavailable',
+  ).then((outcome) => parentPort.postMessage({ id, outcome }));
 });
 `;
 
+/** loaded, failed to (the import here says why), cannot tell (no tsx in the worker), or the worker ended. */
+type Outcome = 'loaded' | 'failed' | 'unavailable' | 'exited';
+
 interface Trial {
   worker: Worker;
-  pending: Map<number, (outcome: 'loaded' | 'failed' | 'exited') => void>;
+  /** Whether tsx and the lab's API loaded in it: a worker that ends before that says nothing of a file. */
+  ready: boolean;
+  pending: Map<number, (outcome: Outcome) => void>;
 }
 
 let trial: Trial | undefined;
@@ -100,27 +118,37 @@ let nextId = 0;
 /** One file at a time: a file that hangs the worker must not be blamed on another waiting behind it. */
 let queue: Promise<void> = Promise.resolve();
 
+/** tsx's ESM API by URL, for the worker (its CommonJS build cannot register hooks; import.meta.resolve is not everywhere). */
+function tsxEsmApi(): string {
+  const require = createRequire(import.meta.url);
+  const manifest = require.resolve('tsx/package.json');
+  const exports = (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports;
+  return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
+}
+
 function trialWorker(): Trial {
   if (trial) return trial;
   const worker = new Worker(TRIAL_WORKER, {
     eval: true,
-    workerData: { tsx: import.meta.resolve('tsx/esm/api'), parent: import.meta.url },
-    stdout: true,
-    stderr: true,
+    workerData: { tsx: tsxEsmApi(), api: new URL('../index.ts', import.meta.url).href, labImport: new URL('./lab-import.ts', import.meta.url).href, parent: import.meta.url },
   });
-  worker.stdout.resume();
-  worker.stderr.resume();
   worker.unref();
-  const started: Trial = { worker, pending: new Map() };
-  worker.on('message', ({ id, loaded }: { id: number; loaded: boolean }) => started.pending.get(id)?.(loaded ? 'loaded' : 'failed'));
+  const started: Trial = { worker, ready: false, pending: new Map() };
+  worker.on('message', (message: { ready: boolean } | { id: number; outcome: Outcome }) => {
+    if ('ready' in message) started.ready = message.ready;
+    else started.pending.get(message.id)?.(message.outcome);
+  });
   const gone = () => {
     if (trial === started) trial = undefined;
-    for (const settle of started.pending.values()) settle('exited');
+    for (const settle of started.pending.values()) settle(started.ready ? 'exited' : 'unavailable');
   };
   worker.on('exit', gone).on('error', gone);
   trial = started;
   return started;
 }
+
+// Started as soon as a command that loads scenarios is imported: its start overlaps the command's own loading.
+trialWorker();
 
 function trialLoad(url: string, file: string): Promise<void> {
   const turn = queue.then(() => trialLoadNow(url, file));
@@ -133,7 +161,7 @@ async function trialLoadNow(url: string, file: string): Promise<void> {
   const id = nextId++;
   const limit = loadTimeoutMs();
   let timer: NodeJS.Timeout | undefined;
-  const outcome = await new Promise<'loaded' | 'failed' | 'exited' | 'late'>((settle) => {
+  const outcome = await new Promise<Outcome | 'late'>((settle) => {
     pending.set(id, settle);
     timer = setTimeout(() => settle('late'), limit);
     worker.ref();
@@ -149,5 +177,27 @@ async function trialLoadNow(url: string, file: string): Promise<void> {
     throw new InputError(file, undefined, `did not finish loading within ${seconds} s (does its top level loop, or wait, forever?)`);
   }
   if (outcome === 'exited') throw new InputError(file, undefined, 'did not finish loading: its top level ended the process (process.exit?)');
-  // 'failed': the import here fails the same way, and says why in the usual words.
+  // 'failed': the import here fails the same way, and says why in the usual words. 'unavailable': the worker
+  // could not run tsx here (an odd install): the file is imported without a time limit, as it always was.
+}
+
+/**
+ * A scenario file, or the name `lab list` prints (64k-myth): a name that is no file here is looked for in
+ * ./scenarios/, then in the lab's own scenarios/.
+ */
+export function findScenario(nameOrFile: string): string {
+  if (existsSync(nameOrFile) || !SCENARIO_NAME.test(nameOrFile)) return nameOrFile;
+  const candidates = [resolve('scenarios', `${nameOrFile}.ts`), fileURLToPath(new URL(`../../scenarios/${nameOrFile}.ts`, import.meta.url))];
+  return candidates.find((c) => existsSync(c)) ?? nameOrFile;
+}
+
+const SCENARIO_NAME = /^[a-z0-9][a-z0-9-]*$/;
+
+/** Why a file did not load, in one line: a syntax error names its line and column (esbuild's "file:line:col: ERROR: ..."). */
+function loadFailure(file: string, error: unknown): InputError {
+  const text = String((error as Error)?.message ?? error);
+  const located = /^(.*?):(\d+):(\d+): ERROR: (.*)$/m.exec(text);
+  if (located) return new InputError(`${file}:${located[2]}:${Number(located[3]) + 1}`, undefined, `cannot be loaded: ${located[4]!.trim()}`);
+  const first = text.split('\n').find((l) => l.trim()) ?? 'unknown error';
+  return new InputError(file, undefined, `cannot be loaded: ${first.trim()}`);
 }

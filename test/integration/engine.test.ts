@@ -48,7 +48,7 @@ describe('engine trouble', function () {
 
   it('an engine that stops mid-run: exit 4 saying so; once it is back, lab clean removes what was left', async () => {
     const run = startLab(['run', fixture('long-fill.ts')]);
-    await run.waitFor(/client-1: [1-9]\d* established/);
+    await run.waitFor(/client-1: \[[#.]+\] [1-9][\d,]*\//);
     spawnSync('pkill', ['-KILL', '-x', 'dockerd']);
     const result = await run.exited;
     expect(result.status, result.stdout + result.stderr).to.equal(4);

@@ -32,7 +32,7 @@ describe('signals at each phase tear the run down', function () {
 
   it('SIGINT mid-flood (connections being opened): exit 130, nothing left', async () => {
     const run = startLab(['run', fixture('long-fill.ts')]);
-    await run.waitFor(/client-1: [1-9]\d* established/);
+    await run.waitFor(/client-1: \[[#.]+\] [1-9][\d,]*\//);
     run.signal('SIGINT');
     const result = await run.exited;
     expect(result.status).to.equal(130);
@@ -80,7 +80,7 @@ describe('hosts dying mid-flood', function () {
   it('a client container killed: the run finishes, marks it lost, and the verdicts that needed it are invalid', async () => {
     const json = join(dir, 'lost.json');
     const run = startLab(['run', fixture('long-fill.ts'), '--json', json]);
-    await run.waitFor(/client-2: [1-9]\d* established/);
+    await run.waitFor(/client-2: \[[#.]+\] [1-9][\d,]*\//);
     await (await containerOf(runIdIn(run.output()), 'client-2')).kill();
     const result = await run.exited;
     expect(result.status, result.stderr).to.equal(1);
@@ -99,7 +99,7 @@ describe('hosts dying mid-flood', function () {
 
   it('the server container killed: the run fails with a line naming it and cleans up', async () => {
     const run = startLab(['run', fixture('long-fill.ts')]);
-    await run.waitFor(/client-1: [1-9]\d* established/);
+    await run.waitFor(/client-1: \[[#.]+\] [1-9][\d,]*\//);
     await (await containerOf(runIdIn(run.output()), 'server')).kill();
     const result = await run.exited;
     expect(result.status).to.equal(4);

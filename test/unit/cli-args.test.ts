@@ -131,7 +131,7 @@ describe('lab command line: help and version', () => {
   it('lists every command with its summary, a few examples, --help and --version', () => {
     const { text, exitCode } = help('--help');
     expect(exitCode).to.equal(0);
-    expect(LAB.commands.map((c) => c.name)).to.deep.equal(['run', 'clean', 'setup', 'report', 'compare', 'matrix', 'list', 'explain']);
+    expect(LAB.commands.map((c) => c.name)).to.deep.equal(['run', 'clean', 'setup', 'report', 'compare', 'matrix', 'list', 'explain', 'new']);
     for (const c of LAB.commands) {
       expect(text).to.match(new RegExp(`^  ${c.name}\\b.*  ${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
@@ -157,14 +157,15 @@ describe('lab command line: help and version', () => {
 
   it('keeps the options that cac knew, with today\'s value names', () => {
     const usage = (name: string) => LAB.commands.find((c) => c.name === name)!.options.map((o) => (o.valueName ? `--${o.name} <${o.valueName}>` : `--${o.name}`));
-    expect(usage('run')).to.deep.equal(['--quick', '--json <file>', '--case <name>', '--step', '--raise-conntrack', '--runtime <name>', '--kernel <version>', '--report <dir>']);
-    expect(usage('clean')).to.deep.equal(['--run <id>']);
+    expect(usage('run')).to.deep.equal(['--quick', '--json <file>', '--case <name>', '--step', '--raise-conntrack', '--runtime <name>', '--kernel <version>', '--report <dir>', '--junit <file>']);
+    expect(usage('clean')).to.deep.equal(['--run <id>', '--force']);
     expect(usage('setup')).to.deep.equal([]);
     expect(usage('report')).to.deep.equal(['--out <dir>']);
     expect(usage('compare')).to.deep.equal(['--markdown <file>']);
-    expect(usage('matrix')).to.deep.equal(['--kernels <list>', '--quick', '--out <dir>', '--from <dir>', '--parallel <n>']);
+    expect(usage('matrix')).to.deep.equal(['--kernels <list>', '--quick', '--out <dir>', '--from <dir>', '--parallel <n>', '--junit <file>']);
     expect(usage('list')).to.deep.equal([]);
     expect(usage('explain')).to.deep.equal(['--quick']);
+    expect(usage('new')).to.deep.equal([]);
   });
 
   it('gives every command an example that runs it', () => {

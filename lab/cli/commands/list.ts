@@ -27,6 +27,6 @@ export async function listCommand(dir = 'scenarios'): Promise<number> {
       broken++;
     }
   }
-  if (entries.length) process.stdout.write(renderScenarioList(entries) + '\n');
+  if (entries.length) process.stdout.write(renderScenarioList(entries, process.stdout.isTTY ? process.stdout.columns : undefined) + '\n');
   return broken ? EXIT.input : EXIT.pass;
 }

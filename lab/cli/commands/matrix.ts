@@ -5,7 +5,7 @@
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.ts';
 import { interruptible } from '../signals.ts';
 import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary } from '../../report/matrix.ts';
@@ -13,9 +13,11 @@ import type { ComparedRun, MatrixFailure } from '../../results/runs.ts';
 import { readResults } from '../../report/read.ts';
 import { resultsToJson } from '../../results/results.ts';
 import { runMatrix } from '../../run/matrix-run.ts';
-import { loadScenario } from '../../scenario/load.ts';
+import { findScenario, loadScenario } from '../../scenario/load.ts';
+import { junitXml } from '../../report/junit.ts';
 import { selectRuntime } from '../../runtime/select.ts';
 import { EXIT } from '../exit-codes.ts';
+import { checkOutputPath } from '../output-paths.ts';
 import { projectRoot } from '../project.ts';
 
 export interface MatrixFlags {
@@ -24,15 +26,18 @@ export interface MatrixFlags {
   out?: string;
   from?: string;
   parallel?: number;
+  junit?: string;
 }
 
 export async function matrixCommand(files: string[], flags: MatrixFlags): Promise<number> {
   const out = flags.out ?? (flags.from ? flags.from : `results/matrix-${new Date().toISOString().replace(/[:.]/g, '-')}`);
+  checkOutputPath({ flag: '--out', path: out, kind: 'dir', ...(flags.out ? {} : { note: flags.from ? 'the --from folder, the default' : 'the default' }) });
+  if (flags.junit) checkOutputPath({ flag: '--junit', path: flags.junit, kind: 'file' });
   if (flags.from) {
     if (files.length) throw new InputError('--from', undefined, 'renders results already there: give no scenarios with it');
     const runs = await readAll(flags.from);
     if (!runs.length) throw new InputError(flags.from, undefined, 'no results JSON files under it');
-    return writeMatrix(runs, [], out);
+    return writeMatrix(runs, [], out, flags.junit);
   }
   if (!files.length) throw new InputError('lab matrix', undefined, 'which scenarios? (lab matrix scenarios/*.ts --kernels 6.1,host)');
   const kernels = (flags.kernels ?? '').split(',').map((k) => k.trim()).filter(Boolean);
@@ -42,7 +47,7 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
     selectRuntime({ kernel }, projectRoot, '--kernels');
     return { kernel, runtime: () => selectRuntime({ kernel }, projectRoot) };
   });
-  const scenarios = await Promise.all(files.map(async (file) => ({ file, scenario: await loadScenario(file) })));
+  const scenarios = await Promise.all(files.map(findScenario).map(async (file) => ({ file, scenario: await loadScenario(file) })));
   const parallel = flags.parallel ?? availableParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new InputError('--parallel', undefined, 'must be a whole number of at least 1');
 
@@ -65,16 +70,20 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
     process.stderr.write(`lab: no run finished (${outcome.failures.map((f) => `${f.kernel}: ${f.error}`).join('; ')})\n`);
     return EXIT.runtime;
   }
-  return writeMatrix(outcome.runs, outcome.failures, out);
+  return writeMatrix(outcome.runs, outcome.failures, out, flags.junit);
 }
 
-async function writeMatrix(runs: ComparedRun[], failures: MatrixFailure[], out: string): Promise<number> {
+async function writeMatrix(runs: ComparedRun[], failures: MatrixFailure[], out: string, junit: string | undefined): Promise<number> {
   const matrix = buildMatrix(runs, failures);
   await mkdir(out, { recursive: true });
   const markdown = matrixMarkdown(matrix);
   await writeFile(join(out, 'matrix.md'), markdown);
   await writeFile(join(out, 'matrix.html'), matrixHtml(matrix));
-  process.stdout.write(`\n${renderMatrixSummary(matrix)}\nmatrix: ${join(out, 'matrix.md')}, ${join(out, 'matrix.html')}\n`);
+  if (junit) {
+    await mkdir(dirname(resolve(junit)), { recursive: true });
+    await writeFile(resolve(junit), junitXml(runs.map((r) => r.results)));
+  }
+  process.stdout.write(`\n${renderMatrixSummary(matrix)}\nmatrix: ${join(out, 'matrix.md')}, ${join(out, 'matrix.html')}${junit ? `, ${resolve(junit)}` : ''}\n`);
   if (failures.length) return EXIT.runtime;
   return matrix.pass ? EXIT.pass : EXIT.expectationFailed;
 }

@@ -3,10 +3,12 @@ import { dirname, resolve } from 'node:path';
 import { readResults } from '../../report/read.ts';
 import { writeViews } from '../../report/write.ts';
 import { EXIT } from '../exit-codes.ts';
+import { checkOutputPath } from '../output-paths.ts';
 
 export async function reportCommand(file: string, flags: { out?: string }): Promise<number> {
+  const out = checkOutputPath(flags.out ? { flag: '--out', path: flags.out, kind: 'dir' } : { flag: '--out', path: dirname(resolve(file)), kind: 'dir', note: "the results file's folder, the default" });
   const results = await readResults(file);
-  const written = await writeViews(results, resolve(flags.out ?? dirname(file)));
+  const written = await writeViews(results, out);
   process.stdout.write(`report: ${written.join(', ')}\n`);
   return EXIT.pass;
 }

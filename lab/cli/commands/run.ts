@@ -11,11 +11,13 @@ import type { CaseInfo, RunEvents } from '../../run/events.ts';
 import { allOf } from '../../run/events.ts';
 import { runScenario } from '../../run/scenario-run.ts';
 import { selectRuntime } from '../../runtime/select.ts';
-import { loadScenario } from '../../scenario/load.ts';
+import { findScenario, loadScenario } from '../../scenario/load.ts';
+import { junitXml } from '../../report/junit.ts';
 import { EXIT } from '../exit-codes.ts';
 import { projectRoot } from '../project.ts';
 import { terminalView } from '../run-view.ts';
-import { interruptible } from '../signals.ts';
+import { checkOutputPaths, type OutputPath } from '../output-paths.ts';
+import { interruptible, type Interrupt } from '../signals.ts';
 
 export interface RunFlags {
   quick?: boolean;
@@ -26,15 +28,18 @@ export interface RunFlags {
   raiseConntrack?: boolean;
   runtime?: string;
   kernel?: string;
+  junit?: string;
 }
 
-export async function runCommand(file: string, flags: RunFlags): Promise<number> {
+export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<number> {
+  const file = findScenario(nameOrFile);
+  checkOutputPaths(outputsOf(file, flags));
   const runtime = selectRuntime({ runtime: flags.runtime, kernel: flags.kernel }, projectRoot);
   const scenario = await loadScenario(file);
   const cases = selectCases(scenario.cases.map((c) => c.name), flags.case, file);
   const tty = !!process.stdout.isTTY && !process.env.CI;
-  const results = await interruptible('stopping and removing what this run created', (signal) => {
-    const views: RunEvents[] = [terminalView(tty), ...(flags.step ? [stepPauses(signal)] : [])];
+  const results = await interruptible('stopping and removing what this run created', (signal, interrupt) => {
+    const views: RunEvents[] = [terminalView(tty), ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
     return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack }, allOf(...views));
   });
   process.stdout.write(renderResults(results, tty) + '\n');
@@ -43,8 +48,11 @@ export async function runCommand(file: string, flags: RunFlags): Promise<number>
   return results.pass ? EXIT.pass : EXIT.expectationFailed;
 }
 
-/** --step: says what the next case will show, then waits for Enter (or goes on at once without a terminal). */
-function stepPauses(signal: AbortSignal): RunEvents {
+/**
+ * --step: says what the next case will show, then waits for Enter (or goes on at once without a terminal).
+ * Ctrl-C there (raw mode: no signal comes) and Ctrl-D (stdin closed) interrupt the run like SIGINT.
+ */
+function stepPauses(signal: AbortSignal, interrupt: Interrupt): RunEvents {
   return {
     async caseStarting(info: CaseInfo) {
       const { plan } = info;
@@ -55,9 +63,18 @@ function stepPauses(signal: AbortSignal): RunEvents {
       if (!process.stdin.isTTY) return;
       process.stdout.write('  Press Enter to start it. ');
       const rl = createInterface({ input: process.stdin, output: process.stdout });
+      let answered = false;
       try {
-        await unlessAborted(new Promise<void>((resolve) => rl.once('line', () => resolve())), signal);
+        await unlessAborted(
+          new Promise<void>((resolve) => {
+            rl.once('line', () => ((answered = true), resolve()));
+            rl.on('SIGINT', () => interrupt('SIGINT'));
+            rl.once('close', () => answered || interrupt('end of input at the --step prompt'));
+          }),
+          signal,
+        );
       } finally {
+        answered = true;
         rl.close();
       }
     },
@@ -71,14 +88,32 @@ function selectCases(names: string[], wanted: string | undefined, file: string):
   return [index];
 }
 
-/** Results JSON and reports: into --report <dir>, else results/<scenario>-<run id>/; --json adds a copy. */
+/** Where the run will write (checked before it starts): --report or its default folder, and --json. */
+function outputsOf(file: string, flags: RunFlags): OutputPath[] {
+  const report: OutputPath = flags.report
+    ? { flag: '--report', path: flags.report, kind: 'dir' }
+    : { flag: '--report', path: join(process.cwd(), 'results'), kind: 'dir', note: 'where results go by default' };
+  const scenarioFile = [{ path: file, what: 'the scenario file' }];
+  const json: OutputPath[] = flags.json ? [{ flag: '--json', path: flags.json, kind: 'file', inputs: scenarioFile }] : [];
+  const junit: OutputPath[] = flags.junit ? [{ flag: '--junit', path: flags.junit, kind: 'file', inputs: scenarioFile }] : [];
+  return [report, ...json, ...junit];
+}
+
+/**
+ * Results JSON and reports: into --report <dir>, else ./results/<scenario>-<run id>/ (where the user ran
+ * the lab); --json adds a copy, --junit the expectations as JUnit test cases.
+ */
 async function writeResults(results: Results, flags: RunFlags): Promise<string[]> {
-  const dir = resolve(flags.report ?? join(projectRoot, 'results', `${results.scenario}-${results.runId}`));
+  const dir = resolve(flags.report ?? join(process.cwd(), 'results', `${results.scenario}-${results.runId}`));
   const written = await writeReport(results, dir);
-  if (flags.json) {
-    await mkdir(dirname(resolve(flags.json)), { recursive: true });
-    await writeFile(resolve(flags.json), resultsToJson(results));
-    written.push(resolve(flags.json));
+  const extra = [
+    ...(flags.json ? [{ path: resolve(flags.json), text: resultsToJson(results) }] : []),
+    ...(flags.junit ? [{ path: resolve(flags.junit), text: junitXml([results]) }] : []),
+  ];
+  for (const { path, text } of extra) {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, text);
+    written.push(path);
   }
   return written;
 }

@@ -66,6 +66,8 @@ async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<s
     docker,
     { context: spec.context, files: spec.files, tag, dockerfile: spec.dockerfile, buildArgs: spec.buildArgs, labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash } },
     (reason, output) => new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${reason.trim()}`, undefined, output.trim().split('\n').slice(-15).join('\n')),
+    // The build's own lines, as they come: a first run's minutes are not silent.
+    (line) => log(`${tag}: ${line}`),
   );
   return tag;
 }
@@ -81,7 +83,7 @@ export interface ImageBuild {
 }
 
 /** Builds an image to its end; a failed build rejects with `failure(the engine's reason, the build's output)`. */
-export async function buildImage(docker: Docker, build: ImageBuild, failure: (reason: string, output: string) => Error): Promise<void> {
+export async function buildImage(docker: Docker, build: ImageBuild, failure: (reason: string, output: string) => Error, progress?: Log): Promise<void> {
   const stream = await docker.buildImage(
     { context: build.context, src: build.files },
     { t: build.tag, dockerfile: build.dockerfile, buildargs: build.buildArgs, labels: build.labels, rm: true, forcerm: true },
@@ -96,7 +98,9 @@ export async function buildImage(docker: Docker, build: ImageBuild, failure: (re
         else resolve();
       },
       (event: { stream?: string }) => {
-        if (event.stream) output.push(event.stream);
+        if (!event.stream) return;
+        output.push(event.stream);
+        for (const line of event.stream.split('\n')) if (line.trim()) progress?.(line.trim());
       },
     );
   });

@@ -1,5 +1,5 @@
 /** `--kernel <version>`: network namespaces inside a qemu VM booted on another kernel, one VM per run. */
-import { existsSync } from 'node:fs';
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { registerRuntime } from '../registry.ts';
 import { NetnsRuntime } from '../netns/netns-runtime.ts';
 import { KERNEL_SUITES } from './kernels.ts';
@@ -14,8 +14,7 @@ registerRuntime({
   summary: 'network namespaces in a qemu VM on the kernel --kernel names',
   kernel: {
     runs: 'chosen',
-    check: (kernel) =>
-      kernel in KERNEL_SUITES || existsSync(kernel) ? undefined : `"${kernel}" is neither one of ${Object.keys(KERNEL_SUITES).join(', ')}, host, nor an existing kernel image or .deb`,
+    check: (kernel) => (kernel in KERNEL_SUITES ? undefined : kernelFileProblem(kernel)),
   },
   create: ({ kernel }) =>
     new NetnsRuntime({
@@ -25,5 +24,42 @@ registerRuntime({
       engine: async () =>
         `network namespaces in a qemu VM (${process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'software emulation'}, ${VM_CPUS} CPU, ${VM_MEMORY_MIB} MiB), kernel ${kernel}`,
     }),
-  removeLeftovers: (runId) => removeVms(runId),
+  removeLeftovers: (runId, _log, keep) => removeVms(runId, keep),
 });
+
+/** What a kernel path must start with: a .deb is an ar archive; an x86 bzImage has "HdrS" at 0x202. */
+const DEB_MAGIC = '!<arch>\n';
+const BZIMAGE_MAGIC = 'HdrS';
+const BZIMAGE_MAGIC_AT = 0x202;
+
+/** Why a --kernel path is not a kernel this runtime boots (a linux-image .deb or a bzImage), if it is not. */
+export function kernelFileProblem(path: string): string | undefined {
+  const known = `neither one of ${Object.keys(KERNEL_SUITES).join(', ')}, host, nor`;
+  let size: number;
+  try {
+    const stats = statSync(path);
+    if (stats.isDirectory()) return `"${path}" is a folder: give a kernel image (bzImage) or a linux-image .deb`;
+    if (!stats.isFile()) return `"${path}" is not a regular file: give a kernel image (bzImage) or a linux-image .deb`;
+    size = stats.size;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return `"${path}" is ${known} an existing kernel image or .deb`;
+    return `"${path}" cannot be read (${code === 'ELOOP' ? 'a symlink loop' : code === 'EACCES' ? 'permission denied' : code})`;
+  }
+  const head = Buffer.alloc(BZIMAGE_MAGIC_AT + BZIMAGE_MAGIC.length);
+  let read = 0;
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      read = readSync(fd, head, 0, Math.min(head.length, size), 0);
+    } finally {
+      closeSync(fd);
+    }
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return `"${path}" cannot be read (${code === 'EACCES' ? 'permission denied' : code})`;
+  }
+  const at = (offset: number, magic: string) => read >= offset + magic.length && head.toString('latin1', offset, offset + magic.length) === magic;
+  if (at(0, DEB_MAGIC) || at(BZIMAGE_MAGIC_AT, BZIMAGE_MAGIC)) return undefined;
+  return `"${path}" is not a kernel: neither a linux-image .deb (an ar archive) nor a bzImage (no "HdrS" at 0x202)`;
+}
