@@ -16,16 +16,18 @@ interface LiveRun {
 
 export function ledgerDir(): string {
   if (process.getuid?.() === 0) return '/run/lab/runs';
-  return join(process.env.XDG_RUNTIME_DIR || tmpdir(), 'lab', 'runs');
+  return join(process.env.XDG_RUNTIME_DIR || tmpdir(), `lab-${process.getuid?.() ?? 'user'}`, 'runs');
 }
 
 const fileOf = (runId: string) => join(ledgerDir(), `${runId}.json`);
 
+/** When a live process started; undefined for one that is gone, or dead and not yet reaped (a zombie). */
 function startTicks(pid: number): number | undefined {
   try {
     // "pid (comm) state ppid ...": the 22nd field counts from the pid, after a comm that may hold spaces.
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return fields[0] === 'Z' || fields[0] === 'X' ? undefined : Number(fields[19]);
   } catch {
     return undefined;
   }
@@ -34,8 +36,13 @@ function startTicks(pid: number): number | undefined {
 /** Records this process as the run's lab; resolves with the function that says the run is over. */
 export async function markLive(runId: string): Promise<() => Promise<void>> {
   const entry: LiveRun = { pid: process.pid, startTicks: startTicks(process.pid) ?? 0 };
-  await mkdir(ledgerDir(), { recursive: true });
-  await writeFile(fileOf(runId), JSON.stringify(entry));
+  try {
+    await mkdir(ledgerDir(), { recursive: true });
+    await writeFile(fileOf(runId), JSON.stringify(entry));
+  } catch {
+    // Nowhere to write it: the run goes on, only unprotected from a `lab clean` meanwhile.
+    return async () => {};
+  }
   return () => rm(fileOf(runId), { force: true });
 }
 

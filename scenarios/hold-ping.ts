@@ -62,5 +62,5 @@ below sweep the rate to find it.`,
   server: { ports: [8080, 8081] },
   client: { sysctls: wide },
   deadlineSeconds: 300,
-  cases: [rate(10_000, keepsUp), rate(15_000, keepsUp), rate(40_000, fallsBehind), rate(100_000, fallsBehind)],
+  cases: [rate(10_000, keepsUp), rate(15_000, keepsUp), rate(60_000, fallsBehind), rate(100_000, fallsBehind)],
 });

@@ -4,8 +4,7 @@
  */
 import type { ComparedRun } from '../results/runs.ts';
 import type { ExpectationResult, Results } from '../results/results.ts';
-import { formatPrediction } from '../scenario/theory.ts';
-import { environmentFacts, expectationVerdict, measuredText } from './facts.ts';
+import { environmentFacts, expectationVerdict, measuredFigure, measuredText, predictionText } from './facts.ts';
 import { markdownTable } from './markdown.ts';
 import { table } from './table.ts';
 
@@ -49,6 +48,7 @@ export function compareRuns(runs: readonly ComparedRun[]): Comparison {
       host,
       cells,
       verdictsDiffer: !allSame(cells.map((e) => (e ? expectationVerdict(e) : 'missing'))),
+      // As measured, to the last digit: the written figure (28,231) rounds.
       measuredDiffer: !allSame(cells.map((e) => (e ? measuredText(e) : 'missing'))),
     };
   });
@@ -122,9 +122,9 @@ function allSame<T>(values: T[]): boolean {
   return values.every((v) => v === values[0]);
 }
 
-/** "1000 pass" / "999 FAIL" / "- INVALID: ..." / "-" for a run without that expectation. */
+/** "1,000 pass" / "999 FAIL" / "- INVALID: ..." / "-" for a run without that expectation. */
 function cellText(e: ExpectationResult | undefined): string {
-  return e ? `${measuredText(e)} ${expectationVerdict(e)}` : '-';
+  return e ? `${measuredFigure(e)} ${expectationVerdict(e)}` : '-';
 }
 
 /** Marks a row: "verdict" when verdicts differ (what fails CI), "measured" when only the numbers do. */
@@ -133,7 +133,7 @@ function rowMark(row: ComparisonRow): string {
 }
 
 function predictedText(row: ComparisonRow): string {
-  return [...new Set(row.cells.map((e) => (e ? formatPrediction(e.predicted) : '')).filter(Boolean))].join(' / ');
+  return [...new Set(row.cells.map((e) => (e ? predictionText(e.predicted) : '')).filter(Boolean))].join(' / ');
 }
 
 export function renderComparison(comparison: Comparison): string {

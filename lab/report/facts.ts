@@ -1,5 +1,6 @@
 /** What every report view says the same way: numbers, errors, sysctls, phases, the environment, verdicts. */
 import type { CaseResult, EndMemory, ExpectationResult, HoldPingFigures, HostResult, MemoryFigures, Results, SlabGrowth } from '../results/results.ts';
+import type { Prediction } from '../scenario/types.ts';
 
 /** The sysctls read back that decide the lab's figures, in the order the host tables show them. */
 export const KEY_SYSCTLS = [
@@ -15,9 +16,17 @@ export function sysctlShortName(key: string): string {
   return key.replace(/^net\.(ipv4|core)\./, '');
 }
 
-/** 28231 → "28,231". */
+/** 28231 → "28,231", 13.823 → "13.823": every figure in the reports is written this one way. */
 export function formatCount(n: number): string {
   return n.toLocaleString('en-US');
+}
+
+/** A prediction as the reports write it: "28,231", ">= 1", "2,375-2,625", or "-" where the theory had none. */
+export function predictionText(p: Prediction): string {
+  if (typeof p.min !== 'number' || Number.isNaN(p.min)) return '-';
+  if (p.min === p.max) return formatCount(p.min);
+  if (p.max === Infinity) return `>= ${formatCount(p.min)}`;
+  return `${formatCount(p.min)}-${formatCount(p.max)}`;
 }
 
 /** 0.671 → "0.7 ms", 81.919 → "82 ms": the histogram is only good to 6.25% anyway. */
@@ -38,8 +47,14 @@ export function expectationVerdict(e: ExpectationResult): string {
   return e.invalid ? `INVALID: ${e.invalid}` : verdictWord(e.pass);
 }
 
+/** The measured figure as the results hold it (28231), for the terminal and machine-read views. */
 export function measuredText(e: ExpectationResult): string {
   return e.invalid ? '-' : String(e.measured);
+}
+
+/** The measured figure as the reports write it (28,231), or "-" when nothing was measured. */
+export function measuredFigure(e: ExpectationResult): string {
+  return e.invalid || Number.isNaN(e.measured) ? '-' : formatCount(e.measured);
 }
 
 /** A host's own figures as text; a host lost mid-run has none. */
@@ -92,6 +107,17 @@ export function overallVerdict(results: Results): string {
   return results.pass
     ? `PASS: every expectation held in ${passed} of ${results.cases.length} cases`
     : `FAIL: ${results.cases.length - passed} case(s) did not behave as predicted`;
+}
+
+/** The cases that did not behave as predicted, each with its expectations that failed. */
+export function failedCases(results: Results): Array<{ index: number; c: CaseResult; failed: ExpectationResult[] }> {
+  return results.cases.flatMap((c, index) => (c.pass ? [] : [{ index, c, failed: c.expectations.filter((e) => !e.pass) }]));
+}
+
+/** "client-1: a spent range answers EADDRNOTAVAIL: predicted >= 1, measured 0". */
+export function failedExpectationText(e: ExpectationResult): string {
+  const outcome = e.invalid ? `INVALID: ${e.invalid}` : `predicted ${predictionText(e.predicted)}, measured ${measuredFigure(e)}`;
+  return `${e.host}: ${e.claim}: ${outcome}`;
 }
 
 /** The distinct theory lines of a case, in the order its expectations give them. */

@@ -1,17 +1,43 @@
 /**
  * report.html: one self-contained page (inline CSS and SVG, no script, no font, no URL) that opens without
  * a network. A Content-Security-Policy forbids loading anything, so a stray reference fails visibly.
+ * It reads top to bottom as a presenter tells it: the claim and its story, the verdict (naming any case that
+ * failed), the cases side by side in one chart, then each case in detail.
  */
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
-import { formatPrediction } from '../scenario/theory.ts';
+import { acrossCasesChart } from './across-cases.ts';
+import { hostColors } from './colors.ts';
 import { escapeHtml as esc } from './escape.ts';
-import { KEY_SYSCTLS, environmentFacts, expectationVerdict, formatCount, formatMs, formatPhases, holdPings, hostFigures, kneeLine, measuredText, overallVerdict, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
-import { barChart, lineChart, type Ceiling, type Series } from './svg-chart.ts';
+import {
+  KEY_SYSCTLS,
+  environmentFacts,
+  expectationVerdict,
+  failedCases,
+  failedExpectationText,
+  formatCount,
+  formatMs,
+  formatPhases,
+  holdPings,
+  hostFigures,
+  kneeLine,
+  measuredFigure,
+  overallVerdict,
+  predictionText,
+  scaleLines,
+  slabRows,
+  sysctlShortName,
+  theoryLines,
+} from './facts.ts';
+import { storyParagraphs } from './story.ts';
+import { barChart } from './svg-bars.ts';
+import { CHART_STYLE, lineChart, type Ceiling, type Series } from './svg-chart.ts';
 
-const SERVER_COLOR = '#222222';
-const CLIENT_COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#bcbd22'];
+export interface HtmlOptions {
+  /** The scenario's story, from its file (results do not carry it): shown under the claim. */
+  story?: string | undefined;
+}
 
-export function renderHtml(results: Results): string {
+export function renderHtml(results: Results, options: HtmlOptions = {}): string {
   const title = `${results.scenario}: ${results.claim}`;
   return `<!doctype html>
 <html lang="en">
@@ -20,52 +46,75 @@ export function renderHtml(results: Results): string {
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${esc(title)}</title>
-<style>${STYLE}</style>
+<style>${STYLE}${CHART_STYLE}</style>
 </head>
 <body>
-<header>
-<h1>${esc(results.scenario)}</h1>
-<p class="claim">${esc(results.claim)}</p>
-<p class="overall ${results.pass ? 'pass' : 'fail'}">${esc(overallVerdict(results))}</p>
-</header>
-<section class="environment">
-<h2>Environment</h2>
-<dl>
-${environmentFacts(results).map(([label, value]) => `<dt>${esc(label)}</dt><dd>${esc(value)}</dd>`).join('\n')}
-</dl>
-</section>
-${acrossCases(results)}${results.cases.map((c, i) => renderCase(c, i, results.cases.length)).join('\n')}
+${header(results, options.story)}
+${acrossCases(results)}
+${environment(results)}
+${results.cases.map((c, i) => renderCase(c, i, results.cases.length)).join('\n')}
 </body>
 </html>
 `;
 }
 
+function header(results: Results, story: string | undefined): string {
+  const paragraphs = story ? storyParagraphs(story) : [];
+  return `<header>
+<h1>${esc(results.scenario)}</h1>
+<p class="claim">${esc(results.claim)}</p>
+${paragraphs.length ? `<div class="story">\n${paragraphs.map((p) => `<p>${esc(p)}</p>`).join('\n')}\n</div>` : ''}
+${banner(results)}
+</header>`;
+}
+
+/** The overall verdict; when it failed, each failed case by name (linked to its section) and what failed in it. */
+function banner(results: Results): string {
+  const failed = failedCases(results);
+  const items = failed.map(({ index, c, failed: expectations }) => {
+    const link = `<a href="#case-${index + 1}">Case ${index + 1}/${results.cases.length}: ${esc(c.name)}</a>`;
+    const what = expectations.map((e) => `<li>${esc(failedExpectationText(e))}</li>`).join('');
+    return `<li class="failed-case" data-case="${index}">${link}${what ? `<ul>${what}</ul>` : ''}</li>`;
+  });
+  return `<div class="overall ${results.pass ? 'pass' : 'fail'}">
+<p class="overall-verdict">${esc(overallVerdict(results))}</p>
+${items.length ? `<ul class="failed-cases">\n${items.join('\n')}\n</ul>` : ''}
+</div>`;
+}
+
+/** The cases in one chart, and the knee of the Ping/Pong cases where there are any. */
+function acrossCases(results: Results): string {
+  const chart = acrossCasesChart(results);
+  const knee = kneeLine(results);
+  if (!chart && !knee) return '';
+  return `<section class="across-cases">
+<h2>Across cases</h2>
+${chart}
+${knee ? `<p class="knee">${esc(knee)}</p>` : ''}
+</section>`;
+}
+
+function environment(results: Results): string {
+  return `<section class="environment">
+<h2>Environment</h2>
+<dl>
+${environmentFacts(results).map(([label, value]) => `<dt>${esc(label)}</dt><dd>${esc(value)}</dd>`).join('\n')}
+</dl>
+</section>`;
+}
+
 function renderCase(c: CaseResult, index: number, total: number): string {
   const colors = hostColors(c.hosts);
-  const seriesOf = (field: 'estab' | 'errors'): Series[] =>
-    c.hosts.map((h) => ({
-      host: h.name,
-      color: colors.get(h.name)!,
-      points: c.samples.filter((s) => s.host === h.name).map((s) => ({ t: s.t, value: s[field] })),
-    }));
   return `<section class="case" data-case="${index}">
-<h2>Case ${index + 1}/${total}: ${esc(c.name)} <span class="verdict ${c.pass ? 'pass' : 'fail'}">${c.pass ? 'PASS' : 'FAIL'}</span></h2>
+<h2 id="case-${index + 1}">Case ${index + 1}/${total}: ${esc(c.name)} <span class="verdict ${c.pass ? 'pass' : 'fail'}">${c.pass ? 'PASS' : 'FAIL'}</span></h2>
 ${c.about ? `<p class="about">${esc(c.about)}</p>` : ''}
-<ul class="legend">
-${c.hosts.map((h) => `<li data-host="${esc(h.name)}"><span class="swatch" style="background:${colors.get(h.name)}"></span>${esc(h.name)} <span class="muted">(${esc(h.role)}, ${esc(h.ip)})</span></li>`).join('\n')}
-<li><span class="swatch dashed"></span>predicted ceiling</li>
-</ul>
+${hostLegend(c.hosts, colors)}
 <div class="charts">
-${lineChart({ kind: 'estab', caseIndex: index, title: 'Established connections over time (server: ss -s inside it; clients: their own flood programs)', series: seriesOf('estab'), ceilings: estabCeilings(c) })}
-${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over time (counted by each host\u2019s program)', series: seriesOf('errors'), height: 220 })}
+${lineChart({ kind: 'estab', caseIndex: index, title: 'Established connections over time (server: ss -s inside it; clients: their own flood programs)', series: sampleSeries(c, colors, 'estab'), ceilings: estabCeilings(c) })}
+${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over time (counted by each host\u2019s program)', series: sampleSeries(c, colors, 'errors'), maxHeight: 220 })}
 </div>
 <h3>Predicted against measured</h3>
-<table class="verdicts">
-<thead><tr><th>expectation</th><th>host</th><th class="num">predicted</th><th class="num">measured</th><th>verdict</th></tr></thead>
-<tbody>
-${c.expectations.map((e) => `<tr class="${e.pass ? 'pass' : 'fail'}" data-host="${esc(e.host)}" data-metric="${esc(e.metric)}"><td>${esc(e.claim)}</td><td>${esc(e.host)}</td><td class="num predicted">${esc(formatPrediction(e.predicted))}</td><td class="num measured">${esc(measuredText(e))}</td><td class="verdict ${e.pass ? 'pass' : 'fail'}">${esc(expectationVerdict(e))}</td></tr>`).join('\n')}
-</tbody>
-</table>
+${verdictTable(c)}
 <ul class="theory">
 ${theoryLines(c).map((why) => `<li>theory: ${esc(why)}</li>`).join('\n')}
 </ul>
@@ -81,10 +130,34 @@ ${holdPingFigures(c, index, colors)}${slabFigures(c.memory?.slabCaches ?? [], in
 </section>`;
 }
 
-/** The knee of the Ping/Pong cases, where there are any: nothing at all otherwise. */
-function acrossCases(results: Results): string {
-  const knee = kneeLine(results);
-  return knee ? `<section class="across-cases">\n<h2>Across cases</h2>\n<p class="knee">${esc(knee)}</p>\n</section>\n` : '';
+/** Each host's colour, role, address and the connections it ended with. */
+function hostLegend(hosts: HostResult[], colors: Map<string, string>): string {
+  const item = (h: HostResult) =>
+    `<li data-host="${esc(h.name)}"><span class="swatch" style="background:${colors.get(h.name)}"></span>${esc(h.name)} <span class="muted">(${esc(h.role)}, ${esc(h.ip)})</span> <span class="count">${h.lost ? 'lost mid-run' : `${esc(formatCount(h.estab))} estab at the end`}</span></li>`;
+  return `<ul class="legend">
+${hosts.map(item).join('\n')}
+<li><span class="swatch dashed"></span>predicted ceiling</li>
+</ul>`;
+}
+
+/** One series per host of a sampled figure. */
+function sampleSeries(c: CaseResult, colors: Map<string, string>, field: 'estab' | 'errors'): Series[] {
+  return c.hosts.map((h) => ({
+    host: h.name,
+    color: colors.get(h.name)!,
+    points: c.samples.filter((s) => s.host === h.name).map((s) => ({ t: s.t, value: s[field] })),
+  }));
+}
+
+function verdictTable(c: CaseResult): string {
+  const row = (e: CaseResult['expectations'][number]) =>
+    `<tr class="${e.pass ? 'pass' : 'fail'}" data-host="${esc(e.host)}" data-metric="${esc(e.metric)}"><td>${esc(e.claim)}</td><td>${esc(e.host)}</td><td class="num predicted">${esc(predictionText(e.predicted))}</td><td class="num measured">${esc(measuredFigure(e))}</td><td class="verdict ${e.pass ? 'pass' : 'fail'}">${esc(expectationVerdict(e))}</td></tr>`;
+  return `<table class="verdicts">
+<thead><tr><th>expectation</th><th>host</th><th class="num">predicted</th><th class="num">measured</th><th>verdict</th></tr></thead>
+<tbody>
+${c.expectations.map(row).join('\n')}
+</tbody>
+</table>`;
 }
 
 /** Each client's round-trip p99 over the hold, and its percentiles; nothing when no client held a Ping/Pong round. */
@@ -98,7 +171,7 @@ function holdPingFigures(c: CaseResult, index: number, colors: Map<string, strin
     return `<tr data-host="${esc(host)}"><td>${esc(host)}</td>${[r.p50, r.p90, r.p99, r.p999, r.max].map((n) => ms(n, r.count)).join('')}<td class="num">${formatCount(p.perSecond)}</td><td class="num">${formatCount(p.askedPerSecond)}</td><td class="num">${formatCount(p.timeouts)}</td></tr>`;
   });
   return `<h3>Ping/Pong over the hold</h3>
-${lineChart({ kind: 'p99', caseIndex: index, title: 'Round-trip p99 over the hold (ms), per client', series, height: 260 })}
+${lineChart({ kind: 'p99', caseIndex: index, title: 'Round-trip p99 over the hold (ms), per client', series, maxHeight: 260, formatValue: formatMs })}
 <table class="round-trips">
 <thead><tr><th>client</th><th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">pings/s</th><th class="num">asked</th><th class="num">timeouts</th></tr></thead>
 <tbody>
@@ -148,18 +221,17 @@ function estabCeilings(c: CaseResult): Ceiling[] {
   return [...byValue].map(([value, hosts]) => ({ value, hosts }));
 }
 
-function hostColors(hosts: HostResult[]): Map<string, string> {
-  let next = 0;
-  return new Map(hosts.map((h) => [h.name, h.role === 'server' ? SERVER_COLOR : CLIENT_COLORS[next++ % CLIENT_COLORS.length]!]));
-}
-
 const STYLE = `
 body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1a1a1a; margin: 24px auto; max-width: 1180px; padding: 0 16px; line-height: 1.4; }
 h1 { margin-bottom: 4px; } h2 { margin-top: 36px; border-bottom: 1px solid #ddd; padding-bottom: 4px; } h3 { margin-bottom: 6px; }
-.claim { font-size: 1.15em; margin-top: 0; }
+.claim { font-size: 1.15em; margin-top: 0; font-weight: 600; }
+.story { max-width: 78ch; color: #333; border-left: 3px solid #ccc; padding-left: 14px; margin: 12px 0 16px; }
+.story p { margin: 0 0 8px; }
 .muted { color: #666; }
-.overall { font-weight: bold; padding: 8px 12px; border-radius: 4px; display: inline-block; }
+.overall { padding: 8px 12px; border-radius: 4px; display: inline-block; }
+.overall-verdict { font-weight: bold; margin: 0; }
 .overall.pass { background: #e3f4e8; color: #17663a; } .overall.fail { background: #fde4e7; color: #b00020; }
+.failed-cases { margin: 6px 0 0; padding-left: 20px; } .failed-cases a { color: inherit; font-weight: 600; } .failed-cases ul { padding-left: 18px; color: #5a0010; }
 span.verdict { font-size: 0.8em; padding: 2px 8px; border-radius: 3px; color: #fff; vertical-align: middle; }
 span.verdict.pass { background: #17663a; } span.verdict.fail { background: #b00020; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; } dt { color: #555; } dd { margin: 0; font-family: ui-monospace, monospace; font-size: 0.9em; }
@@ -171,17 +243,9 @@ td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
 td.verdict { font-weight: bold; } tr.lost td { color: #b00020; } tr.fail td { background: #fdecee; } td.verdict.fail { color: #b00020; } td.verdict.pass { color: #17663a; }
 .theory { color: #444; font-size: 0.92em; }
 .legend { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 18px; font-size: 0.9em; }
+.legend .count { font-variant-numeric: tabular-nums; }
 .swatch { display: inline-block; width: 18px; height: 3px; vertical-align: middle; margin-right: 6px; }
 .swatch.dashed { background: none; border-top: 2px dashed #b00020; height: 0; }
 .charts { display: flex; flex-direction: column; gap: 8px; }
-svg.chart { max-width: 100%; height: auto; background: #fff; }
-svg.chart text { font-size: 12px; fill: #333; }
-svg.chart .chart-title { font-size: 14px; font-weight: 600; }
-svg.chart .tick line { stroke: #e6e6e6; } svg.chart .tick.x line { stroke: #999; }
-svg.chart .axis { stroke: #777; }
-svg.chart .series { stroke-width: 2; stroke-linejoin: round; }
-svg.chart .ceiling { stroke: #b00020; stroke-width: 1.2; stroke-dasharray: 6 4; }
-svg.chart .ceiling-label, svg.chart .ceiling-heading { fill: #b00020; font-size: 11.5px; } svg.chart .ceiling-heading { font-weight: 600; }
-svg.chart .no-samples { fill: #888; font-style: italic; }
 .phases { color: #555; font-size: 0.9em; }
 `;

@@ -1,10 +1,12 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
-import { formatPrediction } from '../scenario/theory.ts';
-import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, measuredText, overallVerdict, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, measuredFigure, overallVerdict, predictionText, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
+import { storyParagraphs } from './story.ts';
 
-export function renderMarkdown(results: Results): string {
-  const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, '', '## Environment', ''];
+export function renderMarkdown(results: Results, options: { story?: string | undefined } = {}): string {
+  const out = [`# ${inline(results.scenario)}: ${inline(results.claim)}`, ''];
+  for (const paragraph of options.story ? storyParagraphs(options.story) : []) out.push(paragraph, '');
+  out.push('## Environment', '');
   for (const [label, value] of environmentFacts(results)) out.push(`- **${label}**: ${inline(value)}`);
   results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, hostKind(results))));
   const knee = kneeLine(results);
@@ -19,7 +21,7 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   lines.push(
     ...markdownTable([
       ['expectation', 'host', 'predicted', 'measured', 'verdict'],
-      ...c.expectations.map((e) => [e.claim, e.host, formatPrediction(e.predicted), measuredText(e), e.pass ? 'pass' : `**${expectationVerdict(e)}**`]),
+      ...c.expectations.map((e) => [e.claim, e.host, predictionText(e.predicted), measuredFigure(e), e.pass ? 'pass' : `**${expectationVerdict(e)}**`]),
     ]),
     '',
   );

@@ -8,10 +8,11 @@ import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { ExpectationResult, Results } from '../results/results.ts';
 import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
 import { escapeHtml as esc } from './escape.ts';
-import { expectationVerdict, formatSeconds, measuredText, sysctlShortName } from './facts.ts';
+import { expectationVerdict, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
 import { markdownTable } from './markdown.ts';
+import { fillTimeChart, serverEstabChart } from './matrix-charts.ts';
+import { CHART_STYLE } from './svg-chart.ts';
 import { table } from './table.ts';
-import { formatPrediction } from '../scenario/theory.ts';
 
 /** A run that did not produce results (a VM that did not boot, a scenario that broke). */
 export interface Matrix {
@@ -50,7 +51,8 @@ export function compareReleases(a: string, b: string): number {
   return a.localeCompare(b);
 }
 
-type Block = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] };
+/** A chart is drawn in matrix.html only: the Markdown has its table. */
+type Block = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] } | { chart: string };
 
 function blocks(matrix: Matrix): Block[] {
   const out: Block[] = [];
@@ -75,6 +77,7 @@ function blocks(matrix: Matrix): Block[] {
       ...matrix.scenarios.flatMap((s) => caseNames(s.runs).map((c) => [s.name, c, ...s.runs.map((r) => floodSeconds(r?.results, c))])),
     ],
   });
+  for (const s of matrix.scenarios) out.push({ chart: fillTimeChart(s, k) });
   const defaults = [...new Set(matrix.scenarios.flatMap((s) => s.runs.flatMap((r) => Object.keys(r?.results.environment.namespaceDefaults ?? {}))))];
   if (defaults.length) {
     out.push({ heading: 'What a new network namespace starts with', level: 2 });
@@ -97,7 +100,7 @@ function blocks(matrix: Matrix): Block[] {
           row.host,
           ...s.runs.map((r) => {
             const e = expectationIn(r, row);
-            return e ? `${measuredText(e)} (${formatPrediction(e.predicted)}) ${expectationVerdict(e)}` : '-';
+            return e ? `${measuredFigure(e)} (${predictionText(e.predicted)}) ${expectationVerdict(e)}` : '-';
           }),
         ]),
       ],
@@ -106,6 +109,7 @@ function blocks(matrix: Matrix): Block[] {
   for (const s of matrix.scenarios) {
     out.push({ heading: `${s.name}: every expectation`, level: 3 });
     out.push({ text: s.claim });
+    out.push({ chart: serverEstabChart(s, k) });
     out.push({
       table: [
         ['case', 'expectation', 'host', ...k, ''],
@@ -115,7 +119,7 @@ function blocks(matrix: Matrix): Block[] {
           row.host,
           ...s.runs.map((r) => {
             const e = expectationIn(r, row);
-            return e ? `${measuredText(e)} ${expectationVerdict(e)}` : '-';
+            return e ? `${measuredFigure(e)} ${expectationVerdict(e)}` : '-';
           }),
           row.verdictsDiffer ? 'VERDICT DIFFERS' : row.measuredDiffer ? 'differs' : '',
         ]),
@@ -168,7 +172,7 @@ export function matrixMarkdown(matrix: Matrix): string {
   for (const block of blocks(matrix)) {
     if ('heading' in block) lines.push(`${'#'.repeat(block.level)} ${block.heading}`, '');
     else if ('text' in block) lines.push(block.text, '');
-    else lines.push(...markdownTable(block.table), '');
+    else if ('table' in block) lines.push(...markdownTable(block.table), '');
   }
   return lines.join('\n');
 }
@@ -178,6 +182,7 @@ export function matrixHtml(matrix: Matrix): string {
     .map((block) => {
       if ('heading' in block) return `<h${block.level}>${esc(block.heading)}</h${block.level}>`;
       if ('text' in block) return `<p>${esc(block.text)}</p>`;
+      if ('chart' in block) return `<div class="chart-block">${block.chart}</div>`;
       const [header = [], ...rows] = block.table;
       const cell = (tag: string, text: string) => `<${tag}${/VERDICT|FAIL|differs|verdicts in|measured in/.test(text) ? ' class="mark"' : ''}>${esc(text)}</${tag}>`;
       return `<table><thead><tr>${header.map((h) => cell('th', h)).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`).join('\n')}</tbody></table>`;
@@ -189,7 +194,7 @@ export function matrixHtml(matrix: Matrix): string {
 <meta charset="utf-8">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
 <title>Kernel matrix</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}.mark{background:#fff3c4;font-weight:600}</style>
+<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}.mark{background:#fff3c4;font-weight:600}.chart-block{margin:.5rem 0 1.5rem}${CHART_STYLE}</style>
 </head>
 <body>
 <h1>Kernel matrix</h1>

@@ -1,9 +1,12 @@
 /**
  * Line charts as inline SVG, drawn here so that the report needs no script and no network. Elements carry
  * stable classes and data attributes (chart kind, case, host, ceiling value) for tests and stylesheets.
+ * Every series is labelled at its end, and series that would hide each other are told apart by dashes.
  */
+import { PREDICTED_COLOR } from './colors.ts';
 import { escapeHtml } from './escape.ts';
 import { formatCount } from './facts.ts';
+import { seriesStrokes, type PixelPoint, type SeriesStroke } from './series-overlap.ts';
 
 export interface Point {
   /** Milliseconds since the flood started. */
@@ -30,81 +33,220 @@ export interface LineChart {
   title: string;
   series: Series[];
   ceilings?: Ceiling[];
-  /** Pixels; the plot area is what the margins leave. */
-  height?: number;
+  /** The tallest the chart may be, in pixels: a chart of a few small counts is shorter. */
+  maxHeight?: number;
+  /** How a value is written in the series' end labels (counts by default). */
+  formatValue?: (value: number) => string;
 }
 
-const WIDTH = 1000;
-// The right margin holds the ceilings' labels, where no series can run over them.
-const MARGIN = { top: 34, right: 200, bottom: 44, left: 64 };
+/** Every chart is this wide (the page scales it down on a narrow screen). */
+export const CHART_WIDTH = 1100;
+// The right margin holds the labels at the series' ends, where no series can run over them.
+const MARGIN = { top: 34, right: 250, bottom: 44, left: 72 };
+const DEFAULT_MAX_HEIGHT = 300;
+/** A chart of small whole counts (ticks 1 apart) gets this much height per count. */
+const PIXELS_PER_COUNT = 40;
+const MIN_PLOT_HEIGHT = 56;
 const LABEL_SPACING = 14;
 /** Past this many samples a series is a line alone: dots would merge into a smear. */
 const MAX_MARKED_POINTS = 60;
 
+/** The plot area and its scales: milliseconds to x, values to y. */
+interface Frame {
+  height: number;
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+  seconds: number[];
+  values: number[];
+  x: (ms: number) => number;
+  y: (value: number) => number;
+}
+
 export function lineChart(chart: LineChart): string {
   const ceilings = chart.ceilings ?? [];
+  const format = chart.formatValue ?? formatCount;
+  const ends = endGroups(chart.series);
+  const frame = lineFrame(chart, ceilings, ends.length);
+  const pixels = chart.series.map((s) => sortedPoints(s).map((p): PixelPoint => ({ x: round(frame.x(p.t)), y: round(frame.y(p.value)) })));
+  const strokes = seriesStrokes(pixels);
+  const hasPoints = pixels.some((p) => p.length);
+  return [
+    svgOpen(chart.kind, `data-case="${chart.caseIndex}"`, frame.height, chart.title),
+    `<text class="chart-title" x="${MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
+    ...valueTicks(frame),
+    ...secondTicks(frame),
+    `<text class="axis-label" x="${(frame.left + frame.right) / 2}" y="${frame.height - 6}" text-anchor="middle">seconds since the flood started</text>`,
+    ...(hasPoints ? [] : [`<text class="no-samples" x="${(frame.left + frame.right) / 2}" y="${(frame.top + frame.bottom) / 2}" text-anchor="middle">no samples were taken in this case</text>`]),
+    ...chart.series.map((s, i) => seriesPath(s, pixels[i]!, strokes[i]!, format)),
+    ...ceilingLines(ceilings, frame),
+    ...endLabels(ends, chart.series, pixels, strokes, frame, format),
+    `<line class="axis" x1="${frame.left}" x2="${frame.left}" y1="${frame.top}" y2="${frame.bottom}"/>`,
+    `<line class="axis" x1="${frame.left}" x2="${frame.right}" y1="${frame.bottom}" y2="${frame.bottom}"/>`,
+    '</svg>',
+  ].join('\n');
+}
+
+/** Scales fitted to the data; the plot is only as tall as its ticks and its end labels need. */
+function lineFrame(chart: LineChart, ceilings: Ceiling[], endLabelCount: number): Frame {
   const points = chart.series.flatMap((s) => s.points);
-  const height = chart.height ?? 300;
-  const plot = { width: WIDTH - MARGIN.left - MARGIN.right, height: height - MARGIN.top - MARGIN.bottom };
   const seconds = niceTicks(Math.max(1, ...points.map((p) => p.t / 1000)), 8, false);
   // Counts are whole numbers: a tick at 0.5 failed connects would mean nothing.
   const values = niceTicks(Math.max(1, ...points.map((p) => p.value), ...ceilings.map((c) => c.value)), 5, true);
+  const plotHeight = plotHeightFor(values, (chart.maxHeight ?? DEFAULT_MAX_HEIGHT) - MARGIN.top - MARGIN.bottom, endLabelCount);
+  const [left, right, top] = [MARGIN.left, CHART_WIDTH - MARGIN.right, MARGIN.top];
+  const bottom = top + plotHeight;
   const tMax = seconds.at(-1)!;
   const vMax = values.at(-1)!;
-  const x = (ms: number) => MARGIN.left + (ms / 1000 / tMax) * plot.width;
-  const y = (v: number) => MARGIN.top + plot.height - (v / vMax) * plot.height;
-  const parts = [
-    `<svg class="chart ${escapeHtml(chart.kind)}" data-case="${chart.caseIndex}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,
-    `<title>${escapeHtml(chart.title)}</title>`,
-    `<text class="chart-title" x="${MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
-    ...values.map((v) => `<g class="tick y"><line x1="${MARGIN.left}" x2="${MARGIN.left + plot.width}" y1="${y(v)}" y2="${y(v)}"/><text x="${MARGIN.left - 8}" y="${y(v) + 4}" text-anchor="end">${escapeHtml(axisNumber(v))}</text></g>`),
-    ...seconds.map((s) => `<g class="tick x"><line x1="${x(s * 1000)}" x2="${x(s * 1000)}" y1="${MARGIN.top + plot.height}" y2="${MARGIN.top + plot.height + 5}"/><text x="${x(s * 1000)}" y="${MARGIN.top + plot.height + 19}" text-anchor="middle">${escapeHtml(axisNumber(s))} s</text></g>`),
-    `<text class="axis-label" x="${MARGIN.left + plot.width / 2}" y="${height - 6}" text-anchor="middle">seconds since the flood started</text>`,
-  ];
-  if (!points.length) {
-    parts.push(`<text class="no-samples" x="${MARGIN.left + plot.width / 2}" y="${MARGIN.top + plot.height / 2}" text-anchor="middle">no samples were taken in this case</text>`);
-  }
-  for (const s of chart.series) {
-    const sorted = [...s.points].sort((a, b) => a.t - b.t);
-    const d = sorted.map((p, i) => `${i ? 'L' : 'M'}${round(x(p.t))} ${round(y(p.value))}`).join(' ');
-    parts.push(
-      `<g class="host-series" data-host="${escapeHtml(s.host)}">`,
-      `<path class="series" data-host="${escapeHtml(s.host)}" d="${d}" stroke="${s.color}" fill="none"/>`,
-      ...(sorted.length <= MAX_MARKED_POINTS ? sorted : []).map((p) => `<circle class="point" cx="${round(x(p.t))}" cy="${round(y(p.value))}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.host}: ${formatCount(p.value)} at ${(p.t / 1000).toFixed(1)} s`)}</title></circle>`),
-      '</g>',
-    );
-  }
-  parts.push(...ceilingLines(ceilings, y, plot.width));
-  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left}" y1="${MARGIN.top}" y2="${MARGIN.top + plot.height}"/>`);
-  parts.push(`<line class="axis" x1="${MARGIN.left}" x2="${MARGIN.left + plot.width}" y1="${MARGIN.top + plot.height}" y2="${MARGIN.top + plot.height}"/>`);
-  parts.push('</svg>');
-  return parts.join('\n');
+  return {
+    height: bottom + MARGIN.bottom,
+    left,
+    right,
+    top,
+    bottom,
+    seconds,
+    values,
+    x: (ms) => left + (ms / 1000 / tMax) * (right - left),
+    y: (v) => bottom - (v / vMax) * plotHeight,
+  };
 }
 
-/** Dashed lines at each ceiling, labelled in the right margin; labels are pushed apart when values are close. */
-function ceilingLines(ceilings: Ceiling[], y: (v: number) => number, plotWidth: number): string[] {
-  if (!ceilings.length) return [];
+/** Full height, unless the ticks are single counts (0, 1, 2): then a fixed height per count. */
+function plotHeightFor(ticks: number[], maxPlotHeight: number, endLabelCount: number): number {
+  const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
+  const forValues = step === 1 ? Math.min(maxPlotHeight, (ticks.length - 1) * PIXELS_PER_COUNT) : maxPlotHeight;
+  return Math.max(MIN_PLOT_HEIGHT, forValues, endLabelCount * LABEL_SPACING);
+}
+
+function valueTicks(f: Frame): string[] {
+  return f.values.map((v) => `<g class="tick y"><line x1="${f.left}" x2="${f.right}" y1="${round(f.y(v))}" y2="${round(f.y(v))}"/><text x="${f.left - 8}" y="${round(f.y(v)) + 4}" text-anchor="end">${escapeHtml(axisNumber(v))}</text></g>`);
+}
+
+function secondTicks(f: Frame): string[] {
+  return f.seconds.map((s) => {
+    const x = round(f.x(s * 1000));
+    return `<g class="tick x"><line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}"/><text x="${x}" y="${f.bottom + 19}" text-anchor="middle">${escapeHtml(axisNumber(s))} s</text></g>`;
+  });
+}
+
+function sortedPoints(s: Series): Point[] {
+  return [...s.points].sort((a, b) => a.t - b.t);
+}
+
+/** One host's line (dashed when it runs on top of another's), with a dot per sample when there are few. */
+function seriesPath(s: Series, pixels: PixelPoint[], stroke: SeriesStroke, format: (v: number) => string): string {
+  const d = pathData(pixels);
+  const points = sortedPoints(s);
+  const dots = points.length <= MAX_MARKED_POINTS ? points : [];
+  return [
+    `<g class="host-series" data-host="${escapeHtml(s.host)}">`,
+    `<path class="series" data-host="${escapeHtml(s.host)}" d="${d}" stroke="${s.color}" fill="none"${dashAttributes(stroke)}/>`,
+    ...(stroke.apart ?? []).map((run) => `<path class="series-apart" d="${pathData(run)}" stroke="${s.color}" fill="none"/>`),
+    ...dots.map((p, i) => `<circle class="point" cx="${pixels[i]!.x}" cy="${pixels[i]!.y}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.host}: ${format(p.value)} at ${(p.t / 1000).toFixed(1)} s`)}</title></circle>`),
+    '</g>',
+  ].join('\n');
+}
+
+function pathData(points: PixelPoint[]): string {
+  return points.map((p, i) => `${i ? 'L' : 'M'}${p.x} ${p.y}`).join(' ');
+}
+
+/** A series that shares its line with others: which of them it is, and its dashes. */
+function dashAttributes(stroke: SeriesStroke): string {
+  if (stroke.groupSize === 1) return '';
+  const overlap = ` data-overlap="${stroke.slot + 1}/${stroke.groupSize}"`;
+  return stroke.dashArray ? `${overlap} stroke-dasharray="${stroke.dashArray}" stroke-dashoffset="${stroke.dashOffset}"` : overlap;
+}
+
+/** Dashed lines at each ceiling, labelled inside the plot just above the line; close labels are pushed apart. */
+function ceilingLines(ceilings: Ceiling[], f: Frame): string[] {
   const sorted = [...ceilings].sort((a, b) => b.value - a.value);
-  const headingY = MARGIN.top - 2;
-  let lastLabelY = headingY;
-  const heading = `<text class="ceiling-heading" x="${MARGIN.left + plotWidth + 6}" y="${headingY}">predicted ceiling</text>`;
-  return [heading, ...sorted.map((c) => {
-    const lineY = round(y(c.value));
-    const labelY = Math.max(lineY + 4, lastLabelY + LABEL_SPACING);
-    lastLabelY = labelY;
-    const label = `${formatCount(c.value)}: ${hostList(c.hosts)}`;
+  const labelYs = spreadLabels(sorted.map((c) => round(f.y(c.value)) - 4), LABEL_SPACING, f.top + 10, f.bottom);
+  return sorted.map((c, i) => {
+    const lineY = round(f.y(c.value));
     return [
       `<g class="ceiling-group" data-value="${c.value}" data-hosts="${escapeHtml(c.hosts.join(' '))}">`,
-      `<line class="ceiling" data-value="${c.value}" x1="${MARGIN.left}" x2="${MARGIN.left + plotWidth}" y1="${lineY}" y2="${lineY}"/>`,
-      `<text class="ceiling-label" x="${MARGIN.left + plotWidth + 6}" y="${labelY}">${escapeHtml(label)}</text>`,
+      `<line class="ceiling" data-value="${c.value}" x1="${f.left}" x2="${f.right}" y1="${lineY}" y2="${lineY}"/>`,
+      `<text class="ceiling-label" x="${f.right - 4}" y="${labelYs[i]}" text-anchor="end">${escapeHtml(`predicted ${formatCount(c.value)}: ${hostList(c.hosts)}`)}</text>`,
       '</g>',
     ].join('\n');
-  })];
+  });
+}
+
+/** Series that end on the same value share one end label ("client-1 to client-4: 28,231"). */
+interface EndGroup {
+  /** Undefined for the series that have no samples at all. */
+  value: number | undefined;
+  members: number[];
+}
+
+function endGroups(series: Series[]): EndGroup[] {
+  const groups: EndGroup[] = [];
+  series.forEach((s, i) => {
+    const value = sortedPoints(s).at(-1)?.value;
+    const group = groups.find((g) => g.value === value);
+    if (group) group.members.push(i);
+    else groups.push({ value, members: [i] });
+  });
+  return groups;
+}
+
+/**
+ * In the right margin, level with where the series end: a swatch per series (its colour and dashes) and the
+ * hosts with their last value. A dotted leader joins a label to its series' end when they are apart.
+ * Series without samples are named at the bottom.
+ */
+function endLabels(groups: EndGroup[], series: Series[], pixels: PixelPoint[][], strokes: SeriesStroke[], f: Frame, format: (v: number) => string): string[] {
+  const ordered = [...groups].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
+  const endY = (g: EndGroup) => pixels[g.members[0]!]!.at(-1)?.y ?? f.bottom;
+  const labelYs = spreadLabels(ordered.map((g) => endY(g) + 4), LABEL_SPACING, f.top + 4, f.bottom + 4);
+  const labelX = f.right + 10;
+  return ordered.map((g, i) => {
+    const labelY = labelYs[i]!;
+    const hosts = g.members.map((m) => series[m]!.host);
+    const ends = g.members.flatMap((m) => pixels[m]!.slice(-1));
+    const leaders = ends.map((end) => `<polyline class="leader" points="${end.x},${end.y} ${f.right + 4},${end.y} ${labelX - 2},${labelY - 4}" fill="none"/>`);
+    const swatches = g.members.map((m, k) => {
+      const x = labelX + k * 11;
+      return `<line class="swatch" x1="${x}" x2="${x + 9}" y1="${labelY - 4}" y2="${labelY - 4}" stroke="${series[m]!.color}" stroke-width="3"${strokes[m]!.dashArray ? ' stroke-dasharray="3 2"' : ''}/>`;
+    });
+    const text = `${hostList(hosts)}: ${g.value === undefined ? 'no samples' : format(g.value)}`;
+    return [
+      `<g class="end-label" data-hosts="${escapeHtml(hosts.join(' '))}" data-value="${g.value ?? 'none'}">`,
+      ...leaders,
+      ...swatches,
+      `<text x="${labelX + g.members.length * 11 + 2}" y="${labelY}">${escapeHtml(text)}</text>`,
+      '</g>',
+    ].join('\n');
+  });
+}
+
+/**
+ * Label positions as near as may be to where each wants to be (top to bottom), at least `spacing` apart and
+ * within [top, bottom]: pushed down past a neighbour above, then the whole stack up if it runs off the bottom.
+ */
+export function spreadLabels(wanted: number[], spacing: number, top: number, bottom: number): number[] {
+  const order = wanted.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y);
+  const placed: number[] = [];
+  for (const { y } of order) placed.push(Math.max(y, top, (placed.at(-1) ?? -Infinity) + spacing));
+  for (let k = placed.length - 1; k >= 0; k--) placed[k] = Math.min(placed[k]!, (k === placed.length - 1 ? bottom : placed[k + 1]! - spacing));
+  const result = new Array<number>(wanted.length);
+  order.forEach(({ i }, k) => (result[i] = round(placed[k]!)));
+  return result;
 }
 
 /** Long host lists would run off the chart: "client-1 to client-4". */
-function hostList(hosts: string[]): string {
+export function hostList(hosts: string[]): string {
   return hosts.length > 2 ? `${hosts[0]} to ${hosts.at(-1)}` : hosts.join(', ');
+}
+
+/** The opening of every chart: its classes, size, and title for screen readers and tooltips. */
+export function svgOpen(kind: string, data: string, height: number, title: string): string {
+  return [
+    `<svg class="chart ${escapeHtml(kind)}"${data ? ` ${data}` : ''} viewBox="0 0 ${CHART_WIDTH} ${height}" width="${CHART_WIDTH}" height="${height}" role="img" aria-label="${escapeHtml(title)}">`,
+    `<title>${escapeHtml(title)}</title>`,
+  ].join('\n');
 }
 
 /** Ticks 0, step, 2 step, ... up to the first at or above max, with step 1, 2 or 5 times a power of ten. */
@@ -119,69 +261,31 @@ export function niceTicks(max: number, wanted: number, integer: boolean): number
   return ticks;
 }
 
-/** 120000 → "120k", 28231 → "28,231", 2.5 → "2.5". */
+/** 120000 → "120,000", 2.5 → "2.5": axes write numbers as the tables do. */
 export function axisNumber(n: number): string {
-  if (n >= 10_000 && n % 1000 === 0) return `${n / 1000}k`;
-  return Number.isInteger(n) ? formatCount(n) : String(n);
+  return formatCount(n);
 }
 
-function round(n: number): number {
+export function round(n: number): number {
   return Math.round(n * 10) / 10;
 }
 
-export interface Bar {
-  label: string;
-  value: number;
-  /** A value to mark on the bar (what the theory predicts), drawn as a tick across it. */
-  mark?: number;
-}
-
-export interface BarChart {
-  /** Class of the chart beside "chart": 'slab'. */
-  kind: string;
-  caseIndex: number;
-  title: string;
-  bars: Bar[];
-  /** Written after each value: 'B'. */
-  unit: string;
-  /** What the tick stands for, in the legend: 'predicted'. */
-  markLabel: string;
-}
-
-const BAR_HEIGHT = 16;
-const BAR_PITCH = 24;
-const BAR_MARGIN = { top: 44, right: 120, bottom: 30, left: 180 };
-const BAR_COLOR = '#1f77b4';
-const MARK_COLOR = '#b00020';
-
-/** Horizontal bars in the order given, each with an optional tick per bar; colours are attributes, not CSS. */
-export function barChart(chart: BarChart): string {
-  const height = BAR_MARGIN.top + chart.bars.length * BAR_PITCH + BAR_MARGIN.bottom;
-  const plotWidth = WIDTH - BAR_MARGIN.left - BAR_MARGIN.right;
-  const ticks = niceTicks(Math.max(1, ...chart.bars.flatMap((b) => [b.value, b.mark ?? 0])), 6, true);
-  const x = (v: number) => round(BAR_MARGIN.left + (v / ticks.at(-1)!) * plotWidth);
-  const axisY = BAR_MARGIN.top + chart.bars.length * BAR_PITCH;
-  const amount = (v: number) => `${formatCount(Math.round(v))} ${chart.unit}`;
-  const parts = [
-    `<svg class="chart ${escapeHtml(chart.kind)}" data-case="${chart.caseIndex}" viewBox="0 0 ${WIDTH} ${height}" width="${WIDTH}" height="${height}" role="img" aria-label="${escapeHtml(chart.title)}">`,
-    `<title>${escapeHtml(chart.title)}</title>`,
-    `<text class="chart-title" x="${BAR_MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
-    `<g class="legend"><rect x="${BAR_MARGIN.left}" y="28" width="14" height="8" fill="${BAR_COLOR}"/><text x="${BAR_MARGIN.left + 20}" y="36">measured</text><line x1="${BAR_MARGIN.left + 100}" x2="${BAR_MARGIN.left + 100}" y1="26" y2="38" stroke="${MARK_COLOR}" stroke-width="2"/><text x="${BAR_MARGIN.left + 106}" y="36">${escapeHtml(chart.markLabel)}</text></g>`,
-    ...ticks.map((v) => `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}" stroke="#e6e6e6"/><text x="${x(v)}" y="${axisY + 16}" text-anchor="middle">${escapeHtml(axisNumber(v))}</text></g>`),
-  ];
-  chart.bars.forEach((b, i) => {
-    const top = BAR_MARGIN.top + i * BAR_PITCH;
-    const mark = b.mark === undefined ? [] : [`<line class="mark" data-value="${b.mark}" x1="${x(b.mark)}" x2="${x(b.mark)}" y1="${top - 3}" y2="${top + BAR_HEIGHT + 3}" stroke="${MARK_COLOR}" stroke-width="2"><title>${escapeHtml(`${chart.markLabel} ${amount(b.mark)}`)}</title></line>`];
-    parts.push(
-      `<g class="bar-row" data-label="${escapeHtml(b.label)}" data-value="${b.value}"${b.mark === undefined ? '' : ` data-mark="${b.mark}"`}>`,
-      `<text class="bar-label" x="${BAR_MARGIN.left - 8}" y="${top + 12}" text-anchor="end">${escapeHtml(b.label)}</text>`,
-      `<rect class="bar" x="${BAR_MARGIN.left}" y="${top}" width="${round(x(b.value) - BAR_MARGIN.left)}" height="${BAR_HEIGHT}" fill="${BAR_COLOR}"><title>${escapeHtml(`${b.label}: ${amount(b.value)}`)}</title></rect>`,
-      ...mark,
-      `<text class="bar-value" x="${Math.max(x(b.value), b.mark === undefined ? 0 : x(b.mark)) + 6}" y="${top + 12}">${escapeHtml(amount(b.value))}</text>`,
-      '</g>',
-    );
-  });
-  parts.push(`<line class="axis" x1="${BAR_MARGIN.left}" x2="${BAR_MARGIN.left}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}"/>`);
-  parts.push('</svg>');
-  return parts.join('\n');
-}
+/** The charts' look, for every page that shows them. */
+export const CHART_STYLE = `
+svg.chart { max-width: 100%; height: auto; background: #fff; display: block; }
+svg.chart text { font-size: 12px; fill: #333; }
+svg.chart .chart-title { font-size: 14px; font-weight: 600; }
+svg.chart .tick line { stroke: #e6e6e6; } svg.chart .tick.x line { stroke: #999; }
+svg.chart .axis { stroke: #777; }
+svg.chart .series, svg.chart .series-apart { stroke-width: 2; stroke-linejoin: round; }
+svg.chart .ceiling { stroke: ${PREDICTED_COLOR}; stroke-width: 1.2; stroke-dasharray: 6 4; }
+svg.chart .ceiling-label { fill: ${PREDICTED_COLOR}; font-size: 11.5px; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+svg.chart .leader { stroke: #aaa; stroke-width: 0.8; stroke-dasharray: 1 2; }
+svg.chart .no-samples { fill: #888; font-style: italic; }
+svg.chart .group-label { font-weight: 600; } svg.chart .group-label .fail { fill: ${PREDICTED_COLOR}; }
+svg.chart .reference { stroke: #555; stroke-width: 1.5; stroke-dasharray: 8 4; }
+svg.chart .reference-label { font-weight: 600; fill: #555; }
+svg.chart .bar-value { font-variant-numeric: tabular-nums; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+svg.chart .bar-value.outside { fill: ${PREDICTED_COLOR}; font-weight: 600; }
+svg.chart .missing { fill: #888; font-style: italic; }
+`;

@@ -163,7 +163,7 @@ export function checkPredictions(plan: CasePlan, context: Omit<TheoryContext, 'c
       try {
         value = e.predict(ctx);
       } catch (error) {
-        if (error instanceof MissingFigure) continue;
+        if (MissingFigure.is(error)) continue;
         throw new InputError(file, fieldOf(index), `predict() threw: ${(error as Error)?.message ?? String(error)}`);
       }
       const checked = checkedPrediction(value);

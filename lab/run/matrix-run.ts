@@ -15,13 +15,24 @@ export interface MatrixJob {
   runtime: () => Runtime;
 }
 
+/** Where one scenario on one kernel stands, for a view that shows a line per pair. */
+export interface MatrixState {
+  kernel: string;
+  scenario: string;
+  state: 'waiting' | 'running' | 'passed' | 'failed' | 'broke' | 'skipped';
+  /** What it does or did last, for people ("booting the VM", "case 2/5 as predicted", the error). */
+  text: string;
+  /** A case finished: a line worth keeping in a log, not only the latest state. */
+  milestone?: boolean;
+}
+
 export interface MatrixOptions {
   quick: boolean;
   parallel: number;
   signal: AbortSignal;
   /** Called with each finished run, so results are on disk before the matrix ends. */
   onResults(kernel: string, file: string, results: Results): Promise<string>;
-  log(kernel: string, line: string): void;
+  onState(state: MatrixState): void;
 }
 
 export async function runMatrix(
@@ -32,6 +43,7 @@ export async function runMatrix(
   const runs: ComparedRun[] = [];
   const failures: MatrixFailure[] = [];
   const queue = [...jobs];
+  for (const job of jobs) for (const { scenario } of scenarios) options.onState({ kernel: job.kernel, scenario: scenario.name, state: 'waiting', text: 'waiting for a free core' });
   const worker = async () => {
     for (let job = queue.shift(); job && !options.signal.aborted; job = queue.shift()) {
       for (const { file, scenario } of scenarios) {
@@ -39,26 +51,29 @@ export async function runMatrix(
         const runtime = job.runtime();
         const cases = runnableCases(scenario, runtime, options.quick);
         const skipped = scenario.cases.length - cases.length;
-        const log = (line: string) => options.log(job!.kernel, `${scenario.name}: ${line}`);
+        const say = (state: MatrixState['state'], text: string, milestone?: boolean) =>
+          options.onState({ kernel: job!.kernel, scenario: scenario.name, state, text, ...(milestone && { milestone }) });
         if (!cases.length) {
-          log(`skipped (every case needs a scenario's own program image, which the ${runtime.name} runtime cannot run)`);
+          say('skipped', `skipped: every case needs a scenario's own program image, which the ${runtime.name} runtime cannot run`);
           continue;
         }
+        say('running', 'starting');
         try {
           const results = await runScenario(runtime, scenario, { file, quick: options.quick, signal: options.signal, cases }, {
-            log,
+            log: (line) => say('running', line),
+            caseStarting: (info) => say('running', `case ${info.index + 1}/${info.total} "${info.name}"`),
             caseFinished: (info, { result }) => {
-              if (result) log(`case ${info.index + 1}/${info.total} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`);
+              if (result) say('running', `case ${info.index + 1}/${info.total} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`, true);
             },
           });
           const written = await options.onResults(job.kernel, file, results);
           runs.push({ file: written, results });
-          log(`${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`);
+          say(results.pass ? 'passed' : 'failed', `${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`);
         } catch (error) {
           if (options.signal.aborted) throw error;
           const message = (error as Error).message.split('\n')[0]!;
           failures.push({ kernel: job.kernel, scenario: scenario.name, error: message });
-          log(`BROKE: ${message}`);
+          say('broke', `BROKE: ${message}`);
         }
       }
     }

@@ -10,7 +10,17 @@ export type PortRange = readonly [number, number];
  * A prediction needs a figure only the run reads (what a program reported, the kernel's slab sizes): before
  * the run the theory cannot tell yet, which is no fault of the scenario's.
  */
-export class MissingFigure extends Error {}
+export class MissingFigure extends Error {
+  override readonly name = 'MissingFigure';
+
+  /**
+   * By name, not instanceof: a scenario file imports the lab through its own module instance (the loader
+   * gives each scenario file its own), so its theory's classes are not this module's.
+   */
+  static is(error: unknown): boolean {
+    return (error as { name?: unknown } | null)?.name === 'MissingFigure';
+  }
+}
 
 export function exactly(n: number, why?: string): Prediction {
   return { min: n, max: n, ...(why ? { why } : {}) };

@@ -46,8 +46,8 @@ const expectation = (fields: string) => `[{ claim: 'x', subject: 'server', metri
 
 export const rows: Row[] = [
   ['a missing scenario file', null, run, (f) => new RegExp(`^lab: ${escape(f)}: no such scenario file$`)],
-  ['a folder given as the scenario', 'DIR', run, (f) => new RegExp(`^lab: ${escape(f)}: cannot be loaded: `)],
-  ['a syntax error', "import { defineScenario } from 'x';\nexport default defineScenario({ name: ", run, (f) => new RegExp(`^lab: ${escape(f)}:3:1: cannot be loaded: Unexpected end of file$`)],
+  ['a folder given as the scenario', 'DIR', run, (f) => new RegExp(`^lab: ${escape(f)}: is a folder, not a scenario file$`)],
+  ['a syntax error', "import { defineScenario } from 'x';\nexport default defineScenario({ name: ", run, (f) => new RegExp(`^lab: ${escape(f)}:2:39: cannot be loaded: Unexpected end of file$`)],
   ['no default export', 'export const scenario = {};\n', run, (f) => new RegExp(`^lab: ${escape(f)}: has no default export`)],
   ['a default export that is not a scenario', "export default { name: 'x', claim: 'y' };\n", run, (f) => new RegExp(`^lab: ${escape(f)}: the default export is not made by defineScenario`)],
   ['a misspelt top-level field', { extra: 'deadlineSecond: 5,' }, run, field('deadlineSecond', 'unknown field \\(did you mean "deadlineSeconds"\\?\\)')],

@@ -19,8 +19,9 @@ describe('engine trouble', function () {
 
   it('permission denied on the socket: exit 3 naming the socket and the fix', () => {
     // The same lab, run as an unprivileged user (nobody), who may not use root's engine socket.
-    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', process.execPath, 'bin/lab.js', 'run', 'scenarios/64k-myth.ts', '--quick'], {
-      cwd: projectRoot,
+    // From a folder it may write its results in (its own, as a user's would be).
+    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', process.execPath, join(projectRoot, 'bin/lab.js'), 'run', join(projectRoot, 'scenarios/64k-myth.ts'), '--quick'], {
+      cwd: tmpdir(),
       encoding: 'utf8',
     });
     expect(run.status, run.stderr).to.equal(3);

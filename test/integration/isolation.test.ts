@@ -97,8 +97,12 @@ describe('two labs at the same time', function () {
       }
     });
 
-    it('lab clean --run <id> removes that run only', async () => {
-      const clean = lab(['clean', '--run', idA]);
+    it('lab clean --run <id> leaves a live run alone; --force removes that run only', async () => {
+      const spared = lab(['clean', '--run', idA]);
+      expect(spared.status).to.equal(0);
+      expect(spared.stderr).to.include(`left run ${idA} alone: its lab is still running`);
+      expect((await labelledObjects(idA)).networks).to.deep.equal([`lab-${idA}`]);
+      const clean = lab(['clean', '--run', idA, '--force']);
       expect(clean.status).to.equal(0);
       expect(clean.stdout).to.include(`network lab-${idA}`);
       expect(await labelledObjects(idA)).to.deep.equal({ containers: [], networks: [] });

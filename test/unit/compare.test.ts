@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,7 +58,7 @@ describe('comparing runs', () => {
     partial.cases = partial.cases.slice(0, 1);
     const c = compareRuns([runs[1]!, { file: 'partial.json', results: partial }]);
     expect(c.verdictsDiffer).to.equal(true);
-    expect(renderComparison(c)).to.match(/holds the sum over its clients\s+server\s+112924\s+112924 pass\s+-\s+VERDICT DIFFERS/);
+    expect(renderComparison(c)).to.match(/holds the sum over its clients\s+server\s+112,924\s+112,924 pass\s+-\s+VERDICT DIFFERS/);
   });
 
   it('renders side by side for the terminal and as Markdown', () => {
@@ -113,6 +113,20 @@ describe('lab compare and lab report (the command line)', () => {
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).to.match(/^# 64k-myth: /);
     expect(readFileSync(join(out, 'report.html'), 'utf8')).to.include('<svg class="chart estab" data-case="0"');
     expect(existsSync(join(out, 'results.json'))).to.equal(false);
+  });
+
+  it('lab report opens both views with the story of the scenario file the run names, or the claim alone without one', () => {
+    const out = join(dir, 'story');
+    expect(lab(['report', KERNEL_618, '--out', out]).status).to.equal(0);
+    const story = '&quot;A server can only take 64k connections&quot; mixes up two things. A TCP connection is named by four numbers:';
+    expect(readFileSync(join(out, 'report.html'), 'utf8')).to.include(`<div class="story">\n<p>${story}`);
+    expect(readFileSync(join(out, 'summary.md'), 'utf8')).to.include(`\n\n${story.replace(/&quot;/g, '"')}`);
+    for (const [name, change] of [['gone', { file: 'scenarios/no-such-scenario.ts' }], ['renamed', { scenario: 'another-scenario' }], ['not-a-module', { file: 'test/fixtures/results/not-results.json' }]] as const) {
+      const results = join(dir, `${name}.json`);
+      writeFileSync(results, JSON.stringify({ ...JSON.parse(readFileSync(KERNEL_618, 'utf8')), ...change }));
+      expect(lab(['report', results, '--out', join(dir, name)]).status, name).to.equal(0);
+      expect(readFileSync(join(dir, name, 'report.html'), 'utf8'), name).to.not.include('class="story"');
+    }
   });
 
   it('lab report writes beside the results file by default, and exits 2 on a file that is not results', () => {

@@ -326,7 +326,7 @@ describe('the run lifecycle on a fake runtime', () => {
           written.push(`${kernel} ${file}`);
           return `${kernel}.json`;
         },
-        log: () => {},
+        onState: () => {},
       },
     );
     expect(runs.map((r) => [r.file, r.results.pass, r.results.environment.runtime])).to.deep.equal([['good.json', true, 'fake-good']]);

@@ -19,11 +19,17 @@ describe('summary.md', () => {
     }
   });
 
+  it('puts the scenario\u2019s story, paragraph by paragraph, between the heading and the environment', () => {
+    const withStory = renderMarkdown(loadFixture(KERNEL_618), { story: 'One IP\nholds 28k.\n\nFour hold more.' });
+    expect(withStory).to.match(/^# 64k-myth: [^\n]+\n\nOne IP holds 28k\.\n\nFour hold more\.\n\n## Environment\n/);
+    expect(markdown).to.match(/^# 64k-myth: [^\n]+\n\n## Environment\n/);
+  });
+
   it('gives each case its verdict, its about text and a table of predicted against measured', () => {
     expect(markdown).to.include('## Case 3/4: 4 clients, default range: PASS');
     expect(markdown).to.include('Four client IPs: the server holds about 113k connections');
     expect(markdown).to.include('| expectation | host | predicted | measured | verdict |');
-    expect(markdown).to.include('| the server, on one IP and one port, holds the sum over its clients | server | 112924 | 112924 | pass |');
+    expect(markdown).to.include('| the server, on one IP and one port, holds the sum over its clients | server | 112,924 | 112,924 | pass |');
     expect(markdown).to.include('| a spent range answers EADDRNOTAVAIL | client-4 | >= 1 | 1 | pass |');
   });
 
@@ -53,7 +59,7 @@ describe('summary.md', () => {
     Object.assign(results.cases[0]!.expectations[0]!, { invalid: 'client-1 was lost', pass: false });
     results.cases[0]!.hosts[1]!.lost = true;
     const markdown = renderMarkdown(results);
-    expect(markdown).to.include('| client-1 | 28231 | - | **INVALID: client-1 was lost** |');
+    expect(markdown).to.include('| client-1 | 28,231 | - | **INVALID: client-1 was lost** |');
     expect(markdown).to.include('| client-1 | client | 198.18.0.11 | - | - | LOST mid-run');
   });
 });

@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { InputError } from '../../errors.ts';
 import { interruptible } from '../signals.ts';
+import { matrixView } from '../matrix-view.ts';
 import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary } from '../../report/matrix.ts';
 import type { ComparedRun, MatrixFailure } from '../../results/runs.ts';
 import { readResults } from '../../report/read.ts';
@@ -56,7 +57,7 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
       quick: !!flags.quick,
       parallel,
       signal,
-      log: (kernel, line) => process.stdout.write(`[${kernel}] ${line}\n`),
+      onState: matrixView(!!process.stdout.isTTY && !process.env.CI),
       onResults: async (kernel, file, results) => {
         const dir = join(out, kernel);
         await mkdir(dir, { recursive: true });
