@@ -4,7 +4,8 @@
  *
  *   cli → run, report;  run → results → collect → runtime → plan → programs → scenario;  report → results
  *
- * lab/errors.ts, lab/abort.ts, lab/run-id.ts, lab/run-ledger.ts and lab/subnet.ts are shared by every layer.
+ * lab/errors.ts, lab/abort.ts, lab/did-you-mean.ts, lab/run-id.ts, lab/run-ledger.ts and lab/subnet.ts are shared by
+ * every layer.
  */
 
 /** What each layer must never import: the layers above it (and report, which only the CLI uses). */

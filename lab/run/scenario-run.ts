@@ -120,19 +120,23 @@ class ScenarioRun {
 
   /** Every expectation's predict() on what the plan knows: one that cannot predict is refused before anything starts. */
   private checkPredictions(): void {
-    const kernel = kernelRelease(this.environment?.kernel ?? '', this.environment?.kernelVersion);
     const shared = this.scenario.expect?.length ?? 0;
     this.plans.forEach((plan, index) => {
       const fieldOf = (j: number) => (j < shared ? `expect[${j}].predict` : `cases[${index}].expect[${j - shared}].predict`);
-      checkPredictions(plan, plannedContext(plan, kernel, this.environment?.namespaceDefaults), this.options.file, fieldOf);
+      checkPredictions(plan, this.plannedTheory(plan), this.options.file, fieldOf);
     });
   }
 
   /** What each client should reach, as the theory predicts it from the plan alone. */
   private ceilings(plan: CasePlan): Record<string, number> {
+    const context = this.plannedTheory(plan);
+    return Object.fromEntries(context.clients.map((c) => [c.name, Math.min(c.asked, clientCeiling(c, context.kernel).max)]));
+  }
+
+  /** The theory's context as the plan and the engine's kernel give it, before any host starts. */
+  private plannedTheory(plan: CasePlan) {
     const kernel = kernelRelease(this.environment?.kernel ?? '', this.environment?.kernelVersion);
-    const context = plannedContext(plan, kernel, this.environment?.namespaceDefaults);
-    return Object.fromEntries(context.clients.map((c) => [c.name, Math.min(c.asked, clientCeiling(c, kernel).max)]));
+    return plannedContext(plan, kernel, this.environment?.namespaceDefaults);
   }
 
   private plan(index: number): CasePlan {

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
+import { closest } from '../did-you-mean.ts';
 import { overlaps, parseSubnet } from '../subnet.ts';
 import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
 import type { Prediction, TheoryContext } from './types.ts';
@@ -54,7 +55,7 @@ function checkedRecord<Key extends z.core.$ZodRecordKey, Value extends z.ZodType
 }
 
 function unknownField(key: string, fields: readonly string[]): string {
-  const near = closest(key, fields);
+  const near = closest(key, fields, 2);
   return `unknown field${near ? ` (did you mean "${near}"?)` : ''}`;
 }
 
@@ -349,25 +350,3 @@ export const scenario = closedObject({
   });
 });
 
-/** Levenshtein distance, close enough to catch a typo: within a third of the word's length (at least 2). */
-function closest(word: string, candidates: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) [best, bestDistance] = [c, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++) {
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    }
-    prev = row;
-  }
-  return prev[b.length]!;
-}
