@@ -51,10 +51,12 @@ describe('the lab killed with SIGKILL mid-flood', function () {
     run.signal('SIGKILL');
     await run.exited;
     const client = await containerOf(runId, 'client-1');
-    // Nobody is left to stop the flood: it ends by itself (its deadline is 6 s; losing its stdout ends it sooner).
+    // Nobody is left to stop the flood: it ends by itself, at its own hard stop (the 6 s fill deadline and the
+    // minute the plan gives to collect and stop, then SIGALRM 5 s on). Losing the lab does not end it sooner:
+    // dockerd goes on draining an exec's output after its client is gone (checked: no EPIPE ever comes).
     const started = Date.now();
     while ((await execIn(client, ['pgrep', '-x', 'labclient'])).exitCode === 0) {
-      expect(Date.now() - started, 'flood still running past its deadline').to.be.below(15_000);
+      expect(Date.now() - started, 'flood still running past its own hard stop').to.be.below(80_000);
       await new Promise((r) => setTimeout(r, 500));
     }
     const left = await labelledObjects(runId);
