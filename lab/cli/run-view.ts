@@ -102,8 +102,9 @@ export function terminalView(tty: boolean): RunEvents {
     async caseFinished() {
       await shown;
     },
-    closed(removed, interrupted) {
+    closed(removed, interrupted, left) {
       if (interrupted && removed.length) process.stderr.write(`lab: removed ${removed.join(', ')}\n`);
+      if (left) process.stderr.write(`lab: ${left}\n`);
     },
   };
 

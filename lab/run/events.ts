@@ -51,8 +51,11 @@ export interface RunEvents {
   phaseFinished?(info: CaseInfo, phase: PhaseInfo, outcome: PhaseOutcome): Handled;
   progress?(info: CaseInfo, progress: FloodProgress): void;
   caseFinished?(info: CaseInfo, outcome: { result?: CaseResult; error?: unknown }): Handled;
-  /** Everything of the run is gone (removed: what was still there); interrupted: by a signal. */
-  closed?(removed: readonly string[], interrupted: boolean): Handled;
+  /**
+   * The run's teardown is over (removed: what was still there); interrupted: by a signal; left: what the
+   * runtime could not remove, in one line (the run then did not clean up after itself).
+   */
+  closed?(removed: readonly string[], interrupted: boolean, left?: string): Handled;
 }
 
 /** Several subscribers as one: each hears every event, in the order given. */

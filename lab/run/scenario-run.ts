@@ -14,7 +14,7 @@ import { unlessAborted } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { planCase, type CasePlan } from '../plan/plan.ts';
 import { benchmarkingSubnets, overlaps } from '../subnet.ts';
-import { EnvironmentError, InputError, Interrupted } from '../errors.ts';
+import { EnvironmentError, InputError, Interrupted, LabError } from '../errors.ts';
 import { newRunId } from '../run-id.ts';
 import { markLive } from '../run-ledger.ts';
 import type { CaseInfo, RunEvents } from './events.ts';
@@ -287,8 +287,12 @@ class ScenarioRun {
 
   /** Removes everything of the run (hosts, then the network), undoes host tuning, lets go of a VM. */
   async close(): Promise<void> {
-    const removed = await this.session.close().catch(() => [] as string[]);
-    await this.events.closed?.(removed, !!this.options.signal?.aborted);
+    let left: string | undefined;
+    const removed = await this.session.close().catch((error: Error) => {
+      left = error instanceof LabError && error.hint ? `${error.message}: ${error.hint}` : error.message;
+      return [] as string[];
+    });
+    await this.events.closed?.(removed, !!this.options.signal?.aborted, left);
   }
 }
 

@@ -10,6 +10,7 @@ import { overlaps } from '../../lab/subnet.ts';
 import type { PlannedClient, PlannedHost, PlannedServer } from '../../lab/plan/plan.ts';
 import { SubnetTaken, type EnvironmentFingerprint, type ExecResult, type Host, type LabNetwork, type Log, type RunningProgram, type RunSession, type Runtime } from '../../lab/runtime/runtime.ts';
 import { parsePortRange } from '../../lab/scenario/theory.ts';
+import { RuntimeFailure } from '../../lab/errors.ts';
 
 export interface FakeOptions {
   name?: string;
@@ -33,6 +34,8 @@ export interface FakeOptions {
   hostVanishes?: { host: string; after: string };
   /** A call whose journal entry starts with this never settles: it rejects when its host is removed or the session closes. */
   hangsAt?: string;
+  /** close() cannot remove the network: it rejects with this message, as the engine refusing would. */
+  networkStays?: string;
 }
 
 /** What a fresh namespace has where the plan says nothing. */
@@ -147,6 +150,10 @@ export class FakeSession implements RunSession {
 
   async close(): Promise<string[]> {
     this.fake.journal.push('close');
+    if (this.network && this.fake.options.networkStays) {
+      this.release();
+      throw new RuntimeFailure(`could not remove network ${this.network.name} (${this.fake.options.networkStays})`, '`lab clean` removes what is left');
+    }
     const removed = this.hosts.filter((h) => !h.removed).map((h) => (h.discard(), `host ${h.plan.name}`));
     if (this.network) {
       removed.push(`network ${this.network.name}`);

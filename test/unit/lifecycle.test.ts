@@ -42,9 +42,11 @@ function withCase(change: Partial<Scenario['cases'][number]>): Scenario {
 }
 
 /** Every event as one line, progress and log left out. */
-function recorder(extra: RunEvents = {}): { events: RunEvents; seen: string[]; closed: Array<{ removed: readonly string[]; interrupted: boolean }> } {
+type Closed = { removed: readonly string[]; interrupted: boolean; left?: string };
+
+function recorder(extra: RunEvents = {}): { events: RunEvents; seen: string[]; closed: Closed[] } {
   const seen: string[] = [];
-  const closed: Array<{ removed: readonly string[]; interrupted: boolean }> = [];
+  const closed: Closed[] = [];
   const events: RunEvents = {
     connected: () => void seen.push('connected'),
     stepStarted: (step) => void seen.push(`stepStarted ${step}`),
@@ -59,9 +61,9 @@ function recorder(extra: RunEvents = {}): { events: RunEvents; seen: string[]; c
       await extra.phaseFinished?.(info, phase, outcome);
     },
     caseFinished: (info, outcome) => void seen.push(`caseFinished ${info.name}${outcome.error ? ' error' : ''}`),
-    closed: (removed, interrupted) => {
+    closed: (removed, interrupted, left) => {
       seen.push('closed');
-      closed.push({ removed, interrupted });
+      closed.push({ removed, interrupted, ...(left && { left }) });
     },
   };
   return { events, seen, closed };
@@ -163,6 +165,16 @@ describe('the run lifecycle on a fake runtime', () => {
     expect(closed[0]!.interrupted).to.equal(true);
     expect(lifecycle(fake)).to.deep.equal(['createNetwork 198.18.0.0/24', 'startHosts server,client-1', 'remove server', 'remove client-1', 'close']);
     expect(fake.leftovers()).to.deep.equal([]);
+  });
+
+  it('a network the engine will not remove: the results stand, and closed names what is left and how to remove it', async () => {
+    const fake = fakeWith({ networkStays: 'network has active endpoints' });
+    const { events, closed } = recorder();
+    const results = await run(fake, {}, events);
+    expect(results.pass).to.equal(true);
+    expect(closed).to.deep.equal([
+      { removed: [], interrupted: false, left: `could not remove network lab-${results.runId} (network has active endpoints): \`lab clean\` removes what is left` },
+    ]);
   });
 
   it('a hung engine, interrupted: rejects with Interrupted before anything is created, and closes', async () => {

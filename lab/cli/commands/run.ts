@@ -38,13 +38,17 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   const scenario = await loadScenario(file);
   const cases = selectCases(scenario.cases.map((c) => c.name), flags.case, file);
   const tty = !!process.stdout.isTTY && !process.env.CI;
+  let leftBehind = false;
+  const teardown: RunEvents = { closed: (_removed, _interrupted, left) => void (leftBehind = !!left) };
   const results = await interruptible('stopping and removing what this run created', (signal, interrupt) => {
-    const views: RunEvents[] = [terminalView(tty), ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
+    const views: RunEvents[] = [terminalView(tty), teardown, ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
     return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack }, allOf(...views));
   });
   process.stdout.write(renderResults(results, tty) + '\n');
   const written = await writeResults(results, flags);
   process.stdout.write(`results: ${written.join(', ')}\n`);
+  // Objects of the run still there (the view has named them): the lab broke its promise, whatever the verdict.
+  if (leftBehind) return EXIT.runtime;
   return results.pass ? EXIT.pass : EXIT.expectationFailed;
 }
 

@@ -1,36 +1,70 @@
 import type Docker from 'dockerode';
+import { RuntimeFailure } from '../../errors.ts';
 import { RUN_LABEL, runFilter } from './labels.ts';
 import { removeContainer } from './host.ts';
 
 /**
  * Removes containers, then networks, labelled with the run (any run when runId is undefined). A network
- * that still has endpoints (a container of a killed run, say) is emptied first.
+ * that still has endpoints (a container of a killed run, say) is emptied first. What could not be removed
+ * is an error naming it: never reported as removed.
  */
 export async function removeByLabel(docker: Docker, runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
   const removed: string[] = [];
+  const failed: string[] = [];
   const filters = JSON.stringify(runFilter(runId));
   const mine = (labels: Record<string, string> | undefined) => !keep(labels?.[RUN_LABEL] ?? '');
   const containers = (await docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));
   await Promise.all(
     containers.map(async (c) => {
-      await removeContainer(docker.getContainer(c.Id));
-      removed.push(`container ${c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`);
+      const name = `container ${c.Names[0]?.replace(/^\//, '') ?? c.Id.slice(0, 12)}`;
+      await removeContainer(docker.getContainer(c.Id)).then(
+        () => removed.push(name),
+        (error: Error) => failed.push(`${name} (${firstLine(error)})`),
+      );
     }),
   );
   const networks = (await docker.listNetworks({ filters })).filter((n) => mine(n.Labels));
   for (const n of networks) {
-    const network = docker.getNetwork(n.Id);
-    const info = (await network.inspect().catch(() => undefined)) as { Containers?: Record<string, unknown> } | undefined;
-    for (const endpoint of Object.keys(info?.Containers ?? {})) {
-      await network.disconnect({ Container: endpoint, Force: true }).catch(ignoreGone);
-    }
-    await network.remove().catch(ignoreGone);
-    removed.push(`network ${n.Name}`);
+    await removeNetwork(docker.getNetwork(n.Id)).then(
+      () => removed.push(`network ${n.Name}`),
+      (error: Error) => failed.push(`network ${n.Name} (${firstLine(error)})`),
+    );
+  }
+  if (failed.length) {
+    throw new RuntimeFailure(`could not remove ${failed.join(', ')}`, `\`lab clean${runId ? ` --run ${runId}` : ''}\` removes what is left`);
   }
   return removed;
 }
 
+const NETWORK_REMOVE_ATTEMPTS = 8;
+
+/**
+ * A container the engine has just removed can still hold its endpoint on the network for a while (its
+ * namespace, with tens of thousands of sockets, is still being torn down): the engine then refuses to remove
+ * the network (403, active endpoints). Empty it and try again, with growing pauses (about 30 s in all).
+ */
+async function removeNetwork(network: Docker.Network): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      for (const endpoint of Object.keys(info.Containers ?? {})) {
+        await network.disconnect({ Container: endpoint, Force: true }).catch(ignoreGone);
+      }
+      await network.remove();
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404) return;
+      if (attempt >= NETWORK_REMOVE_ATTEMPTS) throw error;
+      await new Promise((r) => setTimeout(r, 500 * attempt));
+    }
+  }
+}
+
 function ignoreGone(error: { statusCode?: number }): void {
-  if (error.statusCode === 404 || error.statusCode === 409) return;
+  if (error.statusCode === 404) return;
   throw error;
+}
+
+function firstLine(error: Error): string {
+  return (error.message ?? String(error)).split('\n')[0]!;
 }
