@@ -1,19 +1,23 @@
 /** The public API: what scenario files and programs using the lab import. */
 export { defineScenario } from './scenario/define.ts';
 export type * from './scenario/types.ts';
+export { connectCostExpectations } from './scenario/connect-cost-expectations.ts';
 export {
   acceptedPlusQueues,
   atLeast,
   between,
   clientCeiling,
   clientFdCeiling,
+  connectCostAt,
   descriptorsLeft,
+  doesNotApply,
   endCgroupBytes,
   slabBytesPerConnection,
   exactly,
   pingRate,
   serverAccepts,
   hasSocketPortRange,
+  searchesByParity,
   serverHolds,
   usablePorts,
   usablePortsOf,

@@ -1,4 +1,4 @@
-import { clientCeiling, defineScenario, exactly, hasSocketPortRange } from 'tcp-limits-lab';
+import { clientCeiling, connectCostExpectations, defineScenario, exactly, hasSocketPortRange } from 'tcp-limits-lab';
 
 export default defineScenario({
   name: 'socket-port-range',
@@ -6,10 +6,14 @@ export default defineScenario({
   story: `A proxy that wants its own slice of ports used to need its own network namespace or bind() before
 connect(). Linux 6.3 added the IP_LOCAL_PORT_RANGE socket option (Cloudflare's work), and the 6.1 stable
 series took it in 6.1.32: setsockopt() before connect() narrows the range __inet_hash_connect() scans for
-that socket, each end applying only where it lies inside the namespace's ip_local_port_range. With a
-per-socket range the scan steps over every port instead of one parity first, so an odd-sized per-socket
-range is reachable to its last port (999 of 999), where the namespace's own odd-sized range loses one (998
-of 999, see the port-range scenario). Older kernels refuse the option with ENOPROTOOPT.
+that socket, each end applying only where it lies inside the namespace's ip_local_port_range. An odd-sized
+per-socket range is reachable to its last port (999 of 999), where the namespace's own odd-sized range
+loses one (998 of 999, see the port-range scenario). Older kernels refuse the option with ENOPROTOOPT.
+Timed, the search shows what reaching every port does not: with the namespace's range the cost of a
+connect() steps up at 50% (the port-range scenario's last case), one parity taken; with a per-socket range
+over the same ports it stays flat on 6.8 and later, where the search steps over every port, and still steps
+up on Debian's 6.1 (6.1.192, which reaches all 999 ports of an odd-sized range all the same). Under
+emulation only the ratios within one run compare.
 Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels 5.10,6.1,6.12,host\`.`,
   server: { ports: [8080] },
   client: { connections: 'fill' },
@@ -20,7 +24,7 @@ Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels
       subject: 'each client',
       metric: 'errors.ENOPROTOOPT',
       predict: ({ client, kernel }) =>
-        hasSocketPortRange(kernel) ? exactly(0, `${kernel.upstream.join('.')} has the option`) : exactly(client!.asked, `${kernel.upstream.join('.')}: no such option (6.3+, 6.1.32+)`),
+        hasSocketPortRange(kernel) ? exactly(0, `${kernel.name} has the option`) : exactly(client!.asked, `${kernel.name}: no such option (6.3+, 6.1.32+)`),
     },
   ],
   cases: [
@@ -38,6 +42,13 @@ Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels
       name: 'per-socket 39000-40499 across the namespace range 40000-40999',
       about: 'The low end lies outside the namespace range and is ignored: 40000-40499, 500 ports.',
       client: { socketPortRange: '39000 40499', sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' } },
+    },
+    {
+      name: 'the cost of connect() as a per-socket 40000-49999 fills',
+      about: "The port-range scenario's timed case with the same ports as a per-socket range: no step at 50% on 6.8 and later (one step over every port), a step on 6.1.",
+      client: { socketPortRange: '40000 49999', sysctls: { 'net.ipv4.ip_local_port_range': '40000 49999' }, connectCost: true, processes: 1, inflight: 16 },
+      quick: { client: { socketPortRange: '40000 43999', sysctls: { 'net.ipv4.ip_local_port_range': '40000 43999' } } },
+      expect: connectCostExpectations(),
     },
   ],
 });

@@ -33,6 +33,10 @@
 #define FD_RESERVE 32
 #define PARENT_POLL_MS 50
 #define ABORT_WAIT_MS 5000
+/* --cost-ports: connect() timed per 2% of the port range in use when it was called, in a histogram of
+ * microseconds per bucket (histogram.h's log-linear bins, up to about 2 s) */
+#define COST_BUCKETS 50
+#define COST_BINS 320
 
 struct wstats {
     uint64_t asked, established, open, inflight, failed, dropped, pings, pongs, ping_lost;
@@ -71,10 +75,20 @@ static struct {
     long send_bytes;
     /* connscale: after the fill, every connection sends Ping every interval for this long. */
     int hold_ping_s, ping_interval_ms, ping_timeout_ms;
+    /* The ports connect() may pick from: with it, each connect() that gets a port is timed and counted
+     * under the share of them in use (this namespace's connections, every worker's) when it was called. */
+    long cost_ports;
 } opt = { .count = -1, .processes = 1, .inflight = 256, .deadline_s = 120,
           .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000 };
 
 static struct wstats *stats;
+
+/* Per worker, in shared memory only with --cost-ports. */
+struct cost_stats {
+    uint64_t calls[COST_BUCKETS], ns[COST_BUCKETS];
+    uint32_t us[COST_BUCKETS][COST_BINS];
+};
+static struct cost_stats *costs;
 static pid_t pids[MAX_PROCS];
 static long long t0;
 static long nofile;
@@ -89,7 +103,7 @@ static void die_usage(const char *msg)
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
                     "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
-                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T]\n");
+                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N]\n");
     exit(2);
 }
 
@@ -152,6 +166,7 @@ static void parse_args(int argc, char **argv)
         { "hold-ping-seconds", required_argument, 0, 'H' },
         { "ping-interval-ms", required_argument, 0, 'I' },
         { "ping-timeout-ms", required_argument, 0, 'O' },
+        { "cost-ports", required_argument, 0, 'C' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -173,6 +188,7 @@ static void parse_args(int argc, char **argv)
         case 'H': opt.hold_ping_s = (int)parse_long(optarg, 1, 86400, "--hold-ping-seconds"); break;
         case 'I': opt.ping_interval_ms = (int)parse_long(optarg, 1, 3600000, "--ping-interval-ms"); break;
         case 'O': opt.ping_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--ping-timeout-ms"); break;
+        case 'C': opt.cost_ports = parse_long(optarg, 1, 65536, "--cost-ports"); break;
         case 'R': {
             char *dash = strchr(optarg, '-');
             long lo, hi;
@@ -350,6 +366,23 @@ static void drop(int fd)
     STAT_ADD(me->dropped, 1);
 }
 
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Which 2% of --cost-ports is in use: every worker's held and connecting sockets have a port each. */
+static int cost_bucket(void)
+{
+    uint64_t used = 0;
+    for (int w = 0; w < opt.processes; w++)
+        used += STAT_GET(stats[w].open) + STAT_GET(stats[w].inflight);
+    long b = (long)(used * COST_BUCKETS / (uint64_t)opt.cost_ports);
+    return b < COST_BUCKETS ? (int)b : COST_BUCKETS - 1;
+}
+
 static void open_one(int t)
 {
     static const int one = 1;
@@ -388,7 +421,18 @@ static void open_one(int t)
             return;
         }
     }
-    if (connect(fd, (struct sockaddr *)&opt.targets[t], sizeof opt.targets[t]) == 0) {
+    int bucket = opt.cost_ports ? cost_bucket() : -1;
+    long long before = bucket >= 0 ? now_ns() : 0;
+    int connected = connect(fd, (struct sockaddr *)&opt.targets[t], sizeof opt.targets[t]);
+    if (bucket >= 0 && (connected == 0 || errno == EINPROGRESS)) {
+        struct cost_stats *mine = &costs[me - stats];
+        uint64_t spent = (uint64_t)(now_ns() - before);
+        int bin = hist_bucket(spent / 1000);
+        STAT_ADD(mine->ns[bucket], spent);
+        STAT_ADD(mine->calls[bucket], 1);
+        __atomic_add_fetch(&mine->us[bucket][bin < COST_BINS ? bin : COST_BINS - 1], 1, __ATOMIC_RELAXED);
+    }
+    if (connected == 0) {
         struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
         if (epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev) < 0) {
             fail(fd, me->errors, errno, -1);
@@ -693,6 +737,44 @@ static void print_hold_ping(bool window)
     putchar('}');
 }
 
+/* Per 2% of the ports in use: connect() calls that got a port, the ns they spent inside connect(), and the
+ * histogram of one call's µs as [top of bin, calls] pairs (bins within 6.25%, empty ones left out), so that
+ * medians can be taken over any window of the range: a few calls carry preemption or a burst of softirq
+ * work, and single calls vary tenfold. */
+static void print_connect_cost(void)
+{
+    printf(",\"connect_cost\":{\"ports\":%ld,\"calls\":[", opt.cost_ports);
+    for (int b = 0; b < COST_BUCKETS; b++) {
+        uint64_t n = 0;
+        for (int w = 0; w < opt.processes; w++)
+            n += STAT_GET(costs[w].calls[b]);
+        printf("%s%llu", b ? "," : "", (unsigned long long)n);
+    }
+    printf("],\"ns\":[");
+    for (int b = 0; b < COST_BUCKETS; b++) {
+        uint64_t ns = 0;
+        for (int w = 0; w < opt.processes; w++)
+            ns += STAT_GET(costs[w].ns[b]);
+        printf("%s%llu", b ? "," : "", (unsigned long long)ns);
+    }
+    printf("],\"us\":[");
+    for (int b = 0; b < COST_BUCKETS; b++) {
+        bool first = true;
+        printf("%s[", b ? "," : "");
+        for (int i = 0; i < COST_BINS; i++) {
+            uint64_t n = 0;
+            for (int w = 0; w < opt.processes; w++)
+                n += __atomic_load_n(&costs[w].us[b][i], __ATOMIC_RELAXED);
+            if (!n)
+                continue;
+            printf("%s[%llu,%llu]", first ? "" : ",", (unsigned long long)hist_upper(i), (unsigned long long)n);
+            first = false;
+        }
+        putchar(']');
+    }
+    printf("]}");
+}
+
 static void print_counts(const char *type, long long t_ms, const char *reason)
 {
     uint64_t v[8] = { 0 }, errors[ERR_SLOTS] = { 0 }, bind_errors[ERR_SLOTS] = { 0 };
@@ -726,6 +808,8 @@ static void print_counts(const char *type, long long t_ms, const char *reason)
         printf(",\"sent_bytes\":%llu", (unsigned long long)sent_bytes);
     if (opt.hold_ping_s)
         print_hold_ping(!strcmp(type, "progress"));
+    if (opt.cost_ports && (!strcmp(type, "filled") || !strcmp(type, "summary")))
+        print_connect_cost();
     if (reason)
         printf(",\"reason\":\"%s\"", reason);
     printf("}\n");
@@ -787,7 +871,9 @@ int main(int argc, char **argv)
     fflush(stdout);
 
     stats = shared_zeroed(sizeof *stats * (size_t)opt.processes);
-    if (!stats) {
+    if (stats && opt.cost_ports)
+        costs = shared_zeroed(sizeof *costs * (size_t)opt.processes);
+    if (!stats || (opt.cost_ports && !costs)) {
         printf("{\"type\":\"error\",\"message\":\"mmap failed: %s\"}\n", errname(errno));
         return 1;
     }

@@ -18,7 +18,7 @@ const run = defineCommand({
     { name: 'step', kind: 'boolean', description: 'Pause before each case and say what it will show (for presenters)' },
     { name: 'raise-conntrack', kind: 'boolean', description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)" },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
-    { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: 5.10, 6.1, 6.12 (Debian's), or a path to a kernel image; host for this one" },
+    { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one" },
     { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)' },
     { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write the expectations as JUnit XML (one test case each) for CI' },
   ],
@@ -78,7 +78,7 @@ const matrix = defineCommand({
   summary: 'Run scenarios on several kernels (VMs) and write one report marking where kernels differ',
   positionals: [{ name: 'scenarios', kind: 'variadic' }],
   options: [
-    { name: 'kernels', kind: 'string', valueName: 'list', description: 'Kernels, comma-separated: 5.10, 6.1, 6.12 (VMs), paths to kernel images, host (Docker)' },
+    { name: 'kernels', kind: 'string', valueName: 'list', description: 'Kernels, comma-separated: Debian releases such as 6.1 or 7.3-rc and latest (VMs), paths to kernel images, host (Docker); all: every named release and host' },
     { name: 'quick', kind: 'boolean', description: 'Run every scenario in quick mode' },
     { name: 'out', kind: 'string', valueName: 'dir', description: 'Results per kernel and matrix.md / matrix.html here (default: results/matrix-<time>/)' },
     { name: 'from', kind: 'string', valueName: 'dir', description: 'Render the report from the results files under this folder instead of running' },
@@ -87,6 +87,7 @@ const matrix = defineCommand({
   ],
   examples: [
     'lab matrix scenarios/*.ts --kernels 5.10,6.1,6.12,host --quick',
+    'lab matrix scenarios/port-pressure.ts scenarios/socket-port-range.ts --kernels all --quick',
     'lab matrix scenarios/64k-myth.ts --kernels 6.1,6.12 --parallel 2 --out results/matrix',
     'lab matrix --from matrix-results --out matrix-report',
   ],

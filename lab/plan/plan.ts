@@ -46,6 +46,8 @@ export interface PlannedClient extends PlannedHost {
   socketPortRange?: readonly [number, number];
   ping: boolean;
   holdPing?: HoldPing;
+  /** connectCost: the ports its connect() calls may pick from (all destinations), which the cost is counted against. */
+  costPorts?: number;
 }
 
 export interface CasePlan {
@@ -114,6 +116,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     const bind = merged.client.bind ?? 'none';
     const ping = merged.client.ping ?? false;
     const socketPortRange = merged.client.socketPortRange ? parsePortRange(merged.client.socketPortRange) : undefined;
+    const costPorts = merged.client.connectCost ? portsInReach(sysctls, socketPortRange) * targets.length : undefined;
     clients.push({
       name: `client-${i + 1}`,
       role: 'client',
@@ -130,6 +133,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       ...(socketPortRange ? { socketPortRange } : {}),
       ping,
       ...(holdPing && { holdPing }),
+      ...(costPorts && { costPorts }),
       ...(custom && { customProgram: { command: custom.command, ...(custom.dockerfile && { dockerfile: resolve(dirname(options.file), custom.dockerfile) }) } }),
       program: custom ? [
         // The scenario's program, bounded like every flood.
@@ -159,6 +163,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         sendBytes: merged.client.sendBytes,
         keepAsking: merged.client.keepAsking,
         connectTimeoutMs: merged.client.connectTimeoutMs,
+        costPorts,
       }),
     });
   }
@@ -238,6 +243,13 @@ function askedConnections(client: ClientSpec, sysctls: Record<string, string>, d
   const [low, high] = parsePortRange(client.socketPortRange ?? sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
   const perDestination = high - low + 1;
   return perDestination * destinations + 16 * destinations;
+}
+
+/** Ports connect() may pick per destination: the namespace's range, narrowed by a per-socket range where they overlap. */
+function portsInReach(sysctls: Record<string, string>, socketPortRange: readonly [number, number] | undefined): number {
+  const [low, high] = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
+  if (!socketPortRange) return high - low + 1;
+  return Math.max(1, Math.min(high, socketPortRange[1]) - Math.max(low, socketPortRange[0]) + 1);
 }
 
 function stringify(sysctls: Sysctls | undefined): Record<string, string> {

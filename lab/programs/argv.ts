@@ -85,6 +85,8 @@ export interface LabclientArgs {
   keepAsking?: boolean;
   /** 0 or left out: the program's default (10 s). */
   connectTimeoutMs?: number;
+  /** Time each connect() against how many of these ports are in use. */
+  costPorts?: number;
 }
 
 export function labclientArgv(a: LabclientArgs): string[] {
@@ -103,6 +105,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
     ...option('--send-bytes', a.sendBytes || undefined),
     ...flag('--keep-asking', a.keepAsking),
     ...option('--connect-timeout-ms', a.connectTimeoutMs || undefined),
+    ...option('--cost-ports', a.costPorts),
   ];
 }
 

@@ -24,6 +24,11 @@ export interface ClientLine {
   sent_bytes?: number;
   /** connscale's hold, while and after it runs; window_rtt_us covers the time since the last progress line. */
   hold_ping?: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: RttPercentiles; window_rtt_us?: RttPercentiles };
+  /**
+   * --cost-ports: per 2% of those ports in use, the connect() calls that got a port, the ns they spent in all,
+   * and the histogram of one call's µs as [top of bin, calls] pairs.
+   */
+  connect_cost?: { ports: number; calls: number[]; ns: number[]; us: Array<Array<[number, number]>> };
   message?: string;
   reason?: string;
 }

@@ -6,7 +6,8 @@
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { hostColors } from './colors.ts';
 import { formatCount } from './facts.ts';
-import { groupedBarChart, type Band, type BarGroup, type GroupedBar, type ReferenceLine } from './svg-bars.ts';
+import { groupedBarChart, type Band, type BarGroup, type GroupedBar } from './svg-bars.ts';
+import type { ReferenceLine } from './svg-chart.ts';
 
 const SIXTY_FOUR_K = 65_536;
 /** The most connections one client IP can hold to one server port (ports 1024-65535, one held): past it is past "64k". */

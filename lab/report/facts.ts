@@ -44,17 +44,18 @@ export function verdictWord(pass: boolean): 'pass' | 'FAIL' {
 
 /** 'pass', 'FAIL', or 'INVALID: why' when a host the row depends on was lost and nothing was measured. */
 export function expectationVerdict(e: ExpectationResult): string {
+  if (e.notApplicable) return `n/a: ${e.notApplicable}`;
   return e.invalid ? `INVALID: ${e.invalid}` : verdictWord(e.pass);
 }
 
 /** The measured figure as the results hold it (28231), for the terminal and machine-read views. */
 export function measuredText(e: ExpectationResult): string {
-  return e.invalid ? '-' : String(e.measured);
+  return e.invalid || e.notApplicable ? '-' : String(e.measured);
 }
 
 /** The measured figure as the reports write it (28,231), or "-" when nothing was measured. */
 export function measuredFigure(e: ExpectationResult): string {
-  return e.invalid || Number.isNaN(e.measured) ? '-' : formatCount(e.measured);
+  return e.invalid || e.notApplicable || Number.isNaN(e.measured) ? '-' : formatCount(e.measured);
 }
 
 /** A host's own figures as text; a host lost mid-run has none. */

@@ -7,6 +7,7 @@
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
 import { acrossCasesChart } from './across-cases.ts';
 import { hostColors } from './colors.ts';
+import { clientConnectCosts, costCurveChart } from './connect-cost-chart.ts';
 import { escapeHtml as esc } from './escape.ts';
 import {
   KEY_SYSCTLS,
@@ -111,7 +112,7 @@ ${c.about ? `<p class="about">${esc(c.about)}</p>` : ''}
 ${hostLegend(c.hosts, colors)}
 <div class="charts">
 ${lineChart({ kind: 'estab', caseIndex: index, title: 'Established connections over time (server: ss -s inside it; clients: their own flood programs)', series: sampleSeries(c, colors, 'estab'), ceilings: estabCeilings(c) })}
-${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over time (counted by each host\u2019s program)', series: sampleSeries(c, colors, 'errors'), maxHeight: 220 })}
+${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over time (counted by each host\u2019s program)', series: sampleSeries(c, colors, 'errors'), maxHeight: 220 })}${connectCostFigure(c, index, colors)}
 </div>
 <h3>Predicted against measured</h3>
 ${verdictTable(c)}
@@ -143,7 +144,7 @@ ${hosts.map(item).join('\n')}
 /** One series per host of a sampled figure. */
 function sampleSeries(c: CaseResult, colors: Map<string, string>, field: 'estab' | 'errors'): Series[] {
   return c.hosts.map((h) => ({
-    host: h.name,
+    name: h.name,
     color: colors.get(h.name)!,
     points: c.samples.filter((s) => s.host === h.name).map((s) => ({ t: s.t, value: s[field] })),
   }));
@@ -160,11 +161,19 @@ ${c.expectations.map(row).join('\n')}
 </table>`;
 }
 
+/** After the time charts, each client's cost of one connect() as its range filled; nothing when no client timed it. */
+function connectCostFigure(c: CaseResult, index: number, colors: Map<string, string>): string {
+  const costs = clientConnectCosts(c);
+  if (!costs.length) return '';
+  const lines = costs.map(({ host, cost }) => ({ name: host, color: colors.get(host)!, cost }));
+  return `\n${costCurveChart({ caseIndex: index, lines, linePer: 'host' })}`;
+}
+
 /** Each client's round-trip p99 over the hold, and its percentiles; nothing when no client held a Ping/Pong round. */
 function holdPingFigures(c: CaseResult, index: number, colors: Map<string, string>): string {
   const pings = holdPings(c);
   if (!pings.length) return '';
-  const series: Series[] = pings.map(({ host, ping }) => ({ host, color: colors.get(host)!, points: ping.series.map((w) => ({ t: w.t * 1000, value: w.p99 })) }));
+  const series: Series[] = pings.map(({ host, ping }) => ({ name: host, color: colors.get(host)!, points: ping.series.map((w) => ({ t: w.t * 1000, value: w.p99 })) }));
   const ms = (n: number, count: number) => `<td class="num">${count ? esc(formatMs(n)) : '-'}</td>`;
   const rows = pings.map(({ host, ping: p }) => {
     const r = p.rttMs;

@@ -16,7 +16,9 @@ export function junitXml(runs: readonly Results[]): string {
     const cases = rows.map(({ c, e }) => {
       const name = `${e.claim} (${e.host})`;
       const detail = `predicted ${formatPrediction(e.predicted)}, measured ${measuredText(e)}`;
-      const body = e.invalid
+      const body = e.notApplicable
+        ? `<skipped message="${xml(`does not apply: ${e.notApplicable}`)}"/>`
+        : e.invalid
         ? `<error message="${xml(e.invalid)}">${xml(detail)}</error>`
         : e.pass
           ? ''

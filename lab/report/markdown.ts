@@ -21,7 +21,7 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   lines.push(
     ...markdownTable([
       ['expectation', 'host', 'predicted', 'measured', 'verdict'],
-      ...c.expectations.map((e) => [e.claim, e.host, predictionText(e.predicted), measuredFigure(e), e.pass ? 'pass' : `**${expectationVerdict(e)}**`]),
+      ...c.expectations.map((e) => [e.claim, e.host, predictionText(e.predicted), measuredFigure(e), e.pass ? expectationVerdict(e) : `**${expectationVerdict(e)}**`]),
     ]),
     '',
   );

@@ -1,11 +1,13 @@
 /**
  * The kernel matrix's charts: per scenario, one group per case and one bar per kernel, for the time each
- * case took to fill and for the connections the server ended with (against its predicted band).
+ * case took to fill and for the connections the server ended with (against its predicted band); per case
+ * whose clients timed connect(), one line per kernel for its cost as the range fills.
  */
 import type { ComparedRun } from '../results/runs.ts';
-import type { CaseResult, HostResult } from '../results/results.ts';
+import type { CaseResult, ConnectCost, HostResult } from '../results/results.ts';
 import { referenceFor } from './across-cases.ts';
 import { paletteColor } from './colors.ts';
+import { clientConnectCosts, costCurveChart } from './connect-cost-chart.ts';
 import { formatSeconds } from './facts.ts';
 import { groupedBarChart, type Band, type BarGroup, type GroupedBar } from './svg-bars.ts';
 
@@ -37,6 +39,24 @@ export function serverEstabChart(s: ScenarioRuns, kernels: string[]): string {
     bandLabel: 'predicted (tick: one value, shade: a range)',
     ...(reference && { reference }),
   });
+}
+
+/** One line per kernel whose run of the case has a client that timed its connect() calls. */
+export function connectCostChart(s: ScenarioRuns, caseName: string, caseIndex: number, kernels: string[]): string {
+  const lines = kernels.flatMap((kernel, k) => {
+    const cost = caseConnectCost(caseIn(s.runs[k], caseName));
+    return cost ? [{ name: kernel, color: paletteColor(k), cost }] : [];
+  });
+  return costCurveChart({ caseIndex, about: `${s.name}: ${caseName}`, lines, linePer: 'kernel' });
+}
+
+/** A case's figures in the matrix: its first client's that timed connect() (such scenarios have one client). */
+export function caseConnectCost(c: CaseResult | undefined): ConnectCost | undefined {
+  return c && clientConnectCosts(c)[0]?.cost;
+}
+
+export function caseIn(run: ComparedRun | undefined, caseName: string): CaseResult | undefined {
+  return run?.results.cases.find((c) => c.name === caseName);
 }
 
 function server(c: CaseResult): HostResult | undefined {

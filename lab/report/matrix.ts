@@ -1,16 +1,21 @@
 /**
  * The kernel matrix: the same scenarios on several kernels in one report. Verdicts per scenario and kernel,
- * the time each case took to fill, what a new namespace starts with on each kernel, and every expectation
- * whose measured value or verdict differs between kernels. Pure: built from results, rendered twice
- * (matrix.md, matrix.html) from one list of blocks.
+ * the time each case took to fill, the cost of one connect() as the range fills (where clients timed it),
+ * what a new namespace starts with on each kernel, and every expectation whose measured value or verdict
+ * differs between kernels. Pure: built from results, rendered twice (matrix.md, matrix.html) from one list
+ * of blocks.
  */
 import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
-import type { ExpectationResult, Results } from '../results/results.ts';
+import { connectFigure } from '../results/connect-cost.ts';
+import type { CaseResult, ConnectCost, ExpectationResult, Results } from '../results/results.ts';
+import { CONNECT_FIGURES, type ConnectFigure } from '../scenario/metrics.ts';
+import { PARITY_STEP_MIN } from '../scenario/theory.ts';
 import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
+import { formatRatio } from './connect-cost-chart.ts';
 import { escapeHtml as esc } from './escape.ts';
-import { expectationVerdict, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
+import { expectationVerdict, formatCount, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
 import { markdownTable } from './markdown.ts';
-import { fillTimeChart, serverEstabChart } from './matrix-charts.ts';
+import { caseConnectCost, caseIn, connectCostChart, fillTimeChart, serverEstabChart } from './matrix-charts.ts';
 import { CHART_STYLE } from './svg-chart.ts';
 import { table } from './table.ts';
 
@@ -78,6 +83,7 @@ function blocks(matrix: Matrix): Block[] {
     ],
   });
   for (const s of matrix.scenarios) out.push({ chart: fillTimeChart(s, k) });
+  out.push(...connectCostBlocks(matrix));
   const defaults = [...new Set(matrix.scenarios.flatMap((s) => s.runs.flatMap((r) => Object.keys(r?.results.environment.namespaceDefaults ?? {}))))];
   if (defaults.length) {
     out.push({ heading: 'What a new network namespace starts with', level: 2 });
@@ -129,9 +135,64 @@ function blocks(matrix: Matrix): Block[] {
   return out;
 }
 
+const COST_COLUMNS: Record<ConnectFigure, string> = { sparseUs: 'sparse µs', at10: '×10%', at50: '×50%', at90: '×90%', at99: '×99%' };
+/**
+ * A step at 50% in use: connect() costs at least the theory's least step, against the almost empty range, both
+ * just past 50% and at 90% (one window alone can fall into a fast or slow mode).
+ */
+const STEP = { column: 'step at 50%', after: ['at50', 'at90'], factor: PARITY_STEP_MIN } as const;
+
+/** Per case whose client timed connect() on some kernel: its curve per kernel, and the figures per kernel. */
+function connectCostBlocks(matrix: Matrix): Block[] {
+  const timed = matrix.scenarios.flatMap((s) =>
+    caseNames(s.runs)
+      .map((caseName, caseIndex) => ({ s, caseName, caseIndex }))
+      .filter(({ s, caseName }) => s.runs.some((r) => caseConnectCost(caseIn(r, caseName)))),
+  );
+  if (!timed.length) return [];
+  const header = ['kernel', ...CONNECT_FIGURES.map((f) => COST_COLUMNS[f]), STEP.column];
+  return [
+    { heading: 'The cost of one connect() as the range fills', level: 2 },
+    {
+      text: `Each figure is the median time of one connect() in its window of the range in use: sparse µs on an almost empty range, the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels. '${STEP.column}': yes where ${STEP.after.map((f) => COST_COLUMNS[f]).join(' and ')} are both ${formatRatio(STEP.factor)} or more (the least of them in brackets).`,
+    },
+    ...timed.flatMap(({ s, caseName, caseIndex }): Block[] => [
+      { heading: `${s.name}: ${caseName}`, level: 3 },
+      { chart: connectCostChart(s, caseName, caseIndex, matrix.kernels) },
+      { table: [header, ...matrix.kernels.flatMap((kernel, k) => (s.runs[k] ? [costRow(kernel, caseIn(s.runs[k], caseName))] : []))] },
+    ]),
+  ];
+}
+
+/** A kernel's figures for the case, or why it has none. */
+function costRow(kernel: string, c: CaseResult | undefined): string[] {
+  const cost = caseConnectCost(c);
+  if (!cost) return [kernel, ...CONNECT_FIGURES.map(() => '-'), c ? notTimed(c) : 'case not run'];
+  const figures = CONNECT_FIGURES.map((f) => costFigure(cost, f));
+  return [kernel, ...figures.map((n) => (n === undefined ? '-' : formatCount(n))), stepText(STEP.after.map((f) => costFigure(cost, f)))];
+}
+
+function costFigure(cost: ConnectCost, figure: ConnectFigure): number | undefined {
+  const value = connectFigure(cost, figure);
+  return typeof value === 'number' ? value : undefined;
+}
+
+/** "yes (×2.6)": whether the cost stepped up past 50%, and by how much at least. */
+function stepText(after: ReadonlyArray<number | undefined>): string {
+  if (after.some((n) => n === undefined)) return '-';
+  const least = Math.min(...(after as number[]));
+  return `${least >= STEP.factor ? 'yes' : 'no'} (${formatRatio(least)})`;
+}
+
+/** A case without figures: why its connect.* expectations do not apply, where the theory said so. */
+function notTimed(c: CaseResult): string {
+  const notApplicable = c.expectations.find((e) => e.metric.startsWith('connect.') && e.notApplicable);
+  return notApplicable ? expectationVerdict(notApplicable) : 'not measured';
+}
+
 /** A run's result for one row of the comparison (the run may lack the case, or be missing altogether). */
 function expectationIn(run: ComparedRun | undefined, row: ComparisonRow): ExpectationResult | undefined {
-  return run?.results.cases.find((c) => c.name === row.caseName)?.expectations.find((e) => e.claim === row.claim && e.host === row.host);
+  return caseIn(run, row.caseName)?.expectations.find((e) => e.claim === row.claim && e.host === row.host);
 }
 
 function overallLine(matrix: Matrix): string {

@@ -5,7 +5,7 @@
 import { PALETTE, PREDICTED_COLOR } from './colors.ts';
 import { escapeHtml } from './escape.ts';
 import { formatCount } from './facts.ts';
-import { CHART_WIDTH, axisNumber, niceTicks, round, svgOpen } from './svg-chart.ts';
+import { CHART_WIDTH, axisNumber, niceTicks, round, svgOpen, type ReferenceLine } from './svg-chart.ts';
 
 export interface Bar {
   label: string;
@@ -86,16 +86,11 @@ export interface BarGroup {
   bars: GroupedBar[];
 }
 
-/** A line across every group at a value the audience knows ("64k" = 65,536). */
-export interface ReferenceLine {
-  value: number;
-  label: string;
-}
-
 export interface GroupedBarChart {
   kind: string;
   title: string;
   groups: BarGroup[];
+  /** A line across every group. */
   reference?: ReferenceLine;
   /** What the colours tell apart, in the legend: 'host', 'kernel'. */
   colourPer: string;

@@ -1,6 +1,6 @@
 /**
  * Line charts as inline SVG, drawn here so that the report needs no script and no network. Elements carry
- * stable classes and data attributes (chart kind, case, host, ceiling value) for tests and stylesheets.
+ * stable classes and data attributes (chart kind, case, host or kernel, ceiling value) for tests and stylesheets.
  * Every series is labelled at its end, and series that would hide each other are told apart by dashes.
  */
 import { PREDICTED_COLOR } from './colors.ts';
@@ -9,13 +9,14 @@ import { formatCount } from './facts.ts';
 import { seriesStrokes, type PixelPoint, type SeriesStroke } from './series-overlap.ts';
 
 export interface Point {
-  /** Milliseconds since the flood started. */
+  /** Where on the x axis (`tPerUnit` of them make one of its units): milliseconds since the flood started by default. */
   t: number;
   value: number;
 }
 
 export interface Series {
-  host: string;
+  /** The host (or kernel) the series is about: its end label and data attribute. */
+  name: string;
   color: string;
   points: Point[];
 }
@@ -26,17 +27,50 @@ export interface Ceiling {
   hosts: string[];
 }
 
+/** A line at a value the audience knows ("64k" = 65,536; ×1, the cost on an almost empty range). */
+export interface ReferenceLine {
+  value: number;
+  label: string;
+}
+
+/** What x is and how its ticks are written. */
+export interface XAxis {
+  label: string;
+  /** How many of a point's t make one unit of the axis: 1000 for milliseconds on an axis of seconds. */
+  tPerUnit: number;
+  /** Where the axis ends, in its units; by default at the first tick at or past the last point. */
+  max?: number;
+  tick: (x: number) => string;
+  /** A point's x in its tooltip. */
+  point: (x: number) => string;
+}
+
+/** The x axis unless a chart says otherwise. */
+export const SECONDS_SINCE_FLOOD: XAxis = {
+  label: 'seconds since the flood started',
+  tPerUnit: 1000,
+  tick: (s) => `${axisNumber(s)} s`,
+  point: (s) => `${s.toFixed(1)} s`,
+};
+
 export interface LineChart {
   /** Class of the chart beside "chart": 'estab', 'errors'. */
   kind: string;
   caseIndex: number;
   title: string;
   series: Series[];
+  /** What a series stands for, in its data attributes: 'host' (the default), 'kernel'. */
+  seriesPer?: string;
+  xAxis?: XAxis;
   ceilings?: Ceiling[];
+  /** A dashed line across the plot, labelled inside it. */
+  reference?: ReferenceLine;
   /** The tallest the chart may be, in pixels: a chart of a few small counts is shorter. */
   maxHeight?: number;
   /** How a value is written in the series' end labels (counts by default). */
   formatValue?: (value: number) => string;
+  /** Whether values are whole counts (the default): their ticks are whole numbers, and a few small ones make a short chart. */
+  integer?: boolean;
 }
 
 /** Every chart is this wide (the page scales it down on a narrow screen). */
@@ -51,16 +85,18 @@ const LABEL_SPACING = 14;
 /** Past this many samples a series is a line alone: dots would merge into a smear. */
 const MAX_MARKED_POINTS = 60;
 
-/** The plot area and its scales: milliseconds to x, values to y. */
+/** The plot area and its scales: a point's t to x, values to y. */
 interface Frame {
   height: number;
   left: number;
   right: number;
   top: number;
   bottom: number;
-  seconds: number[];
+  xAxis: XAxis;
+  /** In the x axis' units. */
+  xTicks: number[];
   values: number[];
-  x: (ms: number) => number;
+  x: (t: number) => number;
   y: (value: number) => number;
 }
 
@@ -69,6 +105,7 @@ export function lineChart(chart: LineChart): string {
   const format = chart.formatValue ?? formatCount;
   const ends = endGroups(chart.series);
   const frame = lineFrame(chart, ceilings, ends.length);
+  const per = chart.seriesPer ?? 'host';
   const pixels = chart.series.map((s) => sortedPoints(s).map((p): PixelPoint => ({ x: round(frame.x(p.t)), y: round(frame.y(p.value)) })));
   const strokes = seriesStrokes(pixels);
   const hasPoints = pixels.some((p) => p.length);
@@ -76,12 +113,13 @@ export function lineChart(chart: LineChart): string {
     svgOpen(chart.kind, `data-case="${chart.caseIndex}"`, frame.height, chart.title),
     `<text class="chart-title" x="${MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
     ...valueTicks(frame),
-    ...secondTicks(frame),
-    `<text class="axis-label" x="${(frame.left + frame.right) / 2}" y="${frame.height - 6}" text-anchor="middle">seconds since the flood started</text>`,
+    ...xTicks(frame),
+    `<text class="axis-label" x="${(frame.left + frame.right) / 2}" y="${frame.height - 6}" text-anchor="middle">${escapeHtml(frame.xAxis.label)}</text>`,
     ...(hasPoints ? [] : [`<text class="no-samples" x="${(frame.left + frame.right) / 2}" y="${(frame.top + frame.bottom) / 2}" text-anchor="middle">no samples were taken in this case</text>`]),
-    ...chart.series.map((s, i) => seriesPath(s, pixels[i]!, strokes[i]!, format)),
+    ...chart.series.map((s, i) => seriesPath(s, per, pixels[i]!, strokes[i]!, frame.xAxis, format)),
     ...ceilingLines(ceilings, frame),
-    ...endLabels(ends, chart.series, pixels, strokes, frame, format),
+    ...(chart.reference ? [referenceLine(chart.reference, frame)] : []),
+    ...endLabels(ends, chart.series, per, pixels, strokes, frame, format),
     `<line class="axis" x1="${frame.left}" x2="${frame.left}" y1="${frame.top}" y2="${frame.bottom}"/>`,
     `<line class="axis" x1="${frame.left}" x2="${frame.right}" y1="${frame.bottom}" y2="${frame.bottom}"/>`,
     '</svg>',
@@ -91,13 +129,15 @@ export function lineChart(chart: LineChart): string {
 /** Scales fitted to the data; the plot is only as tall as its ticks and its end labels need. */
 function lineFrame(chart: LineChart, ceilings: Ceiling[], endLabelCount: number): Frame {
   const points = chart.series.flatMap((s) => s.points);
-  const seconds = niceTicks(Math.max(1, ...points.map((p) => p.t / 1000)), 8, false);
+  const xAxis = chart.xAxis ?? SECONDS_SINCE_FLOOD;
   // Counts are whole numbers: a tick at 0.5 failed connects would mean nothing.
-  const values = niceTicks(Math.max(1, ...points.map((p) => p.value), ...ceilings.map((c) => c.value)), 5, true);
-  const plotHeight = plotHeightFor(values, (chart.maxHeight ?? DEFAULT_MAX_HEIGHT) - MARGIN.top - MARGIN.bottom, endLabelCount);
+  const integer = chart.integer ?? true;
+  const xTicks = niceTicks(xAxis.max ?? Math.max(1, ...points.map((p) => p.t / xAxis.tPerUnit)), 8, false);
+  const values = niceTicks(Math.max(1, ...points.map((p) => p.value), ...ceilings.map((c) => c.value), ...(chart.reference ? [chart.reference.value] : [])), 5, integer);
+  const plotHeight = plotHeightFor(values, integer, (chart.maxHeight ?? DEFAULT_MAX_HEIGHT) - MARGIN.top - MARGIN.bottom, endLabelCount);
   const [left, right, top] = [MARGIN.left, CHART_WIDTH - MARGIN.right, MARGIN.top];
   const bottom = top + plotHeight;
-  const tMax = seconds.at(-1)!;
+  const xMax = xTicks.at(-1)!;
   const vMax = values.at(-1)!;
   return {
     height: bottom + MARGIN.bottom,
@@ -105,17 +145,18 @@ function lineFrame(chart: LineChart, ceilings: Ceiling[], endLabelCount: number)
     right,
     top,
     bottom,
-    seconds,
+    xAxis,
+    xTicks,
     values,
-    x: (ms) => left + (ms / 1000 / tMax) * (right - left),
+    x: (t) => left + (t / xAxis.tPerUnit / xMax) * (right - left),
     y: (v) => bottom - (v / vMax) * plotHeight,
   };
 }
 
 /** Full height, unless the ticks are single counts (0, 1, 2): then a fixed height per count. */
-function plotHeightFor(ticks: number[], maxPlotHeight: number, endLabelCount: number): number {
+function plotHeightFor(ticks: number[], integer: boolean, maxPlotHeight: number, endLabelCount: number): number {
   const step = ticks.length > 1 ? ticks[1]! - ticks[0]! : 1;
-  const forValues = step === 1 ? Math.min(maxPlotHeight, (ticks.length - 1) * PIXELS_PER_COUNT) : maxPlotHeight;
+  const forValues = integer && step === 1 ? Math.min(maxPlotHeight, (ticks.length - 1) * PIXELS_PER_COUNT) : maxPlotHeight;
   return Math.max(MIN_PLOT_HEIGHT, forValues, endLabelCount * LABEL_SPACING);
 }
 
@@ -123,10 +164,10 @@ function valueTicks(f: Frame): string[] {
   return f.values.map((v) => `<g class="tick y"><line x1="${f.left}" x2="${f.right}" y1="${round(f.y(v))}" y2="${round(f.y(v))}"/><text x="${f.left - 8}" y="${round(f.y(v)) + 4}" text-anchor="end">${escapeHtml(axisNumber(v))}</text></g>`);
 }
 
-function secondTicks(f: Frame): string[] {
-  return f.seconds.map((s) => {
-    const x = round(f.x(s * 1000));
-    return `<g class="tick x"><line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}"/><text x="${x}" y="${f.bottom + 19}" text-anchor="middle">${escapeHtml(axisNumber(s))} s</text></g>`;
+function xTicks(f: Frame): string[] {
+  return f.xTicks.map((tick) => {
+    const x = round(f.x(tick * f.xAxis.tPerUnit));
+    return `<g class="tick x"><line x1="${x}" x2="${x}" y1="${f.bottom}" y2="${f.bottom + 5}"/><text x="${x}" y="${f.bottom + 19}" text-anchor="middle">${escapeHtml(f.xAxis.tick(tick))}</text></g>`;
   });
 }
 
@@ -134,16 +175,17 @@ function sortedPoints(s: Series): Point[] {
   return [...s.points].sort((a, b) => a.t - b.t);
 }
 
-/** One host's line (dashed when it runs on top of another's), with a dot per sample when there are few. */
-function seriesPath(s: Series, pixels: PixelPoint[], stroke: SeriesStroke, format: (v: number) => string): string {
+/** One host's (or kernel's) line, dashed when it runs on top of another's, with a dot per sample when there are few. */
+function seriesPath(s: Series, per: string, pixels: PixelPoint[], stroke: SeriesStroke, xAxis: XAxis, format: (v: number) => string): string {
   const d = pathData(pixels);
   const points = sortedPoints(s);
   const dots = points.length <= MAX_MARKED_POINTS ? points : [];
+  const data = `data-${per}="${escapeHtml(s.name)}"`;
   return [
-    `<g class="host-series" data-host="${escapeHtml(s.host)}">`,
-    `<path class="series" data-host="${escapeHtml(s.host)}" d="${d}" stroke="${s.color}" fill="none"${dashAttributes(stroke)}/>`,
+    `<g class="${per}-series" ${data}>`,
+    `<path class="series" ${data} d="${d}" stroke="${s.color}" fill="none"${dashAttributes(stroke)}/>`,
     ...(stroke.apart ?? []).map((run) => `<path class="series-apart" d="${pathData(run)}" stroke="${s.color}" fill="none"/>`),
-    ...dots.map((p, i) => `<circle class="point" cx="${pixels[i]!.x}" cy="${pixels[i]!.y}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.host}: ${format(p.value)} at ${(p.t / 1000).toFixed(1)} s`)}</title></circle>`),
+    ...dots.map((p, i) => `<circle class="point" cx="${pixels[i]!.x}" cy="${pixels[i]!.y}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.name}: ${format(p.value)} at ${xAxis.point(p.t / xAxis.tPerUnit)}`)}</title></circle>`),
     '</g>',
   ].join('\n');
 }
@@ -174,6 +216,17 @@ function ceilingLines(ceilings: Ceiling[], f: Frame): string[] {
   });
 }
 
+/** A reference across the plot, labelled inside it at the right, just above the line. */
+function referenceLine(reference: ReferenceLine, f: Frame): string {
+  const lineY = round(f.y(reference.value));
+  return [
+    `<g class="reference-line" data-value="${reference.value}">`,
+    `<line class="reference" x1="${f.left}" x2="${f.right}" y1="${lineY}" y2="${lineY}"/>`,
+    `<text class="reference-label" x="${f.right - 4}" y="${lineY - 4}" text-anchor="end">${escapeHtml(reference.label)}</text>`,
+    '</g>',
+  ].join('\n');
+}
+
 /** Series that end on the same value share one end label ("client-1 to client-4: 28,231"). */
 interface EndGroup {
   /** Undefined for the series that have no samples at all. */
@@ -197,23 +250,23 @@ function endGroups(series: Series[]): EndGroup[] {
  * hosts with their last value. A dotted leader joins a label to its series' end when they are apart.
  * Series without samples are named at the bottom.
  */
-function endLabels(groups: EndGroup[], series: Series[], pixels: PixelPoint[][], strokes: SeriesStroke[], f: Frame, format: (v: number) => string): string[] {
+function endLabels(groups: EndGroup[], series: Series[], per: string, pixels: PixelPoint[][], strokes: SeriesStroke[], f: Frame, format: (v: number) => string): string[] {
   const ordered = [...groups].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
   const endY = (g: EndGroup) => pixels[g.members[0]!]!.at(-1)?.y ?? f.bottom;
   const labelYs = spreadLabels(ordered.map((g) => endY(g) + 4), LABEL_SPACING, f.top + 4, f.bottom + 4);
   const labelX = f.right + 10;
   return ordered.map((g, i) => {
     const labelY = labelYs[i]!;
-    const hosts = g.members.map((m) => series[m]!.host);
+    const names = g.members.map((m) => series[m]!.name);
     const ends = g.members.flatMap((m) => pixels[m]!.slice(-1));
     const leaders = ends.map((end) => `<polyline class="leader" points="${end.x},${end.y} ${f.right + 4},${end.y} ${labelX - 2},${labelY - 4}" fill="none"/>`);
     const swatches = g.members.map((m, k) => {
       const x = labelX + k * 11;
       return `<line class="swatch" x1="${x}" x2="${x + 9}" y1="${labelY - 4}" y2="${labelY - 4}" stroke="${series[m]!.color}" stroke-width="3"${strokes[m]!.dashArray ? ' stroke-dasharray="3 2"' : ''}/>`;
     });
-    const text = `${hostList(hosts)}: ${g.value === undefined ? 'no samples' : format(g.value)}`;
+    const text = `${hostList(names)}: ${g.value === undefined ? 'no samples' : format(g.value)}`;
     return [
-      `<g class="end-label" data-hosts="${escapeHtml(hosts.join(' '))}" data-value="${g.value ?? 'none'}">`,
+      `<g class="end-label" data-${per}s="${escapeHtml(names.join(' '))}" data-value="${g.value ?? 'none'}">`,
       ...leaders,
       ...swatches,
       `<text x="${labelX + g.members.length * 11 + 2}" y="${labelY}">${escapeHtml(text)}</text>`,

@@ -75,6 +75,7 @@ export function floodFigures(flood: FloodReading): FloodFigures {
     ...(filled?.fds_at_start !== undefined && { openFilesAtStart: filled.fds_at_start }),
     ...(filled?.sent_bytes !== undefined && { sentBytes: filled.sent_bytes }),
     ...(plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(plan.holdPing, flood.held, flood.holdSeries) }),
+    ...(filled?.connect_cost && { connectCost: filled.connect_cost }),
   };
 }
 

@@ -54,6 +54,17 @@ export const holdPingFigures = z.object({
   series: z.array(z.object({ t: z.number(), perSecond: z.number(), p99: z.number() })),
 });
 
+/**
+ * connectCost: per 2% of the ports in use (index b: 2b to 2b+2%), the connect() calls that got a port, the ns
+ * they spent in all, and the histogram of one call's µs as [top of bin, calls] pairs (bins within 6.25%).
+ */
+export const connectCost = z.object({
+  ports: z.number(),
+  calls: z.array(z.number()),
+  ns: z.array(z.number()),
+  us: z.array(z.array(z.tuple([z.number(), z.number()]))),
+});
+
 export const floodFigures = z.object({
   program: z.string(),
   asked: z.number(),
@@ -71,6 +82,7 @@ export const floodFigures = z.object({
   /** Bytes the kernel took into the send queues (sendBytes). */
   sentBytes: z.number().optional(),
   holdPing: holdPingFigures.optional(),
+  connectCost: connectCost.optional(),
 });
 
 export const milestone = z.object({
@@ -169,6 +181,8 @@ export const expectationResult = z.object({
   pass: z.boolean(),
   /** Why no verdict could be reached (a host it depends on was lost); pass is then false. */
   invalid: z.string().optional(),
+  /** Why the claim does not apply here (the theory said so before measuring); pass is then true. */
+  notApplicable: z.string().optional(),
 });
 
 export const caseResult = z.object({

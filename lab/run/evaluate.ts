@@ -5,7 +5,8 @@ import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { contains, MissingFigure, parsePortList, parsePortRange } from '../scenario/theory.ts';
 import type { ClientTheory, Expectation, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
-import { PING_FIGURES, type PingFigure } from '../scenario/metrics.ts';
+import { PING_FIGURES, type ConnectFigure, type PingFigure } from '../scenario/metrics.ts';
+import { connectFigure } from '../results/connect-cost.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 
 /**
@@ -71,6 +72,7 @@ export function measure(host: HostResult, metric: Metric): Measurement {
   if (metric === 'accepted') return host.accepted ?? notMeasured('the host is not a server that reported accepts');
   if (metric.startsWith('ping.')) return pingFigure(host, metric.slice('ping.'.length));
   if (metric.startsWith('memory.')) return memoryFigure(host, metric.slice('memory.'.length));
+  if (metric.startsWith('connect.')) return connectCostFigure(host, metric.slice('connect.'.length) as ConnectFigure);
   const errno = metric.slice('errors.'.length);
   return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
 }
@@ -94,6 +96,13 @@ function memoryFigure(host: HostResult, name: string): Measurement {
     return host.cgroupMemory.tcpBufferBytes === undefined ? notMeasured(`socket buffers are not accounted to ${host.name}'s cgroup`) : per(host.cgroupMemory.tcpBufferBytes);
   }
   return notMeasured(`no memory figure '${name}'`);
+}
+
+function connectCostFigure(host: HostResult, figure: ConnectFigure): Measurement {
+  const cost = host.flood?.connectCost;
+  if (!cost) return notMeasured(`${host.name} did not time its connect() calls (client.connectCost)`);
+  const value = connectFigure(cost, figure);
+  return typeof value === 'number' ? value : notMeasured(value.missing);
 }
 
 function sum(values: readonly Measurement[]): Measurement {
@@ -181,6 +190,11 @@ export function evaluate(
   const rows: ExpectationResult[] = [];
   const lostClients = clients.filter((c) => c.lost).map((c) => c.name);
   const row = (e: Expectation, host: string, prediction: Prediction | NotMeasured, measurement: Measurement, dependsOn: readonly string[]) => {
+    if ('doesNotApply' in prediction && prediction.doesNotApply) {
+      const why = prediction.why ?? 'the theory says so';
+      rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted: { min: NaN, max: NaN, why }, measured: NaN, pass: true, notApplicable: why });
+      return;
+    }
     const lost = dependsOn.filter((name) => lostClients.includes(name));
     const measured = typeof measurement === 'number' ? measurement : NaN;
     const predicted = 'notMeasured' in prediction ? { min: NaN, max: NaN } : prediction;

@@ -12,7 +12,14 @@ export interface RuntimeRegistration {
    * Which kernel its hosts run: this machine's ('host'), or one chosen with --kernel ('chosen'). Why it
    * cannot run another, when it cannot ("containers share this machine's kernel").
    */
-  readonly kernel: { runs: 'host'; whyNotOthers: string } | { runs: 'chosen'; check(kernel: string): string | undefined };
+  readonly kernel:
+    | { runs: 'host'; whyNotOthers: string }
+    | {
+        runs: 'chosen';
+        check(kernel: string): string | undefined;
+        /** The kernels it knows by name, oldest first: what `--kernels all` means. */
+        named?: readonly string[];
+      };
   /** Chosen when neither --runtime nor --kernel says otherwise. */
   readonly isDefault?: boolean;
   create(options: { projectRoot: string; kernel?: string }): Runtime;

@@ -35,3 +35,9 @@ function checkedKernel(registration: RuntimeRegistration, kernel: string, field:
   if (problem) throw new InputError(field, undefined, problem);
   return kernel;
 }
+
+/** Every kernel a registered runtime knows by name, each runtime's oldest first. */
+export function namedKernels(): string[] {
+  const names = registeredRuntimes().flatMap((r) => (r.kernel.runs === 'chosen' ? (r.kernel.named ?? []) : []));
+  return [...new Set(names)];
+}

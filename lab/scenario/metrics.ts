@@ -1,4 +1,4 @@
-/** The figures an expectation can name under ping.* and memory.*: one list each, for validation and measurement. */
+/** The figures an expectation can name under ping.*, memory.* and connect.*: one list each, for validation and measurement. */
 
 /** connscale's hold: counts, the achieved rate, and round-trip percentiles in ms. */
 export const PING_FIGURES = ['sent', 'pongs', 'timeouts', 'perSecond', 'p50', 'p90', 'p99', 'p999', 'max'] as const;
@@ -7,3 +7,11 @@ export type PingFigure = (typeof PING_FIGURES)[number];
 /** Kernel memory per connection the host holds. */
 export const MEMORY_FIGURES = ['cgroupBytesPerConnection', 'tcpBufferBytesPerConnection', 'slabBytesPerConnection'] as const;
 export type MemoryFigure = (typeof MEMORY_FIGURES)[number];
+
+/**
+ * The cost of one connect() as the port range fills (a client with connectCost): sparseUs, the median time of
+ * one connect() with 4-8% of its ports in use; atN, the median with N% in use (N to N+4%, 98-100% for 99) as a
+ * multiple of that (windows in lab/results/connect-cost.ts).
+ */
+export const CONNECT_FIGURES = ['sparseUs', 'at10', 'at50', 'at90', 'at99'] as const;
+export type ConnectFigure = (typeof CONNECT_FIGURES)[number];

@@ -5,7 +5,7 @@
  * that compare fields (superRefine) once its fields are sound.
  */
 import { z } from 'zod';
-import { MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
+import { CONNECT_FIGURES, MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
 import { closest } from '../did-you-mean.ts';
 import { overlaps, parseSubnet } from '../subnet.ts';
 import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
@@ -213,6 +213,11 @@ export const clientSpec = closedObject({
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping: flag().optional(),
   /**
+   * Time every connect() that gets a port, by how full the port range was when it was called (metrics
+   * connect.sparseUs, connect.at10 ... connect.at99): the cost of the kernel's port search under pressure.
+   */
+  connectCost: flag().optional(),
+  /**
    * Make exactly `connections` attempts even after EADDRNOTAVAIL or EADDRINUSE. By default a client stops
    * asking a destination once its range is spent (each further failure costs a scan of the whole range);
    * where a failure is a clash rather than exhaustion (ip_autobind_reuse) the experiment needs every try.
@@ -236,6 +241,8 @@ export const prediction = z.object({
   max: z.union([z.number(), z.literal(Infinity)]),
   /** How the number was reached, shown beside it ("28232 ports - 1 bound by a listener"). */
   why: z.string().optional(),
+  /** The claim does not apply here (doesNotApply: this kernel has no such option); why says why. */
+  doesNotApply: z.literal(true).optional(),
 });
 
 export const subject = z.enum(SUBJECTS, { error: `must be one of ${SUBJECTS.map((s) => `'${s}'`).join(', ')}` });
@@ -249,11 +256,12 @@ export const metric = z.union(
     z.templateLiteral(['nstat.', z.string().regex(/^[A-Za-z]+$/)]),
     z.templateLiteral(['ping.', z.string().regex(oneOf(PING_FIGURES))]),
     z.templateLiteral(['memory.', z.string().regex(oneOf(MEMORY_FIGURES))]),
+    z.templateLiteral(['connect.', z.string().regex(oneOf(CONNECT_FIGURES))]),
   ],
   {
     error: (iss) =>
       typeof iss.input === 'string' && iss.input.trim() !== ''
-        ? `"${iss.input}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure> or memory.<figure>`
+        ? `"${iss.input}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure>, memory.<figure> or connect.<figure>`
         : textProblem(iss.input),
   },
 );

@@ -34,6 +34,15 @@ export function atLeast(n: number, why?: string): Prediction {
   return { min: n, max: Infinity, ...(why ? { why } : {}) };
 }
 
+/**
+ * The claim does not apply on this kernel or setup (the option it measures does not exist there): the row
+ * says so and why, and is neither a pass nor a failure of the case. Never for a figure that merely went
+ * unmeasured: that is INVALID.
+ */
+export function doesNotApply(why: string): Prediction {
+  return { min: -Infinity, max: Infinity, why, doesNotApply: true };
+}
+
 /** "40000 40999" or "40000\t40999" (as /proc prints it) → [40000, 40999]. */
 export function parsePortRange(text: string): PortRange {
   const parts = text.trim().split(/\s+/).map(Number);
@@ -94,11 +103,15 @@ export function usablePortsOf(client: ClientTheory, kernel?: KernelRelease): Pre
  */
 export function kernelRelease(release: string, version = ''): KernelRelease {
   const parse = (text: string) => /(\d+)\.(\d+)(?:\.(\d+))?/.exec(text);
-  const match = parse(/Debian (\d+\.\d+\.\d+)/.exec(version)?.[1] ?? '') ?? parse(release);
+  const candidate = /Debian (\d+\.\d+)~rc(\d+)/.exec(version);
+  const match = parse(candidate?.[1] ?? /Debian (\d+\.\d+\.\d+)/.exec(version)?.[1] ?? '') ?? parse(release);
   const upstream = [Number(match?.[1] ?? 0), Number(match?.[2] ?? 0), Number(match?.[3] ?? 0)] as const;
+  const rc = candidate ? Number(candidate[2]) : undefined;
   return {
     release,
     upstream,
+    ...(rc !== undefined && { rc }),
+    name: rc !== undefined ? `${upstream[0]}.${upstream[1]}-rc${rc}` : upstream.join('.'),
     atLeast: (major, minor, patch = 0) => compareVersions(upstream, [major, minor, patch]) >= 0,
     series: (major, minor) => upstream[0] === major && upstream[1] === minor,
   };
@@ -119,9 +132,9 @@ export function hasSocketPortRange(kernel: KernelRelease): boolean {
 
 /**
  * Ports connect() can pick with IP_LOCAL_PORT_RANGE set (inet_sk_get_local_port_range): each end of the
- * socket's range applies where it lies inside the namespace's range. With a per-socket range the scan in
- * __inet_hash_connect() steps over every port, without the parity halves (measured on 6.1.192, 6.12 and
- * 6.18: all 999 ports of an odd-sized range are reached, where the namespace's own odd range gives 998).
+ * socket's range applies where it lies inside the namespace's range. Every port of a per-socket range is in
+ * reach (measured on 6.1.192, 6.12 and 6.18: all 999 of an odd-sized one, where the namespace's own odd
+ * range gives 998), though 6.1 still searches it one parity first (searchesByParity).
  */
 export function socketRangePorts(
   namespaceRange: PortRange,
@@ -129,7 +142,7 @@ export function socketRangePorts(
   kernel: KernelRelease,
   skipped: { reserved?: readonly number[]; bound?: readonly number[] } = {},
 ): Prediction {
-  if (!hasSocketPortRange(kernel)) return exactly(0, `Linux ${kernel.upstream.join('.')} has no IP_LOCAL_PORT_RANGE (6.3+, 6.1.32+): every setsockopt fails`);
+  if (!hasSocketPortRange(kernel)) return exactly(0, `Linux ${kernel.name} has no IP_LOCAL_PORT_RANGE (6.3+, 6.1.32+): every setsockopt fails`);
   const [nsLow, nsHigh] = namespaceRange;
   const inside = (port: number) => port >= nsLow && port <= nsHigh;
   const [low, high] = [inside(socketRange[0]) ? socketRange[0] : nsLow, inside(socketRange[1]) ? socketRange[1] : nsHigh];
@@ -301,3 +314,40 @@ export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Pr
   return between(Math.round(bytes * 0.95), Math.round(bytes * 1.3), `${objects.map((o) => `${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B${left}; from 5% less (charges batched per CPU) to 30% more (bind buckets, slack)`);
 }
 
+
+/**
+ * Whether connect()'s port search takes one parity first: with the namespace's range always (since 4.2:
+ * connect() even ports, bind() odd); with a per-socket range (IP_LOCAL_PORT_RANGE) only before 6.8, which
+ * made its step 1. Measured here: Debian's 6.1 (6.1.192) still steps up at 50% with a per-socket range,
+ * though it reaches every port of an odd-sized one; 6.12 and later do not.
+ */
+export function searchesByParity(client: ClientTheory, kernel: KernelRelease): boolean {
+  return !client.socketPortRange || !kernel.atLeast(6, 8);
+}
+
+/**
+ * How much dearer a connect() is once the first parity is all taken: at least this (measured 1.8x to 21x on
+ * six kernels from 5.10 to 7.3 under emulation and 3.7x in containers here; 3x to 5x most often), and how
+ * much a search without a step may vary (up to 2.1x measured: a few calls land in a fast or a slow mode).
+ */
+export const PARITY_STEP_MIN = 1.5;
+export const NO_STEP_MAX = 2.5;
+
+/**
+ * The cost of one connect() with `percent` of its ports in use, as a multiple of its cost on an almost empty
+ * range. The search starts where the last one for that destination ended (the hint grows by the ports it
+ * tried), so while free ports lie next to it a connect() costs what it does on an empty range. With parity,
+ * once every port of the first parity is taken (50%), each connect() first walks that whole half in vain:
+ * a step up. The 6.15 series made each port checked cheaper by taking no lock (RCU); with one client process
+ * nothing contends for those locks, so the lab predicts the same step before and after it.
+ */
+export function connectCostAt(client: ClientTheory, kernel: KernelRelease, percent: number): Prediction {
+  if (client.socketPortRange && !hasSocketPortRange(kernel)) return doesNotApply(`Linux ${kernel.name} has no IP_LOCAL_PORT_RANGE`);
+  const parity = searchesByParity(client, kernel);
+  const how = client.socketPortRange ? 'a per-socket range' : "the namespace's range";
+  if (parity && percent >= 50) {
+    return atLeast(PARITY_STEP_MIN, `${how} on ${kernel.name}: one parity first, all of it taken at 50%, so each connect() walks half the range in vain`);
+  }
+  if (parity) return between(0.5, 2, 'the first parity still has free ports next to the last one taken');
+  return between(0, NO_STEP_MAX, `${how} on ${kernel.name}: step 1, no parity halves, no step; the next free port is next to the last one taken`);
+}

@@ -78,6 +78,10 @@ export interface KernelRelease {
   release: string;
   /** The upstream version it is built from, [major, minor, patch]: Debian's 6.1.0-56 is 6.1.192. */
   upstream: readonly [number, number, number];
+  /** A release candidate of that version ("Debian 7.3~rc7-1~exp1": 7): the theory treats it as the version. */
+  rc?: number;
+  /** The upstream version as people write it: "6.1.192", "7.3-rc7". */
+  name: string;
   /** Whether its upstream version is this one or newer: atLeast(6, 3), atLeast(6, 1, 32). */
   atLeast(major: number, minor: number, patch?: number): boolean;
   /** Whether it is of this stable series: series(6, 1). */

@@ -105,7 +105,7 @@ describe('nightly workflow (.github/workflows/nightly.yml), linted by actionlint
   });
 
   it('keeps the kernels as strings (unquoted, 5.10 would be the number 5.1)', () => {
-    expect(workflow).to.include("kernel: ['5.10', '6.1', '6.12', 'host']");
+    expect(workflow).to.include("kernel: ['5.10', '6.1', '6.12', '6.16', '7.2', '7.3-rc', 'host']");
   });
 
   it('reports a misspelt job key (runs_on)', () => {

@@ -39,4 +39,10 @@ describe('the kernel matrix', () => {
     expect(markdown).to.include('| 28,231 pass | 28,231 pass |');
     expect(html).to.include('<td>28,231 pass</td>');
   });
+
+  it('has no section on the cost of one connect() when no client timed it', () => {
+    expect(matrixMarkdown(matrix)).to.not.include('The cost of one connect()');
+    expect(html).to.not.include('The cost of one connect()');
+    expect(html).to.not.include('chart connect-cost');
+  });
 });

@@ -2,7 +2,20 @@ import { expect } from 'chai';
 import { parseAptSources } from '../../lab/runtime/debian-packages.ts';
 import { writeCpio } from '../../lab/runtime/vm/cpio.ts';
 import { modinfoDepends, parseLdd } from '../../lab/runtime/vm/initramfs.ts';
-import { bzImagePayload, bzImageRelease, compareVersions, findPackage, imagePackageOf, parseStanza, releaseOfPackage } from '../../lab/runtime/vm/kernels.ts';
+import {
+  bzImagePayload,
+  bzImageRelease,
+  chooseImage,
+  compareVersions,
+  DEBIAN_KERNELS,
+  debianKernelNames,
+  findPackage,
+  imagePackageOf,
+  imagePartsOf,
+  parseStanza,
+  releaseOfPackage,
+  versionMatches,
+} from '../../lab/runtime/vm/kernels.ts';
 
 const PACKAGES = `Package: linux-headers-amd64
 Source: linux-signed-amd64 (6.1.119+1)
@@ -32,6 +45,30 @@ Version: 6.1.119-1
 Depends: linux-image-6.1.0-28-amd64-dbg (= 6.1.119-1)
 `;
 
+/** A trixie-backports-like index: 6.16 and 6.17 images with their flavours, and a 7.2 made of parts. */
+const BACKPORTS = [
+  ['linux-image-6.16.3+deb13-amd64', '6.16.3-1~bpo13+1', 'kmod, initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool', 169626076],
+  ['linux-image-6.16.12+deb13-amd64', '6.16.12-1~bpo13+1', 'kmod, initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool', 169667600],
+  ['linux-image-6.16.12+deb13-cloud-amd64', '6.16.12-1~bpo13+1', 'kmod', 51193584],
+  ['linux-image-6.16.12+deb13-rt-amd64', '6.16.12-1~bpo13+1', 'kmod', 174555072],
+  ['linux-image-6.16.12+deb13-amd64-unsigned', '6.16.13-1~bpo13+1', 'kmod', 169000000],
+  ['linux-image-6.16.12+deb13-amd64-dbg', '6.16.13-1~bpo13+1', '', 900000000],
+  ['linux-image-6.17.13+deb13-amd64', '6.17.13-1~bpo13+1', 'kmod', 169470672],
+  [
+    'linux-image-7.2.12+deb13-amd64',
+    '7.2.12-1~bpo13+1',
+    'dracut | initramfs-tools (>= 0.120+deb8u2) | linux-initramfs-tool, linux-base-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1), linux-binary-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1), linux-modules-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)',
+    1900,
+  ],
+  ['linux-base-7.2.12+deb13-amd64', '7.2.12-1~bpo13+1', '', 1090008],
+  ['linux-binary-7.2.12+deb13-amd64', '7.2.12-1~bpo13+1', 'linux-base-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 13968908],
+  ['linux-binary-unsigned-7.2.12+deb13-amd64', '7.2.12-1~bpo13+1', 'linux-base-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 13967532],
+  ['linux-modules-7.2.12+deb13-amd64', '7.2.12-1~bpo13+1', 'kmod, linux-base-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 159105900],
+  ['linux-image-amd64', '7.2.12-1~bpo13+1', 'linux-base-amd64 (= 7.2.12-1~bpo13+1), linux-image-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 1500],
+]
+  .map(([name, version, depends, size]) => `Package: ${name}\nVersion: ${version}\n${depends ? `Depends: ${depends}\n` : ''}Filename: pool/main/l/linux/${name}_${version}_amd64.deb\nSize: ${size}\n`)
+  .join('\n');
+
 describe('Debian kernels for VMs', () => {
   it('reads a Packages stanza, continuation lines included', () => {
     const stanza = parseStanza(PACKAGES.split('\n\n')[1]!);
@@ -55,11 +92,56 @@ describe('Debian kernels for VMs', () => {
     expect(releaseOfPackage('linux-image-6.12.41+deb13-amd64')).to.equal('6.12.41+deb13-amd64');
   });
 
+  it('names the kernels oldest first, latest last, each with suites', () => {
+    expect(debianKernelNames()).to.deep.equal(['5.10', '6.1', '6.12', '6.16', '7.2', '7.3-rc', 'latest']);
+    expect(DEBIAN_KERNELS['6.1']).to.deep.include({ suites: ['bookworm'] }).and.not.have.property('version');
+    expect(DEBIAN_KERNELS['7.3-rc']).to.deep.include({ suites: ['experimental'], version: '7.3' });
+  });
+
+  it('matches a version pin on the upstream version only', () => {
+    expect(versionMatches('7.3~rc7-1~exp1', '7.3')).to.equal(true);
+    expect(versionMatches('7.3-1~exp1', '7.3')).to.equal(true);
+    expect(versionMatches('6.16.12-1~bpo13+1', '6.16')).to.equal(true);
+    expect(versionMatches('6.17.13-1~bpo13+1', '6.16')).to.equal(false);
+    expect(versionMatches('6.1.192-3', '6.16')).to.equal(false);
+    expect(versionMatches('6.16.12-1', '6.1')).to.equal(false);
+    expect(versionMatches('7.30.1-1', '7.3')).to.equal(false);
+  });
+
+  it('chooses the newest plain image of the pinned version, not cloud, rt, unsigned or dbg', () => {
+    expect(chooseImage(BACKPORTS, '6.16')?.Package).to.equal('linux-image-6.16.12+deb13-amd64');
+    expect(chooseImage(BACKPORTS, '6.17')?.Package).to.equal('linux-image-6.17.13+deb13-amd64');
+    expect(chooseImage(BACKPORTS, '7.2')?.Package).to.equal('linux-image-7.2.12+deb13-amd64');
+    expect(chooseImage(BACKPORTS, '6.18')).to.equal(undefined);
+  });
+
+  it('without a pin, chooses what linux-image-amd64 points at, as stable suites need', () => {
+    expect(chooseImage(BACKPORTS)?.Package).to.equal('linux-image-7.2.12+deb13-amd64');
+    expect(chooseImage(PACKAGES)?.Package).to.equal('linux-image-6.1.0-28-amd64');
+    // bookworm-security also carries the 6.12 series: its highest version is not bookworm's kernel.
+    const security = `${PACKAGES}\nPackage: linux-image-6.12.117+deb12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: kmod\n`;
+    expect(chooseImage(security)?.Package).to.equal('linux-image-6.1.0-28-amd64');
+  });
+
+  it('follows a series metapackage to the image of the same version', () => {
+    const index = 'Package: linux-image-6.12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: linux-image-6.12.117+deb12-amd64 (= 6.12.117-1~deb12u1)\n\nPackage: linux-image-6.12.117+deb12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: kmod\n';
+    expect(chooseImage(index, '6.12')?.Package).to.equal('linux-image-6.12.117+deb12-amd64');
+  });
+
+  it('lists the parts of a 6.19-on image metapackage, and none for an image that carries its kernel', () => {
+    expect(imagePartsOf(chooseImage(BACKPORTS, '7.2')!)).to.deep.equal(['linux-base-7.2.12+deb13-amd64', 'linux-binary-7.2.12+deb13-amd64', 'linux-modules-7.2.12+deb13-amd64']);
+    expect(imagePartsOf(chooseImage(BACKPORTS, '6.16')!)).to.deep.equal([]);
+    expect(imagePartsOf(findPackage(BACKPORTS, 'linux-image-amd64')!)).to.deep.equal([]);
+    expect(releaseOfPackage('linux-image-7.3-amd64')).to.equal('7.3-amd64');
+  });
+
   it('orders kernel versions numerically', () => {
     expect(compareVersions('6.1.119-1', '6.1.123-1')).to.be.lessThan(0);
     expect(compareVersions('6.1.0-31', '6.1.0-28')).to.be.greaterThan(0);
     expect(compareVersions('5.10.226-1', '5.10.226-1')).to.equal(0);
     expect(compareVersions('6.12.41-1~bpo12+1', '6.12.41-1')).to.be.lessThan(0);
+    expect(compareVersions('7.3~rc7-1~exp1', '7.2.13-1')).to.be.greaterThan(0);
+    expect(compareVersions('7.3~rc7-1~exp1', '7.3-1')).to.be.lessThan(0);
   });
 
   it('reads the release and the compressed payload from a bzImage header', () => {

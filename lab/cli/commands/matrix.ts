@@ -16,7 +16,7 @@ import { resultsToJson } from '../../results/results.ts';
 import { runMatrix } from '../../run/matrix-run.ts';
 import { findScenario, loadScenario } from '../../scenario/load.ts';
 import { junitXml } from '../../report/junit.ts';
-import { selectRuntime } from '../../runtime/select.ts';
+import { namedKernels, selectRuntime } from '../../runtime/select.ts';
 import { EXIT } from '../exit-codes.ts';
 import { checkOutputPath } from '../output-paths.ts';
 import { projectRoot } from '../project.ts';
@@ -41,7 +41,7 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
     return writeMatrix(runs, [], out, flags.junit);
   }
   if (!files.length) throw new InputError('lab matrix', undefined, 'which scenarios? (lab matrix scenarios/*.ts --kernels 6.1,host)');
-  const kernels = (flags.kernels ?? '').split(',').map((k) => k.trim()).filter(Boolean);
+  const kernels = kernelList(flags.kernels ?? '');
   if (!kernels.length) throw new InputError('--kernels', undefined, 'needs a list, such as 5.10,6.1,6.12,host');
   // Bad input stops here, before anything starts: every scenario loads, every kernel is one the lab knows.
   const jobs = kernels.map((kernel) => {
@@ -96,4 +96,10 @@ async function readAll(dir: string): Promise<ComparedRun[]> {
   });
   const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => join(e.parentPath ?? e.path, e.name)).sort();
   return Promise.all(files.map(async (file) => ({ file, results: await readResults(file) })));
+}
+
+/** --kernels: names, paths and 'host', comma-separated; 'all' is every kernel a runtime knows by name, and this machine's. */
+export function kernelList(text: string): string[] {
+  const given = text.split(',').map((k) => k.trim()).filter(Boolean);
+  return [...new Set(given.flatMap((k) => (k === 'all' ? [...namedKernels(), 'host'] : [k])))];
 }

@@ -2,7 +2,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { registerRuntime } from '../registry.ts';
 import { NetnsRuntime } from '../netns/netns-runtime.ts';
-import { KERNEL_SUITES } from './kernels.ts';
+import { debianKernelNames, KERNEL_ALIASES } from './kernels.ts';
 import { bootVm, removeVms } from './vm-machine.ts';
 
 /** A VM per run: one emulated CPU each, so that kernels can run side by side on a small machine. */
@@ -14,7 +14,8 @@ registerRuntime({
   summary: 'network namespaces in a qemu VM on the kernel --kernel names',
   kernel: {
     runs: 'chosen',
-    check: (kernel) => (kernel in KERNEL_SUITES ? undefined : kernelFileProblem(kernel)),
+    named: debianKernelNames().filter((name) => !KERNEL_ALIASES.includes(name)),
+    check: (kernel) => (debianKernelNames().includes(kernel) ? undefined : kernelFileProblem(kernel)),
   },
   create: ({ kernel }) =>
     new NetnsRuntime({
@@ -34,7 +35,7 @@ const BZIMAGE_MAGIC_AT = 0x202;
 
 /** Why a --kernel path is not a kernel this runtime boots (a linux-image .deb or a bzImage), if it is not. */
 export function kernelFileProblem(path: string): string | undefined {
-  const known = `neither one of ${Object.keys(KERNEL_SUITES).join(', ')}, host, nor`;
+  const known = `neither one of ${debianKernelNames().join(', ')}, host, nor`;
   let size: number;
   try {
     const stats = statSync(path);
