@@ -82,12 +82,22 @@ export class DockerHost implements Host {
 
 
 const REMOVE_ATTEMPTS = 10;
+const EXIT_WAIT_MS = 60_000;
 
 /**
- * Force-removes a container. With hundreds of thousands of sockets to close, the engine can give up waiting
- * for the kill ("did not receive an exit event"): the container is still going away, so try again.
+ * Kills a container, waits until the engine has seen it exit, then removes it. A forced remove of a running
+ * container with tens of thousands of sockets races the engine's own clean-up of its exit ("did not receive
+ * an exit event", then a second remove): Docker 20.10 can then leak the network's endpoint count, and the
+ * network can never be removed until dockerd restarts. Waiting for the exit first leaves one clean-up.
  */
 export async function removeContainer(container: Docker.Container): Promise<void> {
+  await container.kill().catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([
+    container.wait({ condition: 'not-running' }).catch(() => undefined),
+    new Promise((resolve) => (timer = setTimeout(resolve, EXIT_WAIT_MS))),
+  ]);
+  clearTimeout(timer);
   for (let attempt = 1; ; attempt++) {
     try {
       await container.remove({ force: true, v: true });
