@@ -1,4 +1,5 @@
 import type Docker from 'dockerode';
+import { sleep } from '../../abort.ts';
 import { RuntimeFailure } from '../../errors.ts';
 import { RUN_LABEL, runFilter } from './labels.ts';
 import { removeContainer } from './host.ts';
@@ -55,7 +56,7 @@ async function removeNetwork(network: Docker.Network): Promise<void> {
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return;
       if (attempt >= NETWORK_REMOVE_ATTEMPTS) throw error;
-      await new Promise((r) => setTimeout(r, 500 * attempt));
+      await sleep(500 * attempt);
     }
   }
 }

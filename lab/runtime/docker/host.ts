@@ -1,5 +1,6 @@
 import { PassThrough } from 'node:stream';
 import type Docker from 'dockerode';
+import { sleep, within } from '../../abort.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
 import type { ExecResult, Host, RunningProgram } from '../runtime.ts';
 
@@ -92,12 +93,7 @@ const EXIT_WAIT_MS = 60_000;
  */
 export async function removeContainer(container: Docker.Container): Promise<void> {
   await container.kill().catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([
-    container.wait({ condition: 'not-running' }).catch(() => undefined),
-    new Promise((resolve) => (timer = setTimeout(resolve, EXIT_WAIT_MS))),
-  ]);
-  clearTimeout(timer);
+  await within(container.wait({ condition: 'not-running' }).catch(() => undefined), EXIT_WAIT_MS);
   for (let attempt = 1; ; attempt++) {
     try {
       await container.remove({ force: true, v: true });
@@ -106,7 +102,7 @@ export async function removeContainer(container: Docker.Container): Promise<void
       const status = (error as { statusCode?: number }).statusCode;
       if (status === 404) return;
       if (attempt >= REMOVE_ATTEMPTS || (status !== 409 && status !== 500)) throw error;
-      await new Promise((r) => setTimeout(r, 1000 * attempt));
+      await sleep(1000 * attempt);
     }
   }
 }
