@@ -22,3 +22,4 @@ export {
   usablePorts,
   usablePortsOf,
 } from './scenario/theory.ts';
+export { nginxHolds, nginxKernelHolds, nginxSettings, nginxWorkerWall, programProcesses, type NginxSettings } from './scenario/server-program-theory.ts';

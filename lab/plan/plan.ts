@@ -7,6 +7,7 @@ import { parsePortRange } from '../scenario/theory.ts';
 import { hostAddress, parseSubnet, subnetCapacity } from '../subnet.ts';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
+import { LAB_SERVER_SETTINGS } from '../scenario/schema.ts';
 import { clientProcessesFor, labchurnArgv, labclientArgv, labserverArgv, serverWorkersFor } from '../programs/argv.ts';
 
 export type Role = 'server' | 'client';
@@ -23,6 +24,8 @@ export interface PlannedHost {
   extraAddresses: string[];
   /** The program the host runs for the case, as argv inside the host. */
   program: string[];
+  /** The scenario's own program (not the lab's): its command, and the absolute path of the Dockerfile its image builds from. */
+  customProgram?: { command: string[]; dockerfile?: string };
 }
 
 export interface PlannedServer extends PlannedHost {
@@ -32,12 +35,14 @@ export interface PlannedServer extends PlannedHost {
   ports: number[];
   backlog: number;
   workers: number;
+  /** A program of the scenario's own is ready once its kernel lists a listener on each of these ports. */
+  ready?: { ports: number[]; timeoutSeconds: number };
+  /** A program of the scenario's own: what the scenario set it to, for the theory. */
+  settings?: Record<string, number | string | boolean>;
 }
 
 export interface PlannedClient extends PlannedHost {
   role: 'client';
-  /** The scenario's own program (not the lab's flood): absolute path of the Dockerfile its image builds from. */
-  customProgram?: { command: string[]; dockerfile?: string };
   targets: string[];
   asked: number;
   processes: number;
@@ -79,6 +84,7 @@ export interface PlanOptions {
 const DEFAULT_PORT_RANGE = '32768 60999';
 const DEFAULT_INFLIGHT = 256;
 const DEFAULT_DEADLINE = { full: 600, quick: 120 };
+const DEFAULT_READY_SECONDS = 30;
 
 export function planCase(scenario: Scenario, index: number, options: PlanOptions): CasePlan {
   const spec = scenario.cases[index]!;
@@ -97,7 +103,10 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   };
   const serverIps = Array.from({ length: merged.server.addresses ?? 1 }, (_, i) => hostAddress(options.subnet, 2 + i));
   const serverIp = serverIps[0]!;
-  const ports = merged.server.ports;
+  const ports = listenedPorts(merged.server);
+  if (!ports.length) throw new InputError(options.file, `${at}.server.ports`, 'is missing (the ports the server listens on; or server.program.ports)');
+  const serverProgram = merged.server.program;
+  if (serverProgram) refuseLabServerOnly(scenario, index, options, merged);
   const deadlineSeconds = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
   const targets = serverIps.flatMap((ip) => ports.map((port) => `${ip}:${port}`));
   const holdPing = merged.client.holdPing;
@@ -134,12 +143,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
       ping,
       ...(holdPing && { holdPing }),
       ...(costPorts && { costPorts }),
-      ...(custom && { customProgram: { command: custom.command, ...(custom.dockerfile && { dockerfile: resolve(dirname(options.file), custom.dockerfile) }) } }),
-      program: custom ? [
-        // The scenario's program, bounded like every flood.
-        'timeout', '--kill-after=5', String(clientDeadline),
-        ...custom.command.map((arg) => substitute(arg, targets)),
-      ] : churn ? labchurnArgv({
+      ...(custom && { customProgram: ownProgram(custom, options.file) }),
+      program: custom ? bounded(clientDeadline, custom.command.map((arg) => substitute(arg, targets))) : churn ? labchurnArgv({
         targets,
         rate: churn.rate,
         seconds: churn.seconds,
@@ -170,7 +175,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
 
   const serverNofile = nofile(merged.server, `${at}.server.nofile`);
   const expectedTotal = clients.reduce((sum, c) => sum + c.asked, 0);
-  const workers = merged.server.workers ?? serverWorkersFor(expectedTotal, serverNofile, ports.length);
+  // A program of one's own has its own processes: the theory counts what it reports, not lab workers.
+  const workers = serverProgram ? 0 : merged.server.workers ?? serverWorkersFor(expectedTotal, serverNofile, ports.length);
   const backlog = merged.server.backlog ?? 4096;
   const server: PlannedServer = {
     name: 'server',
@@ -184,8 +190,13 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     ports,
     backlog,
     workers,
+    ...(serverProgram && {
+      customProgram: ownProgram(serverProgram, options.file),
+      ready: { ports: serverProgram.ready?.port ? [serverProgram.ready.port] : ports, timeoutSeconds: serverProgram.ready?.timeoutSeconds ?? DEFAULT_READY_SECONDS },
+      ...(serverProgram.settings && { settings: serverProgram.settings }),
+    }),
     // The server outlives the clients' deadline by the time it takes to collect.
-    program: labserverArgv({
+    program: serverProgram ? bounded(clientDeadline + 30, serverProgram.command) : labserverArgv({
       ports,
       backlog,
       workers,
@@ -250,6 +261,46 @@ function portsInReach(sysctls: Record<string, string>, socketPortRange: readonly
   const [low, high] = parsePortRange(sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
   if (!socketPortRange) return high - low + 1;
   return Math.max(1, Math.min(high, socketPortRange[1]) - Math.max(low, socketPortRange[0]) + 1);
+}
+
+/** The ports the server listens on: its own program's, or those given for labserver. */
+export function listenedPorts(server: ServerSpec): number[] {
+  return server.program?.ports ?? server.ports ?? [];
+}
+
+/** A scenario's own program, its Dockerfile found relative to the scenario file. */
+function ownProgram(program: { command: string[]; dockerfile?: string | undefined }, file: string): { command: string[]; dockerfile?: string } {
+  return { command: program.command, ...(program.dockerfile && { dockerfile: resolve(dirname(file), program.dockerfile) }) };
+}
+
+/** A program of the scenario's own, bounded like every flood. */
+function bounded(seconds: number, argv: string[]): string[] {
+  return ['timeout', '--kill-after=5', String(seconds), ...argv];
+}
+
+/**
+ * With a server program of one's own, labserver's settings mean nothing (the program has its own config),
+ * and the Ping round and hold-ping need labserver's Pong: each is refused, named where it was written.
+ */
+function refuseLabServerOnly(scenario: Scenario, index: number, options: PlanOptions, merged: MergedCase): void {
+  const spec = scenario.cases[index]!;
+  const layers: Array<[string, { server?: object; client?: object } | undefined]> = [
+    ...(options.quick ? [[`cases[${index}].quick`, spec.quick] as [string, typeof spec.quick]] : []),
+    [`cases[${index}]`, spec],
+    ['', scenario],
+  ];
+  const origin = (role: 'server' | 'client', field: string) => {
+    const found = layers.find(([, layer]) => layer?.[role] && field in layer[role]);
+    return `${found?.[0] ? `${found[0]}.` : ''}${role}.${field}`;
+  };
+  for (const field of LAB_SERVER_SETTINGS) {
+    if (merged.server[field] !== undefined) {
+      throw new InputError(options.file, origin('server', field), "is a setting of the lab's server (labserver): a server program of your own sets its own (its config, its flags)");
+    }
+  }
+  for (const field of ['ping', 'holdPing'] as const) {
+    if (merged.client[field]) throw new InputError(options.file, origin('client', field), "needs the lab's server to answer Ping with Pong; a server program of your own does not speak the lab's protocol");
+  }
 }
 
 function stringify(sysctls: Sysctls | undefined): Record<string, string> {

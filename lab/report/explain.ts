@@ -1,12 +1,13 @@
 /** `lab explain`: a scenario read aloud (claim, story, seeds, and per case what it sets and expects). */
-import { mergeCase } from '../plan/plan.ts';
+import { listenedPorts, mergeCase } from '../plan/plan.ts';
 import type { CaseOverrides, Scenario, Sysctls } from '../scenario/types.ts';
 
 export function explainScenario(scenario: Scenario, file: string, quick: boolean): string {
   const out = [`${scenario.name}: ${scenario.claim}`, `file: ${file}`];
   if (scenario.story) out.push('', scenario.story.trim());
   out.push('', `seeds replayed: ${scenario.seeds?.length ? scenario.seeds.join(', ') : 'none'}`);
-  out.push(`server: ports ${scenario.server.ports.join(', ')}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`);
+  const program = scenario.server.program ? `, its own program: ${scenario.server.program.command.join(' ')}` : '';
+  out.push(`server: ports ${listenedPorts(scenario.server).join(', ')}${program}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`);
   if (scenario.deadlineSeconds) out.push(`deadline: ${scenario.deadlineSeconds} s per flood`);
   scenario.cases.forEach((spec, i) => {
     const settings = mergeCase(scenario, spec, quick);
@@ -15,7 +16,7 @@ export function explainScenario(scenario: Scenario, file: string, quick: boolean
     if (spec.about) out.push(`  ${spec.about}`);
     out.push(`  clients: ${settings.clients}, each asking for ${connections === 'fill' ? 'as many connections as its range gives (fill)' : `${connections} connections`}`);
     out.push(`  client sysctls: ${sysctlText(settings.client.sysctls) || 'kernel defaults'}`);
-    out.push(`  server ports: ${settings.server.ports.join(', ')}`);
+    out.push(`  server ports: ${listenedPorts(settings.server).join(', ')}${settings.server.program ? ` (${settings.server.program.command.join(' ')})` : ''}`);
     if (quick) out.push(`  --quick overrides: ${spec.quick ? describeOverrides(spec.quick) : 'none (runs as in full)'}`);
     out.push('  expects:');
     for (const e of [...(scenario.expect ?? []), ...(spec.expect ?? [])]) out.push(`    - ${e.claim} (${e.subject}, ${e.metric})`);

@@ -19,6 +19,9 @@ import { hostResult } from '../results/host-result.ts';
 import { memoryPerConnection, objectSizes } from '../results/memory.ts';
 import { milestones } from '../results/milestones.ts';
 import { ClientFlood } from './client-flood.ts';
+import { parseListeningPorts } from '../collect/listeners.ts';
+import { readProcesses } from '../collect/processes.ts';
+import type { HostProcess } from '../scenario/types.ts';
 
 export interface CaseRunOptions {
   /** The runtime, for messages ("the docker engine stopped answering"). */
@@ -52,6 +55,8 @@ interface ServerProgram {
   program?: RunningProgram;
   last?: ServerLine;
   ready?: ServerLine;
+  /** A program of the scenario's own: its processes once it listened. */
+  processes?: HostProcess[];
 }
 
 export class CaseRun {
@@ -161,6 +166,7 @@ export class CaseRun {
         if (line.type === 'ready' || line.type === 'error') ready(line);
       });
       state.program = program;
+      if (host.plan.customProgram) return this.awaitListeners(state);
       const exited = program.exited.then((code) => {
         throw new RuntimeFailure(`the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`);
       });
@@ -168,6 +174,37 @@ export class CaseRun {
       const line = await Promise.race([readyLine, exited, timeout]);
       if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
     });
+  }
+
+  /**
+   * A server program of the scenario's own is ready once the server's kernel lists a listener on each of its
+   * ready ports (it says nothing to the lab); then its processes are read, descriptors and limits, for the theory.
+   */
+  private async awaitListeners(state: ServerProgram): Promise<void> {
+    const { host, program } = state;
+    const { ports, timeoutSeconds } = this.plan.server.ready!;
+    const command = host.plan.customProgram!.command.join(' ');
+    const missing = () => this.portsNotListening(ports);
+    let exitCode: number | undefined;
+    void program!.exited.then((code) => (exitCode = code));
+    const deadline = performance.now() + timeoutSeconds * 1000;
+    for (let left = await missing(); left.length; left = await missing()) {
+      const what = `port${left.length > 1 ? 's' : ''} ${left.join(', ')}`;
+      if (exitCode !== undefined) {
+        throw new RuntimeFailure(`the server program (${command}) on ${host.plan.ip} exited (code ${exitCode}) before it listened on ${what}: ${program!.stderr().trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+      }
+      if (performance.now() > deadline) {
+        throw new RuntimeFailure(`the server program (${command}) on ${host.plan.ip} never listened on ${what}: waited ${timeoutSeconds} s (server.program.ready.timeoutSeconds)`);
+      }
+      await sleep(200);
+    }
+    state.processes = await readProcesses(host);
+  }
+
+  /** The server's ports that no listener holds now, as its kernel lists them. */
+  private async portsNotListening(ports: readonly number[]): Promise<number[]> {
+    const listening = parseListeningPorts((await this.serverHost.exec(['ss', '-Htln'])).stdout);
+    return ports.filter((port) => !listening.includes(port));
   }
 
   /** What each kernel holds before the flood: the ports the theory must leave out, memory in use. */
@@ -247,6 +284,14 @@ export class CaseRun {
   /** Waits until the server's count stops moving: the last handshakes and accepts land after 'filled'. */
   private settle(): Promise<void> {
     return this.phase('settle', async () => {
+      // A server that stopped while the clients still filled may be closing its sockets when they finish: its
+      // listeners are gone first. Wait for its end, to say how it ended.
+      const silent = await this.portsNotListening(this.plan.server.ports);
+      if (silent.length) {
+        await Promise.race([this.serverExit('stopped mid-flood'), sleep(SETTLE_TIMEOUT_MS)]);
+        const { name, ip } = this.plan.server;
+        throw new RuntimeFailure(`the server ${name} (${ip}) stopped listening on port(s) ${silent.join(', ')} mid-flood`);
+      }
       const expected = this.floods.reduce((sum, f) => sum + (f.lost ? 0 : (f.filled?.established ?? 0)), 0);
       const deadline = performance.now() + SETTLE_TIMEOUT_MS;
       let previous = -1;
@@ -273,7 +318,7 @@ export class CaseRun {
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
-        server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted),
+        server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted, this.server?.processes),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };

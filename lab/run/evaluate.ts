@@ -3,7 +3,7 @@ import type { CasePlan, PlannedClient, PlannedHost, PlannedServer } from '../pla
 import { InputError } from '../errors.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { contains, MissingFigure, parsePortList, parsePortRange } from '../scenario/theory.ts';
-import type { ClientTheory, Expectation, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
+import type { ClientTheory, Expectation, HostProcess, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
 import { PING_FIGURES, type ConnectFigure, type PingFigure } from '../scenario/metrics.ts';
 import { connectFigure } from '../results/connect-cost.ts';
@@ -35,7 +35,7 @@ export function clientTheory(plan: PlannedClient, before: KernelView, filled?: C
 }
 
 /** What the theory knows of the server: its plan, the backlog its kernel gave, what its program reported. */
-export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine, socketsAccounted?: boolean): ServerTheory {
+export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine, socketsAccounted?: boolean, processes?: readonly HostProcess[]): ServerTheory {
   return {
     ip: plan.ip,
     ports: plan.ports,
@@ -44,6 +44,8 @@ export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: 
     nofile: measured.nofile,
     ...(ready?.fds_at_start !== undefined && { openFilesAtStart: ready.fds_at_start }),
     ...(socketsAccounted !== undefined && { socketsAccounted }),
+    ...(processes && { processes }),
+    ...(plan.settings && { settings: plan.settings }),
   };
 }
 
@@ -156,7 +158,14 @@ export function plannedContext(plan: CasePlan, kernel: KernelRelease, namespaceD
   return {
     kernel,
     clients,
-    server: { ip: plan.server.ip, ports: plan.server.ports, backlog: Math.min(plan.server.backlog, somaxconn), workers: plan.server.workers, nofile: plan.server.nofile },
+    server: {
+      ip: plan.server.ip,
+      ports: plan.server.ports,
+      backlog: Math.min(plan.server.backlog, somaxconn),
+      workers: plan.server.workers,
+      nofile: plan.server.nofile,
+      ...(plan.server.settings && { settings: plan.server.settings }),
+    },
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Runs scenarios on several kernels: one job per kernel (its scenarios one after another), jobs in parallel
- * as the machine's cores allow (each VM is one emulated CPU). A run that breaks is recorded and the others
- * go on; the caller renders the matrix from what came back.
+ * as the machine's cores allow (each VM is one emulated CPU), except that a scenario that times connect()
+ * runs alone (turns.ts). A run that breaks is recorded and the others go on; the caller renders the matrix
+ * from what came back.
  */
 import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { Results } from '../results/results.ts';
@@ -9,6 +10,7 @@ import type { Runtime } from '../runtime/runtime.ts';
 import { mergeCase } from '../plan/plan.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { runScenario } from './scenario-run.ts';
+import { Turns } from './turns.ts';
 
 export interface MatrixJob {
   kernel: string;
@@ -43,6 +45,7 @@ export async function runMatrix(
   const runs: ComparedRun[] = [];
   const failures: MatrixFailure[] = [];
   const queue = [...jobs];
+  const turns = new Turns();
   for (const job of jobs) for (const { scenario } of scenarios) options.onState({ kernel: job.kernel, scenario: scenario.name, state: 'waiting', text: 'waiting for a free core' });
   const worker = async () => {
     for (let job = queue.shift(); job && !options.signal.aborted; job = queue.shift()) {
@@ -57,6 +60,9 @@ export async function runMatrix(
           say('skipped', `skipped: every case needs a scenario's own program image, which the ${runtime.name} runtime cannot run`);
           continue;
         }
+        const timed = cases.some((i) => mergeCase(scenario, scenario.cases[i]!, options.quick).client.connectCost);
+        say('running', timed ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)' : 'waiting for its turn');
+        await turns.enter(timed);
         say('running', 'starting');
         try {
           const results = await runScenario(runtime, scenario, { file, quick: options.quick, signal: options.signal, cases }, {
@@ -74,6 +80,8 @@ export async function runMatrix(
           const message = (error as Error).message.split('\n')[0]!;
           failures.push({ kernel: job.kernel, scenario: scenario.name, error: message });
           say('broke', `BROKE: ${message}`);
+        } finally {
+          turns.leave(timed);
         }
       }
     }
@@ -82,7 +90,10 @@ export async function runMatrix(
   return { runs, failures };
 }
 
-/** A scenario's own client program is an image built from a Dockerfile: only some runtimes can run those. */
+/** A scenario's own client or server program is an image built from a Dockerfile: only some runtimes can run those. */
 function runnableCases(scenario: Scenario, runtime: Runtime, quick: boolean): number[] {
-  return [...scenario.cases.keys()].filter((i) => runtime.can.programImages || !mergeCase(scenario, scenario.cases[i]!, quick).client.program?.dockerfile);
+  return [...scenario.cases.keys()].filter((i) => {
+    const merged = mergeCase(scenario, scenario.cases[i]!, quick);
+    return runtime.can.programImages || !(merged.client.program?.dockerfile || merged.server.program?.dockerfile);
+  });
 }

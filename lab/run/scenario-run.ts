@@ -170,7 +170,8 @@ class ScenarioRun {
   async prepare(): Promise<void> {
     await this.step('images', 'Images (built when missing or when their sources changed)', async () => {
       await holdIfAsked('images', this.options.signal);
-      const dockerfiles = this.caseIndexes.flatMap((i) => this.plan(i).clients.flatMap((c) => (c.customProgram?.dockerfile ? [c.customProgram.dockerfile] : [])));
+      const hosts = this.caseIndexes.flatMap((i) => [this.plan(i).server, ...this.plan(i).clients]);
+      const dockerfiles = hosts.flatMap((h) => (h.customProgram?.dockerfile ? [h.customProgram.dockerfile] : []));
       await this.guard(this.session.prepare((line) => this.events.log?.(line, 'images'), dockerfiles));
       this.environment = await this.fingerprint();
       return 'Images (built when missing or when their sources changed)';

@@ -24,7 +24,8 @@ export async function aptInstall(packages: string[]): Promise<void> {
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
   try {
     await $({ quiet: true, env })`apt-get update -qq`;
-    await $({ quiet: true, env })`apt-get install -y -qq ${packages}`;
+    // Another apt (a second lab, unattended-upgrades) may hold dpkg's lock for a while: wait for it.
+    await $({ quiet: true, env })`apt-get -o DPkg::Lock::Timeout=300 install -y -qq ${packages}`;
   } catch (error) {
     const e = error as { stderr?: string };
     throw new EnvironmentError(`apt-get install ${packages.join(' ')} failed: ${(e.stderr ?? String(error)).trim().split('\n').pop()}`);
@@ -47,8 +48,17 @@ export interface PackageNeed {
   present?: () => boolean;
 }
 
+/** One install at a time in this process: the matrix prepares several VMs at once, and dpkg has one lock. */
+let installing: Promise<unknown> = Promise.resolve();
+
 /** Installs the packages of the needs that are not met, or says which are missing. */
-export async function ensurePackages(needs: PackageNeed[], purpose: string, log: Log): Promise<void> {
+export function ensurePackages(needs: PackageNeed[], purpose: string, log: Log): Promise<void> {
+  const turn = installing.then(() => installMissing(needs, purpose, log));
+  installing = turn.catch(() => undefined);
+  return turn;
+}
+
+async function installMissing(needs: PackageNeed[], purpose: string, log: Log): Promise<void> {
   const missing = needs.filter((n) => (n.present ? !n.present() : !findCommand(n.command ?? n.package)));
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((n) => n.package))];

@@ -74,7 +74,7 @@ export interface ConnectionTracking {
 
 /** What a runtime can do, for code that must choose: asked, never inferred from its name. */
 export interface RuntimeAbilities {
-  /** Hosts can run a scenario's own client program, an image built from its Dockerfile. */
+  /** Hosts can run a scenario's own client or server program, an image built from its Dockerfile. */
   programImages: boolean;
 }
 
@@ -96,7 +96,7 @@ export interface RunSession {
   /** Reaches the engine (starting one, or a VM, where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;
   /**
-   * Gets what plans need (images, and those of scenarios' own client programs, by Dockerfile), saying what
+   * Gets what plans need (images, and those of scenarios' own programs, by Dockerfile), saying what
    * it does; connects first if needed.
    */
   prepare(log: Log, programDockerfiles?: readonly string[]): Promise<void>;

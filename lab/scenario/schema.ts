@@ -90,9 +90,44 @@ const hostSettingsShape = {
 };
 export const hostSettings = z.object(hostSettingsShape);
 
+const serverPorts = () => list(wholeNumber(1, 65535)).min(1, 'needs at least one port').superRefine(eachOnce);
+
+export const serverProgram = closedObject(
+  {
+    /**
+     * The command run in the server container instead of labserver, bounded by the scenario's deadline. It
+     * must stay in the foreground (nginx: -g 'daemon off;'); its exit ends the case as labserver's would.
+     */
+    command: list(z.string({ error: 'must be a string' })).min(1, 'needs at least the program to run'),
+    /**
+     * A Dockerfile, relative to the scenario file, that builds the server image FROM the lab's server image
+     * (ARG LAB_SERVER_IMAGE / FROM \${LAB_SERVER_IMAGE}); its folder is the build context.
+     */
+    dockerfile: text().optional(),
+    /** The ports it listens on, on every address of the server (then server.ports is not needed). */
+    ports: serverPorts().optional(),
+    /**
+     * When it is ready: once a listener on `port` (by default every one of its ports) shows in the server's
+     * kernel (ss -lnt), waited for at most timeoutSeconds (default 30). No fixed sleeps.
+     */
+    ready: closedObject({ port: wholeNumber(1, 65535).optional(), timeoutSeconds: wholeNumber(1, 600).optional() }, 'must be { port?: N, timeoutSeconds?: N }').optional(),
+    /**
+     * What the program is set to (nginx's worker_connections, ...), handed to predict() as
+     * ctx.server.settings: write the command from them, and the theory reads the same values.
+     */
+    settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]), { error: 'must be an object of numbers, strings and true/false' }).optional(),
+  },
+  'must be { command: [...], dockerfile?: "path", ports?: [...], ready?: { port?, timeoutSeconds? }, settings?: {...} }',
+);
+
+/** Settings only labserver has: a program of one's own sets its own (its config file, its flags). */
+export const LAB_SERVER_SETTINGS = ['backlog', 'accept', 'closeFirst', 'holdUnread', 'workers', 'emfileBackoffMs', 'protocol'] as const;
+
 const serverFields = closedObject({
-  /** Ports the server listens on, on every one of its addresses. */
-  ports: list(wholeNumber(1, 65535)).min(1, 'needs at least one port').superRefine(eachOnce),
+  /** Ports the server listens on, on every one of its addresses (or server.program.ports). */
+  ports: serverPorts().optional(),
+  /** Your own server program instead of labserver: how many connections does it hold, and what stops it? */
+  program: serverProgram.optional(),
   /** listen() backlog; the kernel caps it at net.core.somaxconn. */
   backlog: wholeNumber(0, 1 << 20).optional(),
   /** How the server accepts: at once (default), never ('paused'), or one connection per worker every N ms. */
@@ -139,7 +174,9 @@ function addressesNeedNetAdmin(server: { addresses?: number | undefined; capabil
   }
 }
 
-export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin);
+export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin).superRefine((server, ctx) => {
+  if (!server.ports && !server.program?.ports) ctx.addIssue({ code: 'custom', path: ['ports'], message: 'is missing (the ports the server listens on; or server.program.ports)' });
+});
 const serverOverrides = serverFields.partial().superRefine(addressesNeedNetAdmin);
 
 export const holdPing = closedObject(

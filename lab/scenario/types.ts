@@ -70,6 +70,21 @@ export interface ServerTheory {
   openFilesAtStart?: number;
   /** The server's own memory cgroup accounts its sockets (buffers, and since 6.12 accepted sockets' slab). */
   socketsAccounted?: boolean;
+  /** A server program of the scenario's own: its processes once it listened (nginx's master and workers). */
+  processes?: readonly HostProcess[];
+  /** A server program of the scenario's own: what the scenario set it to (server.program.settings). */
+  settings?: Readonly<Record<string, number | string | boolean>>;
+}
+
+/** A process inside a host, read from /proc there. */
+export interface HostProcess {
+  pid: number;
+  /** Its argv joined by spaces, as it shows it ("nginx: worker process"). */
+  command: string;
+  /** Descriptors it held. */
+  openFiles: number;
+  /** Its soft open-file limit. */
+  nofile: number;
 }
 
 /** The kernel a case ran on, for predictions that differ between kernels. */

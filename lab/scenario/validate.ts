@@ -30,14 +30,17 @@ export function validateScenario(value: unknown, file: string): Scenario {
 }
 
 /**
- * A client program's Dockerfile must exist before anything is built. It is found as the plan finds it
+ * A client or server program's Dockerfile must exist before anything is built. It is found as the plan finds it
  * (planCase): relative to the scenario file's folder, which is itself relative to the working directory.
  */
 function missingDockerfile(spec: Scenario, file: string): InputError | undefined {
-  const places: Array<[string, Scenario['client']]> = [['client', spec.client]];
-  spec.cases.forEach((c, i) => places.push([`cases[${i}].client`, c.client], [`cases[${i}].quick.client`, c.quick?.client]));
-  for (const [at, client] of places) {
-    const dockerfile = client?.program?.dockerfile;
+  type Host = { program?: { dockerfile?: string | undefined } | undefined } | undefined;
+  const places: Array<[string, Host]> = [['client', spec.client], ['server', spec.server]];
+  spec.cases.forEach((c, i) => {
+    for (const role of ['client', 'server'] as const) places.push([`cases[${i}].${role}`, c[role]], [`cases[${i}].quick.${role}`, c.quick?.[role]]);
+  });
+  for (const [at, host] of places) {
+    const dockerfile = host?.program?.dockerfile;
     if (dockerfile === undefined) continue;
     const path = resolve(dirname(file), dockerfile);
     const kind = fileKind(path);

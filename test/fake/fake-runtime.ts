@@ -331,6 +331,7 @@ export class FakeHost implements Host {
   private answer(argv: string[]): ExecResult {
     const ok = (stdout = ''): ExecResult => ({ exitCode: 0, stdout, stderr: '' });
     if (argv[0] === 'ss' && argv[1] === '-s') return ok(ssSummary(this.established));
+    if (argv[0] === 'ss' && argv[1] === '-Htln') return ok(this.listeners());
     if (argv[0] === 'touch' && argv[1]) {
       const stop = this.stopFiles.get(argv[1]);
       this.stopFiles.delete(argv[1]);
@@ -343,6 +344,11 @@ export class FakeHost implements Host {
     return { exitCode: 127, stdout: '', stderr: `fake: ${argv[0]}: not found\n` };
   }
 
+  /** `ss -Htln` for the ports the fake labserver listens on. */
+  private listeners(backlog = 4096): string {
+    return this.listening.map((p) => `LISTEN 0      ${backlog}   0.0.0.0:${p} 0.0.0.0:*`).join('\n');
+  }
+
   /** Every section of the collector script, from this host's state. */
   private collect(script: string): string {
     const e = this.established;
@@ -351,7 +357,7 @@ export class FakeHost implements Host {
     const sections: Record<string, string> = {
       ss: ssSummary(e),
       nstat: ['#kernel', `TcpActiveOpens ${this.plan.role === 'client' ? e : 0} 0.0`, `TcpPassiveOpens ${this.plan.role === 'server' ? this.accepted : 0} 0.0`, 'TcpExtListenOverflows 0 0.0', 'TcpExtListenDrops 0 0.0'].join('\n'),
-      listen: script.includes('ss -Htln') ? this.listening.map((p) => `LISTEN 0      ${backlog}   0.0.0.0:${p} 0.0.0.0:*`).join('\n') : '',
+      listen: script.includes('ss -Htln') ? this.listeners(backlog) : '',
       sysctl: names.map((n) => `${n}=${this.sysctl(n)}`).join('\n'),
       nofile: String(this.plan.nofile),
       rss: String(this.programs.size ? 2048 : 0),

@@ -180,6 +180,14 @@ export const rows: Row[] = [
   ['a negative backlog', { server: '{ ports: [9000], backlog: -1 }' }, run, field('server.backlog', 'must be a whole number from 0 to 1048576')],
   ['a missing server', { server: 'undefined' }, run, field('server', 'must be an object$')],
 
+  // A server program of one's own.
+  ['a server program whose Dockerfile is missing', { server: "{ program: { command: ['nginx'], dockerfile: 'nginx/Dockerfile', ports: [80] } }" }, run, field('server.program.dockerfile', '"nginx/Dockerfile" does not exist \\(looked for ')],
+  ["a case's server program whose Dockerfile is missing", { cases: "[{ name: 'one', server: { program: { command: ['x'], dockerfile: 'none/Dockerfile' } } }]" }, run, field('cases[0].server.program.dockerfile', '"none/Dockerfile" does not exist')],
+  ['a server program with no ports anywhere', { server: "{ program: { command: ['myserver'] } }" }, run, field('server.ports', 'is missing \\(the ports the server listens on; or server.program.ports\\)$')],
+  ['a server program with a setting only labserver has', { server: "{ program: { command: ['myserver'], ports: [80] }, backlog: 64 }" }, run, field('server.backlog', "is a setting of the lab's server \\(labserver\\)")],
+  ['a server program with a Ping round', { server: "{ program: { command: ['myserver'], ports: [80] } }", client: "{ connections: 10, ping: true }" }, run, field('client.ping', "needs the lab's server to answer Ping with Pong")],
+  ['a server program waited for 0 s', { server: "{ program: { command: ['myserver'], ports: [80], ready: { timeoutSeconds: 0 } } }" }, run, field('server.program.ready.timeoutSeconds', 'must be a whole number from 1 to 600 \\(got 0\\)$')],
+
   // The deadline.
   ['a deadline of 0', { extra: 'deadlineSeconds: 0,' }, run, field('deadlineSeconds', 'must be a whole number from 1 to 3600 \\(got 0\\)$')],
   ['a deadline given as a string', { extra: "deadlineSeconds: '60'," }, run, field('deadlineSeconds', 'must be a whole number from 1 to 3600 \\(got "60"\\)$')],

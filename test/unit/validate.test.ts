@@ -326,3 +326,56 @@ describe('planning a case', () => {
     expect(() => planCase(s, 0, options)).to.throw(InputError, /cases\[0\]\.client\.nofile: 1048576 is above what this engine allows per process \(20000\)/);
   });
 });
+
+describe('a server program of your own', () => {
+  const options = { runId: 'r1', subnet: '198.18.5.0/24', quick: false, nofileCeiling: 20000, file: FILE };
+  const program = { command: ['myserver', '--port', '80'], ports: [80] };
+  const withProgram = (server: Record<string, any>, over: Record<string, any> = {}) => (s: Record<string, any>) => ({ ...s, server, ...over });
+  const plan = (mutate: (s: Record<string, any>) => unknown, quick = false) => planCase(validateScenario(mutate(valid()), FILE) as Scenario, 0, { ...options, quick });
+
+  it('runs its command, bounded like every flood, on the ports it lists; ready when each of them listens', () => {
+    const server = plan(withProgram({ program })).server;
+    expect(server.program).to.deep.equal(['timeout', '--kill-after=5', server.program[2]!, 'myserver', '--port', '80']);
+    expect(Number(server.program[2])).to.be.greaterThan(600);
+    expect(server.ports).to.deep.equal([80]);
+    expect(server.customProgram).to.deep.equal({ command: ['myserver', '--port', '80'] });
+    expect(server.ready).to.deep.equal({ ports: [80], timeoutSeconds: 30 });
+    expect(plan((s) => ({ ...s })).server.customProgram).to.equal(undefined);
+  });
+
+  it('waits for the ready port it names, as long as it says; hands its settings to the theory', () => {
+    const server = plan(withProgram({ program: { ...program, ports: [80, 443], ready: { port: 443, timeoutSeconds: 5 }, settings: { workers: 2 } } })).server;
+    expect(server.ready).to.deep.equal({ ports: [443], timeoutSeconds: 5 });
+    expect(server.settings).to.deep.equal({ workers: 2 });
+  });
+
+  it('finds its Dockerfile beside the scenario file, and refuses a missing one', () => {
+    const server = plan(withProgram({ program: { ...program, dockerfile: 'nginx/Dockerfile' } })).server;
+    expect(server.customProgram?.dockerfile).to.match(/\/scenarios\/nginx\/Dockerfile$/);
+    expect(problem(withProgram({ program: { ...program, dockerfile: 'nope/Dockerfile' } }))).to.match(/^scenarios\/example\.ts: server\.program\.dockerfile: "nope\/Dockerfile" does not exist/);
+    expect(problem(inCase({ quick: { server: { program: { ...program, dockerfile: 'nope/Dockerfile' } } } }))).to.match(/cases\[0\]\.quick\.server\.program\.dockerfile: "nope\/Dockerfile" does not exist/);
+  });
+
+  it('needs ports, its own or the server\'s', () => {
+    expect(problem(withProgram({ program: { command: ['x'] } }))).to.equal(`${FILE}: server.ports: is missing (the ports the server listens on; or server.program.ports)`);
+    expect(plan(withProgram({ ports: [9000], program: { command: ['x'] } })).server.ports).to.deep.equal([9000]);
+  });
+
+  it('refuses bad fields of its own', () => {
+    expect(problem(withProgram({ program: { ...program, command: [] } }))).to.equal(`${FILE}: server.program.command: needs at least the program to run`);
+    expect(problem(withProgram({ program: { ...program, ready: { timeoutSeconds: 0 } } }))).to.equal(`${FILE}: server.program.ready.timeoutSeconds: must be a whole number from 1 to 600 (got 0)`);
+    expect(problem(withProgram({ program: { ...program, readyy: {} } }))).to.equal(`${FILE}: server.program.readyy: unknown field (did you mean "ready"?)`);
+    expect(problem(withProgram({ program: { ...program, settings: { workers: [1] } } }))).to.match(/^scenarios\/example\.ts: server\.program\.settings/);
+  });
+
+  it("refuses labserver's own settings beside it, named where they were written", () => {
+    expect(() => plan(withProgram({ program, backlog: 64 }))).to.throw(InputError, `${FILE}: server.backlog: is a setting of the lab's server (labserver): a server program of your own sets its own (its config, its flags)`);
+    expect(() => plan(inCase({ server: { program, workers: 2 } }))).to.throw(InputError, /^scenarios\/example\.ts: cases\[0\]\.server\.workers: is a setting of the lab's server/);
+    expect(() => plan(inCase({ server: { program }, quick: { server: { emfileBackoffMs: 0 } } }), true)).to.throw(InputError, /cases\[0\]\.quick\.server\.emfileBackoffMs: is a setting/);
+  });
+
+  it('refuses the Ping round and hold-ping, which need labserver to answer', () => {
+    expect(() => plan(withProgram({ program }, { client: { connections: 'fill', ping: true } }))).to.throw(InputError, `${FILE}: client.ping: needs the lab's server to answer Ping with Pong; a server program of your own does not speak the lab's protocol`);
+    expect(() => plan(inCase({ server: { program }, client: { holdPing: { seconds: 5, intervalMs: 1000, timeoutMs: 1000 } } }))).to.throw(InputError, /cases\[0\]\.client\.holdPing: needs the lab's server/);
+  });
+});

@@ -3,7 +3,7 @@ import { version as kernelVersion } from 'node:os';
 import type Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
-import type { PlannedClient, PlannedHost } from '../../plan/plan.ts';
+import type { PlannedHost } from '../../plan/plan.ts';
 import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
 import { ensureBaseImage } from './base-image.ts';
 import { removeByLabel } from './cleanup.ts';
@@ -70,7 +70,7 @@ export class DockerSession implements RunSession {
       this.images.set(role, await ensureImage(docker, this.projectRoot, role, base, log));
     }
     for (const dockerfile of new Set(programDockerfiles)) {
-      this.programImages.set(dockerfile, await ensureProgramImage(docker, dockerfile, this.images.get('client')!, log));
+      this.programImages.set(dockerfile, await ensureProgramImage(docker, dockerfile, { client: this.images.get('client')!, server: this.images.get('server')! }, log));
     }
   }
 
@@ -145,7 +145,7 @@ export class DockerSession implements RunSession {
   }
 
   private async startHost(network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
-    const dockerfile = (host as PlannedClient).customProgram?.dockerfile;
+    const dockerfile = host.customProgram?.dockerfile;
     const image = dockerfile ? this.programImages.get(dockerfile) : this.images.get(host.role);
     if (!image) throw new Error('DockerSession.startHosts before prepare()');
     const name = `lab-${this.runId}-${host.name}`;

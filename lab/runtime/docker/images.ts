@@ -46,14 +46,15 @@ interface BuildSpec {
   context: string;
   dockerfile: string;
   files: string[];
-  from: string;
+  /** The images it may build FROM: their ids are part of its tag, so a rebuilt base rebuilds it. */
+  from: string[];
   buildArgs: Record<string, string>;
   kind: string;
 }
 
 async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<string> {
-  const from = await docker.getImage(spec.from).inspect();
-  const hash = await sourceHash(spec.context, spec.files, from.Id);
+  const from = await Promise.all(spec.from.map((image) => docker.getImage(image).inspect()));
+  const hash = await sourceHash(spec.context, spec.files, from.map((image) => image.Id).join(' '));
   const tag = `${spec.repository}:${hash}`;
   try {
     await docker.getImage(tag).inspect();
@@ -115,7 +116,7 @@ export async function ensureImage(docker: Docker, root: string, role: ImageRole,
       context: root,
       dockerfile: `Dockerfile.${role}`,
       files: await imageSources(root, role),
-      from: baseImage,
+      from: [baseImage],
       buildArgs: { BASE_IMAGE: baseImage },
       kind: role,
     },
@@ -124,10 +125,11 @@ export async function ensureImage(docker: Docker, root: string, role: ImageRole,
 }
 
 /**
- * A scenario's own client image: its Dockerfile's folder is the build context, and LAB_CLIENT_IMAGE names
- * the lab's client image to build on (so ss, nstat and the lab's programs are there too).
+ * A scenario's own client or server image: its Dockerfile's folder is the build context, and
+ * LAB_CLIENT_IMAGE / LAB_SERVER_IMAGE name the lab's images to build on (so ss, nstat and the lab's programs
+ * are there too).
  */
-export async function ensureProgramImage(docker: Docker, dockerfile: string, labClientImage: string, log: Log): Promise<string> {
+export async function ensureProgramImage(docker: Docker, dockerfile: string, labImages: Record<ImageRole, string>, log: Log): Promise<string> {
   const context = dirname(dockerfile);
   return ensureBuilt(
     docker,
@@ -136,8 +138,8 @@ export async function ensureProgramImage(docker: Docker, dockerfile: string, lab
       context,
       dockerfile: basename(dockerfile),
       files: await listFiles(context, '.'),
-      from: labClientImage,
-      buildArgs: { LAB_CLIENT_IMAGE: labClientImage },
+      from: [labImages.client, labImages.server],
+      buildArgs: { LAB_CLIENT_IMAGE: labImages.client, LAB_SERVER_IMAGE: labImages.server },
       kind: 'program',
     },
     log,

@@ -55,7 +55,7 @@ class NetnsSession implements RunSession {
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     if (programDockerfiles.length) {
       throw new EnvironmentError(
-        `a client program built from a Dockerfile (${programDockerfiles[0]}) needs the docker runtime`,
+        `a program built from a Dockerfile (${programDockerfiles[0]}) needs the docker runtime`,
         'run this scenario without --runtime/--kernel, or pick its other cases with --case',
       );
     }
