@@ -1,5 +1,5 @@
-import { atLeast, between, clientCeiling, defineScenario, exactly, nginxKernelHolds } from 'tcp-limits-lab';
-import type { Expectation, NginxSettings, ServerSpec } from 'tcp-limits-lab';
+import { atLeast, between, clientCeiling, defineScenario, exactly, nginxHolds, nginxKernelHolds } from 'tcp-limits-lab';
+import type { Expectation, NginxSettings, ServerSpec, TheoryContext } from 'tcp-limits-lab';
 
 const PORT = 8080;
 const range = (r: string) => ({ 'net.ipv4.ip_local_port_range': r });
@@ -7,10 +7,18 @@ const range = (r: string) => ({ 'net.ipv4.ip_local_port_range': r });
 /** nginx from Debian's packages with these settings: scenarios/nginx/lab-nginx writes its nginx.conf from its argv. */
 function nginx(settings: NginxSettings): ServerSpec {
   const argv = [settings.workers, settings.workerConnections, settings.workerRlimitNofile, settings.backlog].map(String);
-  return { program: { command: ['lab-nginx', ...argv, settings.reuseport ? 'on' : 'off', String(PORT)], dockerfile: 'nginx/Dockerfile', ports: [PORT], settings: { ...settings } } };
+  const command = ['lab-nginx', ...argv, settings.reuseport ? 'on' : 'off', String(PORT)];
+  return { program: { command, dockerfile: 'nginx/Dockerfile', ports: [PORT], protocol: 'http', settings: { ...settings } } };
 }
 
+const askedByAll = (ctx: TheoryContext) => ctx.clients.reduce((sum, c) => sum + c.asked, 0);
 const held = (claim: string): Expectation => ({ claim, subject: 'server', metric: 'estab', predict: nginxKernelHolds });
+const answered: Expectation = {
+  claim: 'a request (GET / on each connection) is answered only where nginx holds the connection',
+  subject: 'all clients',
+  metric: 'pongs',
+  predict: nginxHolds,
+};
 const backlog: Expectation = {
   claim: "nginx's listen backlog= is what the kernel gave the listener",
   subject: 'server',
@@ -28,6 +36,7 @@ const PORTS_QUICK: NginxSettings = { workers: 2, workerConnections: 4096, worker
 const slots: Expectation[] = [
   held('nginx holds workers x (worker_connections - its listeners - its channel - the 1/16 it keeps free), less the idle ones one drain closed'),
   backlog,
+  answered,
   {
     claim: "the clients' connects all succeed: the kernel finished each handshake before nginx saw it",
     subject: 'each client',
@@ -40,8 +49,7 @@ const slots: Expectation[] = [
     subject: 'server',
     metric: 'timewait',
     predict: (ctx) => {
-      const kept = nginxKernelHolds(ctx);
-      const asked = ctx.clients.reduce((sum, c) => sum + c.asked, 0);
+      const [kept, asked] = [nginxKernelHolds(ctx), askedByAll(ctx)];
       return between(1, asked - kept.min, `some of the ${asked} - ${kept.min}-${kept.max} it closed: those whose client has answered the FIN by the time the kernel is read`);
     },
   },
@@ -50,6 +58,7 @@ const slots: Expectation[] = [
 const fds: Expectation[] = [
   held("nginx holds workers x (its open-file limit - what a worker had open), the kernel a full accept queue more"),
   backlog,
+  answered,
   { claim: 'the kernel counts the accept queue overflowing', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1, 'accept() fails with EMFILE, so the queue fills and stays full') },
   {
     claim: 'the clients hold at least what the server kernel holds; the rest time out',
@@ -57,14 +66,14 @@ const fds: Expectation[] = [
     metric: 'estab',
     predict: (ctx) => {
       const kernel = nginxKernelHolds(ctx);
-      const asked = ctx.clients.reduce((sum, c) => sum + c.asked, 0);
-      return between(kernel.min, asked, `${kernel.why}; plus handshakes complete on the clients' side only (a final ACK or a SYN cookie's ACK dropped at the full queue): how many depends on timing, as in fd-limit`);
+      return between(kernel.min, askedByAll(ctx), `${kernel.why}; plus handshakes complete on the clients' side only (a final ACK or a SYN cookie's ACK dropped at the full queue): how many depends on timing, as in fd-limit`);
     },
   },
 ];
 
 const ports: Expectation[] = [
   held("nginx holds what the clients' port ranges give: its own limits are far off"),
+  answered,
   { claim: 'each client holds its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
   { claim: 'then connect() fails with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1, 'the range is spent for this destination') },
 ];
@@ -88,10 +97,13 @@ listeners, epoll, eventfd, its channel), then accept() fails with EMFILE, nginx 
 moment, and the kernel fills the accept queue (listen backlog= + 1) with connections nobody accepts; the
 clients beyond it time out, as in the fd-limit scenario. Raise that too and nginx is no longer the wall:
 the clients' port ranges are (64k-myth), and nginx holds every connection they can make. With reuseport
-each worker has a listener of its own and the kernel spreads connections over them by hash.`,
+each worker has a listener of its own and the kernel spreads connections over them by hash. After each
+fill every client sends one keep-alive GET / on each of its connections: only those nginx holds answer,
+not those still waiting in a full accept queue, though their clients count them as established.`,
   seeds: ['003'],
   server: nginx(SLOTS_FULL),
-  client: { connections: 10000, inflight: 256 },
+  // After the fill, one keep-alive GET / on every connection: those nginx holds answer (pingWaitMs bounds the rest).
+  client: { connections: 10000, inflight: 256, ping: true, pingWaitMs: 5000 },
   cases: [
     {
       name: 'worker_connections is the wall',

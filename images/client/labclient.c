@@ -69,6 +69,8 @@ static struct {
     /* IP_LOCAL_PORT_RANGE (6.3+): low | high << 16, or 0 for the namespace's range. */
     uint32_t socket_port_range;
     bool ping;
+    /* The server speaks HTTP/1.1: a Ping is a GET / and a Pong the status line of its answer. */
+    bool http;
     /* Make exactly --count attempts, whatever fails: for experiments where a failure is not exhaustion. */
     bool keep_asking;
     /* Bytes sent once on each new connection (the server may leave them unread). */
@@ -103,7 +105,7 @@ static void die_usage(const char *msg)
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
                     "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
-                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N]\n");
+                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N] [--http]\n");
     exit(2);
 }
 
@@ -167,6 +169,7 @@ static void parse_args(int argc, char **argv)
         { "ping-interval-ms", required_argument, 0, 'I' },
         { "ping-timeout-ms", required_argument, 0, 'O' },
         { "cost-ports", required_argument, 0, 'C' },
+        { "http", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -182,6 +185,7 @@ static void parse_args(int argc, char **argv)
         case 'T': opt.connect_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--connect-timeout-ms"); break;
         case 'g': opt.progress_ms = (int)parse_long(optarg, 10, 3600000, "--progress-ms"); break;
         case 'P': opt.ping = true; break;
+        case 'h': opt.http = true; break;
         case 'K': opt.keep_asking = true; break;
         case 'W': opt.ping_wait_ms = (int)parse_long(optarg, 1, 3600000, "--ping-wait-ms"); break;
         case 'B': opt.send_bytes = parse_long(optarg, 1, 64L << 20, "--send-bytes"); break;
@@ -473,6 +477,16 @@ static void connect_done(int fd)
         hold(fd);
 }
 
+/* A Ping, or with --http a keep-alive request: the whole of it in one send (a short send ends the connection). */
+#define HTTP_PING "GET / HTTP/1.1\r\nHost: lab\r\n\r\n"
+#define HTTP_PONG "HTTP/1.1 "
+static bool send_ping(int fd)
+{
+    const char *ping = opt.http ? HTTP_PING : "Ping";
+    size_t len = strlen(ping);
+    return send(fd, ping, len, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)len;
+}
+
 static void held_readable(int fd)
 {
     char buf[4096];
@@ -491,7 +505,7 @@ static void held_readable(int fd)
         drop(fd);
         return;
     }
-    int n = count_token(&conns[fd].pong_state, "Pong", buf, (size_t)r);
+    int n = count_token(&conns[fd].pong_state, opt.http ? HTTP_PONG : "Pong", buf, (size_t)r);
     if (!n)
         return;
     if (hold_phase == 1 && conns[fd].awaiting_pong) {
@@ -547,7 +561,7 @@ static void hp_turn(int slot)
             drop(fd);
             continue;
         }
-        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) != 4) {
+        if (!send_ping(fd)) {
             drop(fd);
             continue;
         }
@@ -594,7 +608,7 @@ static void send_pings(void)
     for (int fd = 0; fd < nofile; fd++) {
         if (conns[fd].state != C_HELD)
             continue;
-        if (send(fd, "Ping", 4, MSG_NOSIGNAL | MSG_DONTWAIT) == 4) {
+        if (send_ping(fd)) {
             STAT_ADD(me->pings, 1);
             conns[fd].awaiting_pong = 1;
         } else

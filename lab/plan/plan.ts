@@ -169,6 +169,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
         keepAsking: merged.client.keepAsking,
         connectTimeoutMs: merged.client.connectTimeoutMs,
         costPorts,
+        // The clients speak what the server answers: Ping, or HTTP/1.1 keep-alive requests.
+        http: (merged.server.program?.protocol ?? merged.server.protocol) === 'http',
       }),
     });
   }
@@ -275,12 +277,13 @@ function ownProgram(program: { command: string[]; dockerfile?: string | undefine
 
 /** A program of the scenario's own, bounded like every flood. */
 function bounded(seconds: number, argv: string[]): string[] {
-  return ['timeout', '--kill-after=5', String(seconds), ...argv];
+  // -k, not --kill-after: BusyBox's timeout (in the VMs) knows only the short form.
+  return ['timeout', '-k', '5', String(seconds), ...argv];
 }
 
 /**
  * With a server program of one's own, labserver's settings mean nothing (the program has its own config),
- * and the Ping round and hold-ping need labserver's Pong: each is refused, named where it was written.
+ * and the Ping round and hold-ping need to know what it answers: each is refused, named where it was written.
  */
 function refuseLabServerOnly(scenario: Scenario, index: number, options: PlanOptions, merged: MergedCase): void {
   const spec = scenario.cases[index]!;
@@ -298,8 +301,11 @@ function refuseLabServerOnly(scenario: Scenario, index: number, options: PlanOpt
       throw new InputError(options.file, origin('server', field), "is a setting of the lab's server (labserver): a server program of your own sets its own (its config, its flags)");
     }
   }
+  if (merged.server.program?.protocol) return;
   for (const field of ['ping', 'holdPing'] as const) {
-    if (merged.client[field]) throw new InputError(options.file, origin('client', field), "needs the lab's server to answer Ping with Pong; a server program of your own does not speak the lab's protocol");
+    if (merged.client[field]) {
+      throw new InputError(options.file, origin('client', field), "needs a server that answers: say what yours speaks with server.program.protocol ('http' or 'ping')");
+    }
   }
 }
 

@@ -87,6 +87,8 @@ export interface LabclientArgs {
   connectTimeoutMs?: number;
   /** Time each connect() against how many of these ports are in use. */
   costPorts?: number;
+  /** The server speaks HTTP/1.1: Pings are keep-alive GET / requests, Pongs the answers' status lines. */
+  http?: boolean;
 }
 
 export function labclientArgv(a: LabclientArgs): string[] {
@@ -106,6 +108,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
     ...flag('--keep-asking', a.keepAsking),
     ...option('--connect-timeout-ms', a.connectTimeoutMs || undefined),
     ...option('--cost-ports', a.costPorts),
+    ...flag('--http', a.http),
   ];
 }
 

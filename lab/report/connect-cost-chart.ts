@@ -1,6 +1,6 @@
 /**
  * The cost of one connect() as the port range fills, drawn: x the share of the range in use, y the curve of
- * lab/results/connect-cost.ts (a multiple of the same run's cost on an almost empty range), a dashed line at ×1.
+ * lab/results/connect-cost.ts (a multiple of the same run's cost on a range less than half full), a dashed line at ×1.
  * One line per client in report.html, one per kernel in matrix.html.
  */
 import { costCurve } from '../results/connect-cost.ts';
@@ -45,7 +45,7 @@ export function clientConnectCosts(c: CaseResult): HostConnectCost[] {
 }
 
 export function costCurveChart(chart: CostCurveChart): string {
-  const title = `one connect() as a multiple of its cost on an almost empty range, per ${LINE_NAMES[chart.linePer]}`;
+  const title = `one connect() as a multiple of its cost on a range less than half full, per ${LINE_NAMES[chart.linePer]}`;
   return lineChart({
     kind: 'connect-cost',
     caseIndex: chart.caseIndex,
@@ -53,7 +53,7 @@ export function costCurveChart(chart: CostCurveChart): string {
     seriesPer: chart.linePer,
     series: chart.lines.map((line) => ({ name: line.name, color: line.color, points: costCurve(line.cost).map((p) => ({ t: p.percent, value: p.ratio })) })),
     xAxis: RANGE_IN_USE,
-    reference: { value: 1, label: `${formatRatio(1)}: the cost on an almost empty range` },
+    reference: { value: 1, label: `${formatRatio(1)}: the cost on a range less than half full` },
     integer: false,
     formatValue: formatRatio,
   });

@@ -154,7 +154,7 @@ function connectCostBlocks(matrix: Matrix): Block[] {
   return [
     { heading: 'The cost of one connect() as the range fills', level: 2 },
     {
-      text: `Each figure is the median time of one connect() in its window of the range in use: sparse µs on an almost empty range, the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels. '${STEP.column}': yes where ${STEP.after.map((f) => COST_COLUMNS[f]).join(' and ')} are both ${formatRatio(STEP.factor)} or more (the least of them in brackets).`,
+      text: `Each figure is the median time of one connect() in its window of the range in use: sparse µs while less than half the range is in use, the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels. '${STEP.column}': yes where ${STEP.after.map((f) => COST_COLUMNS[f]).join(' and ')} are both ${formatRatio(STEP.factor)} or more (the least of them in brackets).`,
     },
     ...timed.flatMap(({ s, caseName, caseIndex }): Block[] => [
       { heading: `${s.name}: ${caseName}`, level: 3 },

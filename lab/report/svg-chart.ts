@@ -27,7 +27,7 @@ export interface Ceiling {
   hosts: string[];
 }
 
-/** A line at a value the audience knows ("64k" = 65,536; ×1, the cost on an almost empty range). */
+/** A line at a value the audience knows ("64k" = 65,536; ×1, the cost on a range less than half full). */
 export interface ReferenceLine {
   value: number;
   label: string;

@@ -87,7 +87,7 @@ export class CaseRun {
     const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
     const phases: CasePhase[] = [
       { name: 'hosts', title: `Start ${plan.clients.length + 1} ${kind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => this.startHosts() },
-      { name: 'server', title: `Start the server on port(s) ${plan.server.ports.join(', ')} (${plan.server.workers} worker(s))`, run: () => this.startServer() },
+      { name: 'server', title: serverTitle(plan), run: () => this.startServer() },
       { name: 'observe', title: "Read the clients' kernels before the flood", run: () => this.observe() },
       { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => this.flood() },
       { name: 'settle', title: 'Let the server settle', run: () => this.settle() },
@@ -412,4 +412,10 @@ async function vanished(host: Host): Promise<boolean> {
     await sleep(200);
   }
   return false;
+}
+
+function serverTitle(plan: CasePlan): string {
+  const { ports, workers, customProgram, ready } = plan.server;
+  if (!customProgram) return `Start the server on port(s) ${ports.join(', ')} (${workers} worker(s))`;
+  return `Start ${customProgram.command.join(' ')} and wait (at most ${ready!.timeoutSeconds} s) until it listens on port(s) ${ready!.ports.join(', ')}`;
 }

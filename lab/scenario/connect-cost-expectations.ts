@@ -9,7 +9,7 @@ const POINTS = [10, 50, 90, 99] as const;
 
 export function connectCostExpectations(): Expectation[] {
   const sparse: Expectation = {
-    claim: 'one connect() on an almost empty range takes this many µs (the median with 4-8% in use)',
+    claim: 'one connect() on a range less than half full takes this many µs (the median with 4-48% in use)',
     subject: 'each client',
     metric: 'connect.sparseUs',
     predict: ({ client, kernel }: TheoryContext) =>

@@ -10,8 +10,8 @@ export type MemoryFigure = (typeof MEMORY_FIGURES)[number];
 
 /**
  * The cost of one connect() as the port range fills (a client with connectCost): sparseUs, the median time of
- * one connect() with 4-8% of its ports in use; atN, the median with N% in use (N to N+4%, 98-100% for 99) as a
- * multiple of that (windows in lab/results/connect-cost.ts).
+ * one connect() with 4-48% of its ports in use; atN, the median around N% in use (8-16%, 50-58%, 86-94%,
+ * 96-100%) as a multiple of that (windows in lab/results/connect-cost.ts).
  */
 export const CONNECT_FIGURES = ['sparseUs', 'at10', 'at50', 'at90', 'at99'] as const;
 export type ConnectFigure = (typeof CONNECT_FIGURES)[number];

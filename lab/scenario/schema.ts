@@ -112,12 +112,17 @@ export const serverProgram = closedObject(
      */
     ready: closedObject({ port: wholeNumber(1, 65535).optional(), timeoutSeconds: wholeNumber(1, 600).optional() }, 'must be { port?: N, timeoutSeconds?: N }').optional(),
     /**
+     * What it answers, for the lab's Ping round and hold-ping: 'http' (each Ping is a keep-alive GET / and
+     * its Pong the status line of the answer) or 'ping' (Ping, Pong: labserver's). Without it they are refused.
+     */
+    protocol: z.enum(['ping', 'http'], { error: "must be 'ping' or 'http'" }).optional(),
+    /**
      * What the program is set to (nginx's worker_connections, ...), handed to predict() as
      * ctx.server.settings: write the command from them, and the theory reads the same values.
      */
     settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]), { error: 'must be an object of numbers, strings and true/false' }).optional(),
   },
-  'must be { command: [...], dockerfile?: "path", ports?: [...], ready?: { port?, timeoutSeconds? }, settings?: {...} }',
+  'must be { command: [...], dockerfile?: "path", ports?: [...], ready?: { port?, timeoutSeconds? }, protocol?, settings?: {...} }',
 );
 
 /** Settings only labserver has: a program of one's own sets its own (its config file, its flags). */

@@ -89,16 +89,22 @@ function listeners(nginx: NginxSettings & { ports: readonly number[] }): number 
 
 /**
  * Connections nginx holds: each worker's share up to its wall, workers x that when the clients offer far
- * more; what the clients offer (their ports) when they offer far less. In between, the kernel's spread over
- * the workers (by hash with reuseport, by wake-ups without) decides, so the theory gives a band.
+ * more; what the clients offer (their ports) when no worker's share can reach its wall: with reuseport the
+ * kernel spreads connections by hash (an even split, within half again), without it by wake-ups (one worker
+ * may get them all). In between, that spread decides, so the theory gives a band.
  */
 export function nginxHolds(ctx: TheoryContext): Prediction {
+  const nginx = nginxSettings(ctx);
   const wall = nginxWorkerWall(ctx);
   const capacity = { min: wall.workers * wall.min, max: wall.workers * wall.max };
   const offered = serverHolds(ctx);
   const capacityWhy = `${wall.workers} worker(s) running x (${wall.why})`;
   if (offered.min >= 2 * capacity.max) return { ...capacity, why: `${capacityWhy}: the wall is ${wall.wall}` };
-  if (offered.max <= capacity.min / 2) return { ...offered, why: `what the clients' ports give (${offered.why}), well inside nginx's ${capacity.min}: ${capacityWhy}` };
+  const share = nginx.reuseport ? (offered.max / wall.workers) * 1.5 : offered.max;
+  if (share <= wall.min) {
+    const spread = nginx.reuseport ? `${wall.workers} workers' shares by hash, under ${wall.min} each even half again` : `under one worker's ${wall.min}`;
+    return { ...offered, why: `what the clients' ports give (${offered.why}): ${spread} (${capacityWhy})` };
+  }
   return between(Math.min(offered.min, wall.min), Math.min(offered.max, capacity.max), `near nginx's ${capacity.max} (${capacityWhy}): how the kernel spreads connections over the workers decides`);
 }
 

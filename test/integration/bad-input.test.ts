@@ -185,7 +185,7 @@ export const rows: Row[] = [
   ["a case's server program whose Dockerfile is missing", { cases: "[{ name: 'one', server: { program: { command: ['x'], dockerfile: 'none/Dockerfile' } } }]" }, run, field('cases[0].server.program.dockerfile', '"none/Dockerfile" does not exist')],
   ['a server program with no ports anywhere', { server: "{ program: { command: ['myserver'] } }" }, run, field('server.ports', 'is missing \\(the ports the server listens on; or server.program.ports\\)$')],
   ['a server program with a setting only labserver has', { server: "{ program: { command: ['myserver'], ports: [80] }, backlog: 64 }" }, run, field('server.backlog', "is a setting of the lab's server \\(labserver\\)")],
-  ['a server program with a Ping round', { server: "{ program: { command: ['myserver'], ports: [80] } }", client: "{ connections: 10, ping: true }" }, run, field('client.ping', "needs the lab's server to answer Ping with Pong")],
+  ['a server program with a Ping round', { server: "{ program: { command: ['myserver'], ports: [80] } }", client: "{ connections: 10, ping: true }" }, run, field('client.ping', 'needs a server that answers: say what yours speaks with server.program.protocol')],
   ['a server program waited for 0 s', { server: "{ program: { command: ['myserver'], ports: [80], ready: { timeoutSeconds: 0 } } }" }, run, field('server.program.ready.timeoutSeconds', 'must be a whole number from 1 to 600 \\(got 0\\)$')],
 
   // The deadline.

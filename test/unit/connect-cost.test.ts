@@ -51,11 +51,11 @@ describe('the cost of one connect() as the range fills (connect.* figures)', () 
   });
 
   it('says why where no call fell in a window, instead of a number', () => {
-    const empty = cost((p) => (p < 8 ? undefined : 30));
-    expect(connectFigure(empty, 'sparseUs')).to.deep.equal({ missing: 'no connect() got a port with 4-8% of the ports in use' });
-    expect(connectFigure(empty, 'at50')).to.deep.equal({ missing: 'no connect() got a port with 4-8% of the ports in use' });
+    const empty = cost((p) => (p < 48 ? undefined : 30));
+    expect(connectFigure(empty, 'sparseUs')).to.deep.equal({ missing: 'no connect() got a port with 4-48% of the ports in use' });
+    expect(connectFigure(empty, 'at50')).to.deep.equal({ missing: 'no connect() got a port with 4-48% of the ports in use' });
     const short = cost((p) => (p < 60 ? 30 : undefined));
-    expect(connectFigure(short, 'at99')).to.deep.equal({ missing: 'no connect() got a port with 98-100% of the ports in use' });
+    expect(connectFigure(short, 'at99')).to.deep.equal({ missing: 'no connect() got a port with 96-100% of the ports in use' });
   });
 
   it('draws a curve of 50 points, one per 2%, at their middles', () => {

@@ -1,6 +1,6 @@
 /** Output paths are checked before anything starts: one function (lab/cli/output-paths.ts) for every command. */
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -69,12 +69,17 @@ describe('output paths, checked before anything starts', () => {
     expect(checkOutputPath({ flag: '--json', path: join(dir, 'a-file'), kind: 'file', inputs: [{ path: join(dir, 'scenario.ts'), what: 'the scenario file' }] })).to.equal(join(dir, 'a-file'));
   });
 
-  it('refuses a folder this user cannot write to', function () {
-    // Root writes anywhere permissions say; a read-only folder is only read-only for other users.
-    if (process.getuid?.() === 0) this.skip();
+  it('refuses a folder this user cannot write to', () => {
     const locked = join(dir, 'locked');
     mkdirSync(locked, { mode: 0o555 });
-    expect(refusal({ flag: '--report', path: join(locked, 'x'), kind: 'dir' }).message).to.match(/locked is a folder this user cannot write to$/);
+    const wanted = /locked is a folder this user cannot write to$/;
+    if (process.getuid?.() !== 0) return expect(refusal({ flag: '--report', path: join(locked, 'x'), kind: 'dir' }).message).to.match(wanted);
+    // Root writes anywhere permissions say: the same check runs as nobody (uid 65534), for whom it is read-only.
+    chmodSync(dir, 0o755);
+    const check = `import { checkOutputPath } from ${JSON.stringify(join(projectRoot, 'lab/cli/output-paths.ts'))};
+try { checkOutputPath({ flag: '--report', path: ${JSON.stringify(join(locked, 'x'))}, kind: 'dir' }); console.log('accepted'); } catch (e) { console.log(e.message); }`;
+    const asNobody = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', check], { cwd: projectRoot, uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+    expect(asNobody.stdout.trim(), asNobody.stderr).to.match(wanted);
   });
 });
 

@@ -81,7 +81,7 @@ describe("the programs' command lines", () => {
   it('give labclient only flags of its getopt table, with every option set', () => {
     const argv = labclientArgv({
       targets: ['198.18.0.2:8080', '198.18.0.2:8081'], count: 100, processes: 2, inflight: 64, bind: 'reuseaddr', socketPortRange: [40000, 40999],
-      deadlineSeconds: 300, progressMs: 250, ping: true, pingWaitMs: 1000, holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500 }, sendBytes: 4096, keepAsking: true, connectTimeoutMs: 2000, costPorts: 1000,
+      deadlineSeconds: 300, progressMs: 250, ping: true, pingWaitMs: 1000, holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500 }, sendBytes: 4096, keepAsking: true, connectTimeoutMs: 2000, costPorts: 1000, http: true,
     });
     expectParsable(LABCLIENT, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCLIENT).keys()]);

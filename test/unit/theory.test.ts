@@ -101,9 +101,11 @@ describe('per-socket port ranges (IP_LOCAL_PORT_RANGE) by kernel', () => {
     expect(socketRangePorts(namespace, [40000, 40999], kernelRelease('5.10.0-46-amd64'))).to.deep.include({ min: 0, max: 0 });
   });
 
-  it('reaches every port of an odd-sized per-socket range', () => {
+  it('reaches every port of an odd-sized per-socket range from 6.8; before, the last may be out of reach', () => {
     expect(socketRangePorts(namespace, [40000, 40998], kernelRelease('6.12.48'))).to.deep.include({ min: 999, max: 999 });
-    expect(socketRangePorts(namespace, [40000, 40998], debian61)).to.deep.include({ min: 999, max: 999 });
+    // Debian's 6.1.0-57 held 998 in one matrix run and 999 in others: its search covers an even count.
+    expect(socketRangePorts(namespace, [40000, 40998], debian61)).to.deep.include({ min: 998, max: 999 });
+    expect(socketRangePorts(namespace, [40000, 40999], debian61)).to.deep.include({ min: 1000, max: 1000 });
   });
 
   it('keeps an end of the per-socket range only where it lies inside the namespace range', () => {

@@ -335,8 +335,8 @@ describe('a server program of your own', () => {
 
   it('runs its command, bounded like every flood, on the ports it lists; ready when each of them listens', () => {
     const server = plan(withProgram({ program })).server;
-    expect(server.program).to.deep.equal(['timeout', '--kill-after=5', server.program[2]!, 'myserver', '--port', '80']);
-    expect(Number(server.program[2])).to.be.greaterThan(600);
+    expect(server.program).to.deep.equal(['timeout', '-k', '5', server.program[3]!, 'myserver', '--port', '80']);
+    expect(Number(server.program[3])).to.be.greaterThan(600);
     expect(server.ports).to.deep.equal([80]);
     expect(server.customProgram).to.deep.equal({ command: ['myserver', '--port', '80'] });
     expect(server.ready).to.deep.equal({ ports: [80], timeoutSeconds: 30 });
@@ -374,8 +374,12 @@ describe('a server program of your own', () => {
     expect(() => plan(inCase({ server: { program }, quick: { server: { emfileBackoffMs: 0 } } }), true)).to.throw(InputError, /cases\[0\]\.quick\.server\.emfileBackoffMs: is a setting/);
   });
 
-  it('refuses the Ping round and hold-ping, which need labserver to answer', () => {
-    expect(() => plan(withProgram({ program }, { client: { connections: 'fill', ping: true } }))).to.throw(InputError, `${FILE}: client.ping: needs the lab's server to answer Ping with Pong; a server program of your own does not speak the lab's protocol`);
-    expect(() => plan(inCase({ server: { program }, client: { holdPing: { seconds: 5, intervalMs: 1000, timeoutMs: 1000 } } }))).to.throw(InputError, /cases\[0\]\.client\.holdPing: needs the lab's server/);
+  it('refuses the Ping round and hold-ping unless it says what it answers; with http the clients send GET /', () => {
+    expect(() => plan(withProgram({ program }, { client: { connections: 'fill', ping: true } }))).to.throw(InputError, `${FILE}: client.ping: needs a server that answers: say what yours speaks with server.program.protocol ('http' or 'ping')`);
+    expect(() => plan(inCase({ server: { program }, client: { holdPing: { seconds: 5, intervalMs: 1000, timeoutMs: 1000 } } }))).to.throw(InputError, /cases\[0\]\.client\.holdPing: needs a server that answers/);
+    const http = plan(withProgram({ program: { ...program, protocol: 'http' } }, { client: { connections: 'fill', ping: true } }));
+    expect(http.clients[0]!.program).to.include.members(['--ping', '--http']);
+    const ping = plan(withProgram({ program: { ...program, protocol: 'ping' } }, { client: { connections: 'fill', ping: true } }));
+    expect(ping.clients[0]!.program).to.include('--ping').and.not.include('--http');
   });
 });
