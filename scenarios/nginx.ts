@@ -91,8 +91,8 @@ them for each listener it polls and one for its channel to the master, so it can
 worker_connections it closes its oldest idle ones (all of the lab's are idle: no request yet), up to 32
 at a time, before taking the next, so worker_connections 2000 hold at most 1873 idle connections. Every
 client's connect() succeeds; those nginx closed get a FIN, and the server keeps their TIME_WAIT, since
-it closed first. Raise worker_connections and the worker's
-open-file limit (worker_rlimit_nofile) comes first: it holds that limit less what it had open (log files,
+it closed first. Raise worker_connections and the worker's open-file limit (worker_rlimit_nofile) comes
+first: it holds that limit less what it had open (log files,
 listeners, epoll, eventfd, its channel), then accept() fails with EMFILE, nginx stops accepting for a
 moment, and the kernel fills the accept queue (listen backlog= + 1) with connections nobody accepts; the
 clients beyond it time out, as in the fd-limit scenario. Raise that too and nginx is no longer the wall:
@@ -107,7 +107,7 @@ not those still waiting in a full accept queue, though their clients count them 
   cases: [
     {
       name: 'worker_connections is the wall',
-      about: 'Few connection slots per worker, descriptors to spare: nginx holds workers x (worker_connections - 2), closing idle ones to take new ones.',
+      about: 'Few connection slots per worker, descriptors to spare: nginx holds workers x (worker_connections - 2 - a sixteenth it keeps free), closing idle ones to take new ones.',
       server: nginx(SLOTS_FULL),
       holdSeconds: 5,
       quick: { server: nginx(SLOTS_QUICK), client: { connections: 600 } },
