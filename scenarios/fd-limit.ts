@@ -3,7 +3,10 @@ import type { Expectation, TheoryContext } from 'tcp-limits-lab';
 
 const LOW_LIMIT = 1024;
 const BACKLOG = 16;
-const SERVER_CASE = { connections: 1200, inflight: 64 };
+// No more handshakes in flight than the accept queue holds: until its descriptors run out the server then
+// always has room for the next one. With 64 in flight on a busy machine the queue overflowed before the
+// wall (final ACKs dropped: 451 clients connected on their side only) and the server stopped at 749.
+const SERVER_CASE = { connections: 1200, inflight: 16 };
 const range = (r: string) => ({ 'net.ipv4.ip_local_port_range': r });
 
 /**
@@ -86,14 +89,14 @@ file table: host-wide, not settable per container, so the lab explains it rather
       name: 'server nofile 1024: accept() fails with EMFILE',
       about: `One server worker, limit ${LOW_LIMIT}, backlog ${BACKLOG}, ${SERVER_CASE.connections} connects: it accepts what its descriptors allow, the kernel queues backlog + 1 more, the rest time out. Then a Ping on every connection.`,
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG },
-      client: { ...SERVER_CASE, connectTimeoutMs: 3000, ping: true, pingWaitMs: 3000 },
-      expect: serverSideExpectations('each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full', between(1, 200)),
+      client: { ...SERVER_CASE, connectTimeoutMs: 1500, ping: true, pingWaitMs: 3000 },
+      expect: serverSideExpectations('each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full and clients still connect (20 to 40 s here)', between(1, 1000)),
     },
     {
       name: 'server without back-off: the accept loop spins',
       about: 'The same, but labserver retries accept() at once after EMFILE (emfileBackoffMs 0), as a naive server does: the listener stays readable, so it spins, and millions of accept() calls fail.',
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG, emfileBackoffMs: 0 },
-      client: { ...SERVER_CASE, connectTimeoutMs: 3000, ping: true, pingWaitMs: 3000 },
+      client: { ...SERVER_CASE, connectTimeoutMs: 1500, ping: true, pingWaitMs: 3000 },
       expect: serverSideExpectations('the listener stays readable and accept() fails at once, over and over: a core spent on EMFILE', atLeast(100_000)),
     },
   ],
