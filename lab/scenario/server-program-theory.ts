@@ -82,10 +82,6 @@ export function nginxWorkerWall(ctx: TheoryContext): { min: number; max: number;
   };
 }
 
-/** Listening sockets, so accept queues: one per port, or with reuseport one per port and worker. */
-function listeners(nginx: NginxSettings & { ports: readonly number[] }): number {
-  return nginx.ports.length * (nginx.reuseport ? nginx.workers : 1);
-}
 
 /**
  * Connections nginx holds: each worker's share up to its wall, workers x that when the clients offer far
@@ -115,9 +111,11 @@ export function nginxHolds(ctx: TheoryContext): Prediction {
  */
 export function nginxKernelHolds(ctx: TheoryContext): Prediction {
   const nginx = nginxSettings(ctx);
-  const held = nginxHolds(ctx);
   const wall = nginxWorkerWall(ctx);
+  const held = nginxHolds(ctx);
   if (wall.wall === 'worker_connections' || held.min < wall.workers * wall.min) return held;
-  const queued = listeners(nginx) * (ctx.server.backlog + 1);
-  return { min: held.min + queued, max: held.max + queued, why: `${held.why}; plus ${listeners(nginx)} full accept queue(s) of backlog ${ctx.server.backlog} + 1, accept() failing with EMFILE` };
+  // Listening sockets, so accept queues: one per port, or with reuseport one per port and running worker.
+  const listeners = nginx.ports.length * (nginx.reuseport ? wall.workers : 1);
+  const queued = listeners * (ctx.server.backlog + 1);
+  return { min: held.min + queued, max: held.max + queued, why: `${held.why}; plus ${listeners} full accept queue(s) of backlog ${ctx.server.backlog} + 1, accept() failing with EMFILE` };
 }
