@@ -258,11 +258,20 @@ static bool fd_limit;
  * filled (SIGUSR2), so no client pings while others still connect. */
 static int hold_phase;
 static volatile sig_atomic_t hold_go;
+/* SIGHUP: the orchestrator says "enough" (the machine's memory ran low): ask for no more connections and
+ * report what is held as filled. */
+static volatile sig_atomic_t enough;
 
 static void on_hold_go(int sig)
 {
     (void)sig;
     hold_go = 1;
+}
+
+static void on_enough(int sig)
+{
+    (void)sig;
+    enough = 1;
 }
 
 static void count_err(uint64_t *map, int e)
@@ -315,7 +324,7 @@ static int pick_target(void)
 
 static bool more_to_ask(void)
 {
-    return asked < share && !fd_limit && nspent < opt.ntargets;
+    return asked < share && !fd_limit && nspent < opt.ntargets && !enough;
 }
 
 /* A failed connection attempt: counted, closed, maybe ending its target. */
@@ -625,11 +634,13 @@ static void worker(int idx, pid_t parent)
     me = &stats[idx];
     share = share_of(idx);
     signal(SIGUSR1, abort_all);
-    /* SIGUSR2 is taken only inside epoll_pwait, so it can never fall between a check and the wait. */
+    /* SIGUSR2 and SIGHUP are taken only inside epoll_pwait, so they can never fall between a check and the wait. */
     sigset_t usr2, waiting;
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
+    sigaddset(&usr2, SIGHUP);
     signal(SIGUSR2, on_hold_go);
+    signal(SIGHUP, on_enough);
     sigprocmask(SIG_BLOCK, &usr2, &waiting);
     sigdelset(&waiting, SIGUSR2);
     /* Stopping is the parent's call (pkill signals every process of the program): it aborts us with SIGUSR1. */
@@ -947,10 +958,10 @@ int main(int argc, char **argv)
         if ((!filled_printed || !ping_printed || !held_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
         int sig = wait_for_signal(&set, wake - now, pids, opt.processes);
-        if (sig == SIGUSR2) {
+        if (sig == SIGUSR2 || sig == SIGHUP) {
             for (int w = 0; w < opt.processes; w++)
                 if (pids[w] > 0)
-                    kill(pids[w], SIGUSR2);
+                    kill(pids[w], sig);
         } else if (sig == SIGINT || sig == SIGTERM) {
             reason = "signal";
             break;

@@ -50,6 +50,7 @@ static inline void block_parent_signals(sigset_t *set)
     sigaddset(set, SIGTERM);
     sigaddset(set, SIGCHLD);
     sigaddset(set, SIGUSR2);
+    sigaddset(set, SIGHUP);
     sigprocmask(SIG_BLOCK, set, NULL);
 }
 

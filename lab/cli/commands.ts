@@ -17,6 +17,8 @@ const run = defineCommand({
     { name: 'case', kind: 'string', valueName: 'name', description: 'Run only the case with this name' },
     { name: 'step', kind: 'boolean', description: 'Pause before each case and say what it will show (for presenters)' },
     { name: 'raise-conntrack', kind: 'boolean', description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)" },
+    { name: 'notrack', kind: 'boolean', description: "Exempt the run's subnet from connection tracking instead (NOTRACK rules in the raw tables, deleted afterwards)" },
+    { name: 'until-memory-floor', kind: 'boolean', description: 'Run a case the memory check refuses: its flood stops where available memory falls to the floor the lab keeps free' },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
     { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one" },
     { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)' },

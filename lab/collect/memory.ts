@@ -46,3 +46,8 @@ export function parseSlabinfo(text: string): SlabObjects {
   }
   return caches;
 }
+
+/** Object size per slab cache, as the theory reads it. */
+export function objectSizesOf(caches: SlabObjects): Record<string, number> {
+  return Object.fromEntries(Object.entries(caches).map(([cache, s]) => [cache, s.size]));
+}

@@ -1,6 +1,7 @@
 /** What every report view says the same way: numbers, errors, sysctls, phases, the environment, verdicts. */
 import type { CaseResult, EndMemory, ExpectationResult, HoldPingFigures, HostResult, MemoryFigures, Results, SlabGrowth } from '../results/results.ts';
 import type { Prediction } from '../scenario/types.ts';
+import { formatGiB } from '../results/memory.ts';
 
 /** The sysctls read back that decide the lab's figures, in the order the host tables show them. */
 export const KEY_SYSCTLS = [
@@ -139,6 +140,13 @@ export function scaleLines(c: CaseResult): string[] {
     if (m.tcpMemPages !== undefined) {
       lines.push(`TCP socket buffers machine-wide (sockstat mem, host-wide, bounded by tcp_mem): ${m.tcpMemPages >= 0 ? '+' : ''}${formatCount(m.tcpMemPages)} pages`);
     }
+  }
+  const watched = c.machineMemory;
+  if (watched?.stopped) {
+    const stop = watched.stopped;
+    lines.push(`the lab stopped the flood for memory ${stop.atSeconds} s in, at ${formatCount(stop.connections)} connections held by the clients: available memory ${formatGiB(stop.availableBytes)}, under the floor of ${formatGiB(stop.floorBytes)} it keeps free`);
+  } else if (c.memory && watched?.lowestAvailableBytes !== undefined && watched.floorBytes !== undefined) {
+    lines.push(`the machine's available memory went down to ${formatGiB(watched.lowestAvailableBytes)} (the lab's floor: ${formatGiB(watched.floorBytes)})`);
   }
   if (c.milestones?.length) {
     lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);

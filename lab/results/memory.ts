@@ -2,12 +2,14 @@
  * What the kernel's readings before and after a flood say about memory: per connection, host-wide and per
  * end (from each host's own cgroup), cache by cache.
  */
-import type { CgroupMemory, SlabObjects } from '../collect/memory.ts';
+import { objectSizesOf, type CgroupMemory, type SlabObjects } from '../collect/memory.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 import { slabObjectsPerConnection } from '../scenario/theory.ts';
 import type { EndMemory, HostResult, MemoryFigures, SlabGrowth } from './results.ts';
 
 const MEMORY_MIN_CONNECTIONS = 10_000;
+
+export const formatGiB = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 
 /**
  * Memory per connection, from the differences between before the flood and after it. Kernel: slab and TCP
@@ -63,7 +65,7 @@ function endMemory(hosts: readonly HostResult[], end: 'server' | 'client'): Part
 
 /** Object size per slab cache, as the theory reads it. */
 export function objectSizes(view: KernelView | undefined): Record<string, number> {
-  return Object.fromEntries(Object.entries(view?.slabObjects ?? {}).map(([cache, s]) => [cache, s.size]));
+  return objectSizesOf(view?.slabObjects ?? {});
 }
 
 export function slabGrowth(before: SlabObjects, after: SlabObjects): Array<{ cache: string; objects: number; size: number; bytes: number }> {
@@ -78,7 +80,7 @@ export function slabGrowth(before: SlabObjects, after: SlabObjects): Array<{ cac
  * by half an object per connection or more. Largest first.
  */
 export function slabCachesPerConnection(before: SlabObjects, after: SlabObjects, connections: number, tracked: boolean): SlabGrowth[] {
-  const predicted = new Map(slabObjectsPerConnection(Object.fromEntries(Object.entries(after).map(([c, s]) => [c, s.size])), tracked).map((p) => [p.cache, p]));
+  const predicted = new Map(slabObjectsPerConnection(objectSizesOf(after), tracked).map((p) => [p.cache, p]));
   return slabGrowth(before, after)
     .filter((g) => predicted.has(g.cache) || g.objects / connections >= 0.5)
     .map((g) => ({

@@ -197,6 +197,15 @@ export const caseResult = z.object({
   /** Seconds from the flood's start until the server's kernel counted each 100k connections. */
   milestones: z.array(milestone).optional(),
   memory: memoryFigures.optional(),
+  /** The machine's available memory as the lab watched it during the flood, and where it stopped the flood. */
+  machineMemory: z
+    .object({
+      lowestAvailableBytes: z.number().optional(),
+      floorBytes: z.number().optional(),
+      /** The flood was told to ask for no more: available memory under the floor, at that many connections. */
+      stopped: z.object({ availableBytes: z.number(), floorBytes: z.number(), atSeconds: z.number(), connections: z.number() }).optional(),
+    })
+    .optional(),
   expectations: z.array(expectationResult),
   hosts: z.array(hostResult),
 });

@@ -19,6 +19,7 @@ import { hostResult } from '../results/host-result.ts';
 import { memoryPerConnection, objectSizes } from '../results/memory.ts';
 import { milestones } from '../results/milestones.ts';
 import { ClientFlood } from './client-flood.ts';
+import { MemoryWatch, type MemoryStop } from './memory-guard.ts';
 import { parseListeningPorts } from '../collect/listeners.ts';
 import { readProcesses } from '../collect/processes.ts';
 import type { HostProcess } from '../scenario/types.ts';
@@ -32,6 +33,8 @@ export interface CaseRunOptions {
   kernel: string;
   /** `uname -v` there, where known. */
   kernelVersion?: string;
+  /** Whether connections take an entry in a machine-wide tracking table (conntrack) in this run. */
+  tracked: boolean;
   signal?: AbortSignal;
 }
 
@@ -68,6 +71,9 @@ export class CaseRun {
   private floods: ClientFlood[] = [];
   private before = new Map<string, KernelView>();
   private sampler?: Sampler;
+  private memoryWatch?: MemoryWatch;
+  /** Where the flood was stopped for the machine's memory, if it was. */
+  private memoryStop?: MemoryStop & { connections: number };
 
   constructor(
     private readonly session: RunSession,
@@ -255,7 +261,8 @@ export class CaseRun {
       const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
       const overdue = failAfter((this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
       this.sampler.start();
-      // The sampler goes on through settle and hold; collect() stops it.
+      this.watchMemory();
+      // The sampler and the memory watch go on through settle and hold; collect() stops them.
       const filled = await Promise.race([Promise.all(fills), serverGone, overdue]);
       // connscale's hold starts on every client at once, once all have filled: none pings while others connect.
       const holding = filled.filter((f) => f.flood.plan.holdPing && !f.flood.lost && !f.flood.unreported);
@@ -263,6 +270,25 @@ export class CaseRun {
       await Promise.all(holding.map((f) => f.flood.program.signal('USR2')));
       await Promise.race([Promise.all(holding.map((f) => f.held)), serverGone, overdue]);
     });
+  }
+
+  /**
+   * Both ends of every connection live on the hosts' machine: once its available memory falls under the
+   * floor, every flood is told to ask for no more (labclient: SIGHUP) and reports what it holds.
+   */
+  private watchMemory(): void {
+    const shell = this.session.machineShell();
+    if (!shell) return;
+    const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
+    this.memoryWatch = new MemoryWatch(
+      shell,
+      async (stop) => {
+        this.memoryStop = { ...stop, connections: this.floods.reduce((sum, f) => sum + (f.last?.established ?? 0), 0) };
+        await Promise.all(this.floods.map((f) => f.program.signal('HUP')));
+      },
+      this.plan.deadlineSeconds + this.plan.holdSeconds + holdPingSeconds + 120,
+    );
+    this.memoryWatch.start();
   }
 
   /** Rejects once the server program exits: it must outlive the flood and the hold. */
@@ -308,6 +334,7 @@ export class CaseRun {
   private collect(): Promise<void> {
     return this.phase('collect', async () => {
       await this.sampler?.stop();
+      await this.memoryWatch?.end();
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h, { listeners: false }).catch(async (error: Error) => {
         if (h.plan.role === 'client' && (await vanished(h))) return undefined;
         if (h.plan.role === 'server' && (await vanished(h))) throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
@@ -320,12 +347,11 @@ export class CaseRun {
         clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
         server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted, this.server?.processes),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
+        tracked: this.options.tracked,
         kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
-      // Whether connections take an entry in a machine-wide tracking table (conntrack) on this runtime.
-      const tracked = this.session.connectionTracking !== undefined;
-      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, tracked);
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked);
       const samples = this.sampler?.samples ?? [];
       this.result = {
         name: this.plan.caseName,
@@ -336,10 +362,19 @@ export class CaseRun {
         samples,
         milestones: milestones(samples, this.plan.server.name),
         ...(memory ? { memory } : {}),
+        ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch) }),
         expectations,
         hosts: results,
       };
     });
+  }
+
+  private machineMemory(watch: MemoryWatch): NonNullable<CaseResult['machineMemory']> {
+    return {
+      ...(Number.isFinite(watch.lowestBytes) && { lowestAvailableBytes: watch.lowestBytes }),
+      ...(watch.floorBytes !== undefined && { floorBytes: watch.floorBytes }),
+      ...(this.memoryStop && { stopped: this.memoryStop }),
+    };
   }
 
   private hostResult(host: Host, view: KernelView | undefined) {
@@ -391,6 +426,7 @@ export class CaseRun {
   private async teardown(): Promise<void> {
     const started = performance.now();
     await this.sampler?.stop().catch(() => undefined);
+    await this.memoryWatch?.end();
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }

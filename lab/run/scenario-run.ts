@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import type { CaseResult, Results } from '../results/results.ts';
 import { RESULTS_SCHEMA } from '../results/results.ts';
-import { SubnetTaken, type EnvironmentFingerprint, type LabNetwork, type RunSession, type Runtime } from '../runtime/runtime.ts';
+import { SubnetTaken, type EnvironmentFingerprint, type LabNetwork, type MachineShell, type RunSession, type Runtime } from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { CaseRun } from './case-run.ts';
 import { unlessAborted } from '../abort.ts';
@@ -19,8 +19,12 @@ import { newRunId } from '../run-id.ts';
 import { markLive } from '../run-ledger.ts';
 import type { CaseInfo, RunEvents } from './events.ts';
 import { checkPredictions, plannedContext } from './evaluate.ts';
-import { clientCeiling, kernelRelease } from '../scenario/theory.ts';
 import { readMachineFacts } from '../collect/sysctls.ts';
+import { readMachineMemory } from '../collect/meminfo.ts';
+import { SLABINFO_SCRIPT, objectSizesOf, parseSlabinfo } from '../collect/memory.ts';
+import { checkMemory, type ConnectionCost } from './memory-guard.ts';
+import { measuredCost, recordCost } from './memory-costs.ts';
+import { clientCeiling, connectionSlabBytes, kernelRelease } from '../scenario/theory.ts';
 
 export interface ScenarioRunOptions {
   file: string;
@@ -30,6 +34,10 @@ export interface ScenarioRunOptions {
   cases?: number[];
   /** The user allows raising the host's connection-tracking ceiling for the run (restored afterwards). */
   raiseConntrack?: boolean;
+  /** The user asks for the run's subnet to be exempt from connection tracking (rules deleted afterwards). */
+  notrack?: boolean;
+  /** The user lets a case the memory check refuses run until available memory falls to the floor. */
+  untilMemoryFloor?: boolean;
   /** The run's id, when the caller must know it before the run starts; a fresh one by default. */
   runId?: string;
 }
@@ -70,6 +78,8 @@ class ScenarioRun {
   private plans = new Map<number, CasePlan>();
   private network?: LabNetwork;
   private machineFacts?: ReturnType<typeof readMachineFacts>;
+  /** Whether the run's connections take entries in a machine-wide tracking table. */
+  private tracked = false;
 
   constructor(
     private readonly runtime: Runtime,
@@ -102,6 +112,8 @@ class ScenarioRun {
     this.planAll(wanted ?? freeSubnet(used));
     this.checkPredictions();
     await this.checkTracking();
+    await this.checkMemory();
+    await this.checkOpenFiles();
     await this.events.connected?.({ runId: this.runId, environment: this.environment });
   }
 
@@ -153,17 +165,72 @@ class ScenarioRun {
     await tracking.reclaim(this.log);
     const state = await tracking.read();
     if (!state.tracked) return;
-    const needed = Math.max(...this.caseIndexes.map((i) => this.plan(i).clients.reduce((sum, c) => sum + c.asked, 0)));
+    if (this.options.notrack) {
+      this.tracked = false;
+      return;
+    }
+    this.tracked = true;
+    const needed = Math.max(...this.caseIndexes.map((i) => this.asked(i)));
     // Room for what is tracked already (other traffic, TIME_WAIT entries of earlier cases) and a margin.
     const wanted = Math.ceil((state.count + needed) * 1.1);
     if (wanted <= state.max) return;
     if (!this.options.raiseConntrack) {
       throw new EnvironmentError(
         `a case needs about ${needed} connections but the host tracks bridged connections and nf_conntrack_max is ${state.max} (${state.count} in use): past it new SYNs are dropped`,
-        `run again with --raise-conntrack to let the lab raise it to ${wanted} for the run and restore it afterwards`,
+        `run again with --notrack to exempt the run's subnet from tracking, or --raise-conntrack to let the lab raise the ceiling to ${wanted} for the run and restore it afterwards`,
       );
     }
     await tracking.raise(wanted, this.log);
+  }
+
+  private asked(index: number): number {
+    return this.plan(index).clients.reduce((sum, c) => sum + c.asked, 0);
+  }
+
+  /**
+   * A case whose connections would take the machine's memory under the floor the lab keeps free is refused
+   * here (exit 3), before anything starts. Both ends of every connection live on the machine the hosts run on.
+   */
+  private async checkMemory(): Promise<void> {
+    const shell = this.session.machineShell();
+    const memory = shell && (await readMachineMemory(shell));
+    if (!shell || !memory) return this.log("memory: not checked before the run (no shell on the hosts' machine); the flood is not watched either");
+    const cost = await this.connectionCost(shell);
+    if (!cost) return this.log('memory: not checked before the run (no slab sizes could be read); the flood is still watched');
+    const needs = this.caseIndexes.map((i) => ({ connections: this.asked(i), cost, label: `case ${i + 1} (${this.scenario.cases[i]!.name})` }));
+    checkMemory(needs, memory, !!this.options.untilMemoryFloor, this.log);
+  }
+
+  /**
+   * fs.file-max bounds the open files of the whole machine, and every held connection is two of them here
+   * (both ends in its one kernel): past it socket() and accept() fail with ENFILE, and so does every exec
+   * the lab would read the kernel with. The lab reads it and never sets it.
+   */
+  private async checkOpenFiles(): Promise<void> {
+    const shell = this.session.machineShell();
+    const fileNr = shell && (await shell(['cat', '/proc/sys/fs/file-nr']).catch(() => undefined));
+    const [inUse, , max] = (fileNr?.exitCode === 0 ? fileNr.stdout : '').trim().split(/\s+/).map(Number);
+    if (!shell || !Number.isFinite(inUse) || !max) return;
+    for (const index of this.caseIndexes) {
+      const connections = this.asked(index);
+      // Room for the descriptors the programs, the engine and the lab hold besides the sockets.
+      const needed = Math.ceil(connections * 2 * 1.05) + inUse!;
+      if (needed <= max) continue;
+      throw new EnvironmentError(
+        `case ${index + 1} (${this.scenario.cases[index]!.name}) needs about ${needed.toLocaleString('en-US')} open files on this machine (${connections.toLocaleString('en-US')} connections x 2 ends in its one kernel, + 5%, + ${inUse!.toLocaleString('en-US')} open now) but fs.file-max is ${max.toLocaleString('en-US')}: past it socket() and accept() fail with ENFILE`,
+        `raise it as root for the run (sysctl -w fs.file-max=${needed}) and put it back afterwards, or ask for fewer connections`,
+      );
+    }
+  }
+
+  /** What one connection costs: as last measured on this machine and kernel, else the theory's most. */
+  private async connectionCost(shell: MachineShell): Promise<ConnectionCost | undefined> {
+    const kernel = this.environment?.kernel ?? '';
+    const measured = await measuredCost(kernel, this.tracked);
+    if (measured) return measured;
+    const sizes = objectSizesOf(parseSlabinfo((await shell(['sh', '-c', SLABINFO_SCRIPT])).stdout));
+    const slab = connectionSlabBytes(sizes, this.tracked);
+    return slab && { bytes: slab.max, source: `the theory's most on Linux ${kernel}: ${slab.terms} = ${slab.bytes} B, + 40% it does not name; not yet measured on this machine` };
   }
 
   /** Images and whatever else the runtime needs before hosts can start. */
@@ -186,7 +253,8 @@ class ScenarioRun {
       for (;;) {
         try {
           this.network = await this.guard(this.session.createNetwork(this.subnet));
-          return `Network ${this.network.name} ${this.network.subnet} (internal, no egress)`;
+          if (this.options.notrack) await this.session.connectionTracking?.exempt(this.network.subnet, this.log);
+          return `Network ${this.network.name} ${this.network.subnet} (internal, no egress${this.options.notrack && this.session.connectionTracking ? ', not tracked' : ''})`;
         } catch (error) {
           if (!(error instanceof SubnetTaken)) throw error;
           if (this.scenario.subnet) throw new InputError(this.options.file, 'subnet', `${this.scenario.subnet} overlaps a network the engine made meanwhile`);
@@ -222,6 +290,7 @@ class ScenarioRun {
         runtimeName: this.runtime.name,
         hostKind: this.runtime.hostKind,
         kernel: this.environment?.kernel ?? '',
+        tracked: this.tracked,
         ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
@@ -262,11 +331,21 @@ class ScenarioRun {
       // A teardown that fails after a phase failed (the engine gone, say) must not hide why the case failed.
       const teardownFailure = await teardown.run().then(() => undefined, (error: unknown) => error ?? new Error('teardown failed'));
       await this.events.phaseFinished?.(info, about, outcome(teardownFailure));
-      if (caseRun.result) this.cases.push(caseRun.result);
+      if (caseRun.result) {
+        this.cases.push(caseRun.result);
+        await this.recordMemory(caseRun.result);
+      }
       failure ??= teardownFailure;
       await this.events.caseFinished?.(info, { ...(caseRun.result && { result: caseRun.result }), ...(failure !== undefined && { error: failure }) });
       if (teardownFailure !== undefined && failure === teardownFailure) throw teardownFailure;
     }
+  }
+
+  /** What a connection cost here, for the memory check of later runs (large floods only). */
+  private async recordMemory(result: CaseResult): Promise<void> {
+    const memory = result.memory;
+    if (!memory || !this.session.machineShell()) return;
+    await recordCost(this.environment?.kernel ?? '', this.tracked, { bytesPerConnection: memory.kernelBytesPerConnection, connections: memory.connections, scenario: this.scenario.name });
   }
 
   results(): Results {

@@ -35,8 +35,8 @@ export type MachineShell = (argv: string[]) => Promise<ExecResult>;
 export interface RunningProgram {
   /** Resolves with the exit code once the program has ended. */
   readonly exited: Promise<number>;
-  /** Sends a signal to every process of that program inside the host (USR2: "go on", see labclient). */
-  signal(signal: 'TERM' | 'KILL' | 'USR2'): Promise<void>;
+  /** Sends a signal to every process of that program inside the host (labclient: USR2 "go on", HUP "enough"). */
+  signal(signal: 'TERM' | 'KILL' | 'USR2' | 'HUP'): Promise<void>;
   readonly stderr: () => string;
 }
 
@@ -68,6 +68,11 @@ export interface ConnectionTracking {
   read(): Promise<{ tracked: boolean; max: number; count: number }>;
   /** Raises the table's ceiling for the session's run; the session puts the old one back when it closes. */
   raise(max: number, log: Log): Promise<void>;
+  /**
+   * Exempts the run's subnet from tracking (NOTRACK rules: the machine's raw table, and each host's own
+   * namespace as it starts); the session deletes them when it closes.
+   */
+  exempt(subnet: string, log: Log): Promise<void>;
   /** Puts back a ceiling that runs now gone left raised (killed before they could); says what it did. */
   reclaim(log: Log): Promise<string[]>;
 }

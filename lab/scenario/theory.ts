@@ -282,19 +282,28 @@ export function slabObjectsPerConnection(sizes: Readonly<Record<string, number>>
   return tracked && sizes[CONNTRACK_CACHE] ? [...ends, conntrack] : ends;
 }
 
+/** The part of a connection's slab the theory does not name, at most: see slabBytesPerConnection. */
+const UNNAMED_SLAB_MAX = 0.4;
+
+/** Bytes of slab objects per connection, both ends and conntrack, from this kernel's object sizes, and at most with what the theory does not name. */
+export function connectionSlabBytes(sizes: Readonly<Record<string, number>>, tracked: boolean): { bytes: number; max: number; terms: string } | undefined {
+  const objects = slabObjectsPerConnection(sizes, tracked);
+  if (!objects.length) return undefined;
+  const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
+  return { bytes, max: Math.round(bytes * (1 + UNNAMED_SLAB_MAX)), terms: objects.map((o) => `${o.objects} x ${o.cache} ${sizes[o.cache]} B`).join(' + ') };
+}
+
 /**
  * Bytes of slab objects per connection, both ends and conntrack, from this kernel's object sizes. The band's
  * top allows for objects in caches merged under other names (the ports' bind buckets) and per-object slack.
  */
-export function slabBytesPerConnection(ctx: TheoryContext, tracked = true): Prediction {
-  const sizes = ctx.slabObjectSizes ?? {};
-  const objects = slabObjectsPerConnection(sizes, tracked);
-  if (!objects.length) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
-  const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
+export function slabBytesPerConnection(ctx: TheoryContext, tracked = ctx.tracked ?? true): Prediction {
+  const slab = connectionSlabBytes(ctx.slabObjectSizes ?? {}, tracked);
+  if (!slab) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
   return between(
-    Math.round(bytes * 0.95),
-    Math.round(bytes * 1.4),
-    `${objects.map((o) => `${o.objects} x ${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B; up to 40% more the theory does not name: the ports' bind buckets (merged into a 128 B cache), /proc inodes and dentries for the programs' descriptors`,
+    Math.round(slab.bytes * 0.95),
+    slab.max,
+    `${slab.terms} = ${slab.bytes} B; up to ${UNNAMED_SLAB_MAX * 100}% more the theory does not name: the ports' bind buckets (merged into a 128 B cache), /proc inodes and dentries for the programs' descriptors`,
   );
 }
 

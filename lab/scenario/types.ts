@@ -109,6 +109,8 @@ export interface TheoryContext {
   server: ServerTheory;
   /** Object size per slab cache on this kernel (/proc/slabinfo), read before the flood. */
   slabObjectSizes?: Readonly<Record<string, number>>;
+  /** Whether each connection takes conntrack entries (bridged traffic tracked, not exempt with --notrack). */
+  tracked?: boolean;
   /** The client the row is about, for subject 'each client'. */
   client?: ClientTheory;
 }

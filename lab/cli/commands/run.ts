@@ -26,6 +26,8 @@ export interface RunFlags {
   step?: boolean;
   report?: string;
   raiseConntrack?: boolean;
+  notrack?: boolean;
+  untilMemoryFloor?: boolean;
   runtime?: string;
   kernel?: string;
   junit?: string;
@@ -42,7 +44,7 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   const teardown: RunEvents = { closed: (_removed, _interrupted, left) => void (leftBehind = !!left) };
   const results = await interruptible('stopping and removing what this run created', (signal, interrupt) => {
     const views: RunEvents[] = [terminalView(tty), teardown, ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
-    return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack }, allOf(...views));
+    return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack, notrack: !!flags.notrack, untilMemoryFloor: !!flags.untilMemoryFloor }, allOf(...views));
   });
   process.stdout.write(renderResults(results, tty) + '\n');
   const written = await writeResults(results, flags);

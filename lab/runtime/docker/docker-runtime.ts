@@ -40,6 +40,9 @@ export class DockerSession implements RunSession {
   private readonly images = new Map<ImageRole, string>();
   private readonly programImages = new Map<string, string>();
   private restoreTracking?: () => Promise<void>;
+  private deleteExemption?: () => Promise<void>;
+  /** The subnet exempt from connection tracking, where the user asked for it (--notrack). */
+  private untracked?: string;
 
   constructor(
     private readonly projectRoot: string,
@@ -51,6 +54,11 @@ export class DockerSession implements RunSession {
         reclaim: (log) => hostConntrack.reclaim(log),
         raise: async (max, log) => {
           if (!this.restoreTracking) this.restoreTracking = await hostConntrack.raise(this.runId, max, log);
+        },
+        exempt: async (subnet, log) => {
+          if (this.untracked) return;
+          this.deleteExemption = await hostConntrack.exempt(this.runId, subnet, log);
+          this.untracked = subnet;
         },
       };
     }
@@ -169,6 +177,7 @@ export class DockerSession implements RunSession {
       });
       await container.start();
       const pid = await this.dropDefaultRoute(container);
+      if (this.untracked) await untrackInside(pid, this.untracked);
       const started = new DockerHost(this.docker, container, host, { tcpAccounted: await accountSocketBuffers(pid) });
       for (const address of host.extraAddresses) {
         const added = await started.exec(['ip', 'addr', 'add', address, 'dev', 'eth0']);
@@ -204,10 +213,24 @@ export class DockerSession implements RunSession {
       // Never connected: this session created nothing.
       return this.engine ? await removeByLabel(this.engine, this.runId) : [];
     } finally {
-      const restore = this.restoreTracking;
-      this.restoreTracking = undefined;
+      const [restore, exemption] = [this.restoreTracking, this.deleteExemption];
+      this.restoreTracking = this.deleteExemption = this.untracked = undefined;
       await restore?.();
+      await exemption?.();
     }
+  }
+}
+
+/**
+ * Docker's NAT rules for its DNS resolver load conntrack in every container's namespace, so each end of a
+ * connection takes an entry there too: a NOTRACK rule for the run's subnet in the container's own raw
+ * table, set from outside (nsenter, root beside the engine) so the container stays unprivileged. It goes
+ * with the container.
+ */
+async function untrackInside(pid: number, subnet: string): Promise<void> {
+  for (const [chain, side] of [['PREROUTING', '-s'], ['OUTPUT', '-d']] as const) {
+    const result = await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${pid}/ns/net iptables -w 10 -t raw -A ${chain} ${side} ${subnet} -j NOTRACK`;
+    if (result.exitCode !== 0) throw new Error(`NOTRACK inside the container: ${result.stderr.trim()}`);
   }
 }
 

@@ -4,7 +4,7 @@
  */
 import type { ExecResult } from '../runtime.ts';
 
-export type ProcessSignal = 'TERM' | 'KILL' | 'INT' | 'USR1' | 'USR2';
+export type ProcessSignal = 'TERM' | 'KILL' | 'INT' | 'USR1' | 'USR2' | 'HUP';
 
 export interface MachineProcess {
   /** The exit code once the process has ended; 128 + the signal's number when a signal ended it. */

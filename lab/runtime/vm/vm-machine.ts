@@ -35,7 +35,7 @@ export interface VmOptions {
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const QEMU = 'qemu-system-x86_64';
-const SIGNALS: Record<ProcessSignal, number> = { INT: 2, KILL: 9, USR1: 10, USR2: 12, TERM: 15 };
+const SIGNALS: Record<ProcessSignal, number> = { HUP: 1, INT: 2, KILL: 9, USR1: 10, USR2: 12, TERM: 15 };
 /** Software emulation boots in about 3 s on an idle machine; allow for a busy one. */
 const BOOT_TIMEOUT_MS = Number(process.env.LAB_VM_BOOT_TIMEOUT_MS) || 90_000;
 /** What a process that was running when the VM stopped reports as its exit code. */
