@@ -643,6 +643,7 @@ static void worker(int idx, pid_t parent)
     signal(SIGHUP, on_enough);
     sigprocmask(SIG_BLOCK, &usr2, &waiting);
     sigdelset(&waiting, SIGUSR2);
+    sigdelset(&waiting, SIGHUP);
     /* Stopping is the parent's call (pkill signals every process of the program): it aborts us with SIGUSR1. */
     signal(SIGTERM, SIG_IGN);
     signal(SIGINT, SIG_IGN);
@@ -661,6 +662,20 @@ static void worker(int idx, pid_t parent)
     rr = idx % opt.ntargets; /* spread the workers' first picks over the targets */
 
     for (;;) {
+        /* epoll_pwait delivers a pending signal only when it would block (it returns events first), so a
+         * busy flood never takes "enough" there: look for it here. */
+        if (!enough) {
+            sigset_t pending;
+            sigpending(&pending);
+            if (sigismember(&pending, SIGHUP)) {
+                sigset_t hup;
+                int sig;
+                sigemptyset(&hup);
+                sigaddset(&hup, SIGHUP);
+                sigwait(&hup, &sig);
+                enough = 1;
+            }
+        }
         while (more_to_ask() && STAT_GET(me->inflight) < (uint64_t)opt.inflight) {
             int t = pick_target();
             open_one(t);
@@ -875,6 +890,11 @@ int main(int argc, char **argv)
     sigset_t set;
 
     t0 = now_ms();
+    /* "Enough" may come as soon as the program runs: held until the loop below takes it (and forwards it). */
+    sigset_t hup;
+    sigemptyset(&hup);
+    sigaddset(&hup, SIGHUP);
+    sigprocmask(SIG_BLOCK, &hup, NULL);
     setvbuf(stdout, NULL, _IOLBF, 0);
     parse_args(argc, argv);
     signal(SIGPIPE, SIG_IGN);

@@ -54,15 +54,17 @@ static inline void block_parent_signals(sigset_t *set)
     sigprocmask(SIG_BLOCK, set, NULL);
 }
 
-/* fork() for a worker: in the child, the parent's signal mask and SIGCHLD handler are undone. */
+/* fork() for a worker: in the child, the parent's signal mask and SIGCHLD handler are undone, but for
+ * SIGHUP, which stays blocked until the worker waits for it (labclient's "enough"). */
 static inline pid_t fork_worker(void)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        sigset_t none;
-        sigemptyset(&none);
+        sigset_t hup;
+        sigemptyset(&hup);
+        sigaddset(&hup, SIGHUP);
         signal(SIGCHLD, SIG_DFL);
-        sigprocmask(SIG_SETMASK, &none, NULL);
+        sigprocmask(SIG_SETMASK, &hup, NULL);
     }
     return pid;
 }

@@ -283,8 +283,8 @@ export class CaseRun {
     this.memoryWatch = new MemoryWatch(
       shell,
       async (stop) => {
-        this.memoryStop = { ...stop, connections: this.floods.reduce((sum, f) => sum + (f.last?.established ?? 0), 0) };
-        await Promise.all(this.floods.map((f) => f.program.signal('HUP')));
+        this.memoryStop ??= { ...stop, connections: this.floods.reduce((sum, f) => sum + (f.last?.established ?? 0), 0) };
+        await Promise.all(this.floods.filter((f) => !f.filled).map((f) => f.program.signal('HUP')));
       },
       this.plan.deadlineSeconds + this.plan.holdSeconds + holdPingSeconds + 120,
     );

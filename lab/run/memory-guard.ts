@@ -10,9 +10,14 @@ import { readMachineMemory } from '../collect/meminfo.ts';
 import { formatGiB } from '../results/memory.ts';
 import type { MachineShell } from '../runtime/runtime.ts';
 
-/** What the lab leaves free whatever a scenario asks: a tenth of the machine, and never under 128 MiB. */
+/**
+ * What the lab leaves free whatever a scenario asks: a tenth of the machine, and never under 128 MiB. The
+ * lab's own tests may raise it (LAB_MEMORY_FLOOR_BYTES), to see a flood stopped without filling the machine.
+ */
 export function memoryFloorBytes(totalBytes: number): number {
-  return Math.max(Math.round(totalBytes / 10), 128 * 1024 ** 2);
+  const floor = Math.max(Math.round(totalBytes / 10), 128 * 1024 ** 2);
+  const raised = Number(process.env.LAB_MEMORY_FLOOR_BYTES);
+  return raised > floor ? raised : floor;
 }
 
 /** What one connection costs in kernel memory, both ends and their tracking, and where the figure comes from. */
@@ -63,8 +68,9 @@ export interface MemoryStop {
 }
 
 /**
- * Reads the machine's available memory about once a second until stopped; the first reading under the floor
- * calls `onLow` (once). Bounded: it ends by itself after `maxReadings`.
+ * Reads the machine's available memory about once a second until stopped; every reading under the floor
+ * calls `onLow` with the first such reading (a program that had not started yet is told the next time).
+ * Bounded: it ends by itself after `maxReadings`.
  */
 export class MemoryWatch {
   stop?: MemoryStop;
@@ -92,8 +98,8 @@ export class MemoryWatch {
         this.lowestBytes = Math.min(this.lowestBytes, memory.availableBytes);
         const floorBytes = memoryFloorBytes(memory.totalBytes);
         this.floorBytes = floorBytes;
-        if (!this.stop && memory.availableBytes < floorBytes) {
-          this.stop = { availableBytes: memory.availableBytes, floorBytes, atSeconds: Math.round((performance.now() - this.started) / 100) / 10 };
+        if (memory.availableBytes < floorBytes) {
+          this.stop ??= { availableBytes: memory.availableBytes, floorBytes, atSeconds: Math.round((performance.now() - this.started) / 100) / 10 };
           await this.onLow(this.stop);
         }
       }

@@ -3,10 +3,13 @@
  * sets it up here), every lab connection takes a host-wide entry. The tests lower nf_conntrack_max to just
  * above what is in use, so a 1,000-connection case would cross it, and put the machine's value back after.
  */
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { release, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import { CONNTRACK_LEDGER } from '../../lab/runtime/docker/conntrack.ts';
-import { lab, labelledObjects, prepareRuntime, startLab } from './helpers.ts';
+import { lab, labelledObjects, prepareRuntime, runIdIn, startLab } from './helpers.ts';
 
 const MAX = '/proc/sys/net/netfilter/nf_conntrack_max';
 const COUNT = '/proc/sys/net/netfilter/nf_conntrack_count';
@@ -14,8 +17,9 @@ const readNumber = (path: string) => Number(readFileSync(path, 'utf8').trim());
 const NOTHING = { containers: [], networks: [] };
 const ONE_CLIENT = ['run', 'scenarios/64k-myth.ts', '--quick', '--case', '1 client, default range'];
 const RAISED = /raised the host's nf_conntrack_max from (\d+) to (\d+)/;
+const notrackRules = () => execFileSync('iptables', ['-w', '10', '-t', 'raw', '-S', 'PREROUTING'], { encoding: 'utf8' }).split('\n').filter((r) => r.includes('NOTRACK'));
 
-describe("the host's conntrack ceiling", function () {
+describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max", function () {
   let machineMax: number;
   let lowered: number;
 
@@ -102,5 +106,76 @@ describe("the host's conntrack ceiling", function () {
     expect(readNumber(MAX)).to.equal(lowered);
     expect(lab(['clean']).status).to.equal(0);
     expect(await labelledObjects()).to.deep.equal(NOTHING);
+  });
+
+  it('--notrack: the subnet is not tracked (the host table does not grow), the run passes, the rule goes after', async () => {
+    const run = startLab([...ONE_CLIENT, '--notrack'], { LAB_HOLD_PHASE: 'collect' });
+    await run.waitFor(/holding before collect/, 180_000);
+    const runId = runIdIn(run.output());
+    expect(notrackRules().some((r) => r.includes(`lab.run=${runId}`)), notrackRules().join('\n')).to.equal(true);
+    expect(readNumber(COUNT), '1,016 connections held, none of them in the table').to.be.below(lowered);
+    const done = await run.exited;
+    expect(done.status, done.stderr).to.equal(0);
+    expect(done.stdout + done.stderr).to.match(/deleted the host's NOTRACK rule for 198\.\d+\.\d+\.0\/24/);
+    expect(notrackRules()).to.deep.equal([]);
+    expect(existsSync(CONNTRACK_LEDGER)).to.equal(false);
+    expect(readNumber(MAX)).to.equal(lowered);
+  });
+
+  it('a lab SIGKILLed with its NOTRACK rule: lab clean deletes the rule', async () => {
+    const run = startLab([...ONE_CLIENT, '--notrack'], { LAB_HOLD_PHASE: 'flood' });
+    await run.waitFor(/holding before flood/, 180_000);
+    run.signal('SIGKILL');
+    await run.exited;
+    expect(notrackRules(), 'nobody was left to delete it').to.have.length(1);
+    const clean = lab(['clean']);
+    expect(clean.status, clean.stderr).to.equal(0);
+    expect(clean.stdout + clean.stderr).to.include('left by a lab run that is gone');
+    expect(notrackRules()).to.deep.equal([]);
+    expect(await labelledObjects()).to.deep.equal(NOTHING);
+  });
+
+  it('a case that would take the memory under the floor is refused (exit 3) with the arithmetic, nothing started', () => {
+    // As if the lab had measured 20 kB a connection on this kernel: two million would not fit in 24 GiB.
+    const cache = mkdtempSync(join(tmpdir(), 'lab-cache-'));
+    mkdirSync(join(cache, 'lab', 'memory'), { recursive: true });
+    const measured = { bytesPerConnection: 20_000, connections: 300_000, scenario: 'c1m-growth', at: '2026-12-02T00:00:00.000Z' };
+    writeFileSync(join(cache, 'lab', 'memory', 'connection-costs.json'), JSON.stringify({ [`${release()} untracked`]: measured }));
+    try {
+      const result = lab(['run', 'scenarios/c2m.ts', '--notrack'], { XDG_CACHE_HOME: cache });
+      expect(result.status, result.stderr).to.equal(3);
+      expect(result.stderr).to.match(/not enough memory: case 1 \(two million from 32 clients\): 2,000,000 connections x 20,000 B \(measured here by c1m-growth with 300,000 held on 2026-12-02, not tracked\) = 37\.3 GiB \+ the [\d.]+ GiB the lab keeps free/);
+      expect(result.stderr).to.include('--until-memory-floor');
+    } finally {
+      rmSync(cache, { recursive: true, force: true });
+    }
+    expect(notrackRules()).to.deep.equal([]);
+  });
+
+  it("fs.file-max: two million connections with both ends here need twice as many open files (exit 3, the sysctl to raise)", function () {
+    const fileMax = readNumber('/proc/sys/fs/file-max');
+    if (fileMax > 4_300_000) this.skip(); // a machine set up for it; this kind starts at about 2.5 million
+    const result = lab(['run', 'scenarios/c2m.ts', '--notrack', '--until-memory-floor']);
+    expect(result.status, result.stderr).to.equal(3);
+    expect(result.stderr).to.match(/needs about [\d,]+ open files on this machine \(2,000,000 connections x 2 ends in its one kernel, \+ 5%, \+ [\d,]+ open now\) but fs\.file-max is [\d,]+: past it socket\(\) and accept\(\) fail with ENFILE/);
+    expect(result.stderr).to.include('sysctl -w fs.file-max=');
+    expect(readNumber('/proc/sys/fs/file-max')).to.equal(fileMax);
+  });
+});
+
+describe('the memory floor, during a flood', function () {
+  before(prepareRuntime);
+  after(() => lab(['clean']));
+
+  it('a flood that takes available memory under the floor is told to ask for no more, and the results say where it stopped', () => {
+    // A floor above the whole machine: the first reading is under it, and the client stops long before its
+    // 28,231 ports are spent (seconds of filling: not the quick mode's 1,000, done before a signal lands).
+    const result = lab(['run', 'scenarios/64k-myth.ts', '--case', '1 client, default range', '--until-memory-floor'], { LAB_MEMORY_FLOOR_BYTES: String(1024 ** 5) });
+    expect(result.status, result.stderr).to.equal(1);
+    expect(result.stdout + result.stderr).to.include('going on (--until-memory-floor)');
+    const stop = /the lab stopped the flood for memory [\d.]+ s in, at ([\d,]+) connections held by the clients: available memory [\d.]+ GiB, under the floor of 1048576\.0 GiB it keeps free/.exec(result.stdout);
+    expect(stop, result.stdout).to.not.equal(null);
+    const estab = Number(/client-1 +198\.\d+\.\d+\.\d+ +estab (\d+)/.exec(result.stdout)?.[1]);
+    expect(estab, 'it stopped asking well before its ceiling').to.be.below(28_231);
   });
 });

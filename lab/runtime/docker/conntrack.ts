@@ -105,7 +105,7 @@ interface Settled {
  * Drops holders whose process is gone (deleting their NOTRACK rules); with no raise held, puts the original
  * value back; a ledger with nothing held ends. Returns the ledger to keep, and what it undid.
  */
-async function settle(ledger: Ledger | undefined): Promise<Settled> {
+async function settle(ledger: Ledger | undefined, raisedByLab = !!ledger && Object.keys(ledger.holders).length > 0): Promise<Settled> {
   if (!ledger) return { deleted: [] };
   const holders = liveHolders(ledger);
   const exempt: NonNullable<Ledger['exempt']> = {};
@@ -120,7 +120,7 @@ async function settle(ledger: Ledger | undefined): Promise<Settled> {
   }
   const kept = Object.keys(holders).length || Object.keys(exempt).length ? { ...ledger, holders, exempt } : undefined;
   // Raised by none (only exemptions held): the value is not the lab's to put back.
-  if (Object.keys(holders).length || !Object.keys(ledger.holders).length) return { ...(kept && { ledger: kept }), deleted };
+  if (Object.keys(holders).length || !raisedByLab) return { ...(kept && { ledger: kept }), deleted };
   const now = read(CONNTRACK_MAX);
   if (now === ledger.original) return { ...(kept && { ledger: kept }), deleted };
   writeFileSync(CONNTRACK_MAX, String(ledger.original));
@@ -186,7 +186,7 @@ export const hostConntrack: MachineConntrack = {
       locked(async () => {
         const ledger = await readLedger();
         if (ledger) delete ledger.holders[runId];
-        const settled = await settle(ledger);
+        const settled = await settle(ledger, true);
         if (settled.restoredFrom !== undefined) log(restoredLine(settled.restoredFrom, ledger!.original));
         await writeLedger(settled.ledger);
       });
