@@ -23,6 +23,9 @@ Docker's NAT rules for its DNS load conntrack). Two million of those want about 
   keeps free, and refuses a case that does not fit (exit 3, with the arithmetic); --until-memory-floor runs
   it anyway, and the lab then tells the floods to stop asking once available memory falls to the floor.
   Either way the machine never meets the OOM killer.
+- open files: two million connections are four million open files of the machine's one table (both ends
+  here), past fs.file-max (about 2.5 million on this kind of machine): --raise-file-max lets the lab raise
+  it for the run and put it back after.
 - ports: each client IP connects to four server ports with 1024-65535, so 62,500 connections use under a
   quarter of each destination's range: the kernel's port search stays in its fast, sparse regime.`,
   seeds: ['001', '004'],

@@ -2,6 +2,8 @@ import { atLeast, between, clientCeiling, defineScenario, exactly, pingRate } fr
 import type { CaseSpec, Expectation } from 'tcp-limits-lab';
 
 const INTERVAL_MS = 1000;
+/** Past any knee two cores of this kind of machine have shown (15,000 to 100,000 pings/s): four pings a second. */
+const FAST_INTERVAL_MS = 250;
 const TIMEOUT_MS = 1000;
 const HOLD = { full: 20, quick: 5 };
 const CLIENTS = 4;
@@ -27,15 +29,15 @@ const fallsBehind: Expectation[] = [
 ];
 
 /**
- * One case per rate: connections spread over 4 clients, a Ping every second, and a Pong later than a second
+ * One case per rate: connections spread over 4 clients, a Ping every interval, and a Pong later than a second
  * (connscale's timeout) ends its connection. --quick holds for less time; the rates are the same.
  */
-function rate(connections: number, expect: Expectation[]): CaseSpec {
-  const perSecond = (connections * 1000) / INTERVAL_MS;
-  const holdPing = (seconds: number) => ({ seconds, intervalMs: INTERVAL_MS, timeoutMs: TIMEOUT_MS });
+function rate(connections: number, intervalMs: number, expect: Expectation[]): CaseSpec {
+  const perSecond = (connections * 1000) / intervalMs;
+  const holdPing = (seconds: number) => ({ seconds, intervalMs, timeoutMs: TIMEOUT_MS });
   return {
     name: `${perSecond.toLocaleString('en-US')} pings/s`,
-    about: `${connections.toLocaleString('en-US')} connections from ${CLIENTS} clients, each pinging every ${INTERVAL_MS} ms for ${HOLD.full} s (--quick: ${HOLD.quick} s); a Pong later than ${TIMEOUT_MS} ms ends its connection.`,
+    about: `${connections.toLocaleString('en-US')} connections from ${CLIENTS} clients, each pinging every ${intervalMs} ms for ${HOLD.full} s (--quick: ${HOLD.quick} s); a Pong later than ${TIMEOUT_MS} ms ends its connection.`,
     clients: CLIENTS,
     client: { connections: connections / CLIENTS, holdPing: holdPing(HOLD.full) },
     quick: { client: { holdPing: holdPing(HOLD.quick) } },
@@ -62,5 +64,7 @@ below sweep the rate to find it.`,
   server: { ports: [8080, 8081] },
   client: { sysctls: wide },
   deadlineSeconds: 300,
-  cases: [rate(10_000, keepsUp), rate(15_000, keepsUp), rate(60_000, fallsBehind), rate(100_000, fallsBehind)],
+  // Where the knee falls between 15,000 and 200,000 depends on the machine's CPU (15-40k on one of this kind,
+  // 60-100k on another): a case there could not be predicted, so the sweep brackets it and the report names it.
+  cases: [rate(10_000, INTERVAL_MS, keepsUp), rate(15_000, INTERVAL_MS, keepsUp), rate(50_000, FAST_INTERVAL_MS, fallsBehind), rate(100_000, FAST_INTERVAL_MS, fallsBehind)],
 });

@@ -18,6 +18,7 @@ const run = defineCommand({
     { name: 'step', kind: 'boolean', description: 'Pause before each case and say what it will show (for presenters)' },
     { name: 'raise-conntrack', kind: 'boolean', description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)" },
     { name: 'notrack', kind: 'boolean', description: "Exempt the run's subnet from connection tracking instead (NOTRACK rules in the raw tables, deleted afterwards)" },
+    { name: 'raise-file-max', kind: 'boolean', description: "Let the lab raise the machine's fs.file-max for a run whose connections need more open files (restored afterwards)" },
     { name: 'until-memory-floor', kind: 'boolean', description: 'Run a case the memory check refuses: its flood stops where available memory falls to the floor the lab keeps free' },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
     { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one" },

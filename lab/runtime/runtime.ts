@@ -77,6 +77,16 @@ export interface ConnectionTracking {
   reclaim(log: Log): Promise<string[]>;
 }
 
+/** A machine-wide limit a run may raise, only when the user says so (fs.file-max); the session puts it back. */
+export interface RaisableLimit {
+  /** The value as it stays, not as other lab runs raised it for a while. */
+  lasting(): Promise<number>;
+  /** Raises it for the session's run (never lowers it); the session puts the old value back when it closes. */
+  raise(value: number, log: Log): Promise<void>;
+  /** Puts back a value that runs now gone left raised; says what it did. */
+  reclaim(log: Log): Promise<string[]>;
+}
+
 /** What a runtime can do, for code that must choose: asked, never inferred from its name. */
 export interface RuntimeAbilities {
   /** Hosts can run a scenario's own client or server program, an image built from its Dockerfile. */
@@ -98,6 +108,8 @@ export interface RunSession {
   readonly runId: string;
   /** Present where the run's connections pass a machine-wide tracking table. */
   readonly connectionTracking?: ConnectionTracking;
+  /** Present where the lab may raise the open-file ceiling of the machine the hosts run on. */
+  readonly fileMax?: RaisableLimit;
   /** Reaches the engine (starting one, or a VM, where the runtime may), saying what it does. */
   connect(log: Log): Promise<void>;
   /**

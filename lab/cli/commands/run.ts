@@ -27,6 +27,7 @@ export interface RunFlags {
   report?: string;
   raiseConntrack?: boolean;
   notrack?: boolean;
+  raiseFileMax?: boolean;
   untilMemoryFloor?: boolean;
   runtime?: string;
   kernel?: string;
@@ -44,7 +45,7 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   const teardown: RunEvents = { closed: (_removed, _interrupted, left) => void (leftBehind = !!left) };
   const results = await interruptible('stopping and removing what this run created', (signal, interrupt) => {
     const views: RunEvents[] = [terminalView(tty), teardown, ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
-    return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack, notrack: !!flags.notrack, untilMemoryFloor: !!flags.untilMemoryFloor }, allOf(...views));
+    return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack, notrack: !!flags.notrack, raiseFileMax: !!flags.raiseFileMax, untilMemoryFloor: !!flags.untilMemoryFloor }, allOf(...views));
   });
   process.stdout.write(renderResults(results, tty) + '\n');
   const written = await writeResults(results, flags);

@@ -14,7 +14,8 @@ import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { hostConntrack } from './conntrack.ts';
-import type { ConnectionTracking } from '../runtime.ts';
+import type { ConnectionTracking, RaisableLimit } from '../runtime.ts';
+import { hostFileMax } from './file-max.ts';
 
 /** Highest open-file limit handed out. */
 const NOFILE_CAP = 1 << 20;
@@ -39,8 +40,11 @@ export class DockerSession implements RunSession {
   private log: Log = () => {};
   private readonly images = new Map<ImageRole, string>();
   private readonly programImages = new Map<string, string>();
+  /** fs.file-max is this machine's too. */
+  readonly fileMax?: RaisableLimit;
   private restoreTracking?: () => Promise<void>;
   private deleteExemption?: () => Promise<void>;
+  private restoreFileMax?: () => Promise<void>;
   /** The subnet exempt from connection tracking, where the user asked for it (--notrack). */
   private untracked?: string;
 
@@ -59,6 +63,13 @@ export class DockerSession implements RunSession {
           if (this.untracked) return;
           this.deleteExemption = await hostConntrack.exempt(this.runId, subnet, log);
           this.untracked = subnet;
+        },
+      };
+      this.fileMax = {
+        lasting: () => hostFileMax.lasting(),
+        reclaim: (log) => hostFileMax.reclaim(log),
+        raise: async (value, log) => {
+          this.restoreFileMax ??= await hostFileMax.raise(this.runId, value, log);
         },
       };
     }
@@ -213,10 +224,11 @@ export class DockerSession implements RunSession {
       // Never connected: this session created nothing.
       return this.engine ? await removeByLabel(this.engine, this.runId) : [];
     } finally {
-      const [restore, exemption] = [this.restoreTracking, this.deleteExemption];
-      this.restoreTracking = this.deleteExemption = this.untracked = undefined;
+      const [restore, exemption, fileMax] = [this.restoreTracking, this.deleteExemption, this.restoreFileMax];
+      this.restoreTracking = this.deleteExemption = this.restoreFileMax = this.untracked = undefined;
       await restore?.();
       await exemption?.();
+      await fileMax?.();
     }
   }
 }

@@ -3,6 +3,7 @@ import { EnvironmentError, InputError, LabError } from '../../errors.ts';
 import { registerRuntime } from '../registry.ts';
 import { removeByLabel } from './cleanup.ts';
 import { hostConntrack } from './conntrack.ts';
+import { hostFileMax } from './file-max.ts';
 import { DockerRuntime } from './docker-runtime.ts';
 import { connectEngine, engineIsLocal } from './engine.ts';
 import { newRunId } from '../../run-id.ts';
@@ -16,7 +17,7 @@ registerRuntime({
   removeLeftovers: async (runId, log, keep) => {
     // An empty id would match every run's label (lab clean checks ids; this is the last guard).
     if (runId === '') throw new InputError('--run', undefined, 'is empty: nothing was removed');
-    const reclaimed = engineIsLocal() ? await hostConntrack.reclaim(log) : [];
+    const reclaimed = engineIsLocal() ? [...(await hostConntrack.reclaim(log)), ...(await hostFileMax.reclaim(log))] : [];
     let docker: Awaited<ReturnType<typeof connectEngine>>;
     try {
       docker = await connectEngine(log);
