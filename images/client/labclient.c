@@ -552,7 +552,12 @@ static void hp_start(long long now)
     hold_phase = 1;
     hp_slots = opt.ping_interval_ms < 1000 ? opt.ping_interval_ms : 1000;
     hp_next = 0;
-    hp_cycle_start = now;
+    /* Each worker takes its turns at a phase of its own within a slot: every worker of every client starts on
+     * one signal, and without it they would all send their slot's Pings at the same instants, one burst of
+     * (workers x Pings per slot) packets into the machine's backlog each slot. */
+    long long slot_ms = opt.ping_interval_ms / hp_slots;
+    srand48((long)getpid() ^ (long)now);
+    hp_cycle_start = now + (slot_ms > 1 ? (long long)(drand48() * (double)slot_ms) : 0);
     hp_end = now + (long long)opt.hold_ping_s * 1000;
 }
 

@@ -148,6 +148,11 @@ export function scaleLines(c: CaseResult): string[] {
   } else if (c.memory && watched?.lowestAvailableBytes !== undefined && watched.floorBytes !== undefined) {
     lines.push(`the machine's available memory went down to ${formatGiB(watched.lowestAvailableBytes)} (the lab's floor: ${formatGiB(watched.floorBytes)})`);
   }
+  if (c.holdStart) {
+    const { waitedSeconds, serverAccepted, clientsHeld } = c.holdStart;
+    const caughtUp = serverAccepted >= clientsHeld ? `once the server's program had accepted all ${formatCount(clientsHeld)}` : `with the server's program at ${formatCount(serverAccepted)} accepted of the ${formatCount(clientsHeld)} the clients held (it had stopped accepting)`;
+    lines.push(`the hold began ${waitedSeconds.toFixed(1)} s after the clients filled, ${caughtUp}`);
+  }
   if (c.milestones?.length) {
     lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);
   }

@@ -206,6 +206,8 @@ export const caseResult = z.object({
       stopped: z.object({ availableBytes: z.number(), floorBytes: z.number(), atSeconds: z.number(), connections: z.number() }).optional(),
     })
     .optional(),
+  /** connscale's hold began once the server's program had accepted what the clients held, or stopped accepting. */
+  holdStart: z.object({ waitedSeconds: z.number(), serverAccepted: z.number(), clientsHeld: z.number() }).optional(),
   expectations: z.array(expectationResult),
   hosts: z.array(hostResult),
 });

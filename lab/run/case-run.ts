@@ -52,6 +52,9 @@ export interface CasePhase {
 const SERVER_READY_TIMEOUT_MS = 20_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 15_000;
+/** The hold waits at most this long for the server's accepts, and gives up once they stop growing for the other. */
+const CATCH_UP_LIMIT_MS = 60_000;
+const CATCH_UP_STALL_MS = 3_000;
 
 interface ServerProgram {
   host: Host;
@@ -72,6 +75,8 @@ export class CaseRun {
   private before = new Map<string, KernelView>();
   private sampler?: Sampler;
   private memoryWatch?: MemoryWatch;
+  /** When connscale's hold began, against the server's accepts. */
+  private holdStart?: CaseResult['holdStart'];
   /** Where the flood was stopped for the machine's memory, if it was. */
   private memoryStop?: MemoryStop & { connections: number };
 
@@ -267,9 +272,30 @@ export class CaseRun {
       // connscale's hold starts on every client at once, once all have filled: none pings while others connect.
       const holding = filled.filter((f) => f.flood.plan.holdPing && !f.flood.lost && !f.flood.unreported);
       if (!holding.length) return;
+      this.holdStart = await Promise.race([this.serverCaughtUp(filled.reduce((sum, f) => sum + (f.flood.filled?.established ?? 0), 0)), serverGone]);
       await Promise.all(holding.map((f) => f.flood.program.signal('USR2')));
       await Promise.race([Promise.all(holding.map((f) => f.held)), serverGone, overdue]);
     });
+  }
+
+  /**
+   * Until the server's program has accepted what the clients hold, or its count has stopped growing for a
+   * few seconds: a Ping on a connection still in an accept queue waits for that accept, and at two million
+   * the accepts trailed the handshakes by seconds (22,911 of the hold's Pings timed out in its first 6 s,
+   * with no packet lost). A program of one's own that does not report its accepts is not waited for.
+   */
+  private async serverCaughtUp(held: number): Promise<CaseResult['holdStart']> {
+    if (this.server?.last?.accepted === undefined) return undefined;
+    const started = performance.now();
+    const accepted = () => this.server?.last?.accepted ?? 0;
+    let previous = -1;
+    let grewAt = started;
+    while (accepted() < held && performance.now() - started < CATCH_UP_LIMIT_MS) {
+      if (accepted() !== previous) [previous, grewAt] = [accepted(), performance.now()];
+      else if (performance.now() - grewAt > CATCH_UP_STALL_MS) break;
+      await sleep(100);
+    }
+    return { waitedSeconds: Math.round((performance.now() - started) / 100) / 10, serverAccepted: accepted(), clientsHeld: held };
   }
 
   /**
@@ -363,6 +389,7 @@ export class CaseRun {
         milestones: milestones(samples, this.plan.server.name),
         ...(memory ? { memory } : {}),
         ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch) }),
+        ...(this.holdStart && { holdStart: this.holdStart }),
         expectations,
         hosts: results,
       };

@@ -92,6 +92,19 @@ describe('summary.md and the terminal of a Ping/Pong hold', () => {
     expect(renderMarkdown(loadFixture(KERNEL_618))).to.not.include('Across cases');
   });
 
+  it("says when the hold began against the server's accepts, in both", () => {
+    const results = loadFixture(HOLD_PING);
+    results.cases[0]!.holdStart = { waitedSeconds: 2.3, serverAccepted: 5000, clientsHeld: 5000 };
+    results.cases[1]!.holdStart = { waitedSeconds: 3.1, serverAccepted: 9000, clientsHeld: 10000 };
+    const [md, terminal] = [renderMarkdown(results), renderResults(results)];
+    const all = "the hold began 2.3 s after the clients filled, once the server's program had accepted all 5,000";
+    const stalled = "the hold began 3.1 s after the clients filled, with the server's program at 9,000 accepted of the 10,000 the clients held (it had stopped accepting)";
+    expect(md).to.include(`T${all.slice(1)}.`);
+    expect(terminal).to.include(`  ${all}\n`);
+    expect(terminal).to.include(stalled);
+    expect(renderMarkdown(loadFixture(HOLD_PING))).to.not.include('the hold began');
+  });
+
   it('gives kernel memory per connection end and tables slab growth with its total', () => {
     const md = renderMarkdown(loadHoldPingWithSlabs());
     expect(md).to.include('Kernel memory per connection end, from each host\'s own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B.');
