@@ -1,7 +1,8 @@
 import { clientCeiling, defineScenario, exactly, pingRate, serverHolds } from 'tcp-limits-lab';
 
 const CLIENTS = 16;
-const PER_CLIENT = 62_500; // 16 x 62,500 = 1,000,000
+/** 16 x 62,500 = 1,000,000; a quarter of each of a client IP's four destination ranges. */
+export const PER_CLIENT = 62_500;
 // connscale's hold: a Ping every 5 minutes on each of a million, about 3,300 pings/s, so a fifth of them ping
 // during the minute. A Ping a minute (16,700/s) melted down here: round trips passed a second within two
 // seconds and the timeouts' closes made it worse (BENCHMARKS.md).

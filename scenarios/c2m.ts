@@ -1,8 +1,7 @@
 import { defineScenario } from 'tcp-limits-lab';
-import c1m from './c1m.ts';
+import c1m, { PER_CLIENT } from './c1m.ts';
 
-const CLIENTS = 32;
-const PER_CLIENT = 62_500; // 32 x 62,500 = 2,000,000
+const CLIENTS = 32; // x 62,500 = 2,000,000
 // connscale's hold, as in c1m: a Ping every 5 minutes on each connection, a fifth of them during the minute.
 const HOLD_PING = c1m.client!.holdPing!;
 
