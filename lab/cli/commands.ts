@@ -115,6 +115,15 @@ const explain = defineCommand({
   run: async ({ scenario }, flags) => (await import('./commands/explain.ts')).explainCommand(scenario, exactly<{ quick?: boolean }>()(flags)),
 });
 
+const localSwarm = defineCommand({
+  name: 'local-swarm',
+  summary: 'A Docker Swarm of several engines on this machine (network namespaces), to try runs across nodes',
+  positionals: [{ name: 'action', kind: 'required' }],
+  options: [{ name: 'nodes', kind: 'number', valueName: 'n', description: 'Engines in the swarm, the first its manager (up; default 3)' }],
+  examples: ['lab local-swarm up', 'lab local-swarm up --nodes 4', 'lab local-swarm status', 'lab local-swarm down'],
+  run: async ({ action }, flags) => (await import('./commands/local-swarm.ts')).localSwarmCommand(action, exactly<{ nodes?: number }>()(flags)),
+});
+
 const create = defineCommand({
   name: 'new',
   summary: 'Write a typed starting scenario here (one case, one expectation), and a tsconfig.json for editors',
@@ -127,7 +136,7 @@ const create = defineCommand({
 export const LAB: Program = {
   name: 'lab',
   summary: 'where TCP connection limits come from, shown with real kernels and real sockets',
-  commands: [run, clean, setup, report, compare, matrix, list, explain, create],
+  commands: [run, clean, setup, report, compare, matrix, list, explain, create, localSwarm],
   examples: [
     'lab list',
     'lab explain scenarios/64k-myth.ts',

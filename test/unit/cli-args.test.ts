@@ -131,7 +131,7 @@ describe('lab command line: help and version', () => {
   it('lists every command with its summary, a few examples, --help and --version', () => {
     const { text, exitCode } = help('--help');
     expect(exitCode).to.equal(0);
-    expect(LAB.commands.map((c) => c.name)).to.deep.equal(['run', 'clean', 'setup', 'report', 'compare', 'matrix', 'list', 'explain', 'new']);
+    expect(LAB.commands.map((c) => c.name)).to.deep.equal(['run', 'clean', 'setup', 'report', 'compare', 'matrix', 'list', 'explain', 'new', 'local-swarm']);
     for (const c of LAB.commands) {
       expect(text).to.match(new RegExp(`^  ${c.name}\\b.*  ${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }

@@ -13,7 +13,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { $ } from 'zx';
 import type { ConnectionTracking, Log } from '../runtime.ts';
-import { RaisedSysctl, alive, type RaiseLedger } from './raised-sysctl.ts';
+import { alive } from '../../process-alive.ts';
+import { RaisedSysctl, type RaiseLedger } from './raised-sysctl.ts';
 
 const BRIDGE_CALLS_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 const CONNTRACK_MAX = '/proc/sys/net/netfilter/nf_conntrack_max';

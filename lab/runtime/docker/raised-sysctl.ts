@@ -5,9 +5,10 @@
  * undoing it (SIGKILL): the last holder puts the original back, and a holder whose process is gone is dropped
  * by the next lab run or by `lab clean`, which then restore the value.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { alive } from '../../process-alive.ts';
 import type { Log } from '../runtime.ts';
 
 export interface RaiseLedger {
@@ -16,15 +17,6 @@ export interface RaiseLedger {
   /** The pids of the lab processes holding it raised, by run id. */
   holders: Record<string, number>;
 }
-
-export const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 export interface Restored {
   /** The ledger to keep (none once nothing is held). */
@@ -123,6 +115,8 @@ export class RaisedSysctl<L extends RaiseLedger = RaiseLedger> {
 
   /** Puts back what runs now gone left raised; says what it did. */
   async reclaim(log: Log): Promise<string[]> {
+    // Nothing held: nothing to take the lock for (which a user who may not write /run/lab could not).
+    if (!existsSync(this.ledgerPath)) return [];
     try {
       return await this.locked(async () => {
         const found = await this.load();
