@@ -32,9 +32,9 @@ module.exports = {
     })),
     {
       name: 'engine-outside-its-runtime',
-      comment: 'only lab/runtime/docker/ talks to dockerode',
+      comment: "only the Docker runtimes talk to dockerode: lab/runtime/docker/, and lab/runtime/swarm/ (Docker Swarm's engines)",
       severity: 'error',
-      from: { pathNot: '^lab/runtime/docker/' },
+      from: { pathNot: '^lab/runtime/(docker|swarm)/' },
       to: { path: 'node_modules/(dockerode|docker-modem)/' },
     },
     {

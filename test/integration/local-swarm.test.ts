@@ -43,7 +43,7 @@ describe('lab local-swarm: a swarm of engines on this machine', function () {
     expect(namespaces()).to.deep.equal([]);
     expect(swarmEngines()).to.deep.equal([]);
     expect(existsSync('/var/lib/lab-swarm'), 'the engines’ data roots').to.equal(false);
-    expect(existsSync(`${LOCAL_SWARM_DIR}/swarm.json`)).to.equal(false);
+    expect(existsSync(LOCAL_SWARM_DIR), 'sockets, pid files, logs').to.equal(false);
   });
 
   it('refuses a swarm of one, or of more than it can wire, before making anything (exit 2)', () => {

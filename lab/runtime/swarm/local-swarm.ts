@@ -157,6 +157,7 @@ export async function localSwarmDown(log: Log): Promise<string[]> {
   if ((await tolerant`ip netns del ${SWITCH_NETNS}`).exitCode === 0) removed.push(`namespace ${SWITCH_NETNS}`);
   await rm(STATE_FILE, { force: true });
   await rm(DATA_DIR, { recursive: true, force: true });
+  await rm(LOCAL_SWARM_DIR, { recursive: true, force: true });
   log(`local swarm down: ${removed.length ? removed.join(', ') : 'nothing was running'}`);
   return removed;
 }
