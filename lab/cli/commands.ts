@@ -21,6 +21,7 @@ const run = defineCommand({
     { name: 'raise-file-max', kind: 'boolean', description: "Let the lab raise the machine's fs.file-max for a run whose connections need more open files (restored afterwards)" },
     { name: 'until-memory-floor', kind: 'boolean', description: 'Run a case the memory check refuses: its flood stops where available memory falls to the floor the lab keeps free' },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
+    { name: 'swarm', kind: 'boolean', description: 'Across the nodes of the Docker Swarm DOCKER_HOST manages: the server on one node, the clients on the others' },
     { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one" },
     { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)' },
     { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write the expectations as JUnit XML (one test case each) for CI' },

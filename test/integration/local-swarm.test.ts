@@ -9,7 +9,7 @@ import Docker from 'dockerode';
 import { ENGINE_LABEL, LOCAL_SWARM_DIR, localNode } from '../../lab/runtime/swarm/local-swarm.ts';
 import { lab, prepareRuntime } from './helpers.ts';
 
-const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('lab-swarm-'));
+const namespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('labswarm-'));
 const swarmEngines = () => execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('dockerd') && l.includes(LOCAL_SWARM_DIR));
 
 describe('lab local-swarm: a swarm of engines on this machine', function () {

@@ -157,7 +157,7 @@ describe('lab command line: help and version', () => {
 
   it('keeps the options that cac knew, with today\'s value names', () => {
     const usage = (name: string) => LAB.commands.find((c) => c.name === name)!.options.map((o) => (o.valueName ? `--${o.name} <${o.valueName}>` : `--${o.name}`));
-    expect(usage('run')).to.deep.equal(['--quick', '--json <file>', '--case <name>', '--step', '--raise-conntrack', '--notrack', '--raise-file-max', '--until-memory-floor', '--runtime <name>', '--kernel <version>', '--report <dir>', '--junit <file>']);
+    expect(usage('run')).to.deep.equal(['--quick', '--json <file>', '--case <name>', '--step', '--raise-conntrack', '--notrack', '--raise-file-max', '--until-memory-floor', '--runtime <name>', '--swarm', '--kernel <version>', '--report <dir>', '--junit <file>']);
     expect(usage('clean')).to.deep.equal(['--run <id>', '--force']);
     expect(usage('setup')).to.deep.equal([]);
     expect(usage('report')).to.deep.equal(['--out <dir>']);

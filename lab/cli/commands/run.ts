@@ -30,6 +30,7 @@ export interface RunFlags {
   raiseFileMax?: boolean;
   untilMemoryFloor?: boolean;
   runtime?: string;
+  swarm?: boolean;
   kernel?: string;
   junit?: string;
 }
@@ -37,7 +38,8 @@ export interface RunFlags {
 export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<number> {
   const file = findScenario(nameOrFile);
   checkOutputPaths(outputsOf(file, flags));
-  const runtime = selectRuntime({ runtime: flags.runtime, kernel: flags.kernel }, projectRoot);
+  if (flags.swarm && flags.runtime) throw new InputError('--swarm', undefined, `is the swarm runtime: not with --runtime ${flags.runtime}`);
+  const runtime = selectRuntime({ runtime: flags.swarm ? 'swarm' : flags.runtime, kernel: flags.kernel }, projectRoot);
   const scenario = await loadScenario(file);
   const cases = selectCases(scenario.cases.map((c) => c.name), flags.case, file);
   const tty = !!process.stdout.isTTY && !process.env.CI;

@@ -9,7 +9,13 @@ import { removeContainer } from './host.ts';
  * that still has endpoints (a container of a killed run, say) is emptied first. What could not be removed
  * is an error naming it: never reported as removed.
  */
-export async function removeByLabel(docker: Docker, runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
+export async function removeByLabel(
+  docker: Docker,
+  runId: string | undefined,
+  keep: (runId: string) => boolean = () => false,
+  /** Containers only: a swarm's overlay goes from its manager once every node's containers are gone. */
+  only?: 'containers',
+): Promise<string[]> {
   const removed: string[] = [];
   const failed: string[] = [];
   const filters = JSON.stringify(runFilter(runId));
@@ -24,7 +30,7 @@ export async function removeByLabel(docker: Docker, runId: string | undefined, k
       );
     }),
   );
-  const networks = (await docker.listNetworks({ filters })).filter((n) => mine(n.Labels));
+  const networks = only === 'containers' ? [] : (await docker.listNetworks({ filters })).filter((n) => mine(n.Labels));
   for (const n of networks) {
     await removeNetwork(docker.getNetwork(n.Id)).then(
       () => removed.push(`network ${n.Name}`),

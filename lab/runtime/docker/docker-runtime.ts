@@ -33,6 +33,13 @@ export class DockerRuntime implements Runtime {
   }
 }
 
+/** One engine of several (a swarm's node): its client, and the images already on it, by role and by Dockerfile. */
+export interface EngineNode {
+  readonly engine: Docker;
+  readonly images: ReadonlyMap<ImageRole, string>;
+  readonly programImages: ReadonlyMap<string, string>;
+}
+
 export class DockerSession implements RunSession {
   /** The machine-wide conntrack table is this machine's: only an engine here shares it. */
   readonly connectionTracking?: ConnectionTracking;
@@ -51,8 +58,14 @@ export class DockerSession implements RunSession {
   constructor(
     private readonly projectRoot: string,
     readonly runId: string,
+    /** An engine given rather than found, its images in place: the machine-wide tables are not this session's. */
+    private readonly node?: EngineNode,
   ) {
-    if (engineIsLocal()) {
+    if (node) {
+      this.engine = node.engine;
+      for (const [role, image] of node.images) this.images.set(role, image);
+      for (const [dockerfile, image] of node.programImages) this.programImages.set(dockerfile, image);
+    } else if (engineIsLocal()) {
       this.connectionTracking = {
         read: () => hostConntrack.read(),
         reclaim: (log) => hostConntrack.reclaim(log),
@@ -93,6 +106,11 @@ export class DockerSession implements RunSession {
     }
   }
 
+  /** The images prepare() made, for engines that need them too. */
+  get preparedImages(): Pick<EngineNode, 'images' | 'programImages'> {
+    return { images: this.images, programImages: this.programImages };
+  }
+
   private get docker(): Docker {
     if (!this.engine) throw new Error('DockerSession used before connect()');
     return this.engine;
@@ -123,13 +141,14 @@ export class DockerSession implements RunSession {
    * in /proc; another machine's is read inside a throwaway container there, where it applies.
    */
   async nofileCeiling(): Promise<number> {
-    const hard = engineIsLocal() ? await localEngineNofile() : await this.nofileInsideContainer();
+    const hard = engineIsLocal() && !this.node ? await localEngineNofile() : await this.nofileInsideContainer();
     if (!Number.isFinite(hard) || hard <= 0) throw new EnvironmentError('cannot read the open-file limit the engine runs with');
     return Math.min(hard, NOFILE_CAP);
   }
 
   private async nofileInsideContainer(): Promise<number> {
-    const image = await ensureBaseImage(this.docker, this.log);
+    // A swarm's node has the lab's images, moved there, and maybe no way to fetch a base image.
+    const image = this.node ? this.images.get('client')! : await ensureBaseImage(this.docker, this.log);
     const container = await this.docker.createContainer({
       name: `lab-${this.runId}-nofile`,
       Image: image,

@@ -29,6 +29,9 @@ registerRuntime({
       log(`Docker skipped: ${error.message}`);
       return reclaimed;
     }
+    // A swarm's manager: the swarm runtime removes the run's containers from every node first, then its
+    // overlay and what else is here (the overlay cannot go while a node's container holds it).
+    if (((await docker.info().catch(() => ({}))) as { Swarm?: { ControlAvailable?: boolean } }).Swarm?.ControlAvailable) return reclaimed;
     try {
       return [...(await removeByLabel(docker, runId, keep)), ...reclaimed];
     } catch (error) {

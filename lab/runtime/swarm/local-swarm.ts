@@ -21,7 +21,8 @@ import type { Log } from '../runtime.ts';
 export const LOCAL_SWARM_DIR = '/run/lab-swarm';
 const DATA_DIR = '/var/lib/lab-swarm';
 const STATE_FILE = `${LOCAL_SWARM_DIR}/swarm.json`;
-const SWITCH_NETNS = 'lab-swarm-switch';
+// Not "lab-<id>-switch": that is a netns run's, and `lab clean` removes those.
+const SWITCH_NETNS = 'labswarm-switch';
 const BRIDGE = 'br-lab-swarm';
 const NODE_PREFIX = '198.19.250.';
 const NODE_ADDRESS_OFFSET = 10;
@@ -52,7 +53,7 @@ export function localNode(index: number): LocalNode {
   const name = `node${index}`;
   return {
     name,
-    netns: `lab-swarm-${name}`,
+    netns: `labswarm-${name}`,
     address: `${NODE_PREFIX}${NODE_ADDRESS_OFFSET + index}`,
     socket: `${LOCAL_SWARM_DIR}/${name}.sock`,
     dataRoot: `${DATA_DIR}/${name}`,
@@ -136,7 +137,7 @@ async function formSwarm(nodes: LocalNode[]): Promise<void> {
   for (const node of nodes) {
     const id = ((await engine(node).info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
     const found = await engine(manager).getNode(id).inspect();
-    await engine(manager).getNode(id).update({ version: found.Version.Index, ...found.Spec, Labels: { ...found.Spec.Labels, [ENGINE_LABEL]: `unix://${node.socket}` } });
+    await engine(manager).getNode(id).update({ version: found.Version.Index, ...found.Spec, Labels: { ...found.Spec.Labels, [ENGINE_LABEL]: `unix://${node.socket}`, 'lab.node': node.name } });
   }
 }
 

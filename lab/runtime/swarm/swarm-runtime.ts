@@ -1,0 +1,282 @@
+/**
+ * The scenarios across the nodes of a Docker Swarm: the manager (DOCKER_HOST) holds the run's internal,
+ * attachable overlay network; each host is a plain container (a service cannot have a static IP) started
+ * through its own node's engine, which the lab reaches at the address in the node's lab.engine label. The
+ * server goes on the node labelled lab.role=server (else the first), the clients round-robin over the nodes
+ * labelled lab.role=client (else over the others). Images are built once, on this machine's engine, and
+ * moved to every node that lacks them (checked by image id).
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import Docker from 'dockerode';
+import { $ } from 'zx';
+import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
+import type { PlannedHost } from '../../plan/plan.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
+import { removeByLabel } from '../docker/cleanup.ts';
+import { DockerSession } from '../docker/docker-runtime.ts';
+import { runFilter, runLabels } from '../docker/labels.ts';
+import { sleep } from '../../abort.ts';
+import { subnetsInUse } from '../docker/network.ts';
+import { SubnetTaken } from '../runtime.ts';
+import { formatAddress, parseSubnet } from '../../subnet.ts';
+import { ENGINE_LABEL } from './local-swarm.ts';
+
+const ROLE_LABEL = 'lab.role';
+const NODE_LABEL = 'lab.node';
+/** Where the images are built: this machine's own engine, whatever DOCKER_HOST says. */
+const BUILD_ENGINE = '/var/run/docker.sock';
+/** An anchor ends by itself after this long, whatever happens to the lab (lab clean removes it before). */
+const ANCHOR_LIFETIME_SECONDS = 24 * 3600;
+const NETWORK_GONE_MS = 30_000;
+
+export interface SwarmNode {
+  name: string;
+  engineAddress: string;
+  role?: string;
+  engine: Docker;
+}
+
+/** A Docker client for the address in a node's lab.engine label. */
+export function engineAt(address: string, node: string): Docker {
+  const url = new URL(address);
+  if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
+  if (url.protocol === 'tcp:' || url.protocol === 'http:') return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  throw new EnvironmentError(`node ${node}: ${ENGINE_LABEL}=${address} is not an address the lab can reach yet (unix:// or tcp://)`, `label the node with its engine's address: docker node update --label-add ${ENGINE_LABEL}=tcp://<host>:2375 ${node}`);
+}
+
+/** Where each host goes: the server on its node, the clients round-robin over theirs. Says which way. */
+export function placeHosts<N extends { name: string; role?: string }>(nodes: readonly N[], hosts: readonly PlannedHost[]): { placed: Map<PlannedHost, N>; how: string } {
+  const labelled = nodes.some((n) => n.role === 'server' || n.role === 'client');
+  const server = nodes.find((n) => n.role === 'server') ?? nodes[0]!;
+  const named = nodes.filter((n) => n.role === 'client');
+  const others = nodes.filter((n) => n !== server);
+  const clientNodes = named.length ? named : others.length ? others : [server];
+  const placed = new Map<PlannedHost, N>();
+  let next = 0;
+  for (const host of hosts) placed.set(host, host.role === 'server' ? server : clientNodes[next++ % clientNodes.length]!);
+  const how = labelled ? `by the nodes' ${ROLE_LABEL} labels` : 'round-robin (no node labelled lab.role=server or lab.role=client)';
+  return { placed, how: `server on ${server.name}, clients on ${clientNodes.map((n) => n.name).join(', ')}, ${how}` };
+}
+
+export class SwarmRuntime implements Runtime {
+  readonly name = 'swarm';
+  readonly hostKind = 'container';
+  readonly can = { programImages: true };
+
+  constructor(private readonly projectRoot: string) {}
+
+  open(runId: string): SwarmSession {
+    return new SwarmSession(this.projectRoot, runId);
+  }
+}
+
+export class SwarmSession implements RunSession {
+  private manager?: Docker;
+  private nodes: SwarmNode[] = [];
+  private readonly sessions = new Map<string, DockerSession>();
+  private builder?: DockerSession;
+  private log: Log = () => {};
+
+  constructor(
+    private readonly projectRoot: string,
+    readonly runId: string,
+  ) {}
+
+  async connect(log: Log): Promise<void> {
+    // The run's own log, given first: prepare() passes the images step's.
+    if (this.manager) return;
+    this.log = log;
+    const manager = new Docker();
+    const info = (await manager.info().catch((error: Error) => {
+      throw new EnvironmentError(`no Docker engine answers at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}): ${error.message}`, 'point DOCKER_HOST at a swarm manager (lab local-swarm up makes one here)');
+    })) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
+    if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
+      throw new EnvironmentError(`the engine at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}) is not a swarm manager`, 'point DOCKER_HOST at a manager of the swarm (lab local-swarm up makes one here)');
+    }
+    this.nodes = await swarmNodes(manager);
+    this.manager = manager;
+    log(`swarm: ${this.nodes.map((n) => `${n.name} (${n.engineAddress})`).join(', ')}`);
+  }
+
+  async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
+    await this.connect(log);
+    this.builder ??= new DockerSession(this.projectRoot, this.runId, { engine: new Docker({ socketPath: BUILD_ENGINE }), images: new Map(), programImages: new Map() });
+    await this.builder.prepare(log, programDockerfiles);
+    const built = this.builder.preparedImages;
+    const names = [...built.images.values(), ...built.programImages.values()];
+    for (const node of this.nodes) {
+      for (const name of names) await moveImage(new Docker({ socketPath: BUILD_ENGINE }), node, name, log);
+      this.sessions.set(node.name, new DockerSession(this.projectRoot, this.runId, { engine: node.engine, ...built }));
+    }
+  }
+
+  private session(node: SwarmNode): DockerSession {
+    const session = this.sessions.get(node.name);
+    if (!session) throw new Error('SwarmSession used before prepare()');
+    return session;
+  }
+
+  async fingerprint(): Promise<EnvironmentFingerprint> {
+    const first = this.nodes[0];
+    const own = first && this.sessions.get(first.name);
+    const base = own ? await own.fingerprint() : { runtime: 'swarm', hostKind: 'container', kernel: String(((await this.manager!.info()) as { KernelVersion: string }).KernelVersion), engine: 'Docker Swarm' };
+    return { ...base, runtime: 'swarm' };
+  }
+
+  /** Nodes whose engines are sockets on this machine share its kernel: its limits are theirs. */
+  machineShell(): MachineShell | undefined {
+    if (!this.nodes.length || !this.nodes.every((n) => n.engineAddress.startsWith('unix://')) || process.getuid?.() !== 0) return undefined;
+    return (argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr }));
+  }
+
+  async answers(): Promise<boolean> {
+    const all = [this.manager, ...this.nodes.map((n) => n.engine)].filter((d): d is Docker => !!d);
+    return (await Promise.all(all.map((d) => d.ping().then(() => true, () => false)))).every(Boolean);
+  }
+
+  /** The lowest of the nodes' (containers inherit their dockerd's hard limit): asked before any image is there. */
+  async nofileCeiling(): Promise<number> {
+    const ceilings = await Promise.all(this.nodes.map((n) => (n.engineAddress.startsWith('unix://') ? dockerdNofile(new URL(n.engineAddress).pathname) : this.session(n).nofileCeiling())));
+    return Math.min(...ceilings);
+  }
+
+  async subnetsInUse(): Promise<string[]> {
+    const all = await Promise.all([this.manager!, ...this.nodes.map((n) => n.engine)].map((d) => subnetsInUse(d)));
+    return [...new Set(all.flat())];
+  }
+
+  async createNetwork(subnet: string): Promise<LabNetwork> {
+    const name = `lab-${this.runId}`;
+    try {
+      await this.manager!.createNetwork({
+        Name: name,
+        Driver: 'overlay',
+        Attachable: true,
+        Internal: true,
+        CheckDuplicate: true,
+        // The swarm gives every node on an overlay an address of its own (its load balancer's), taken
+        // dynamically from the bottom: where the plan puts the server and the clients. Dynamic ones go on top.
+        IPAM: { Driver: 'default', Config: [{ Subnet: subnet, IPRange: dynamicRange(subnet) }] },
+        Labels: runLabels(this.runId),
+      });
+    } catch (error) {
+      const message = (error as Error).message;
+      if (/overlap|Pool/i.test(message)) throw new SubnetTaken(subnet);
+      throw new RuntimeFailure(`cannot create overlay network ${name} (${subnet}): ${message}`);
+    }
+    await Promise.all(this.nodes.map((node) => this.anchor(node, name)));
+    return { name, subnet };
+  }
+
+  /**
+   * A container that holds the overlay on its node for the whole run. A worker whose last container on an
+   * attachable overlay goes leaves the network, and rejoining it for the next case failed here ("attaching
+   * to network failed ... context deadline exceeded", for minutes) or lost the first packets. Its address
+   * is a dynamic one, at the top of the subnet.
+   */
+  private async anchor(node: SwarmNode, network: string): Promise<void> {
+    const image = this.builder!.preparedImages.images.get('client')!;
+    const container = await node.engine.createContainer({
+      name: `lab-${this.runId}-anchor-${node.name}`,
+      Image: image,
+      Cmd: ['sleep', String(ANCHOR_LIFETIME_SECONDS)],
+      Labels: runLabels(this.runId, { 'lab.role': 'anchor' }),
+      HostConfig: { NetworkMode: network },
+    });
+    await container.start();
+  }
+
+  async startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
+    const { placed, how } = placeHosts(this.nodes, hosts);
+    this.log(`placement: ${how}`);
+    const started = await Promise.all(
+      this.nodes.map(async (node) => {
+        const mine = hosts.filter((h) => placed.get(h) === node);
+        return mine.length ? this.session(node).startHosts(network, mine, lifetimeSeconds) : [];
+      }),
+    );
+    const byName = new Map(started.flat().map((h) => [h.plan.name, h]));
+    return hosts.map((h) => byName.get(h.name)!);
+  }
+
+  async close(): Promise<string[]> {
+    if (!this.manager) return [];
+    const removed: string[] = [];
+    const failures: Error[] = [];
+    for (const node of this.nodes) {
+      await removeByLabel(node.engine, this.runId, undefined, 'containers').then(
+        (gone) => removed.push(...gone.map((g) => `${g} on ${node.name}`)),
+        (error: Error) => failures.push(error),
+      );
+    }
+    // The overlay is the manager's, once no node's container holds it.
+    await removeByLabel(this.manager, this.runId).then(
+      (gone) => removed.push(...gone),
+      (error: Error) => failures.push(error),
+    );
+    if (failures.length) throw failures[0];
+    await networksGoneFromNodes(this.nodes, this.runId);
+    return removed;
+  }
+}
+
+/** The swarm's ready nodes, each with its engine (from its lab.engine label). */
+export async function swarmNodes(manager: Docker): Promise<SwarmNode[]> {
+  const listed = (await manager.listNodes()) as Array<{ Description?: { Hostname?: string }; Status: { State: string }; Spec: { Availability?: string; Labels?: Record<string, string> }; ID: string }>;
+  const ready = listed.filter((n) => n.Status.State === 'ready' && n.Spec.Availability !== 'drain');
+  const nodes = ready.map((n) => {
+    // Engines on one machine share its hostname: the node's lab.node label names it where there is one.
+    const name = n.Spec.Labels?.[NODE_LABEL] ?? `${n.Description?.Hostname ?? 'node'}-${n.ID.slice(0, 6)}`;
+    const address = n.Spec.Labels?.[ENGINE_LABEL];
+    if (!address) throw new EnvironmentError(`node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`, `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix:// or tcp://> ${n.ID.slice(0, 12)}`);
+    return { name, engineAddress: address, role: n.Spec.Labels?.[ROLE_LABEL], engine: engineAt(address, name) };
+  });
+  // Stable order: the node names as the engines give them.
+  return nodes.sort((a, b) => a.engineAddress.localeCompare(b.engineAddress));
+}
+
+/** A node without the image (by id) gets it from the build engine, through the engine API (save | load). */
+async function moveImage(from: Docker, node: SwarmNode, name: string, log: Log): Promise<void> {
+  const wanted = (await from.getImage(name).inspect()).Id;
+  const there = await node.engine.getImage(name).inspect().then((i) => i.Id, () => undefined);
+  if (there === wanted) return;
+  const started = performance.now();
+  const stream = await from.getImage(name).get();
+  const loading = await node.engine.loadImage(stream);
+  await new Promise<void>((resolve, reject) => node.engine.modem.followProgress(loading, (error: Error | null) => (error ? reject(error) : resolve())));
+  const moved = await node.engine.getImage(name).inspect().then((i) => i.Id, () => undefined);
+  if (moved !== wanted) throw new RuntimeFailure(`image ${name} on ${node.name} has id ${moved ?? 'none'} after loading, not ${wanted}`);
+  log(`moved image ${name} to ${node.name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+}
+
+/** The hard open-file limit of the dockerd on this machine that listens on `socket` (read in /proc). */
+async function dockerdNofile(socket: string): Promise<number> {
+  for (const pid of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(pid)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0');
+    if (!argv[0]?.endsWith('dockerd') || !argv.includes(`unix://${socket}`)) continue;
+    const limits = await readFile(`/proc/${pid}/limits`, 'utf8').catch(() => '');
+    const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(limits)?.[1];
+    if (hard) return hard === 'unlimited' ? Number.MAX_SAFE_INTEGER : Number(hard);
+  }
+  throw new EnvironmentError(`no dockerd on this machine listens on ${socket}: cannot read its open-file limit`);
+}
+
+/** The top sixteenth of a subnet (a /28 of a /24: .240-.255), for the addresses the swarm hands out itself. */
+export function dynamicRange(subnet: string): string {
+  const { base, prefix } = parseSubnet(subnet);
+  const size = 2 ** (32 - prefix);
+  return `${formatAddress(base + size - size / 16)}/${prefix + 4}`;
+}
+
+/** A worker lists the overlay a few seconds after the manager removed it: removed means gone from every node. */
+export async function networksGoneFromNodes(nodes: readonly SwarmNode[], runId: string | undefined): Promise<void> {
+  const filters = JSON.stringify(runFilter(runId));
+  const deadline = performance.now() + NETWORK_GONE_MS;
+  for (const node of nodes) {
+    while ((await node.engine.listNetworks({ filters }).catch(() => [])).length) {
+      if (performance.now() > deadline) throw new RuntimeFailure(`a run's network is still listed on ${node.name} ${NETWORK_GONE_MS / 1000} s after the manager removed it`, `\`lab clean${runId ? ` --run ${runId}` : ''}\` removes what is left`);
+      await sleep(250);
+    }
+  }
+}
