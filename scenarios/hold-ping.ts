@@ -17,14 +17,24 @@ const keepsUp: Expectation[] = [
   { claim: 'p99 round trip stays under the timeout', subject: 'each client', metric: 'ping.p99', predict: ({ client }) => between(0, client!.holdPing!.timeoutMs, 'ms, from the histogram in the client program') },
 ];
 
-/** Past the knee: the machine answers fewer than asked, and late Pongs end connections. */
-const fallsBehind: Expectation[] = [
+/** Past the knee: the machine answers fewer than asked. */
+const answersFewer: Expectation[] = [
   {
     claim: 'the machine answers fewer pings than asked',
     subject: 'each client',
     metric: 'ping.perSecond',
     predict: ({ client }) => between(0, Math.floor(pingRate(client!).min * 0.9), `under 90% of ${pingRate(client!).why}: two cores carry both ends of every ping`),
   },
+];
+
+/**
+ * Far past it, late Pongs end connections too. A connection gets no second Ping while one is out, so the
+ * queue is at most one Ping per connection, and a round trip takes about connections / what the machine
+ * answers per second: 50,000 over about 60,000/s stayed under the 1 s timeout on a fast machine (no
+ * timeouts), 100,000 did not.
+ */
+const fallsBehind: Expectation[] = [
+  ...answersFewer,
   { claim: 'round trips pass the timeout: late Pongs end connections, as in connscale', subject: 'each client', metric: 'ping.timeouts', predict: () => atLeast(1) },
 ];
 
@@ -66,5 +76,5 @@ below sweep the rate to find it.`,
   deadlineSeconds: 300,
   // Where the knee falls between 15,000 and 200,000 depends on the machine's CPU (15-40k on one of this kind,
   // 60-100k on another): a case there could not be predicted, so the sweep brackets it and the report names it.
-  cases: [rate(10_000, INTERVAL_MS, keepsUp), rate(15_000, INTERVAL_MS, keepsUp), rate(50_000, FAST_INTERVAL_MS, fallsBehind), rate(100_000, FAST_INTERVAL_MS, fallsBehind)],
+  cases: [rate(10_000, INTERVAL_MS, keepsUp), rate(15_000, INTERVAL_MS, keepsUp), rate(50_000, FAST_INTERVAL_MS, answersFewer), rate(100_000, FAST_INTERVAL_MS, fallsBehind)],
 });
