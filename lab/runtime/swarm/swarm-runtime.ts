@@ -100,12 +100,13 @@ export class SwarmSession implements RunSession {
 
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     await this.connect(log);
-    this.builder ??= new DockerSession(this.projectRoot, this.runId, { engine: new Docker({ socketPath: BUILD_ENGINE }), images: new Map(), programImages: new Map() });
+    const buildEngine = new Docker({ socketPath: BUILD_ENGINE });
+    this.builder ??= new DockerSession(this.projectRoot, this.runId, { engine: buildEngine, images: new Map(), programImages: new Map() });
     await this.builder.prepare(log, programDockerfiles);
     const built = this.builder.preparedImages;
     const names = [...built.images.values(), ...built.programImages.values()];
     for (const node of this.nodes) {
-      for (const name of names) await moveImage(new Docker({ socketPath: BUILD_ENGINE }), node, name, log);
+      for (const name of names) await moveImage(buildEngine, node, name, log);
       this.sessions.set(node.name, new DockerSession(this.projectRoot, this.runId, { engine: node.engine, ...built }));
     }
   }
