@@ -24,6 +24,9 @@ const PROGRAM_RSS = [
   'done; echo $s',
 ].join(' ');
 
+/** Four lines: uname -r, uname -v, the boot id, conntrack's ceiling (empty where conntrack is not loaded). */
+const MACHINE_SCRIPT = 'uname -r; uname -v; cat /proc/sys/kernel/random/boot_id; cat /proc/sys/net/netfilter/nf_conntrack_max 2>/dev/null || echo';
+
 export const READ_BACK_SYSCTLS = [
   'net.ipv4.ip_local_port_range',
   'net.ipv4.ip_local_reserved_ports',
@@ -52,6 +55,16 @@ export interface KernelView {
   cgroupMemory?: CgroupMemory;
   /** Host-wide: the slab caches' active objects. */
   slabObjects: SlabObjects;
+  /** The kernel the host runs on (the same from every host on one machine) and conntrack's ceiling, where it has one. */
+  machine?: MachineOfHost;
+}
+
+/** The kernel under a host, as read inside it: hosts on one machine share its boot id. */
+export interface MachineOfHost {
+  release: string;
+  version: string;
+  bootId: string;
+  conntrackMax?: number;
 }
 
 /**
@@ -72,6 +85,7 @@ export function collectorScript(extraSysctls: string[], listeners = true, ownCgr
     "echo '### softnet'", 'cat /proc/net/softnet_stat',
     "echo '### slabinfo'", SLABINFO_SCRIPT,
     "echo '### cgroup'", ownCgroup ? CGROUP_MEMORY_SCRIPT : 'true',
+    "echo '### machine'", MACHINE_SCRIPT,
   ].join('; ');
 }
 
@@ -99,6 +113,7 @@ export function parseKernelView(text: string, memoryCgroup?: { tcpAccounted: boo
     programRssKiB: Number(section('rss').trim()),
     slabObjects: parseSlabinfo(sections.get('slabinfo') ?? ''),
     ...(memoryCgroup && withCgroup(sections.get('cgroup') ?? '', memoryCgroup.tcpAccounted)),
+    ...withMachine(sections.get('machine')),
     hostMemory: {
       slabKiB: Number(/^Slab:\s+(\d+)/m.exec(section('meminfo'))?.[1] ?? NaN),
       tcpMemPages: Number(/^TCP:.*\bmem (\d+)/m.exec(section('sockstat'))?.[1] ?? NaN),
@@ -115,6 +130,12 @@ export async function readKernelView(host: Host, options: { listeners: boolean }
 function withCgroup(text: string, tcpAccounted: boolean): { cgroupMemory?: CgroupMemory } {
   const cgroupMemory = parseCgroupMemory(text, tcpAccounted);
   return cgroupMemory ? { cgroupMemory } : {};
+}
+
+function withMachine(text: string | undefined): { machine?: MachineOfHost } {
+  const [release, version, bootId, conntrackMax] = (text ?? '').split('\n').map((line) => line.trim());
+  if (!release || !bootId) return {};
+  return { machine: { release, version: version ?? '', bootId, ...(conntrackMax && { conntrackMax: Number(conntrackMax) }) } };
 }
 
 /** /proc/net/softnet_stat: one line per CPU, hexadecimal columns; the second is packets dropped. */

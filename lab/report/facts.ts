@@ -94,6 +94,7 @@ export function environmentFacts(results: Results): Array<[string, string]> {
     ['lab', `${env.lab} on Node ${env.node}`],
     ['images', images.join(', ') || 'unknown'],
     ['open files per process up to', formatCount(env.nofileCeiling)],
+    ...(env.nodes ?? []).map((n): [string, string] => [`node ${n.name}`, `Linux ${n.kernel}, ${n.engine}, open files per process up to ${formatCount(n.nofileCeiling)} (${n.address})`]),
     ...Object.entries(env.namespaceDefaults ?? {}).map(([key, value]): [string, string] => [`a new namespace's ${sysctlShortName(key)}`, value]),
     ...Object.entries(env.machineSysctls ?? {}).map(([key, value]): [string, string] => [`machine-wide ${key} (read, never set)`, value]),
     ['mode', results.quick ? 'quick (--quick: narrow ranges, the same laws)' : 'full'],
@@ -127,13 +128,28 @@ export function theoryLines(c: CaseResult): string[] {
   return [...new Set(c.expectations.map((e) => e.predicted.why).filter((why): why is string => !!why))];
 }
 
+/**
+ * Where the hosts ran, for runs across nodes: which node each host was on, and whether they shared one
+ * kernel (one boot id), as the local swarm's nodes do.
+ */
+export function machineLines(c: CaseResult): string[] {
+  const placed = c.hosts.filter((h) => h.machine?.node);
+  if (!placed.length) return [];
+  const byNode = new Map<string, string[]>();
+  for (const h of placed) byNode.set(h.machine!.node!, [...(byNode.get(h.machine!.node!) ?? []), h.name]);
+  const where = [...byNode].map(([node, hosts]) => `${node} (${hosts.join(', ')})`).join(', ');
+  const kernels = [...new Set(placed.map((h) => `${h.machine!.node}: Linux ${h.machine!.kernel}`))];
+  if (c.oneKernel) return [`nodes: ${where}; one kernel under them all (the same boot id, ${placed[0]!.machine!.bootId.slice(0, 8)}): both ends of every connection in it, so memory is not split by node`];
+  return [`nodes: ${where}; ${c.oneKernel === false ? 'separate kernels (boot ids differ)' : 'kernels'}: ${kernels.join(', ')}`];
+}
+
 /** Memory per connection and when the server passed each 100k, where the case measured them. */
 export function scaleLines(c: CaseResult): string[] {
   const lines: string[] = [];
   if (c.memory) {
     const m = c.memory;
     lines.push(
-      `memory per connection, over ${formatCount(m.connections)}: kernel ${formatCount(m.kernelBytesPerConnection)} B (slab and TCP pages, host-wide, both ends), ` +
+      `memory per connection, over ${formatCount(m.connections)}: kernel ${formatCount(m.kernelBytesPerConnection)} B (${m.kernelEnds === 'server' ? "slab and TCP pages on the server's machine: its end alone" : 'slab and TCP pages, host-wide, both ends'}), ` +
         `server program ${formatCount(m.serverUserBytesPerConnection)} B, client programs ${formatCount(m.clientRssBytesPerConnection)} B (their fixed costs included)`,
     );
     if (m.perEnd) lines.push(perEndLine(m.perEnd));

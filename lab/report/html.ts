@@ -25,6 +25,7 @@ import {
   overallVerdict,
   predictionText,
   scaleLines,
+  machineLines,
   slabRows,
   sysctlShortName,
   theoryLines,
@@ -126,7 +127,7 @@ ${theoryLines(c).map((why) => `<li>theory: ${esc(why)}</li>`).join('\n')}
 ${c.hosts.map(hostRow).join('\n')}
 </tbody>
 </table></div>
-${scaleLines(c).map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
+${[...machineLines(c), ...scaleLines(c)].map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
 ${holdPingFigures(c, index, colors)}${slabFigures(c.memory?.slabCaches ?? [], index)}<p class="phases">Phases: ${esc(formatPhases(c))}</p>
 </section>`;
 }

@@ -1,6 +1,6 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
-import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, measuredFigure, overallVerdict, predictionText, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
+import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, machineLines, measuredFigure, overallVerdict, predictionText, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
 import { storyParagraphs } from './story.ts';
 
 export function renderMarkdown(results: Results, options: { story?: string | undefined } = {}): string {
@@ -30,7 +30,7 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
   const pings = holdPingLines(c);
   if (pings.length) lines.push('', ...pings.map((line) => `- ${inline(line)}`));
-  for (const line of scaleLines(c)) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
+  for (const line of [...machineLines(c), ...scaleLines(c)]) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
   if (c.memory?.slabCaches?.length) lines.push('', 'Slab growth per connection, both ends:', '', ...slabTable(c.memory.slabCaches));
   lines.push('', `Phases: ${formatPhases(c)}.`);
   return lines;

@@ -2,7 +2,7 @@
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory.ts';
-import { errorCounts, hostKind, expectationVerdict, formatPhases, holdPingLines, kneeLine, measuredText, scaleLines, theoryLines } from './facts.ts';
+import { errorCounts, hostKind, expectationVerdict, formatPhases, holdPingLines, kneeLine, machineLines, measuredText, scaleLines, theoryLines } from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -11,7 +11,8 @@ export function renderResults(results: Results, color = false): string {
   const out: string[] = [];
   out.push('');
   out.push(paint('bold', `${results.scenario}: ${results.claim}`));
-  out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
+  const nodes = results.environment.nodes;
+  out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${nodes ? ` (${results.environment.runtime}: ${nodes.length} nodes)` : ''}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
   results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint, hostKind(results))));
   const knee = kneeLine(results);
   if (knee) out.push('', knee);
@@ -35,6 +36,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   for (const why of theoryLines(c)) lines.push(paint('dim', `  theory: ${why}`));
   lines.push(paint('dim', `  hosts (from ss -s inside each ${kind}):`));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
+  for (const line of machineLines(c)) lines.push(paint('dim', `  ${line}`));
   for (const line of holdPingLines(c)) lines.push(`  ${line}`);
   for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));
   lines.push(paint('dim', `  phases: ${formatPhases(c)}`));
@@ -49,6 +51,7 @@ function describeHost(h: HostResult): string {
   const errorText = errorCounts(h).map(([errno, n]) => `${errno} x${n}`).join(' ');
   if (errorText) parts.push(`errors ${errorText}`);
   if (h.flood) parts.push(`filled in ${h.flood.fillSeconds} s by ${h.flood.processes} process(es)`);
+  if (h.machine?.node) parts.push(`on ${h.machine.node}`);
   return parts.join(', ');
 }
 

@@ -6,7 +6,7 @@ import type { KernelView } from '../collect/kernel-view.ts';
 import type { PlannedClient, PlannedHost } from '../plan/plan.ts';
 import type { ClientLine } from '../programs/lines.ts';
 import { cgroupGrowth, slabGrowth } from './memory.ts';
-import type { FloodFigures, HoldPingFigures, HostResult } from './results.ts';
+import type { FloodFigures, HoldPingFigures, HostMachine, HostResult } from './results.ts';
 
 export interface HostReading {
   plan: PlannedHost;
@@ -21,15 +21,17 @@ export interface HostReading {
   /** The server's own ports, whose listen backlog the results show. */
   serverPorts?: readonly number[];
   flood?: FloodFigures;
+  machine?: HostMachine;
 }
 
 export function hostResult(reading: HostReading): HostResult {
   const { plan, view, before } = reading;
-  if (!view) return lostHost(plan);
+  if (!view) return { ...lostHost(plan), ...(reading.machine && { machine: reading.machine }) };
   return {
     name: plan.name,
     role: plan.role,
     ip: plan.ip,
+    ...(reading.machine && { machine: reading.machine }),
     estab: view.ss.estab,
     timewait: view.ss.timewait,
     errors: reading.errors,

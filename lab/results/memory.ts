@@ -13,7 +13,7 @@ export const formatGiB = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} G
 
 /**
  * Memory per connection, from the differences between before the flood and after it. Kernel: slab and TCP
- * buffer pages, host-wide (both ends of every connection live in this one kernel). User space: the resident
+ * buffer pages, machine-wide on the server's machine (both ends where the clients share its kernel). User space: the resident
  * memory of the lab's programs. Undefined when no connection was held.
  */
 export function memoryPerConnection(
@@ -23,6 +23,8 @@ export function memoryPerConnection(
   connections: number,
   results: readonly HostResult[],
   tracked: boolean,
+  /** Whether the clients ran on the server's kernel: its growth is then both ends'; else the server's alone. */
+  oneKernel?: boolean,
 ): MemoryFigures | undefined {
   // Below this the host-wide slab figures are noise from everything else the machine does.
   if (connections < MEMORY_MIN_CONNECTIONS) return undefined;
@@ -39,10 +41,13 @@ export function memoryPerConnection(
     ...endMemory(results.filter((r) => r.role === 'server'), 'server'),
     ...endMemory(results.filter((r) => r.role === 'client'), 'client'),
   };
-  const slabCaches = slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked);
+  const ends = oneKernel === false ? 'server' : 'both';
+  // The theory's objects per connection are both ends': on the server's kernel alone they are not a prediction.
+  const slabCaches = ends === 'both' ? slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked) : [];
   return {
     connections,
     kernelBytesPerConnection: Math.round(kernelBytes / connections),
+    kernelEnds: ends,
     tcpMemPages: now.tcpMemPages - was.tcpMemPages,
     serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),

@@ -15,6 +15,7 @@ export type EndMemory = z.infer<typeof schema.endMemory>;
 export type SlabGrowth = z.infer<typeof schema.slabGrowth>;
 export type ConnectCost = z.infer<typeof schema.connectCost>;
 export type HostResult = z.infer<typeof schema.hostResult>;
+export type HostMachine = z.infer<typeof schema.hostMachine>;
 export type ExpectationResult = z.infer<typeof schema.expectationResult>;
 export type CaseResult = z.infer<typeof schema.caseResult>;
 export type Results = z.infer<typeof schema.results>;

@@ -26,6 +26,7 @@ const environmentFingerprint: z.ZodType<EnvironmentFingerprint> = z.object({
   images: z.record(z.string(), z.object({ name: z.string(), id: z.string() })).optional(),
   namespaceDefaults: z.record(z.string(), z.string()).optional(),
   machineSysctls: z.record(z.string(), z.string()).optional(),
+  nodes: z.array(z.object({ name: z.string(), address: z.string(), kernel: z.string(), engine: z.string(), nofileCeiling: z.number() })).optional(),
 });
 
 export const rttPercentiles = z.object({
@@ -111,8 +112,10 @@ export const slabGrowth = z.object({
 
 export const memoryFigures = z.object({
   connections: z.number(),
-  /** Host-wide slab and TCP memory growth per connection: both ends, since both live in this kernel. */
+  /** Slab and TCP memory growth per connection on the server's machine: both ends where the clients share its kernel. */
   kernelBytesPerConnection: z.number(),
+  /** Which ends kernelBytesPerConnection holds: 'server' when the clients ran on other kernels (boot ids). */
+  kernelEnds: z.enum(['both', 'server']).optional(),
   /** Resident memory growth of the server program per connection it holds. */
   serverUserBytesPerConnection: z.number(),
   /** Resident memory of all client programs per connection they hold, fixed costs of each process included. */
@@ -125,10 +128,24 @@ export const memoryFigures = z.object({
   slabCaches: z.array(slabGrowth).optional(),
 });
 
+/** The machine under a host, as read inside it; with its node's engine and ceiling where the run has nodes. */
+export const hostMachine = z.object({
+  node: z.string().optional(),
+  kernel: z.string(),
+  kernelVersion: z.string(),
+  /** Hosts on one machine share its kernel and so its boot id. */
+  bootId: z.string(),
+  /** Conntrack's ceiling on that kernel (machine-wide), where conntrack is loaded. */
+  conntrackMax: z.number().optional(),
+  engine: z.string().optional(),
+  nofileCeiling: z.number().optional(),
+});
+
 export const hostResult = z.object({
   name: z.string(),
   role,
   ip: z.string(),
+  machine: hostMachine.optional(),
   /** The host vanished mid-run (container killed): its figures below are not measurements. */
   lost: z.boolean().optional(),
   /** The container's own figures from `ss -s`. */
@@ -208,6 +225,8 @@ export const caseResult = z.object({
     .optional(),
   /** connscale's hold began once the server's program had accepted what the clients held, or stopped accepting. */
   holdStart: z.object({ waitedSeconds: z.number(), serverAccepted: z.number(), clientsHeld: z.number() }).optional(),
+  /** Every host reported the same boot id: one kernel held both ends of every connection (the local swarm's nodes too). */
+  oneKernel: z.boolean().optional(),
   expectations: z.array(expectationResult),
   hosts: z.array(hostResult),
 });

@@ -6,7 +6,7 @@
 import { LabError, RuntimeFailure } from '../errors.ts';
 import type { CasePlan } from '../plan/plan.ts';
 import type { CaseResult } from '../results/results.ts';
-import type { Host, LabNetwork, RunningProgram, RunSession } from '../runtime/runtime.ts';
+import type { Host, LabNetwork, NodeFacts, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
@@ -18,6 +18,7 @@ import { failuresIn, parseLine, type ClientLine, type ServerLine } from '../prog
 import { hostResult } from '../results/host-result.ts';
 import { memoryPerConnection, objectSizes } from '../results/memory.ts';
 import { milestones } from '../results/milestones.ts';
+import { hostMachine, oneKernel } from '../results/machines.ts';
 import { ClientFlood } from './client-flood.ts';
 import { MemoryWatch, type MemoryStop } from './memory-guard.ts';
 import { parseListeningPorts } from '../collect/listeners.ts';
@@ -25,8 +26,6 @@ import { readProcesses } from '../collect/processes.ts';
 import type { HostProcess } from '../scenario/types.ts';
 
 export interface CaseRunOptions {
-  /** The runtime, for messages ("the docker engine stopped answering"). */
-  runtimeName: string;
   /** What one host is, for the phases' titles: "container", "namespace". */
   hostKind: string;
   /** The kernel's release (`uname -r`) the hosts run on. */
@@ -35,6 +34,8 @@ export interface CaseRunOptions {
   kernelVersion?: string;
   /** Whether connections take an entry in a machine-wide tracking table (conntrack) in this run. */
   tracked: boolean;
+  /** The run's nodes, where it spans several engines: each host's results name its node's facts. */
+  nodes?: readonly NodeFacts[];
   signal?: AbortSignal;
 }
 
@@ -127,9 +128,10 @@ export class CaseRun {
 
   /** Hosts failing together usually means the engine itself went away: say that, not "host lost". */
   private async failIfEngineGone(phase: string): Promise<void> {
-    if (await this.session.answers()) return;
+    const silent = await this.session.silentEngine();
+    if (!silent) return;
     throw new RuntimeFailure(
-      `the ${this.options.runtimeName} engine stopped answering during ${phase}`,
+      `${silent} stopped answering during ${phase}`,
       "start it again, then run 'lab clean' to remove what this run left",
     );
   }
@@ -370,14 +372,15 @@ export class CaseRun {
       const server = results.find((r) => r.role === 'server')!;
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       const context = {
-        clients: this.plan.clients.map((c) => clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled)),
+        clients: this.plan.clients.map((c) => ({ ...clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled), kernel: this.kernelOf(c.name) })),
         server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted, this.server?.processes),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         tracked: this.options.tracked,
-        kernel: kernelRelease(this.options.kernel, this.options.kernelVersion),
+        kernel: this.kernelOf(this.plan.server.name),
       };
       const expectations = evaluate(this.plan.expectations, context, server, clients);
-      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked);
+      const sharedKernel = oneKernel(results.map((r) => r.machine));
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked, sharedKernel);
       const samples = this.sampler?.samples ?? [];
       this.result = {
         name: this.plan.caseName,
@@ -390,10 +393,17 @@ export class CaseRun {
         ...(memory ? { memory } : {}),
         ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch) }),
         ...(this.holdStart && { holdStart: this.holdStart }),
+        ...(sharedKernel !== undefined && { oneKernel: sharedKernel }),
         expectations,
         hosts: results,
       };
     });
+  }
+
+  /** The kernel a host ran on, as read inside it before the flood; the run's where it was not read. */
+  private kernelOf(host: string) {
+    const read = this.before.get(host)?.machine;
+    return read ? kernelRelease(read.release, read.version) : kernelRelease(this.options.kernel, this.options.kernelVersion);
   }
 
   private machineMemory(watch: MemoryWatch): NonNullable<CaseResult['machineMemory']> {
@@ -406,12 +416,14 @@ export class CaseRun {
 
   private hostResult(host: Host, view: KernelView | undefined) {
     const before = this.before.get(host.plan.name);
+    const machine = hostMachine(host.node, (before ?? view)?.machine, this.options.nodes);
     if (host.plan.role === 'server') {
       const last = this.server?.last;
       return hostResult({
         plan: host.plan,
         view,
         before,
+        ...(machine && { machine }),
         errors: last?.errors ?? {},
         bindErrors: {},
         ...(last?.accepted !== undefined && { accepted: last.accepted }),
@@ -425,6 +437,7 @@ export class CaseRun {
       plan: host.plan,
       view,
       before,
+      ...(machine && { machine }),
       errors: counts?.errors ?? {},
       bindErrors: counts?.bind_errors ?? {},
       ...(flood?.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),

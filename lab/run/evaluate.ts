@@ -225,7 +225,8 @@ export function evaluate(
     }
     if (e.subject === 'each client') {
       context.clients.forEach((theory, i) => {
-        row(e, theory.name, predictOrWhy(e, { ...context, client: theory }), measure(clients[i]!, e.metric), [theory.name]);
+        // A client's claims are about its own kernel: its node's, in a swarm.
+        row(e, theory.name, predictOrWhy(e, { ...context, client: theory, kernel: theory.kernel ?? context.kernel }), measure(clients[i]!, e.metric), [theory.name]);
       });
     }
   }

@@ -300,11 +300,11 @@ class ScenarioRun {
       this.network!,
       plan,
       {
-        runtimeName: this.runtime.name,
         hostKind: this.runtime.hostKind,
         kernel: this.environment?.kernel ?? '',
         tracked: this.tracked,
         ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
+        ...(this.environment?.nodes && { nodes: this.environment.nodes }),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
       },
       (progress) => this.events.progress?.(info!, progress),

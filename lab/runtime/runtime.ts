@@ -19,6 +19,18 @@ export interface EnvironmentFingerprint {
   namespaceDefaults?: Record<string, string>;
   /** Machine-wide limits no host can set (tcp_mem, fs.file-max...), read in the machine's own namespace. */
   machineSysctls?: Record<string, string>;
+  /** A run across several engines (a swarm's nodes): each one's own kernel, engine and open-file ceiling. */
+  nodes?: NodeFacts[];
+}
+
+export interface NodeFacts {
+  name: string;
+  /** How the lab reaches its engine. */
+  address: string;
+  kernel: string;
+  engine: string;
+  /** The highest open-file limit a host on it can be given. */
+  nofileCeiling: number;
 }
 
 export type Log = (message: string) => void;
@@ -47,6 +59,8 @@ export interface Host {
    * cost is accounted to it; tcpAccounted: its socket buffers are counted too.
    */
   readonly memoryCgroup?: { tcpAccounted: boolean };
+  /** The node the runtime put the host on, where it has several (a swarm's). */
+  readonly node?: string;
   exec(argv: string[]): Promise<ExecResult>;
   spawn(argv: string[], onLine: (line: string) => void): Promise<RunningProgram>;
   /** Whether the host still runs (a killed container does not). */
@@ -124,8 +138,8 @@ export interface RunSession {
    * local engine, a VM's agent): its machine-wide limits are read there. Undefined where there is none.
    */
   machineShell(): MachineShell | undefined;
-  /** Whether the engine still answers (false once it has stopped mid-run). */
-  answers(): Promise<boolean>;
+  /** What no longer answers, named for people ("the docker engine", a node's engine), or undefined while all do. */
+  silentEngine(): Promise<string | undefined>;
   /** The highest open-file limit a host can be given. */
   nofileCeiling(): Promise<number>;
   /** The subnets the runtime's networks already use (a run's subnet must not overlap them). */

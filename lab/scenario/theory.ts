@@ -90,9 +90,10 @@ export function usablePorts(range: PortRange, skipped: { reserved?: readonly num
   return exactly(usable, parts.join(' - '));
 }
 
-export function usablePortsOf(client: ClientTheory, kernel?: KernelRelease): Prediction {
+export function usablePortsOf(client: ClientTheory, given?: KernelRelease): Prediction {
   const skipped = { reserved: client.reservedPorts, bound: client.boundPorts };
   if (!client.socketPortRange) return usablePorts(client.portRange, skipped);
+  const kernel = given ?? client.kernel;
   if (!kernel) throw new Error('a per-socket port range needs the kernel to predict from');
   return socketRangePorts(client.portRange, client.socketPortRange, kernel, skipped);
 }
@@ -185,7 +186,7 @@ export function clientCeiling(client: ClientTheory, kernel?: KernelRelease): Pre
 
 /** Sum of the clients' ceilings: what the server holds when every client fills its ranges. */
 export function serverHolds(ctx: TheoryContext): Prediction {
-  const ceilings = ctx.clients.map((c) => clientCeiling(c, ctx.kernel));
+  const ceilings = ctx.clients.map((c) => clientCeiling(c, c.kernel ?? ctx.kernel));
   const sum = ceilings.reduce((acc, p) => ({ min: acc.min + p.min, max: acc.max + p.max }), { min: 0, max: 0 });
   return { ...sum, why: `sum over ${ctx.clients.length} client(s)` };
 }

@@ -56,6 +56,8 @@ export interface ClientTheory {
   /** Descriptors a flood process held before its first socket, as the program reported (stdio, epoll...). */
   openFilesAtStart?: number;
   holdPing?: HoldPing;
+  /** The kernel this client runs on, where it was read inside it: its own node's in a swarm (else ctx.kernel's). */
+  kernel?: KernelRelease;
 }
 
 /** What the theory knows about the server: its settings and what its program reported at start. */

@@ -124,7 +124,7 @@ export class FakeSession implements RunSession {
   /** No machine of its own to read limits on. */
   machineShell = (): undefined => void this.fake.journal.push('machineShell');
   /** Never fails: false once the engine has stopped. */
-  answers = async (): Promise<boolean> => (this.fake.journal.push('answers'), !this.down);
+  silentEngine = async (): Promise<string | undefined> => (this.fake.journal.push('answers'), this.down ? 'the fake engine' : undefined);
 
   createNetwork(subnet: string): Promise<LabNetwork> {
     return this.call(`createNetwork ${subnet}`, undefined, () => {

@@ -66,6 +66,8 @@ async function settleLeftovers(found: Ledger | undefined, log: Log): Promise<{ l
 
 /** This machine's conntrack table, shared by every run: raises and exemptions are held per run in the ledger. */
 export interface MachineConntrack extends Omit<ConnectionTracking, 'raise' | 'exempt'> {
+  /** nf_conntrack_max as it stays (not as lab runs raised it for a while): every namespace's own ceiling. */
+  lastingMax(): Promise<number>;
   /** Raises the ceiling for one run; resolves with the function that puts the old one back. */
   raise(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
   /** Exempts one run's subnet from tracking; resolves with the function that deletes the rule. */
@@ -73,6 +75,8 @@ export interface MachineConntrack extends Omit<ConnectionTracking, 'raise' | 'ex
 }
 
 export const hostConntrack: MachineConntrack = {
+  lastingMax: () => ceiling.lasting(),
+
   async read() {
     const tracked = existsSync(BRIDGE_CALLS_IPTABLES) && existsSync(CONNTRACK_MAX) && read(BRIDGE_CALLS_IPTABLES) === 1;
     if (!tracked) return { tracked: false, max: Infinity, count: 0 };

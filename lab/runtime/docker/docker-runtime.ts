@@ -13,9 +13,8 @@ import { DockerHost } from './host.ts';
 import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
-import { hostConntrack } from './conntrack.ts';
 import type { ConnectionTracking, RaisableLimit } from '../runtime.ts';
-import { hostFileMax } from './file-max.ts';
+import { MachineTables } from './machine-tables.ts';
 
 /** Highest open-file limit handed out. */
 const NOFILE_CAP = 1 << 20;
@@ -35,9 +34,15 @@ export class DockerRuntime implements Runtime {
 
 /** One engine of several (a swarm's node): its client, and the images already on it, by role and by Dockerfile. */
 export interface EngineNode {
+  /** The node's name, as the results give it for each host on it. */
+  readonly name: string;
+  /** Its engine runs on this machine: a container's pid is a process here, its cgroup a folder here. */
+  readonly local: boolean;
   readonly engine: Docker;
   readonly images: ReadonlyMap<ImageRole, string>;
   readonly programImages: ReadonlyMap<string, string>;
+  /** The subnet exempt from tracking in each host's namespace, once the run has one (its own engine here only). */
+  readonly untracked?: () => string | undefined;
 }
 
 export class DockerSession implements RunSession {
@@ -49,11 +54,10 @@ export class DockerSession implements RunSession {
   private readonly programImages = new Map<string, string>();
   /** fs.file-max is this machine's too. */
   readonly fileMax?: RaisableLimit;
-  private restoreTracking?: () => Promise<void>;
-  private deleteExemption?: () => Promise<void>;
-  private restoreFileMax?: () => Promise<void>;
+  private tables?: MachineTables;
   /** The subnet exempt from connection tracking, where the user asked for it (--notrack). */
-  private untracked?: string;
+  /** The engine runs on this machine, where the lab can enter its containers' namespaces and cgroups. */
+  private readonly engineHere: boolean;
 
   constructor(
     private readonly projectRoot: string,
@@ -61,31 +65,21 @@ export class DockerSession implements RunSession {
     /** An engine given rather than found, its images in place: the machine-wide tables are not this session's. */
     private readonly node?: EngineNode,
   ) {
+    this.engineHere = node ? node.local : engineIsLocal();
     if (node) {
       this.engine = node.engine;
       for (const [role, image] of node.images) this.images.set(role, image);
       for (const [dockerfile, image] of node.programImages) this.programImages.set(dockerfile, image);
     } else if (engineIsLocal()) {
-      this.connectionTracking = {
-        read: () => hostConntrack.read(),
-        reclaim: (log) => hostConntrack.reclaim(log),
-        raise: async (max, log) => {
-          if (!this.restoreTracking) this.restoreTracking = await hostConntrack.raise(this.runId, max, log);
-        },
-        exempt: async (subnet, log) => {
-          if (this.untracked) return;
-          this.deleteExemption = await hostConntrack.exempt(this.runId, subnet, log);
-          this.untracked = subnet;
-        },
-      };
-      this.fileMax = {
-        lasting: () => hostFileMax.lasting(),
-        reclaim: (log) => hostFileMax.reclaim(log),
-        raise: async (value, log) => {
-          this.restoreFileMax ??= await hostFileMax.raise(this.runId, value, log);
-        },
-      };
+      this.tables = new MachineTables(runId, true);
+      this.connectionTracking = this.tables.connectionTracking;
+      this.fileMax = this.tables.fileMax;
     }
+  }
+
+  /** The subnet whose connections each host's own namespace leaves untracked (NOTRACK set as it starts). */
+  private get untracked(): string | undefined {
+    return this.tables?.untracked ?? this.node?.untracked?.();
   }
 
   /** Engine only: enough for cleanup and fingerprints, no image builds. */
@@ -148,7 +142,7 @@ export class DockerSession implements RunSession {
 
   private async nofileInsideContainer(): Promise<number> {
     // A swarm's node has the lab's images, moved there, and maybe no way to fetch a base image.
-    const image = this.node ? this.images.get('client')! : await ensureBaseImage(this.docker, this.log);
+    const image = this.images.get('client') ?? (await ensureBaseImage(this.docker, this.log));
     const container = await this.docker.createContainer({
       name: `lab-${this.runId}-nofile`,
       Image: image,
@@ -166,8 +160,8 @@ export class DockerSession implements RunSession {
     }
   }
 
-  async answers(): Promise<boolean> {
-    return this.docker.ping().then(() => true, () => false);
+  async silentEngine(): Promise<string | undefined> {
+    return this.docker.ping().then(() => undefined, () => (this.node ? `${this.node.name}'s engine` : 'the docker engine'));
   }
 
   subnetsInUse(): Promise<string[]> {
@@ -208,7 +202,8 @@ export class DockerSession implements RunSession {
       await container.start();
       const pid = await this.dropDefaultRoute(container);
       if (this.untracked) await untrackInside(pid, this.untracked);
-      const started = new DockerHost(this.docker, container, host, { tcpAccounted: await accountSocketBuffers(pid) });
+      const tcpAccounted = this.engineHere ? await accountSocketBuffers(pid) : false;
+      const started = new DockerHost(this.docker, container, host, { tcpAccounted }, this.node?.name);
       for (const address of host.extraAddresses) {
         const added = await started.exec(['ip', 'addr', 'add', address, 'dev', 'eth0']);
         if (added.exitCode !== 0) throw new Error(`ip addr add ${address} failed: ${added.stderr.trim()}`);
@@ -227,8 +222,9 @@ export class DockerSession implements RunSession {
    */
   private async dropDefaultRoute(container: Docker.Container): Promise<number> {
     const { State } = await container.inspect();
-    const viaNsenter = await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`;
-    if (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr)) return State.Pid;
+    // A remote engine's pid is no process here (or somebody else's): only an engine here is entered.
+    const viaNsenter = this.engineHere ? await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default` : undefined;
+    if (viaNsenter && (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr))) return State.Pid;
     const exec = await container.exec({ Cmd: ['ip', 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     stream.resume();
@@ -243,11 +239,7 @@ export class DockerSession implements RunSession {
       // Never connected: this session created nothing.
       return this.engine ? await removeByLabel(this.engine, this.runId) : [];
     } finally {
-      const [restore, exemption, fileMax] = [this.restoreTracking, this.deleteExemption, this.restoreFileMax];
-      this.restoreTracking = this.deleteExemption = this.restoreFileMax = this.untracked = undefined;
-      await restore?.();
-      await exemption?.();
-      await fileMax?.();
+      await this.tables?.close();
     }
   }
 }

@@ -11,6 +11,7 @@ export class DockerHost implements Host {
     readonly container: Docker.Container,
     readonly plan: PlannedHost,
     readonly memoryCgroup: { tcpAccounted: boolean },
+    readonly node?: string,
   ) {}
 
   async exec(argv: string[]): Promise<ExecResult> {

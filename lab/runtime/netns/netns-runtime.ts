@@ -97,9 +97,9 @@ class NetnsSession implements RunSession {
     return Math.min(ceiling, NOFILE_CAP);
   }
 
-  async answers(): Promise<boolean> {
+  async silentEngine(): Promise<string | undefined> {
     const reply = await within(execOn(this.on, ['true']).then((r) => r.exitCode === 0, () => false), ANSWER_TIMEOUT_MS);
-    return reply === true;
+    return reply === true ? undefined : 'the netns engine';
   }
 
   /** Each run has a switch of its own, so no subnet is ever taken by another. */

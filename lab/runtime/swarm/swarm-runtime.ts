@@ -11,7 +11,8 @@ import Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
-import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
+import type { ConnectionTracking, EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RaisableLimit, RunSession, Runtime } from '../runtime.ts';
+import { MachineTables } from '../docker/machine-tables.ts';
 import { removeByLabel } from '../docker/cleanup.ts';
 import { DockerSession } from '../docker/docker-runtime.ts';
 import { runFilter, runLabels } from '../docker/labels.ts';
@@ -71,11 +72,16 @@ export class SwarmRuntime implements Runtime {
 }
 
 export class SwarmSession implements RunSession {
+  connectionTracking?: ConnectionTracking;
+  fileMax?: RaisableLimit;
+  /** This machine's tables, where every node runs here (the local swarm): the hosts' kernel is its. */
+  private tables?: MachineTables;
   private manager?: Docker;
   private nodes: SwarmNode[] = [];
   private readonly sessions = new Map<string, DockerSession>();
   private builder?: DockerSession;
   private log: Log = () => {};
+  private ceilings?: Promise<number[]>;
 
   constructor(
     private readonly projectRoot: string,
@@ -95,19 +101,24 @@ export class SwarmSession implements RunSession {
     }
     this.nodes = await swarmNodes(manager);
     this.manager = manager;
+    if (this.nodes.every(isHere) && process.getuid?.() === 0) {
+      this.tables = new MachineTables(this.runId, false);
+      this.connectionTracking = this.tables.connectionTracking;
+      this.fileMax = this.tables.fileMax;
+    }
     log(`swarm: ${this.nodes.map((n) => `${n.name} (${n.engineAddress})`).join(', ')}`);
   }
 
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     await this.connect(log);
     const buildEngine = new Docker({ socketPath: BUILD_ENGINE });
-    this.builder ??= new DockerSession(this.projectRoot, this.runId, { engine: buildEngine, images: new Map(), programImages: new Map() });
+    this.builder ??= new DockerSession(this.projectRoot, this.runId, { name: 'build engine', local: true, engine: buildEngine, images: new Map(), programImages: new Map() });
     await this.builder.prepare(log, programDockerfiles);
     const built = this.builder.preparedImages;
     const names = [...built.images.values(), ...built.programImages.values()];
     for (const node of this.nodes) {
       for (const name of names) await moveImage(buildEngine, node, name, log);
-      this.sessions.set(node.name, new DockerSession(this.projectRoot, this.runId, { engine: node.engine, ...built }));
+      this.sessions.set(node.name, new DockerSession(this.projectRoot, this.runId, { name: node.name, local: isHere(node), engine: node.engine, ...built, untracked: () => this.tables?.untracked }));
     }
   }
 
@@ -117,28 +128,47 @@ export class SwarmSession implements RunSession {
     return session;
   }
 
+  /** The first node's, as the run's; and each node's own: kernel, engine, open-file ceiling. */
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const first = this.nodes[0];
     const own = first && this.sessions.get(first.name);
     const base = own ? await own.fingerprint() : { runtime: 'swarm', hostKind: 'container', kernel: String(((await this.manager!.info()) as { KernelVersion: string }).KernelVersion), engine: 'Docker Swarm' };
-    return { ...base, runtime: 'swarm' };
+    const ceilings = await this.nodeCeilings();
+    const nodes = await Promise.all(
+      this.nodes.map(async (node, i) => {
+        const info = (await node.engine.info()) as { KernelVersion: string; ServerVersion: string };
+        return { name: node.name, address: node.engineAddress, kernel: info.KernelVersion, engine: `Docker ${info.ServerVersion}`, nofileCeiling: ceilings[i]! };
+      }),
+    );
+    return { ...base, runtime: 'swarm', nodes };
   }
 
   /** Nodes whose engines are sockets on this machine share its kernel: its limits are theirs. */
   machineShell(): MachineShell | undefined {
-    if (!this.nodes.length || !this.nodes.every((n) => n.engineAddress.startsWith('unix://')) || process.getuid?.() !== 0) return undefined;
+    if (!this.nodes.length || !this.nodes.every(isHere) || process.getuid?.() !== 0) return undefined;
     return (argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr }));
   }
 
-  async answers(): Promise<boolean> {
-    const all = [this.manager, ...this.nodes.map((n) => n.engine)].filter((d): d is Docker => !!d);
-    return (await Promise.all(all.map((d) => d.ping().then(() => true, () => false)))).every(Boolean);
+  /** The first engine that does not answer: the manager's, or a node's, named with its address. */
+  async silentEngine(): Promise<string | undefined> {
+    const engines: Array<[string, Docker | undefined]> = [[`the swarm manager's engine (DOCKER_HOST ${process.env.DOCKER_HOST ?? 'unset'})`, this.manager], ...this.nodes.map((n): [string, Docker] => [`${n.name}'s engine (${n.engineAddress})`, n.engine])];
+    const answers = await Promise.all(engines.map(([, d]) => (d ? d.ping().then(() => true, () => false) : true)));
+    return engines.find((_, i) => !answers[i])?.[0];
   }
 
   /** The lowest of the nodes' (containers inherit their dockerd's hard limit): asked before any image is there. */
   async nofileCeiling(): Promise<number> {
-    const ceilings = await Promise.all(this.nodes.map((n) => (n.engineAddress.startsWith('unix://') ? dockerdNofile(new URL(n.engineAddress).pathname) : this.session(n).nofileCeiling())));
-    return Math.min(...ceilings);
+    return Math.min(...(await this.nodeCeilings()));
+  }
+
+  /** Read once: a node elsewhere is asked through a container of its own, before the lab's images are there. */
+  private nodeCeilings(): Promise<number[]> {
+    this.ceilings ??= Promise.all(
+      this.nodes.map((n) =>
+        isHere(n) ? dockerdNofile(new URL(n.engineAddress).pathname) : new DockerSession(this.projectRoot, this.runId, { name: n.name, local: false, engine: n.engine, images: new Map(), programImages: new Map() }).nofileCeiling(),
+      ),
+    );
+    return this.ceilings;
   }
 
   async subnetsInUse(): Promise<string[]> {
@@ -207,7 +237,10 @@ export class SwarmSession implements RunSession {
     for (const node of this.nodes) {
       await removeByLabel(node.engine, this.runId, undefined, 'containers').then(
         (gone) => removed.push(...gone.map((g) => `${g} on ${node.name}`)),
-        (error: Error) => failures.push(error),
+        async (error: Error) => {
+          const silent = !(await node.engine.ping().then(() => true, () => false));
+          failures.push(silent ? new RuntimeFailure(`${node.name}'s engine (${node.engineAddress}) does not answer: the run's containers there are left`, `once it answers again, \`lab clean --run ${this.runId}\` removes them`) : error);
+        },
       );
     }
     // The overlay is the manager's, once no node's container holds it.
@@ -215,10 +248,16 @@ export class SwarmSession implements RunSession {
       (gone) => removed.push(...gone),
       (error: Error) => failures.push(error),
     );
+    await this.tables?.close();
     if (failures.length) throw failures[0];
     await networksGoneFromNodes(this.nodes, this.runId);
     return removed;
   }
+}
+
+/** A node whose engine listens on a socket of this machine runs here, on its kernel. */
+function isHere(node: SwarmNode): boolean {
+  return node.engineAddress.startsWith('unix://');
 }
 
 /** The swarm's ready nodes, each with its engine (from its lab.engine label). */
