@@ -7,8 +7,10 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { expect } from 'chai';
 import Docker from 'dockerode';
-import { localNode } from '../../lab/runtime/swarm/local-swarm.ts';
-import { lab, prepareRuntime, startLab } from './helpers.ts';
+import type { Results } from '../../lab/results/results.ts';
+import { localNode, startLocalEngine } from '../../lab/runtime/swarm/local-swarm.ts';
+import { fixture, lab, prepareRuntime, startLab } from './helpers.ts';
+import { startSshNode } from './ssh-node.ts';
 
 const nodes = [1, 2, 3].map(localNode);
 const manager = { DOCKER_HOST: `unix://${nodes[0]!.socket}` };
@@ -53,17 +55,103 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 
-  for (const scenario of ['64k-myth', 'port-range']) {
-    it(`${scenario} --quick: the server on node1, the clients round-robin on the others, every exact figure as on one engine, nothing left on any node`, async () => {
+  const runs: Array<{ scenario: string; args?: string[]; about: string }> = [
+    { scenario: '64k-myth', about: 'every exact figure as on one engine' },
+    { scenario: 'port-range', about: 'every exact figure as on one engine' },
+    { scenario: 'c1m', args: ['--notrack'], about: '16 clients over two nodes, the hold pinging every connection, each container untracked' },
+    { scenario: 'time-wait', args: ['--case', 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 2'], about: "the scenario's own client program: its image moved to the nodes by id" },
+  ];
+  for (const { scenario, args = [], about } of runs) {
+    it(`${scenario} --quick: the server on node1, the clients round-robin on the others, ${about}; each host's node and kernel in the results; nothing left on any node`, async () => {
       const json = `/tmp/lab-swarm-${scenario}.json`;
-      const result = lab(['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', '--json', json], manager);
+      const result = lab(['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', ...args, '--json', json], manager);
       expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
       expect(result.stdout + result.stderr).to.include('placement: server on node1, clients on node2, node3, round-robin');
-      const results = JSON.parse(readFileSync(json, 'utf8')) as { environment: { runtime: string }; cases: Array<{ expectations: Array<{ pass: boolean; verdict?: string }> }> };
+      const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
       rmSync(json, { force: true });
       expect(results.environment.runtime).to.equal('swarm');
+      expect(results.environment.nodes?.map((n) => n.name)).to.deep.equal(['node1', 'node2', 'node3']);
       expect(results.cases.flatMap((c) => c.expectations).filter((e) => !e.pass)).to.deep.equal([]);
+      for (const c of results.cases) {
+        const [server, ...clients] = c.hosts;
+        expect(server!.machine?.node).to.equal('node1');
+        expect(clients.map((h) => h.machine?.node)).to.deep.equal(clients.map((_, i) => (i % 2 === 0 ? 'node2' : 'node3')));
+        // The local swarm's engines share this machine's kernel: the results say so.
+        expect(c.oneKernel).to.equal(true);
+        expect(new Set(c.hosts.map((h) => h.machine?.bootId))).to.deep.equal(new Set([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()]));
+      }
+      if (scenario === 'time-wait') expect(result.stdout + result.stderr).to.match(/moved image lab-program:\w+ to node2/);
       expect(await labelledOnNodes()).to.deep.equal([]);
     });
   }
+
+  it('SIGINT mid-flood: exit 130, and nothing of the run is left on any node, without lab clean', async () => {
+    const run = startLab(['run', fixture('long-fill.ts'), '--swarm'], manager);
+    await run.waitFor(/client-2: \[[#.]+\] [1-9][\d,]*\//, 180_000);
+    expect(new Set((await labelledOnNodes()).map((l) => l.split(' ')[0]))).to.deep.equal(new Set(['node1', 'node2', 'node3']));
+    run.signal('SIGINT');
+    const result = await run.exited;
+    expect(result.status, result.stderr).to.equal(130);
+    expect(result.stderr).to.include('lab: interrupted by SIGINT: tore down what this run created');
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
+  it("a node reached over ssh (lab.engine=ssh://root@127.0.0.1:22022, sshd handing over its engine): the same exact figures, its open-file ceiling read through a container there (the base image moved to it)", async () => {
+    const ssh = await startSshNode(nodes[2]!.socket);
+    try {
+      await relabel('node3', ssh.address);
+      const json = '/tmp/lab-swarm-ssh.json';
+      const result = lab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range', '--json', json], { ...manager, ...ssh.env });
+      expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
+      expect(result.stdout + result.stderr).to.include(`node3 (${ssh.address})`);
+      // Not every node is here: the machine's own memory is not read, and the run says so.
+      expect(result.stdout + result.stderr).to.match(/memory: not checked before the run/);
+      const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
+      rmSync(json, { force: true });
+      expect(results.environment.nodes?.find((n) => n.name === 'node3')).to.deep.include({ address: ssh.address, nofileCeiling: 20000 });
+      expect(results.cases.flatMap((c) => c.expectations).filter((e) => !e.pass)).to.deep.equal([]);
+      expect(results.cases[0]!.hosts.filter((h) => h.machine?.node === 'node3').map((h) => h.estab)).to.deep.equal([1000, 1000]);
+      expect(await labelledOnNodes()).to.deep.equal([]);
+    } finally {
+      await relabel('node3', `unix://${nodes[2]!.socket}`);
+      ssh.stop();
+    }
+  });
+
+  // Last: it stops a node's engine.
+  it("a node's engine stopping mid-flood: exit 4 naming the node; once it is back, lab clean removes what was left there", async () => {
+    const run = startLab(['run', fixture('long-fill.ts'), '--swarm'], manager);
+    await run.waitFor(/client-2: \[[#.]+\] [1-9][\d,]*\//, 180_000);
+    const node3 = nodes[2]!;
+    process.kill(Number(readFileSync(node3.pidFile, 'utf8').trim()), 'SIGKILL');
+    const result = await run.exited;
+    expect(result.status, result.stdout.slice(-2000) + result.stderr).to.equal(4);
+    expect(result.stderr).to.match(/^lab: node3's engine \(unix:\/\/\/run\/lab-swarm\/node3\.sock\) stopped answering during flood: start it again, then run 'lab clean'/m);
+    expect(result.stderr).not.to.match(/^\s+at /m);
+    await startLocalEngine(node3);
+    await untilReady('node3');
+    const clean = lab(['clean'], manager);
+    expect(clean.status, clean.stderr).to.equal(0);
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
 });
+
+/** Points a node's lab.engine label at another address of its engine. */
+async function relabel(name: string, address: string): Promise<void> {
+  const docker = new Docker({ socketPath: nodes[0]!.socket });
+  const listed = (await docker.listNodes()) as Array<{ ID: string; Spec: { Labels?: Record<string, string> } }>;
+  const id = listed.find((n) => n.Spec.Labels?.['lab.node'] === name)!.ID;
+  const found = await docker.getNode(id).inspect();
+  await docker.getNode(id).update({ version: found.Version.Index, ...found.Spec, Labels: { ...found.Spec.Labels, 'lab.engine': address } });
+}
+
+/** A restarted engine is back in the swarm once its manager lists it ready. */
+async function untilReady(name: string): Promise<void> {
+  const docker = new Docker({ socketPath: nodes[0]!.socket });
+  for (let i = 0; i < 120; i++) {
+    const listed = (await docker.listNodes()) as Array<{ Status: { State: string }; Spec: { Labels?: Record<string, string> } }>;
+    if (listed.some((n) => n.Spec.Labels?.['lab.node'] === name && n.Status.State === 'ready')) return;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  throw new Error(`${name} is not ready in the swarm a minute after its engine started again`);
+}

@@ -88,7 +88,7 @@ export async function localSwarmUp(count: number, log: Log): Promise<LocalSwarm>
     await quiet`ip -n ${SWITCH_NETNS} link set ${BRIDGE} up`;
     for (const node of nodes) await wireNode(node);
     log(`${count} network namespaces on ${NODE_PREFIX}0/24, joined by a bridge in ${SWITCH_NETNS} (no route off the machine)`);
-    await Promise.all(nodes.map((node) => startEngine(node)));
+    await Promise.all(nodes.map((node) => startLocalEngine(node)));
     log(`${count} engines answer: ${nodes.map((n) => n.socket).join(', ')}`);
     await formSwarm(nodes);
     log(`swarm formed: ${nodes[0]!.name} manages, ${nodes.slice(1).map((n) => n.name).join(', ')} joined; each node labelled ${ENGINE_LABEL}=<its socket>`);
@@ -109,7 +109,8 @@ async function wireNode(node: LocalNode): Promise<void> {
   await quiet`ip -n ${node.netns} link set lo up`;
 }
 
-async function startEngine(node: LocalNode): Promise<void> {
+/** Starts a node's engine in its namespace (again, after it stopped: it rejoins the swarm from its data root). */
+export async function startLocalEngine(node: LocalNode): Promise<void> {
   await mkdir(node.execRoot, { recursive: true });
   await mkdir(node.dataRoot, { recursive: true });
   const config = `${LOCAL_SWARM_DIR}/${node.name}.json`;

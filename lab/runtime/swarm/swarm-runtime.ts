@@ -21,6 +21,8 @@ import { subnetsInUse } from '../docker/network.ts';
 import { SubnetTaken } from '../runtime.ts';
 import { formatAddress, parseSubnet } from '../../subnet.ts';
 import { ENGINE_LABEL } from './local-swarm.ts';
+import { sshEngine } from './ssh-engine.ts';
+import { ensureBaseImage } from '../docker/base-image.ts';
 
 const ROLE_LABEL = 'lab.role';
 const NODE_LABEL = 'lab.node';
@@ -42,7 +44,8 @@ export function engineAt(address: string, node: string): Docker {
   const url = new URL(address);
   if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
   if (url.protocol === 'tcp:' || url.protocol === 'http:') return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
-  throw new EnvironmentError(`node ${node}: ${ENGINE_LABEL}=${address} is not an address the lab can reach yet (unix:// or tcp://)`, `label the node with its engine's address: docker node update --label-add ${ENGINE_LABEL}=tcp://<host>:2375 ${node}`);
+  if (url.protocol === 'ssh:') return sshEngine(url, node);
+  throw new EnvironmentError(`node ${node}: ${ENGINE_LABEL}=${address} is not an address the lab can reach (unix://, ssh:// or tcp://)`, `label the node with its engine's address: docker node update --label-add ${ENGINE_LABEL}=ssh://<user>@<host> ${node}`);
 }
 
 /** Where each host goes: the server on its node, the clients round-robin over theirs. Says which way. */
@@ -161,12 +164,18 @@ export class SwarmSession implements RunSession {
     return Math.min(...(await this.nodeCeilings()));
   }
 
-  /** Read once: a node elsewhere is asked through a container of its own, before the lab's images are there. */
+  /**
+   * Read once. A node elsewhere is asked through a container, before the lab's images are there: of the
+   * base image, moved from here (a node may have no way to fetch one).
+   */
   private nodeCeilings(): Promise<number[]> {
     this.ceilings ??= Promise.all(
-      this.nodes.map((n) =>
-        isHere(n) ? dockerdNofile(new URL(n.engineAddress).pathname) : new DockerSession(this.projectRoot, this.runId, { name: n.name, local: false, engine: n.engine, images: new Map(), programImages: new Map() }).nofileCeiling(),
-      ),
+      this.nodes.map(async (n) => {
+        if (isHere(n)) return dockerdNofile(new URL(n.engineAddress).pathname);
+        const buildEngine = new Docker({ socketPath: BUILD_ENGINE });
+        await moveImage(buildEngine, n, await ensureBaseImage(buildEngine, this.log), this.log);
+        return new DockerSession(this.projectRoot, this.runId, { name: n.name, local: false, engine: n.engine, images: new Map(), programImages: new Map() }).nofileCeiling();
+      }),
     );
     return this.ceilings;
   }
@@ -271,8 +280,8 @@ export async function swarmNodes(manager: Docker): Promise<SwarmNode[]> {
     if (!address) throw new EnvironmentError(`node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`, `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix:// or tcp://> ${n.ID.slice(0, 12)}`);
     return { name, engineAddress: address, role: n.Spec.Labels?.[ROLE_LABEL], engine: engineAt(address, name) };
   });
-  // Stable order: the node names as the engines give them.
-  return nodes.sort((a, b) => a.engineAddress.localeCompare(b.engineAddress));
+  // Stable order, whatever the addresses: by name (node2 before node10).
+  return nodes.sort((a, b) => a.name.localeCompare(b.name, 'en', { numeric: true }));
 }
 
 /** A node without the image (by id) gets it from the build engine, through the engine API (save | load). */
