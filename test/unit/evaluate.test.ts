@@ -6,20 +6,10 @@ import { expect } from 'chai';
 import { evaluate, measure } from '../../lab/run/evaluate.ts';
 import type { HostResult } from '../../lab/results/results.ts';
 import { kernelRelease } from '../../lab/scenario/theory.ts';
-import type { ClientTheory, Expectation, TheoryContext } from '../../lab/scenario/types.ts';
+import type { Expectation, TheoryContext } from '../../lab/scenario/types.ts';
+import { clientTheoryOf } from './client-theory.ts';
 
-const theory = (name: string): ClientTheory => ({
-  name,
-  ip: name === 'client-1' ? '198.18.0.11' : '198.18.0.12',
-  portRange: [40000, 40999],
-  reservedPorts: [],
-  boundPorts: [],
-  destinations: 1,
-  asked: 1000,
-  nofile: 20000,
-  processes: 1,
-  bind: 'none',
-});
+const theory = (name: string) => clientTheoryOf(name);
 
 const context = (...names: string[]): Omit<TheoryContext, 'client'> => ({
   kernel: kernelRelease('6.12.48'),

@@ -10,7 +10,8 @@ import { machineLines } from '../../lab/report/facts.ts';
 import { evaluate } from '../../lab/run/evaluate.ts';
 import type { CaseResult, HostResult } from '../../lab/results/results.ts';
 import { clientCeiling, kernelRelease, serverHolds } from '../../lab/scenario/theory.ts';
-import type { ClientTheory, Expectation } from '../../lab/scenario/types.ts';
+import type { Expectation } from '../../lab/scenario/types.ts';
+import { clientTheoryOf } from './client-theory.ts';
 
 const NODES = [
   { name: 'node1', address: 'unix:///run/lab-swarm/node1.sock', kernel: '6.18.44', engine: 'Docker 20.10.24', nofileCeiling: 20000 },
@@ -59,20 +60,7 @@ describe('the machine under each host', () => {
   });
 
   it("predicts a client's claims on its own kernel: a per-socket range on 5.10 (none) beside one on 6.18", () => {
-    const client = (name: string, kernel: string): ClientTheory => ({
-      name,
-      ip: '198.18.0.11',
-      portRange: [40000, 40999],
-      reservedPorts: [],
-      boundPorts: [],
-      destinations: 1,
-      asked: 1000,
-      nofile: 20000,
-      processes: 1,
-      bind: 'none',
-      socketPortRange: [40000, 40499],
-      kernel: kernelRelease(kernel),
-    });
+    const client = (name: string, kernel: string) => clientTheoryOf(name, { socketPortRange: [40000, 40499], kernel: kernelRelease(kernel) });
     const context = { kernel: kernelRelease('6.18.44'), clients: [client('client-1', '6.18.44'), client('client-2', '5.10.0-35-amd64')], server: { ip: '198.18.0.2', ports: [9000], backlog: 4096, workers: 1, nofile: 20000 } };
     const each: Expectation = { claim: 'holds its per-socket range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) };
     const sum: Expectation = { claim: 'server holds the sum', subject: 'server', metric: 'estab', predict: serverHolds };
