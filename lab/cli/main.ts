@@ -6,12 +6,15 @@ import { LAB } from './commands.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
 import { guardOutput } from './output.ts';
 import { projectRoot } from './project.ts';
+import { adoptDockerContext } from '../runtime/docker-context.ts';
 
 export async function main(argv: string[]): Promise<number> {
   // Before any output: a closed stdout (`| head`) or terminal must not kill a run before it cleans up.
   guardOutput();
   try {
     const parsed = parseArgv(argv, LAB);
+    // Every engine client reads DOCKER_HOST: the docker CLI's chosen context becomes it, where it is unset.
+    if (parsed.kind === 'command') adoptDockerContext();
     switch (parsed.kind) {
       case 'help':
         process.stdout.write(parsed.text + '\n');

@@ -4,7 +4,10 @@
  * figures must be the exact ones the theory predicts, as on one engine, and nothing of the run may be left
  * on any node.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
 import type { Results } from '../../lab/results/results.ts';
@@ -55,16 +58,16 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 
-  const runs: Array<{ scenario: string; args?: string[]; about: string }> = [
+  const runs: Array<{ scenario: string; args?: string[]; about: string; viaContext?: boolean }> = [
     { scenario: '64k-myth', about: 'every exact figure as on one engine' },
-    { scenario: 'port-range', about: 'every exact figure as on one engine' },
+    { scenario: 'port-range', about: 'every exact figure as on one engine, the manager found through the docker context in use', viaContext: true },
     { scenario: 'c1m', args: ['--notrack'], about: '16 clients over two nodes, the hold pinging every connection, each container untracked' },
     { scenario: 'time-wait', args: ['--case', 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 2'], about: "the scenario's own client program: its image moved to the nodes by id" },
   ];
-  for (const { scenario, args = [], about } of runs) {
+  for (const { scenario, args = [], about, viaContext } of runs) {
     it(`${scenario} --quick: the server on node1, the clients round-robin on the others, ${about}; each host's node and kernel in the results; nothing left on any node`, async () => {
       const json = `/tmp/lab-swarm-${scenario}.json`;
-      const result = lab(['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', ...args, '--json', json], manager);
+      const result = lab(['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', ...args, '--json', json], viaContext ? dockerContext('labswarm', manager.DOCKER_HOST) : manager);
       expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
       expect(result.stdout + result.stderr).to.include('placement: server on node1, clients on node2, node3, round-robin');
       const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
@@ -135,6 +138,18 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 });
+
+/** A docker CLI configuration of its own whose current context is `name`, at `host`: the environment that picks it. */
+function dockerContext(name: string, host: string): Record<string, string> {
+  const config = mkdtempSync(join(tmpdir(), 'lab-docker-config-'));
+  const cli = (args: string[]) => {
+    const done = spawnSync('docker', args, { encoding: 'utf8', env: { ...process.env, DOCKER_CONFIG: config, DOCKER_HOST: '' } });
+    expect(done.status, done.stderr).to.equal(0);
+  };
+  cli(['context', 'create', name, '--docker', `host=${host}`]);
+  cli(['context', 'use', name]);
+  return { DOCKER_CONFIG: config, DOCKER_HOST: '' };
+}
 
 /** Points a node's lab.engine label at another address of its engine. */
 async function relabel(name: string, address: string): Promise<void> {
