@@ -19,10 +19,13 @@ export function hostAddress(cidr: string, n: number): string {
   return formatAddress(base + n);
 }
 
+/** The first client's host number (.11): .1 is the gateway, the server's addresses start at .2. */
+export const FIRST_CLIENT = 11;
+
 /** Clients that fit: they take .11 up to the last address below broadcast (.1 gateway, .2 server). */
 export function subnetCapacity(cidr: string): number {
   const { prefix } = parseSubnet(cidr);
-  return Math.max(0, 2 ** (32 - prefix) - 12);
+  return Math.max(0, 2 ** (32 - prefix) - FIRST_CLIENT - 1);
 }
 
 export function overlaps(a: string, b: string): boolean {

@@ -4,7 +4,7 @@
  */
 import type { BindMode, CaseSpec, ClientSpec, Expectation, HoldPing, Scenario, ServerSpec, Sysctls } from '../scenario/types.ts';
 import { parsePortRange } from '../scenario/theory.ts';
-import { hostAddress, parseSubnet, subnetCapacity } from '../subnet.ts';
+import { FIRST_CLIENT, hostAddress, parseSubnet, subnetCapacity } from '../subnet.ts';
 import { dirname, resolve } from 'node:path';
 import { InputError } from '../errors.ts';
 import { LAB_SERVER_SETTINGS } from '../scenario/schema.ts';
@@ -78,6 +78,8 @@ export interface PlanOptions {
   nofileCeiling: number;
   /** Where the scenario came from, for error messages. */
   file: string;
+  /** Fewer clients than the subnet holds, where the runtime keeps addresses of it for itself, and why. */
+  clientRoom?: { clients: number; why: string };
 }
 
 /** Kernel default, used to size a 'fill' flood when the scenario leaves the range alone. */
@@ -90,9 +92,10 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   const spec = scenario.cases[index]!;
   const at = `cases[${index}]`;
   const merged = mergeCase(scenario, spec, options.quick);
-  const capacity = subnetCapacity(options.subnet);
+  const capacity = Math.min(subnetCapacity(options.subnet), options.clientRoom?.clients ?? Infinity);
   if (merged.clients > capacity) {
-    throw new InputError(options.file, `${at}.clients`, `${merged.clients} clients do not fit in ${options.subnet} (room for ${capacity} beside the server)`);
+    const why = options.clientRoom && options.clientRoom.clients < subnetCapacity(options.subnet) ? `: ${options.clientRoom.why}` : '';
+    throw new InputError(options.file, `${at}.clients`, `${merged.clients} clients do not fit in ${options.subnet} (room for ${capacity} beside the server${why})`);
   }
   const nofile = (settings: { nofile?: number }, field: string) => {
     const wanted = settings.nofile ?? options.nofileCeiling;
@@ -129,7 +132,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     clients.push({
       name: `client-${i + 1}`,
       role: 'client',
-      ip: hostAddress(options.subnet, 11 + i),
+      ip: hostAddress(options.subnet, FIRST_CLIENT + i),
       sysctls,
       nofile: clientNofile,
       capabilities: { ...merged.client.capabilities },

@@ -135,7 +135,8 @@ class ScenarioRun {
   /** Every case is planned here, once, against the subnet the run will have (all of them: bad input is found whichever run). */
   private planAll(subnet: string): void {
     this.subnet = subnet;
-    const context = { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet };
+    const room = this.session.clientRoom?.(subnet);
+    const context = { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet, ...(room && { clientRoom: room }) };
     this.plans = new Map(this.scenario.cases.map((_, index) => [index, planCase(this.scenario, index, context)]));
   }
 

@@ -142,6 +142,8 @@ export interface RunSession {
   silentEngine(): Promise<string | undefined>;
   /** The highest open-file limit a host can be given. */
   nofileCeiling(): Promise<number>;
+  /** How many clients a subnet has room for, where the runtime keeps some of its addresses (a swarm's own). */
+  clientRoom?(subnet: string): { clients: number; why: string };
   /** The subnets the runtime's networks already use (a run's subnet must not overlap them). */
   subnetsInUse(): Promise<string[]>;
   /**

@@ -1,6 +1,9 @@
 import { expect } from 'chai';
 import type { PlannedHost } from '../../lab/plan/plan.ts';
-import { dynamicRange, placeHosts } from '../../lab/runtime/swarm/swarm-runtime.ts';
+import { SwarmSession, dynamicRange, placeHosts } from '../../lab/runtime/swarm/swarm-runtime.ts';
+import { planCase } from '../../lab/plan/plan.ts';
+import { defineScenario } from '../../lab/scenario/define.ts';
+import { InputError } from '../../lab/errors.ts';
 
 const host = (name: string, role: 'server' | 'client') => ({ name, role }) as PlannedHost;
 const hosts = [host('server', 'server'), host('client-1', 'client'), host('client-2', 'client'), host('client-3', 'client')];
@@ -23,5 +26,21 @@ describe('a swarm run: where its hosts go', () => {
   it("keeps the swarm's own addresses (each node's, the anchors') to the top sixteenth of the subnet, away from the plan's", () => {
     expect(dynamicRange('198.18.0.0/24')).to.equal('198.18.0.240/28');
     expect(dynamicRange('198.18.4.0/22')).to.equal('198.18.7.192/26');
+  });
+
+  it('has room for the clients below those addresses only, and a plan with more is refused naming why', () => {
+    const session = new SwarmSession('/nowhere', 'r1');
+    expect(session.clientRoom('198.18.0.0/24')).to.deep.equal({ clients: 229, why: 'the swarm keeps 198.18.0.240/28 for its own addresses' });
+    const scenario = defineScenario({
+      name: 'many',
+      claim: 'many clients',
+      server: { ports: [9000] },
+      client: { connections: 1 },
+      expect: [{ claim: 'one each', subject: 'each client', metric: 'estab', predict: () => 1 }],
+      cases: [{ name: 'too many', clients: 230 }, { name: 'just so', clients: 229 }],
+    });
+    const options = { runId: 'r1', subnet: '198.18.0.0/24', quick: false, nofileCeiling: 20000, file: 'many.ts', clientRoom: session.clientRoom('198.18.0.0/24') };
+    expect(() => planCase(scenario, 0, options)).to.throw(InputError, 'many.ts: cases[0].clients: 230 clients do not fit in 198.18.0.0/24 (room for 229 beside the server: the swarm keeps 198.18.0.240/28 for its own addresses)');
+    expect(planCase(scenario, 1, options).clients.at(-1)!.ip).to.equal('198.18.0.239');
   });
 });

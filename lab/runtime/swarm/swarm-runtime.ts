@@ -19,7 +19,7 @@ import { runFilter, runLabels } from '../docker/labels.ts';
 import { sleep } from '../../abort.ts';
 import { subnetsInUse } from '../docker/network.ts';
 import { SubnetTaken } from '../runtime.ts';
-import { formatAddress, parseSubnet } from '../../subnet.ts';
+import { FIRST_CLIENT, formatAddress, parseSubnet } from '../../subnet.ts';
 import { ENGINE_LABEL } from './local-swarm.ts';
 import { sshEngine } from './ssh-engine.ts';
 import { ensureBaseImage } from '../docker/base-image.ts';
@@ -178,6 +178,13 @@ export class SwarmSession implements RunSession {
       }),
     );
     return this.ceilings;
+  }
+
+  /** The plan's clients stop below the swarm's own addresses (dynamicRange). */
+  clientRoom(subnet: string): { clients: number; why: string } {
+    const { base } = parseSubnet(subnet);
+    const first = parseSubnet(dynamicRange(subnet)).base;
+    return { clients: first - base - FIRST_CLIENT, why: `the swarm keeps ${dynamicRange(subnet)} for its own addresses` };
   }
 
   async subnetsInUse(): Promise<string[]> {
