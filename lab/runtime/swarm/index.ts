@@ -15,7 +15,7 @@ registerRuntime({
     const info = (await manager.info().catch(() => undefined)) as { Swarm?: { ControlAvailable?: boolean } } | undefined;
     if (!info?.Swarm?.ControlAvailable) return [];
     const removed: string[] = [];
-    const nodes = await swarmNodes(manager);
+    const nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: what runs left there stays until it is back (then lab clean again)`));
     for (const node of nodes) {
       const gone = await removeByLabel(node.engine, runId, keep, 'containers').catch((error: Error) => {
         log(`node ${node.name}: ${error.message}`);

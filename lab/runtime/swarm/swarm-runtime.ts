@@ -102,7 +102,7 @@ export class SwarmSession implements RunSession {
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
       throw new EnvironmentError(`the engine at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}) is not a swarm manager`, 'point DOCKER_HOST at a manager of the swarm (lab local-swarm up makes one here)');
     }
-    this.nodes = await swarmNodes(manager);
+    this.nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: the run goes on without it`));
     this.manager = manager;
     if (this.nodes.every(isHere) && process.getuid?.() === 0) {
       this.tables = new MachineTables(this.runId, false);
@@ -276,15 +276,18 @@ function isHere(node: SwarmNode): boolean {
   return node.engineAddress.startsWith('unix://');
 }
 
-/** The swarm's ready nodes, each with its engine (from its lab.engine label). */
-export async function swarmNodes(manager: Docker): Promise<SwarmNode[]> {
+/** The swarm's ready nodes, each with its engine (from its lab.engine label); the others are named in `left`. */
+export async function swarmNodes(manager: Docker, left: (text: string) => void = () => {}): Promise<SwarmNode[]> {
   const listed = (await manager.listNodes()) as Array<{ Description?: { Hostname?: string }; Status: { State: string }; Spec: { Availability?: string; Labels?: Record<string, string> }; ID: string }>;
-  const ready = listed.filter((n) => n.Status.State === 'ready' && n.Spec.Availability !== 'drain');
-  const nodes = ready.map((n) => {
-    // Engines on one machine share its hostname: the node's lab.node label names it where there is one.
-    const name = n.Spec.Labels?.[NODE_LABEL] ?? `${n.Description?.Hostname ?? 'node'}-${n.ID.slice(0, 6)}`;
+  // Engines on one machine share its hostname: the node's lab.node label names it where there is one.
+  const nameOf = (n: (typeof listed)[number]) => n.Spec.Labels?.[NODE_LABEL] ?? `${n.Description?.Hostname ?? 'node'}-${n.ID.slice(0, 6)}`;
+  const usable = (n: (typeof listed)[number]) => n.Status.State === 'ready' && n.Spec.Availability !== 'drain';
+  const out = listed.filter((n) => !usable(n)).map((n) => `${nameOf(n)} (${n.Status.State === 'ready' ? n.Spec.Availability : n.Status.State})`);
+  if (out.length) left(out.join(', '));
+  const nodes = listed.filter(usable).map((n) => {
+    const name = nameOf(n);
     const address = n.Spec.Labels?.[ENGINE_LABEL];
-    if (!address) throw new EnvironmentError(`node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`, `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix:// or tcp://> ${n.ID.slice(0, 12)}`);
+    if (!address) throw new EnvironmentError(`node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`, `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix://, ssh:// or tcp://> ${n.ID.slice(0, 12)}`);
     return { name, engineAddress: address, role: n.Spec.Labels?.[ROLE_LABEL], engine: engineAt(address, name) };
   });
   // Stable order, whatever the addresses: by name (node2 before node10).
