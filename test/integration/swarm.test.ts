@@ -121,6 +121,19 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     }
   });
 
+  it('a node drained (or down) is named and left out: the run goes on with the others', async () => {
+    await updateNode('node3', (spec) => ({ ...spec, Availability: 'drain' }));
+    try {
+      const result = lab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '2 clients, default range'], manager);
+      expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
+      expect(result.stdout + result.stderr).to.include('swarm: node3 (drain) not ready: the run goes on without it');
+      expect(result.stdout + result.stderr).to.include('placement: server on node1, clients on node2, round-robin');
+    } finally {
+      await updateNode('node3', (spec) => ({ ...spec, Availability: 'active' }));
+    }
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
   // Last: it stops a node's engine.
   it("a node's engine stopping mid-flood: exit 4 naming the node; once it is back, lab clean removes what was left there", async () => {
     const run = startLab(['run', fixture('long-fill.ts'), '--swarm'], manager);
@@ -152,12 +165,17 @@ function dockerContext(name: string, host: string): Record<string, string> {
 }
 
 /** Points a node's lab.engine label at another address of its engine. */
-async function relabel(name: string, address: string): Promise<void> {
+function relabel(name: string, address: string): Promise<void> {
+  return updateNode(name, (spec) => ({ ...spec, Labels: { ...(spec.Labels as Record<string, string>), 'lab.engine': address } }));
+}
+
+/** Changes a node's spec through the manager. */
+async function updateNode(name: string, change: (spec: Record<string, unknown>) => Record<string, unknown>): Promise<void> {
   const docker = new Docker({ socketPath: nodes[0]!.socket });
   const listed = (await docker.listNodes()) as Array<{ ID: string; Spec: { Labels?: Record<string, string> } }>;
   const id = listed.find((n) => n.Spec.Labels?.['lab.node'] === name)!.ID;
   const found = await docker.getNode(id).inspect();
-  await docker.getNode(id).update({ version: found.Version.Index, ...found.Spec, Labels: { ...found.Spec.Labels, 'lab.engine': address } });
+  await docker.getNode(id).update({ version: found.Version.Index, ...change(found.Spec) });
 }
 
 /** A restarted engine is back in the swarm once its manager lists it ready. */
