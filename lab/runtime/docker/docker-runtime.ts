@@ -55,7 +55,6 @@ export class DockerSession implements RunSession {
   /** fs.file-max is this machine's too. */
   readonly fileMax?: RaisableLimit;
   private tables?: MachineTables;
-  /** The subnet exempt from connection tracking, where the user asked for it (--notrack). */
   /** The engine runs on this machine, where the lab can enter its containers' namespaces and cgroups. */
   private readonly engineHere: boolean;
 

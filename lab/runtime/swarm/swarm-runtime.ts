@@ -85,6 +85,7 @@ export class SwarmSession implements RunSession {
   private builder?: DockerSession;
   private log: Log = () => {};
   private ceilings?: Promise<number[]>;
+  private readonly buildEngine = new Docker({ socketPath: BUILD_ENGINE });
 
   constructor(
     private readonly projectRoot: string,
@@ -104,7 +105,7 @@ export class SwarmSession implements RunSession {
     }
     this.nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: the run goes on without it`));
     this.manager = manager;
-    if (this.nodes.every(isHere) && process.getuid?.() === 0) {
+    if (this.nodes.length && this.nodes.every(isHere) && process.getuid?.() === 0) {
       this.tables = new MachineTables(this.runId, false);
       this.connectionTracking = this.tables.connectionTracking;
       this.fileMax = this.tables.fileMax;
@@ -114,7 +115,7 @@ export class SwarmSession implements RunSession {
 
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     await this.connect(log);
-    const buildEngine = new Docker({ socketPath: BUILD_ENGINE });
+    const buildEngine = this.buildEngine;
     this.builder ??= new DockerSession(this.projectRoot, this.runId, { name: 'build engine', local: true, engine: buildEngine, images: new Map(), programImages: new Map() });
     await this.builder.prepare(log, programDockerfiles);
     const built = this.builder.preparedImages;
@@ -146,9 +147,9 @@ export class SwarmSession implements RunSession {
     return { ...base, runtime: 'swarm', nodes };
   }
 
-  /** Nodes whose engines are sockets on this machine share its kernel: its limits are theirs. */
+  /** Where every node runs here and the lab is root (it holds this machine's tables): its kernel is theirs. */
   machineShell(): MachineShell | undefined {
-    if (!this.nodes.length || !this.nodes.every(isHere) || process.getuid?.() !== 0) return undefined;
+    if (!this.tables) return undefined;
     return (argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr }));
   }
 
@@ -172,8 +173,7 @@ export class SwarmSession implements RunSession {
     this.ceilings ??= Promise.all(
       this.nodes.map(async (n) => {
         if (isHere(n)) return dockerdNofile(new URL(n.engineAddress).pathname);
-        const buildEngine = new Docker({ socketPath: BUILD_ENGINE });
-        await moveImage(buildEngine, n, await ensureBaseImage(buildEngine, this.log), this.log);
+        await moveImage(this.buildEngine, n, await ensureBaseImage(this.buildEngine, this.log), this.log);
         return new DockerSession(this.projectRoot, this.runId, { name: n.name, local: false, engine: n.engine, images: new Map(), programImages: new Map() }).nofileCeiling();
       }),
     );
