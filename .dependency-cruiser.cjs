@@ -1,3 +1,6 @@
+const { readdirSync } = require('node:fs');
+const { join } = require('node:path');
+
 /**
  * The lab's architecture, checked in `npm test` (depcruise lab bench): imports flow one way, and only a
  * runtime's own folder talks to an engine.
@@ -19,7 +22,23 @@ const above = {
   programs: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan'],
   scenario: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan', 'programs'],
 };
-const runtimes = '(docker|netns|vm)';
+/** Every runtime folder there is (lab/runtime/<name>/): a new runtime falls under the rules below by existing. */
+const runtimeFolders = readdirSync(join(__dirname, 'lab/runtime'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory())
+  .map((entry) => entry.name);
+const anyRuntime = `(${runtimeFolders.join('|')})`;
+
+/**
+ * The only crossings between runtime folders, each a runtime built on another's parts; every other import
+ * from one runtime folder into another is an error.
+ */
+const buildsOn = {
+  // The VM runtime runs the netns runtime inside its VM: its sessions, on a machine that is the VM.
+  vm: ['netns'],
+  // Every node of a swarm is a Docker engine: the swarm runtime runs the docker runtime's sessions, labels,
+  // clean-up and images on each node's engine.
+  swarm: ['docker'],
+};
 
 module.exports = {
   forbidden: [
@@ -49,15 +68,18 @@ module.exports = {
       comment: 'the lab reaches runtimes through the registry (lab/runtime/runtimes.ts, select.ts), never a runtime folder',
       severity: 'error',
       from: { path: '^lab/', pathNot: '^lab/runtime/' },
-      to: { path: `^lab/runtime/${runtimes}/` },
+      to: { path: `^lab/runtime/${anyRuntime}/` },
     },
-    {
-      name: 'runtimes-apart',
-      comment: 'a runtime folder does not reach into another (the VM runtime runs the netns runtime inside its VM)',
-      severity: 'error',
-      from: { path: `^lab/runtime/${runtimes}/`, pathNot: '^lab/runtime/vm/' },
-      to: { path: `^lab/runtime/${runtimes}/` , pathNot: '^lab/runtime/$1/' },
-    },
+    ...runtimeFolders.map((runtime) => {
+      const others = runtimeFolders.filter((other) => other !== runtime && !(buildsOn[runtime] ?? []).includes(other));
+      return {
+        name: `runtime-${runtime}-apart`,
+        comment: `lab/runtime/${runtime}/ does not reach into another runtime's folder${buildsOn[runtime] ? ` (it builds on lab/runtime/${buildsOn[runtime].join(', lab/runtime/')}/ only)` : ''}`,
+        severity: 'error',
+        from: { path: `^lab/runtime/${runtime}/` },
+        to: { path: `^lab/runtime/(${others.join('|')})/` },
+      };
+    }),
     {
       name: 'no-circular',
       comment: 'no module needs itself to load (a cycle through type-only imports is no cycle at run time)',

@@ -1,8 +1,9 @@
 /**
  * The bench's own containers, on the engine without the lab (lab/runtime/docker/plain-engine.ts): one
  * internal network in 198.19.200.0/21 (never the lab's 198.18.0.0/15), containers from the lab's images,
- * programs run with `docker exec` and read line by line, and a cleanup that removes every container,
- * network and image whose lab.run label starts with this bench run's id.
+ * programs run with `docker exec` and read line by line, what the bench reads inside a container (memory,
+ * CPU time, sockets), and a cleanup that removes every container, network and image whose lab.run label
+ * starts with this bench run's id.
  */
 import { performance } from 'node:perf_hooks';
 import { $ } from 'zx';
@@ -41,7 +42,10 @@ export class Program {
   readonly exited: Promise<number>;
   private resolveExit!: (code: number) => void;
 
-  constructor(readonly argv: string[], readonly t0: number) {
+  constructor(
+    readonly argv: string[],
+    readonly t0: number,
+  ) {
     this.exited = new Promise((resolve) => (this.resolveExit = resolve));
   }
 
@@ -78,7 +82,13 @@ export class Program {
         if (found) return finish(() => resolve(found));
         if (this.exitCode !== undefined) {
           const last = this.lines.at(-1)?.json;
-          finish(() => reject(new Error(`${this.argv[0]} exited (${this.exitCode}) before the line awaited; last line ${JSON.stringify(last)}; stderr: ${this.stderr().slice(0, 300)}`)));
+          finish(() =>
+            reject(
+              new Error(
+                `${this.argv[0]} exited (${this.exitCode}) before the line awaited; last line ${JSON.stringify(last)}; stderr: ${this.stderr().slice(0, 300)}`,
+              ),
+            ),
+          );
         }
       };
       const timer = setTimeout(() => finish(() => reject(new Error(`${this.argv[0]}: no awaited line within ${timeoutMs} ms`))), timeoutMs);
@@ -101,6 +111,12 @@ export interface ContainerSpec {
   binds?: string[];
 }
 
+/** A container the bench started, and its address on the bench network. */
+export interface BenchHost {
+  container: Container;
+  ip: string;
+}
+
 export class BenchDocker {
   readonly engine = new PlainEngine();
   network?: { name: string; subnet: string };
@@ -118,7 +134,13 @@ export class BenchDocker {
   async createNetwork(): Promise<{ name: string; subnet: string }> {
     const subnet = await freeBenchSubnet(this.engine);
     const name = this.runId;
-    await this.engine.createNetwork({ name, subnet, labels: this.labels(), checkDuplicate: true, options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' } });
+    await this.engine.createNetwork({
+      name,
+      subnet,
+      labels: this.labels(),
+      checkDuplicate: true,
+      options: { 'com.docker.network.bridge.enable_ip_masquerade': 'false' },
+    });
     this.network = { name, subnet };
     return this.network;
   }
@@ -130,7 +152,7 @@ export class BenchDocker {
   }
 
   /** A container that ends by itself (sleep), on the bench network, without a default route. */
-  async start(spec: ContainerSpec): Promise<{ container: Container; ip: string }> {
+  async start(spec: ContainerSpec): Promise<BenchHost> {
     if (!this.network) throw new Error('createNetwork() first');
     const ip = this.nextIp();
     const container = await this.engine.startContainer({
@@ -164,7 +186,11 @@ export class BenchDocker {
   /** Starts argv in the container; returns at once (the program runs on). */
   async run(container: Container, argv: string[], t0 = performance.now()): Promise<Program> {
     const program = new Program(argv, t0);
-    await this.engine.run(container, argv, { stdout: (d) => program.onStdout(d), stderr: (d) => program.onStderr(d), exited: (code) => program.end(code) });
+    await this.engine.run(container, argv, {
+      stdout: (d) => program.onStdout(d),
+      stderr: (d) => program.onStderr(d),
+      exited: (code) => program.end(code),
+    });
     return program;
   }
 
@@ -178,6 +204,39 @@ export class BenchDocker {
     const { stdout } = await this.exec(container, ['sh', '-c', `for p in $(pgrep -x ${name}); do grep VmRSS /proc/$p/status; done`]);
     const values = [...stdout.matchAll(/VmRSS:\s+(\d+)\s+kB/g)].map((m) => Number(m[1]));
     return { kb: values.reduce((a, b) => a + b, 0), processes: values.length };
+  }
+
+  /** CPU seconds (user, system) the processes named `name` in these containers have used so far, from /proc. */
+  async cpuSeconds(containers: Container[], name: string): Promise<{ user: number; system: number }> {
+    const TICK = 100; // USER_HZ
+    const outs = await Promise.all(containers.map((c) => this.exec(c, ['sh', '-c', `for p in $(pgrep -x ${name}); do cat /proc/$p/stat; done`])));
+    let user = 0;
+    let system = 0;
+    for (const line of outs.flatMap((o) => o.stdout.split('\n')).filter(Boolean)) {
+      // After the ")" closing the command name: state is field 3, utime 14, stime 15.
+      const fields = line.slice(line.lastIndexOf(')') + 2).split(' ');
+      // An earlier fill's killed workers linger as zombies (the containers' PID 1 is sleep, which reaps none).
+      if (fields[0] === 'Z') continue;
+      user += Number(fields[11]) / TICK;
+      system += Number(fields[12]) / TICK;
+    }
+    return { user: Math.round(user * 100) / 100, system: Math.round(system * 100) / 100 };
+  }
+
+  /** The container's own TCP sockets: established ones, and any other but listeners (TIME_WAIT, FIN_WAIT, ...). */
+  async sockets(container: Container): Promise<{ estab: number; notListening: number }> {
+    // Not ss -s's "orphaned": that one is host-wide, so another namespace's closing sockets would count.
+    const { stdout } = await this.exec(container, ['sh', '-c', 'ss -tanH state established | wc -l; ss -tanH exclude listening | wc -l']);
+    const [estab, notListening] = stdout.trim().split(/\s+/).map(Number);
+    return { estab: estab ?? -1, notListening: notListening ?? -1 };
+  }
+
+  /** Waits until the container holds no TCP socket but its listeners; says what was left if it does not. */
+  async untilNoSockets(what: string, container: Container, timeoutMs: number): Promise<void> {
+    let left = -1;
+    await until(what, async () => (left = (await this.sockets(container)).notListening) === 0, timeoutMs).catch((e: Error) => {
+      throw new Error(`${e.message}: ${left} socket(s) left`);
+    });
   }
 
   /** Removes every container, network and image labelled lab.run=<this run id>[...] (or <prefix>[...]). */
@@ -195,4 +254,13 @@ export function median(values: number[]): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Checks every 250 ms until `check` holds; fails, naming `what`, after timeoutMs. */
+export async function until(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await check())) {
+    if (performance.now() > deadline) throw new Error(`${what}: not within ${timeoutMs} ms`);
+    await sleep(250);
+  }
 }

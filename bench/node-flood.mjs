@@ -1,5 +1,5 @@
 // The flood a TypeScript user writes first: plain net.connect, a loop keeping INFLIGHT connects in flight.
-// Runs inside a lab client container with the host's node binary bind-mounted read-only (see bench/run.ts).
+// Runs inside a lab client container with the host's node binary bind-mounted read-only (see makeRig in bench/fills.ts).
 // usage: node node-flood.mjs IP:PORT[,IP:PORT...] COUNT INFLIGHT DEADLINE_S [HOLD_S]
 import net from 'node:net';
 

@@ -28,7 +28,7 @@ function temporaryFolderProblem() {
   try {
     stat = statSync(dir);
   } catch (error) {
-    return `${named} is not a writable directory (${error.code === 'ENOENT' ? 'it does not exist' : error.code ?? error.message}): ${fix}`;
+    return `${named} is not a writable directory (${error.code === 'ENOENT' ? 'it does not exist' : (error.code ?? error.message)}): ${fix}`;
   }
   if (!stat.isDirectory()) return `${named} is not a writable directory (it is not a folder): ${fix}`;
   try {

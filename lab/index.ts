@@ -2,24 +2,4 @@
 export { defineScenario } from './scenario/define.ts';
 export type * from './scenario/types.ts';
 export { connectCostExpectations } from './scenario/connect-cost-expectations.ts';
-export {
-  acceptedPlusQueues,
-  atLeast,
-  between,
-  clientCeiling,
-  clientFdCeiling,
-  connectCostAt,
-  descriptorsLeft,
-  doesNotApply,
-  endCgroupBytes,
-  slabBytesPerConnection,
-  exactly,
-  pingRate,
-  serverAccepts,
-  hasSocketPortRange,
-  searchesByParity,
-  serverHolds,
-  usablePorts,
-  usablePortsOf,
-} from './scenario/theory.ts';
-export { nginxHolds, nginxKernelHolds, nginxSettings, nginxWorkerWall, programProcesses, type NginxSettings } from './scenario/server-program-theory.ts';
+export * from './scenario/theory/index.ts';

@@ -4,7 +4,7 @@
  * live: its file names a process that is gone, or another one that took the pid since.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { mkdir, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -12,6 +12,11 @@ interface LiveRun {
   pid: number;
   /** The process's start time (clock ticks since boot, /proc/<pid>/stat), so a reused pid is told apart. */
   startTicks: number;
+  /**
+   * The kernels the run's hosts run on (their boot ids), once it has read them: a run whose hosts are on
+   * another kernel (a VM's, another machine's) does not share this one's slab or memory.
+   */
+  kernels?: string[];
 }
 
 export function ledgerDir(): string {
@@ -58,6 +63,41 @@ export function isLive(runId: string): boolean {
   }
 }
 
+/**
+ * Adds the kernels (boot ids) the run's hosts run on to its entry. The entry is replaced whole (written
+ * beside it, then renamed): whoever reads it meanwhile reads the old one or the new one, never half.
+ */
+export async function announceKernels(runId: string, kernels: readonly string[]): Promise<void> {
+  const file = fileOf(runId);
+  try {
+    const entry = JSON.parse(await readFile(file, 'utf8')) as LiveRun;
+    const known = entry.kernels ?? [];
+    const all = [...new Set([...known, ...kernels])];
+    if (all.length === known.length) return;
+    const temporary = `${file}.${process.pid}.tmp`;
+    await writeFile(temporary, JSON.stringify({ ...entry, kernels: all }));
+    await rename(temporary, file);
+  } catch {
+    // No entry (it could not be written): the run is unknown to others either way.
+  }
+}
+
+/** The runs alive on this machine now, with the kernels each has said its hosts run on (none yet: unknown). */
+export async function liveRuns(): Promise<Array<{ runId: string; kernels?: readonly string[] }>> {
+  const runs = await ledgerRuns();
+  const entries = await Promise.all(
+    runs.map((runId) =>
+      readFile(fileOf(runId), 'utf8').then(
+        (text) => ({ runId, entry: JSON.parse(text) as LiveRun }),
+        () => undefined,
+      ),
+    ),
+  );
+  return entries.flatMap((e) =>
+    e && startTicks(e.entry.pid) === e.entry.startTicks ? [{ runId: e.runId, ...(e.entry.kernels?.length && { kernels: e.entry.kernels }) }] : [],
+  );
+}
+
 /** Forgets a run whose lab is gone (its objects have just been removed). */
 export async function forget(runId: string): Promise<void> {
   if (!isLive(runId)) await rm(fileOf(runId), { force: true });
@@ -68,4 +108,3 @@ export async function ledgerRuns(): Promise<string[]> {
   const files = await readdir(ledgerDir()).catch(() => [] as string[]);
   return files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -'.json'.length));
 }
-

@@ -33,7 +33,12 @@ Here: ${ASKED} connections asked over 3 server IPs x 2 ports from a 1000-port ra
       client: { bind: 'any' },
       expect: [
         { claim: 'one range in all', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-        { claim: 'every other bind() fails with EADDRINUSE', subject: 'each client', metric: 'errors.EADDRINUSE', predict: ({ client }) => exactly(ASKED - clientCeiling(client!).max, 'asked - one range') },
+        {
+          claim: 'every other bind() fails with EADDRINUSE',
+          subject: 'each client',
+          metric: 'errors.EADDRINUSE',
+          predict: ({ client }) => exactly(ASKED - clientCeiling(client!).max, 'asked - one range'),
+        },
       ],
     },
     {
@@ -41,8 +46,18 @@ Here: ${ASKED} connections asked over 3 server IPs x 2 ports from a 1000-port ra
       about: 'On these kernels SO_REUSEADDR alone does not let bind(0) share ports: still one range.',
       client: { bind: 'reuseaddr' },
       expect: [
-        { claim: 'still one range in all (kernel 5.10+; the fix worked on 2016 kernels)', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-        { claim: 'every other bind() fails with EADDRINUSE', subject: 'each client', metric: 'errors.EADDRINUSE', predict: ({ client }) => exactly(ASKED - clientCeiling(client!).max, 'asked - one range') },
+        {
+          claim: 'still one range in all (kernel 5.10+; the fix worked on 2016 kernels)',
+          subject: 'each client',
+          metric: 'estab',
+          predict: ({ client }) => clientCeiling(client!),
+        },
+        {
+          claim: 'every other bind() fails with EADDRINUSE',
+          subject: 'each client',
+          metric: 'errors.EADDRINUSE',
+          predict: ({ client }) => exactly(ASKED - clientCeiling(client!).max, 'asked - one range'),
+        },
       ],
     },
     {
@@ -50,8 +65,18 @@ Here: ${ASKED} connections asked over 3 server IPs x 2 ports from a 1000-port ra
       about: 'bind(0) now shares ports, but blindly: some pairs clash on the same destination and connect() fails.',
       client: { bind: 'reuseaddr', sysctls: { ...range, 'net.ipv4.ip_autobind_reuse': 1 } },
       expect: [
-        { claim: 'more than one range, fewer than asked', subject: 'each client', metric: 'estab', predict: () => between(1001, ASKED - 1, 'ports shared; 4-tuple clashes fail with no retry (measured here: about 1900)') },
-        { claim: 'the clashes fail in connect() with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1) },
+        {
+          claim: 'more than one range, fewer than asked',
+          subject: 'each client',
+          metric: 'estab',
+          predict: () => between(1001, ASKED - 1, 'ports shared; 4-tuple clashes fail with no retry (measured here: about 1900)'),
+        },
+        {
+          claim: 'the clashes fail in connect() with EADDRNOTAVAIL',
+          subject: 'each client',
+          metric: 'errors.EADDRNOTAVAIL',
+          predict: () => atLeast(1),
+        },
       ],
     },
     {

@@ -16,8 +16,18 @@ export default defineScenario({
   story: `${c1m.story}\n\nThis scenario runs the same set-up at six sizes, without the minute of holding: one Ping round on every connection. Past a million it takes more client IPs (24, then 32, as c2m), none holding more than ${PER_CLIENT.toLocaleString('en-US')}; the sizes past 1.2 million need more open files than fs.file-max allows here (--raise-file-max), and with conntrack kept more memory than the machine has (--notrack).`,
   client: { ...client, ping: true },
   expect: [
-    { claim: 'each client holds every connection it asked for', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'every held connection answers a Ping with a Pong', subject: 'each client', metric: 'pongs', predict: ({ client }) => clientCeiling(client!) },
+    {
+      claim: 'each client holds every connection it asked for',
+      subject: 'each client',
+      metric: 'estab',
+      predict: ({ client }) => clientCeiling(client!),
+    },
+    {
+      claim: 'every held connection answers a Ping with a Pong',
+      subject: 'each client',
+      metric: 'pongs',
+      predict: ({ client }) => clientCeiling(client!),
+    },
     { claim: 'the server holds them all at once, on one IP', subject: 'server', metric: 'estab', predict: serverHolds },
   ],
   cases: sizes.map((size) => ({

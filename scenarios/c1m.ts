@@ -31,17 +31,34 @@ containers, and answers a Ping on every one of them. The ceilings met on the way
   server: { ports: [8080, 8081, 8082, 8083], backlog: 4096 },
   client: { connections: PER_CLIENT, holdPing: HOLD_PING, inflight: 256, sysctls: { 'net.ipv4.ip_local_port_range': '1024 65535' } },
   expect: [
-    { claim: 'each client holds every connection it asked for', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'held connections ping at connections / interval', subject: 'each client', metric: 'ping.perSecond', predict: ({ client }) => pingRate(client!) },
+    {
+      claim: 'each client holds every connection it asked for',
+      subject: 'each client',
+      metric: 'estab',
+      predict: ({ client }) => clientCeiling(client!),
+    },
+    {
+      claim: 'held connections ping at connections / interval',
+      subject: 'each client',
+      metric: 'ping.perSecond',
+      predict: ({ client }) => pingRate(client!),
+    },
     { claim: 'every Pong comes within the timeout', subject: 'each client', metric: 'ping.timeouts', predict: () => exactly(0) },
     { claim: 'the server holds them all at once, on one IP', subject: 'server', metric: 'estab', predict: serverHolds },
   ],
   cases: [
     {
       name: `one million from ${CLIENTS} clients`,
-      about: 'Sixteen client IPs, four server ports, a million connections held for a minute while they ping connscale-style (each every 5 minutes), round trips measured.',
+      about:
+        'Sixteen client IPs, four server ports, a million connections held for a minute while they ping connscale-style (each every 5 minutes), round trips measured.',
       clients: CLIENTS,
-      quick: { client: { connections: 1000, holdPing: { seconds: 4, intervalMs: 2000, timeoutMs: 1000 }, sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' } } },
+      quick: {
+        client: {
+          connections: 1000,
+          holdPing: { seconds: 4, intervalMs: 2000, timeoutMs: 1000 },
+          sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' },
+        },
+      },
     },
   ],
 });

@@ -7,7 +7,8 @@ const HOLD_PING = c1m.client!.holdPing!;
 
 export default defineScenario({
   name: 'c2m',
-  claim: 'Two million concurrent connections in one server container on a 2-core machine, both ends in its one kernel, or the wall that stops it, named with its figures.',
+  claim:
+    'Two million concurrent connections in one server container on a 2-core machine, both ends in its one kernel, or the wall that stops it, named with its figures.',
   story: `c1m's set-up twice over: ${CLIENTS} client containers, four server ports, SO_REUSEPORT workers under the
 machine's 20,000 open files per process. Every connection has both its ends in this one kernel, so it costs
 both ends' slab (struct tcp_sock, inode, file, dentry, epoll entry: about 3.8 KB each here), and with
@@ -35,9 +36,17 @@ Docker's NAT rules for its DNS load conntrack). Two million of those want about 
   cases: [
     {
       name: `two million from ${CLIENTS} clients`,
-      about: 'Thirty-two client IPs, four server ports, two million connections held for a minute while they ping connscale-style, round trips measured, memory watched.',
+      about:
+        'Thirty-two client IPs, four server ports, two million connections held for a minute while they ping connscale-style, round trips measured, memory watched.',
       clients: CLIENTS,
-      quick: { clients: 4, client: { connections: 1000, holdPing: { seconds: 4, intervalMs: 2000, timeoutMs: 1000 }, sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' } } },
+      quick: {
+        clients: 4,
+        client: {
+          connections: 1000,
+          holdPing: { seconds: 4, intervalMs: 2000, timeoutMs: 1000 },
+          sysctls: { 'net.ipv4.ip_local_port_range': '40000 40999' },
+        },
+      },
     },
   ],
 });

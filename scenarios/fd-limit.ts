@@ -24,12 +24,17 @@ const completedByKernel = (ctx: TheoryContext) => {
 };
 const timedOut = (ctx: TheoryContext) => {
   const completed = completedByKernel(ctx);
-  return between(SERVER_CASE.connections - completed.max, SERVER_CASE.connections - completed.min, 'the rest: SYNs dropped while the accept queue is full, retried, then the connect timeout');
+  return between(
+    SERVER_CASE.connections - completed.max,
+    SERVER_CASE.connections - completed.min,
+    'the rest: SYNs dropped while the accept queue is full, retried, then the connect timeout',
+  );
 };
 
 export default defineScenario({
   name: 'fd-limit',
-  claim: 'A process holds its open-file limit less what it already has open; then socket() or accept() fails with EMFILE, and the errno says which limit you hit.',
+  claim:
+    'A process holds its open-file limit less what it already has open; then socket() or accept() fails with EMFILE, and the errno says which limit you hit.',
   story: `"Too many open files" is the first connection limit most people meet. Every socket is a file
 descriptor, and socket() and accept() take the lowest free one below RLIMIT_NOFILE (ulimit -n, per
 process): with none left they fail with EMFILE. The ceiling is exact: the limit less what the process
@@ -57,10 +62,25 @@ file table: host-wide, not settable per container, so the lab explains it rather
       about: 'One flood process, limit 1024, 1500 connections asked, 2000 ports: the descriptors run out first.',
       client: { nofile: LOW_LIMIT, connections: 1500 },
       expect: [
-        { claim: 'the process holds its limit less what it had open', subject: 'each client', metric: 'estab', predict: ({ client }) => clientFdCeiling(client!) },
-        { claim: 'then socket() fails with EMFILE (and the flood stops asking)', subject: 'each client', metric: 'errors.EMFILE', predict: () => exactly(1, 'one failed socket() ends the flood process: nothing else would succeed') },
+        {
+          claim: 'the process holds its limit less what it had open',
+          subject: 'each client',
+          metric: 'estab',
+          predict: ({ client }) => clientFdCeiling(client!),
+        },
+        {
+          claim: 'then socket() fails with EMFILE (and the flood stops asking)',
+          subject: 'each client',
+          metric: 'errors.EMFILE',
+          predict: () => exactly(1, 'one failed socket() ends the flood process: nothing else would succeed'),
+        },
         { claim: 'the port range was not the wall', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => exactly(0) },
-        { claim: 'the server holds the same connections', subject: 'server', metric: 'estab', predict: ({ clients }) => clientFdCeiling(clients[0]!) },
+        {
+          claim: 'the server holds the same connections',
+          subject: 'server',
+          metric: 'estab',
+          predict: ({ clients }) => clientFdCeiling(clients[0]!),
+        },
       ],
     },
     {
@@ -68,8 +88,18 @@ file table: host-wide, not settable per container, so the lab explains it rather
       about: 'The same low limit, a range of 1000 ports: the ports run out before the descriptors do. The errno says which.',
       client: { nofile: LOW_LIMIT, connections: 'fill', sysctls: range('40000 40999') },
       expect: [
-        { claim: 'the client holds the usable ports of its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-        { claim: 'connect() fails with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1, 'the range is spent for this destination') },
+        {
+          claim: 'the client holds the usable ports of its range',
+          subject: 'each client',
+          metric: 'estab',
+          predict: ({ client }) => clientCeiling(client!),
+        },
+        {
+          claim: 'connect() fails with EADDRNOTAVAIL',
+          subject: 'each client',
+          metric: 'errors.EADDRNOTAVAIL',
+          predict: () => atLeast(1, 'the range is spent for this destination'),
+        },
         { claim: 'no EMFILE: descriptors were left', subject: 'each client', metric: 'errors.EMFILE', predict: () => exactly(0) },
       ],
     },
@@ -79,10 +109,20 @@ file table: host-wide, not settable per container, so the lab explains it rather
       client: { connections: 'fill', sysctls: range('40000 49999') },
       quick: { client: { sysctls: range('40000 41999') } },
       expect: [
-        { claim: 'the client holds the usable ports of its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
+        {
+          claim: 'the client holds the usable ports of its range',
+          subject: 'each client',
+          metric: 'estab',
+          predict: ({ client }) => clientCeiling(client!),
+        },
         { claim: 'connect() fails with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1) },
         { claim: 'no EMFILE', subject: 'each client', metric: 'errors.EMFILE', predict: () => exactly(0) },
-        { claim: 'the server holds them all', subject: 'server', metric: 'estab', predict: ({ client, clients }) => clientCeiling((client ?? clients[0])!) },
+        {
+          claim: 'the server holds them all',
+          subject: 'server',
+          metric: 'estab',
+          predict: ({ client, clients }) => clientCeiling((client ?? clients[0])!),
+        },
       ],
     },
     {
@@ -90,14 +130,21 @@ file table: host-wide, not settable per container, so the lab explains it rather
       about: `One server worker, limit ${LOW_LIMIT}, backlog ${BACKLOG}, ${SERVER_CASE.connections} connects: it accepts what its descriptors allow, the kernel queues backlog + 1 more, the rest time out. Then a Ping on every connection.`,
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG },
       client: { ...SERVER_CASE, connectTimeoutMs: 1500, ping: true, pingWaitMs: 3000 },
-      expect: serverSideExpectations('each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full and clients still connect (20 to 40 s here)', between(1, 1000)),
+      expect: serverSideExpectations(
+        'each failed accept() is followed by 100 ms without accepting: about 10 a second while the table is full and clients still connect (20 to 40 s here)',
+        between(1, 1000),
+      ),
     },
     {
       name: 'server without back-off: the accept loop spins',
-      about: 'The same, but labserver retries accept() at once after EMFILE (emfileBackoffMs 0), as a naive server does: the listener stays readable, so it spins, and millions of accept() calls fail.',
+      about:
+        'The same, but labserver retries accept() at once after EMFILE (emfileBackoffMs 0), as a naive server does: the listener stays readable, so it spins, and millions of accept() calls fail.',
       server: { nofile: LOW_LIMIT, workers: 1, backlog: BACKLOG, emfileBackoffMs: 0 },
       client: { ...SERVER_CASE, connectTimeoutMs: 1500, ping: true, pingWaitMs: 3000 },
-      expect: serverSideExpectations('the listener stays readable and accept() fails at once, over and over: a core spent on EMFILE', atLeast(100_000)),
+      expect: serverSideExpectations(
+        'the listener stays readable and accept() fails at once, over and over: a core spent on EMFILE',
+        atLeast(100_000),
+      ),
     },
   ],
 });
@@ -105,11 +152,21 @@ file table: host-wide, not settable per container, so the lab explains it rather
 function serverSideExpectations(emfileWhy: string, emfile: { min: number; max: number }): Expectation[] {
   return [
     { claim: 'the server accepts its limit less what it had open', subject: 'server', metric: 'accepted', predict: serverAccepts },
-    { claim: "its kernel holds those plus full accept queues no program holds", subject: 'server', metric: 'estab', predict: acceptedPlusQueues },
+    { claim: 'its kernel holds those plus full accept queues no program holds', subject: 'server', metric: 'estab', predict: acceptedPlusQueues },
     { claim: 'accept() fails with EMFILE', subject: 'server', metric: 'errors.EMFILE', predict: () => ({ ...emfile, why: emfileWhy }) },
     { claim: 'the kernel counts the overflow', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1) },
-    { claim: 'the clients hold at least what the server kernel holds, and believe in more', subject: 'each client', metric: 'estab', predict: completedByKernel },
+    {
+      claim: 'the clients hold at least what the server kernel holds, and believe in more',
+      subject: 'each client',
+      metric: 'estab',
+      predict: completedByKernel,
+    },
     { claim: 'the rest time out', subject: 'each client', metric: 'errors.ETIMEDOUT', predict: timedOut },
-    { claim: 'only accepted connections answer a Ping: the server goes on serving what it holds', subject: 'each client', metric: 'pongs', predict: serverAccepts },
+    {
+      claim: 'only accepted connections answer a Ping: the server goes on serving what it holds',
+      subject: 'each client',
+      metric: 'pongs',
+      predict: serverAccepts,
+    },
   ];
 }

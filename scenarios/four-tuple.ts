@@ -17,7 +17,12 @@ NET_ADMIN) and two ports: six destinations, six thousand connections from one cl
   client: { connections: 'fill', sysctls: range },
   expect: [
     { claim: 'the client holds one range per destination', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'each destination ends with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: ({ client }) => atLeast(client!.destinations, 'once per spent destination') },
+    {
+      claim: 'each destination ends with EADDRNOTAVAIL',
+      subject: 'each client',
+      metric: 'errors.EADDRNOTAVAIL',
+      predict: ({ client }) => atLeast(client!.destinations, 'once per spent destination'),
+    },
     { claim: 'the server holds them all', subject: 'server', metric: 'estab', predict: serverHolds },
   ],
   cases: [

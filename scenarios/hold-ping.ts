@@ -11,10 +11,25 @@ const wide = { 'net.ipv4.ip_local_port_range': '1024 65535' };
 
 /** Below the knee: every Pong in time, at the rate asked. */
 const keepsUp: Expectation[] = [
-  { claim: 'every connection is still held after the hold', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
+  {
+    claim: 'every connection is still held after the hold',
+    subject: 'each client',
+    metric: 'estab',
+    predict: ({ client }) => clientCeiling(client!),
+  },
   { claim: 'pings/s = connections / interval', subject: 'each client', metric: 'ping.perSecond', predict: ({ client }) => pingRate(client!) },
-  { claim: 'no Pong is late', subject: 'each client', metric: 'ping.timeouts', predict: ({ client }) => exactly(0, `every round trip within the timeout (${client!.holdPing!.timeoutMs} ms)`) },
-  { claim: 'p99 round trip stays under the timeout', subject: 'each client', metric: 'ping.p99', predict: ({ client }) => between(0, client!.holdPing!.timeoutMs, 'ms, from the histogram in the client program') },
+  {
+    claim: 'no Pong is late',
+    subject: 'each client',
+    metric: 'ping.timeouts',
+    predict: ({ client }) => exactly(0, `every round trip within the timeout (${client!.holdPing!.timeoutMs} ms)`),
+  },
+  {
+    claim: 'p99 round trip stays under the timeout',
+    subject: 'each client',
+    metric: 'ping.p99',
+    predict: ({ client }) => between(0, client!.holdPing!.timeoutMs, 'ms, from the histogram in the client program'),
+  },
 ];
 
 /** Past the knee: the machine answers fewer than asked. */
@@ -23,7 +38,8 @@ const answersFewer: Expectation[] = [
     claim: 'the machine answers fewer pings than asked',
     subject: 'each client',
     metric: 'ping.perSecond',
-    predict: ({ client }) => between(0, Math.floor(pingRate(client!).min * 0.9), `under 90% of ${pingRate(client!).why}: two cores carry both ends of every ping`),
+    predict: ({ client }) =>
+      between(0, Math.floor(pingRate(client!).min * 0.9), `under 90% of ${pingRate(client!).why}: two cores carry both ends of every ping`),
   },
 ];
 
@@ -35,7 +51,12 @@ const answersFewer: Expectation[] = [
  */
 const fallsBehind: Expectation[] = [
   ...answersFewer,
-  { claim: 'round trips pass the timeout: late Pongs end connections, as in connscale', subject: 'each client', metric: 'ping.timeouts', predict: () => atLeast(1) },
+  {
+    claim: 'round trips pass the timeout: late Pongs end connections, as in connscale',
+    subject: 'each client',
+    metric: 'ping.timeouts',
+    predict: () => atLeast(1),
+  },
 ];
 
 /**
@@ -57,7 +78,8 @@ function rate(connections: number, intervalMs: number, expect: Expectation[]): C
 
 export default defineScenario({
   name: 'hold-ping',
-  claim: 'Holding connections costs nothing until they talk: pings/s = connections / interval, with round trips far under the timeout, up to a knee the CPU sets.',
+  claim:
+    'Holding connections costs nothing until they talk: pings/s = connections / interval, with round trips far under the timeout, up to a knee the CPU sets.',
   story: `connscale (seed 004) measured how many connections a server holds by making them talk: every
 connection sends "Ping" every interval and waits for "Pong" within a timeout; a late Pong ends it. An
 idle connection costs memory, not CPU: the kernel keeps it without any work. A talking one costs a little
@@ -76,5 +98,10 @@ below sweep the rate to find it.`,
   deadlineSeconds: 300,
   // Where the knee falls between 15,000 and 200,000 depends on the machine's CPU (15-40k on one of this kind,
   // 60-100k on another): a case there could not be predicted, so the sweep brackets it and the report names it.
-  cases: [rate(10_000, INTERVAL_MS, keepsUp), rate(15_000, INTERVAL_MS, keepsUp), rate(50_000, FAST_INTERVAL_MS, answersFewer), rate(100_000, FAST_INTERVAL_MS, fallsBehind)],
+  cases: [
+    rate(10_000, INTERVAL_MS, keepsUp),
+    rate(15_000, INTERVAL_MS, keepsUp),
+    rate(50_000, FAST_INTERVAL_MS, answersFewer),
+    rate(100_000, FAST_INTERVAL_MS, fallsBehind),
+  ],
 });

@@ -23,7 +23,8 @@ const backlog: Expectation = {
   claim: "nginx's listen backlog= is what the kernel gave the listener",
   subject: 'server',
   metric: 'listen.backlog',
-  predict: ({ server }) => exactly(Math.min(Number(server.settings?.backlog), 4096), `listen ${PORT} backlog=${server.settings?.backlog}, under net.core.somaxconn 4096`),
+  predict: ({ server }) =>
+    exactly(Math.min(Number(server.settings?.backlog), 4096), `listen ${PORT} backlog=${server.settings?.backlog}, under net.core.somaxconn 4096`),
 };
 
 const SLOTS_FULL: NginxSettings = { workers: 2, workerConnections: 2000, workerRlimitNofile: 20000, backlog: 511, reuseport: true };
@@ -41,7 +42,12 @@ const slots: Expectation[] = [
     claim: 'a request (GET / on each connection) is answered at least where nginx holds the connection',
     // Measured 252 once against 210-238 held: connections still queued are accepted during the round, each
     // draining idle ones that may have answered first.
-    predict: (ctx) => between(nginxHolds(ctx).min, askedByAll(ctx), 'at least what nginx holds; connections it accepts during the round from its queue answer too, and the idle ones each accept drains may have answered first'),
+    predict: (ctx) =>
+      between(
+        nginxHolds(ctx).min,
+        askedByAll(ctx),
+        'at least what nginx holds; connections it accepts during the round from its queue answer too, and the idle ones each accept drains may have answered first',
+      ),
   },
   {
     claim: "the clients' connects all succeed: the kernel finished each handshake before nginx saw it",
@@ -56,23 +62,36 @@ const slots: Expectation[] = [
     metric: 'timewait',
     predict: (ctx) => {
       const [kept, asked] = [nginxKernelHolds(ctx), askedByAll(ctx)];
-      return between(1, asked - kept.min, `some of the ${asked} - ${kept.min}-${kept.max} it closed: those whose client has answered the FIN by the time the kernel is read`);
+      return between(
+        1,
+        asked - kept.min,
+        `some of the ${asked} - ${kept.min}-${kept.max} it closed: those whose client has answered the FIN by the time the kernel is read`,
+      );
     },
   },
 ];
 
 const fds: Expectation[] = [
-  held("nginx holds workers x (its open-file limit - what a worker had open), the kernel a full accept queue more"),
+  held('nginx holds workers x (its open-file limit - what a worker had open), the kernel a full accept queue more'),
   backlog,
   answered,
-  { claim: 'the kernel counts the accept queue overflowing', subject: 'server', metric: 'nstat.TcpExtListenOverflows', predict: () => atLeast(1, 'accept() fails with EMFILE, so the queue fills and stays full') },
+  {
+    claim: 'the kernel counts the accept queue overflowing',
+    subject: 'server',
+    metric: 'nstat.TcpExtListenOverflows',
+    predict: () => atLeast(1, 'accept() fails with EMFILE, so the queue fills and stays full'),
+  },
   {
     claim: 'the clients hold at least what the server kernel holds; the rest time out',
     subject: 'all clients',
     metric: 'estab',
     predict: (ctx) => {
       const kernel = nginxKernelHolds(ctx);
-      return between(kernel.min, askedByAll(ctx), `${kernel.why}; plus handshakes complete on the clients' side only (a final ACK or a SYN cookie's ACK dropped at the full queue): how many depends on timing, as in fd-limit`);
+      return between(
+        kernel.min,
+        askedByAll(ctx),
+        `${kernel.why}; plus handshakes complete on the clients' side only (a final ACK or a SYN cookie's ACK dropped at the full queue): how many depends on timing, as in fd-limit`,
+      );
     },
   },
 ];
@@ -81,12 +100,18 @@ const ports: Expectation[] = [
   held("nginx holds what the clients' port ranges give: its own limits are far off"),
   answered,
   { claim: 'each client holds its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-  { claim: 'then connect() fails with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1, 'the range is spent for this destination') },
+  {
+    claim: 'then connect() fails with EADDRNOTAVAIL',
+    subject: 'each client',
+    metric: 'errors.EADDRNOTAVAIL',
+    predict: () => atLeast(1, 'the range is spent for this destination'),
+  },
 ];
 
 export default defineScenario({
   name: 'nginx',
-  claim: "nginx from Debian's packages holds workers x worker_connections less what each worker uses, until its open-file limit or the clients' ports come first; each wall is the setting that decides it.",
+  claim:
+    "nginx from Debian's packages holds workers x worker_connections less what each worker uses, until its open-file limit or the clients' ports come first; each wall is the setting that decides it.",
   story: `Your own server under the lab's flood: here nginx, installed from Debian's packages on the lab's
 server image, its nginx.conf written from the case's settings (scenarios/nginx/lab-nginx). The lab starts
 it, waits until its kernel lists the listener, reads every nginx process's open descriptors and limit from
@@ -113,7 +138,8 @@ not those still waiting in a full accept queue, though their clients count them 
   cases: [
     {
       name: 'worker_connections is the wall',
-      about: 'Few connection slots per worker, descriptors to spare: nginx holds workers x (worker_connections - 2 - a sixteenth it keeps free), closing idle ones to take new ones.',
+      about:
+        'Few connection slots per worker, descriptors to spare: nginx holds workers x (worker_connections - 2 - a sixteenth it keeps free), closing idle ones to take new ones.',
       server: nginx(SLOTS_FULL),
       holdSeconds: 5,
       quick: { server: nginx(SLOTS_QUICK), client: { connections: 600 } },

@@ -30,8 +30,18 @@ empty range.`,
   server: { ports: [8080] },
   client: { connections: 'fill' },
   expect: [
-    { claim: 'the client holds the usable ports of its range', subject: 'each client', metric: 'estab', predict: ({ client }) => clientCeiling(client!) },
-    { claim: 'then connect() fails with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1, 'the range is spent for this destination') },
+    {
+      claim: 'the client holds the usable ports of its range',
+      subject: 'each client',
+      metric: 'estab',
+      predict: ({ client }) => clientCeiling(client!),
+    },
+    {
+      claim: 'then connect() fails with EADDRNOTAVAIL',
+      subject: 'each client',
+      metric: 'errors.EADDRNOTAVAIL',
+      predict: () => atLeast(1, 'the range is spent for this destination'),
+    },
   ],
   cases: [
     {
@@ -56,7 +66,8 @@ empty range.`,
     },
     {
       name: 'the cost of connect() as 40000-49999 fills',
-      about: 'Each connect() timed against the share of the range in use: flat, then a step at 50%, when every even port is taken (quick: 40000-43999).',
+      about:
+        'Each connect() timed against the share of the range in use: flat, then a step at 50%, when every even port is taken (quick: 40000-43999).',
       client: { sysctls: range('40000 49999'), ...TIMED },
       quick: { client: { sysctls: range('40000 43999') } },
       expect: connectCostExpectations(),

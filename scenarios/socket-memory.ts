@@ -10,15 +10,36 @@ const buffers = (value: string) => ({ 'net.ipv4.tcp_rmem': value, 'net.ipv4.tcp_
 /** Per end, from each container's own memory cgroup; both ends and conntrack, from the machine's slab. */
 const idle: Expectation[] = [
   { claim: 'every connection is held', subject: 'server', metric: 'estab', predict: serverHolds },
-  { claim: 'client end: socket, inode, file, dentry, epoll entry, charged to its own container', subject: 'each client', metric: 'memory.cgroupBytesPerConnection', predict: (ctx) => endCgroupBytes(ctx, 'client') },
-  { claim: 'server end: the same, where accept() charges the socket the kernel made before it (6.12+)', subject: 'server', metric: 'memory.cgroupBytesPerConnection', predict: (ctx) => endCgroupBytes(ctx, 'server') },
-  { claim: 'both ends and the conntrack entry, in slab caches machine-wide', subject: 'server', metric: 'memory.slabBytesPerConnection', predict: (ctx) => slabBytesPerConnection(ctx) },
-  { claim: 'an idle connection queues no data: no socket buffer memory', subject: 'server', metric: 'memory.tcpBufferBytesPerConnection', predict: () => between(0, 64, 'buffers are allocated when data is queued, whatever tcp_rmem says') },
+  {
+    claim: 'client end: socket, inode, file, dentry, epoll entry, charged to its own container',
+    subject: 'each client',
+    metric: 'memory.cgroupBytesPerConnection',
+    predict: (ctx) => endCgroupBytes(ctx, 'client'),
+  },
+  {
+    claim: 'server end: the same, where accept() charges the socket the kernel made before it (6.12+)',
+    subject: 'server',
+    metric: 'memory.cgroupBytesPerConnection',
+    predict: (ctx) => endCgroupBytes(ctx, 'server'),
+  },
+  {
+    claim: 'both ends and the conntrack entry, in slab caches machine-wide',
+    subject: 'server',
+    metric: 'memory.slabBytesPerConnection',
+    predict: (ctx) => slabBytesPerConnection(ctx),
+  },
+  {
+    claim: 'an idle connection queues no data: no socket buffer memory',
+    subject: 'server',
+    metric: 'memory.tcpBufferBytesPerConnection',
+    predict: () => between(0, 64, 'buffers are allocated when data is queued, whatever tcp_rmem says'),
+  },
 ];
 
 export default defineScenario({
   name: 'socket-memory',
-  claim: 'An idle connection costs a few KiB of kernel slab per end whatever the buffer sysctls say; queued data costs what the buffers hold, up to tcp_rmem.',
+  claim:
+    'An idle connection costs a few KiB of kernel slab per end whatever the buffer sysctls say; queued data costs what the buffers hold, up to tcp_rmem.',
   story: `Urban Airship's first attempt at 500,000 connections (seed 003) ended with the OOM killer: the kernel's
 memory for sockets ran out first (LOWMEM on 32-bit), not the program's. On 64-bit the ceiling is the
 machine's memory, and the question is what one connection costs. The kernel keeps an established socket in
@@ -66,14 +87,24 @@ never sets them.`,
       quick: { client: { connections: CONNECTIONS.quick / CLIENTS } },
       expect: [
         { claim: 'every connection is held', subject: 'server', metric: 'estab', predict: serverHolds },
-        { claim: 'the kernel took all of it into the sockets', subject: 'each client', metric: 'opened', predict: ({ client }) => clientCeiling(client!) },
+        {
+          claim: 'the kernel took all of it into the sockets',
+          subject: 'each client',
+          metric: 'opened',
+          predict: ({ client }) => clientCeiling(client!),
+        },
         {
           claim: "the server end's socket buffers hold the payload, in skbs",
           subject: 'server',
           metric: 'memory.tcpBufferBytesPerConnection',
           predict: () => between(PAYLOAD, PAYLOAD * 3, `${PAYLOAD} B queued per connection, charged as the skbs' truesize (headers, page rounding)`),
         },
-        { claim: 'the client end keeps nothing queued: all of it was acknowledged', subject: 'each client', metric: 'memory.tcpBufferBytesPerConnection', predict: () => between(0, 64) },
+        {
+          claim: 'the client end keeps nothing queued: all of it was acknowledged',
+          subject: 'each client',
+          metric: 'memory.tcpBufferBytesPerConnection',
+          predict: () => between(0, 64),
+        },
       ],
     },
     {
@@ -86,8 +117,18 @@ never sets them.`,
       quick: { client: { connections: CONNECTIONS.quick / CLIENTS } },
       expect: [
         { claim: 'every connection is held', subject: 'server', metric: 'estab', predict: serverHolds },
-        { claim: 'the server end holds at most its receive buffer', subject: 'server', metric: 'memory.tcpBufferBytesPerConnection', predict: () => between(0, 8192, 'tcp_rmem max 4096 B of payload; the receive window closes before more is sent') },
-        { claim: "the rest waits in the clients' send queues", subject: 'each client', metric: 'memory.tcpBufferBytesPerConnection', predict: () => atLeast(PAYLOAD / 2, `of ${PAYLOAD} B sent, most is still queued on the client`) },
+        {
+          claim: 'the server end holds at most its receive buffer',
+          subject: 'server',
+          metric: 'memory.tcpBufferBytesPerConnection',
+          predict: () => between(0, 8192, 'tcp_rmem max 4096 B of payload; the receive window closes before more is sent'),
+        },
+        {
+          claim: "the rest waits in the clients' send queues",
+          subject: 'each client',
+          metric: 'memory.tcpBufferBytesPerConnection',
+          predict: () => atLeast(PAYLOAD / 2, `of ${PAYLOAD} B sent, most is still queued on the client`),
+        },
         { claim: 'no connection was refused', subject: 'each client', metric: 'errors.ECONNREFUSED', predict: () => exactly(0) },
       ],
     },

@@ -2,7 +2,8 @@ import { clientCeiling, connectCostExpectations, defineScenario, exactly, hasSoc
 
 export default defineScenario({
   name: 'socket-port-range',
-  claim: 'A per-socket port range (IP_LOCAL_PORT_RANGE) bounds a socket to its own slice of the namespace range and reaches every port of it; kernels without it (before 6.3, 6.1.32 in the 6.1 series) refuse it with ENOPROTOOPT.',
+  claim:
+    'A per-socket port range (IP_LOCAL_PORT_RANGE) bounds a socket to its own slice of the namespace range and reaches every port of it; kernels without it (before 6.3, 6.1.32 in the 6.1 series) refuse it with ENOPROTOOPT.',
   story: `A proxy that wants its own slice of ports used to need its own network namespace or bind() before
 connect(). Linux 6.3 added the IP_LOCAL_PORT_RANGE socket option (Cloudflare's work), and the 6.1 stable
 series took it in 6.1.32: setsockopt() before connect() narrows the range __inet_hash_connect() scans for
@@ -20,13 +21,20 @@ Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels
   server: { ports: [8080] },
   client: { connections: 'fill' },
   expect: [
-    { claim: 'the client holds the ports its sockets may use (none without the option)', subject: 'each client', metric: 'estab', predict: ({ client, kernel }) => clientCeiling(client!, kernel) },
+    {
+      claim: 'the client holds the ports its sockets may use (none without the option)',
+      subject: 'each client',
+      metric: 'estab',
+      predict: ({ client, kernel }) => clientCeiling(client!, kernel),
+    },
     {
       claim: 'without the option every setsockopt(IP_LOCAL_PORT_RANGE) fails with ENOPROTOOPT',
       subject: 'each client',
       metric: 'errors.ENOPROTOOPT',
       predict: ({ client, kernel }) =>
-        hasSocketPortRange(kernel) ? exactly(0, `${kernel.name} has the option`) : exactly(client!.asked, `${kernel.name}: no such option (6.3+, 6.1.32+)`),
+        hasSocketPortRange(kernel)
+          ? exactly(0, `${kernel.name} has the option`)
+          : exactly(client!.asked, `${kernel.name}: no such option (6.3+, 6.1.32+)`),
     },
   ],
   cases: [
@@ -47,8 +55,15 @@ Run it across kernels with \`lab matrix scenarios/socket-port-range.ts --kernels
     },
     {
       name: 'the cost of connect() as a per-socket 40000-49999 fills',
-      about: "The port-range scenario's timed case with the same ports as a per-socket range: no step at 50% on 6.8 and later (one step over every port), a step on 6.1.",
-      client: { socketPortRange: '40000 49999', sysctls: { 'net.ipv4.ip_local_port_range': '40000 49999' }, connectCost: true, processes: 1, inflight: 16 },
+      about:
+        "The port-range scenario's timed case with the same ports as a per-socket range: no step at 50% on 6.8 and later (one step over every port), a step on 6.1.",
+      client: {
+        socketPortRange: '40000 49999',
+        sysctls: { 'net.ipv4.ip_local_port_range': '40000 49999' },
+        connectCost: true,
+        processes: 1,
+        inflight: 16,
+      },
       quick: { client: { socketPortRange: '40000 43999', sysctls: { 'net.ipv4.ip_local_port_range': '40000 43999' } } },
       expect: connectCostExpectations(),
     },

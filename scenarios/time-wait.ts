@@ -25,15 +25,33 @@ The last two cases replay seed 000 itself: its Go client (net/http) with MaxIdle
       name: 'client closes first',
       about: 'Every closed connection holds its port for 60 s: the range fills, then EADDRNOTAVAIL.',
       expect: [
-        { claim: 'the client completes one connection per usable port', subject: 'each client', metric: 'opened', predict: ({ client }) => usablePortsOf(client!) },
-        { claim: 'each one leaves a TIME_WAIT on the client', subject: 'each client', metric: 'timewait', predict: ({ client }) => usablePortsOf(client!) },
-        { claim: 'the rest fail with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: ({ client }) => { const u = usablePortsOf(client!); return { min: 2000 - u.max, max: 2000 - u.min }; } },
+        {
+          claim: 'the client completes one connection per usable port',
+          subject: 'each client',
+          metric: 'opened',
+          predict: ({ client }) => usablePortsOf(client!),
+        },
+        {
+          claim: 'each one leaves a TIME_WAIT on the client',
+          subject: 'each client',
+          metric: 'timewait',
+          predict: ({ client }) => usablePortsOf(client!),
+        },
+        {
+          claim: 'the rest fail with EADDRNOTAVAIL',
+          subject: 'each client',
+          metric: 'errors.EADDRNOTAVAIL',
+          predict: ({ client }) => {
+            const u = usablePortsOf(client!);
+            return { min: 2000 - u.max, max: 2000 - u.min };
+          },
+        },
         { claim: 'the server keeps none', subject: 'server', metric: 'timewait', predict: () => exactly(0) },
       ],
     },
     {
       name: 'server closes first',
-      about: 'The server sends the first FIN: the TIME_WAIT is the server\'s, and the client never runs out.',
+      about: "The server sends the first FIN: the TIME_WAIT is the server's, and the client never runs out.",
       server: { closeFirst: true },
       expect: [
         { claim: 'every connection completes', subject: 'each client', metric: 'opened', predict: () => exactly(2000) },
@@ -66,7 +84,13 @@ The last two cases replay seed 000 itself: its Go client (net/http) with MaxIdle
       server: { protocol: 'http' },
       client: { churn: undefined, program: goClient(2) },
       expect: [
-        { claim: 'the client fills its range with TIME_WAIT', subject: 'each client', metric: 'timewait', predict: ({ client }) => between(usablePortsOf(client!).min - 250, usablePortsOf(client!).max, 'every closed connection holds a port for 60 s') },
+        {
+          claim: 'the client fills its range with TIME_WAIT',
+          subject: 'each client',
+          metric: 'timewait',
+          predict: ({ client }) =>
+            between(usablePortsOf(client!).min - 250, usablePortsOf(client!).max, 'every closed connection holds a port for 60 s'),
+        },
         { claim: 'and requests fail with EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => atLeast(1) },
       ],
     },
@@ -77,7 +101,12 @@ The last two cases replay seed 000 itself: its Go client (net/http) with MaxIdle
       client: { churn: undefined, program: goClient(250) },
       expect: [
         { claim: 'every request is answered', subject: 'each client', metric: 'opened', predict: () => exactly(5000) },
-        { claim: 'TIME_WAIT only from the pool closing at exit (and surplus dials at the start)', subject: 'each client', metric: 'timewait', predict: () => between(0, 500, 'the pool (up to 250) closed at exit, plus dials that raced for a busy pool at the start (measured: 307)') },
+        {
+          claim: 'TIME_WAIT only from the pool closing at exit (and surplus dials at the start)',
+          subject: 'each client',
+          metric: 'timewait',
+          predict: () => between(0, 500, 'the pool (up to 250) closed at exit, plus dials that raced for a busy pool at the start (measured: 307)'),
+        },
         { claim: 'no EADDRNOTAVAIL', subject: 'each client', metric: 'errors.EADDRNOTAVAIL', predict: () => exactly(0) },
       ],
     },

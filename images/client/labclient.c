@@ -43,8 +43,10 @@ struct wstats {
     uint64_t fill_ms;       /* t_ms when this worker finished filling */
     uint64_t fds_at_start;  /* descriptors the worker held before its first socket */
     uint64_t sent_bytes;    /* --send-bytes: what the kernel took into the send queues */
-    /* connscale's hold: Pings sent, Pongs in time, Pongs late or missing (the connection is then ended) */
-    uint64_t hp_sent, hp_pongs, hp_timeouts, hold_ms;
+    /* connscale's hold: Pings sent, Pongs in time, Pongs late or missing (the connection is then ended), and
+     * of those the Pings still unanswered when given up. Every timeout is in the rtt histogram too: a late
+     * Pong at its round trip, an unanswered Ping at the time it was given up (at least the timeout). */
+    uint64_t hp_sent, hp_pongs, hp_timeouts, hp_unanswered, hold_ms;
     uint32_t filled, pinged, held; /* set with release semantics after the counters */
     struct histogram rtt;
     uint64_t errors[ERR_SLOTS];
@@ -520,14 +522,14 @@ static void held_readable(int fd)
     if (hold_phase == 1 && conns[fd].awaiting_pong) {
         long long rtt = now_us() - conns[fd].ping_sent_us;
         conns[fd].awaiting_pong = 0;
+        /* Late or not, the round trip counts in the percentiles: a stall must show in p99 and max. */
+        hist_add(&me->rtt, (uint64_t)rtt);
         if (rtt > (long long)opt.ping_timeout_ms * 1000) {
             /* A late Pong is a timeout: connscale ends that connection. */
             STAT_ADD(me->hp_timeouts, 1);
             drop(fd);
-        } else {
+        } else
             STAT_ADD(me->hp_pongs, 1);
-            hist_add(&me->rtt, (uint64_t)rtt);
-        }
         return;
     }
     if (hold_phase == 2)
@@ -561,6 +563,20 @@ static void hp_start(long long now)
     hp_end = now + (long long)opt.hold_ping_s * 1000;
 }
 
+/* A Ping with no Pong past its timeout: a timeout that ends the connection, as in connscale. It counts in the
+ * percentiles at the time it waited so far, which is more than the timeout: its round trip is at least that. */
+static bool hp_given_up(int fd, long long now)
+{
+    long long waited = now - conns[fd].ping_sent_us;
+    if (waited <= (long long)opt.ping_timeout_ms * 1000)
+        return false;
+    STAT_ADD(me->hp_timeouts, 1);
+    STAT_ADD(me->hp_unanswered, 1);
+    hist_add(&me->rtt, (uint64_t)waited);
+    drop(fd);
+    return true;
+}
+
 static void hp_turn(int slot)
 {
     long long now = now_us();
@@ -569,10 +585,7 @@ static void hp_turn(int slot)
         if (conns[fd].state != C_HELD)
             continue;
         if (conns[fd].awaiting_pong) {
-            if (now - conns[fd].ping_sent_us <= (long long)opt.ping_timeout_ms * 1000)
-                continue; /* still within its timeout: no second Ping on top */
-            STAT_ADD(me->hp_timeouts, 1);
-            drop(fd);
+            hp_given_up(fd, now); /* or still within its timeout: no second Ping on top */
             continue;
         }
         if (!send_ping(fd)) {
@@ -598,6 +611,12 @@ static int hp_run(long long now)
         }
     }
     if (now >= hp_end) {
+        /* Pings already past their timeout when the hold ends are timeouts too (their turn would come after
+         * it); those still within it are left out of every figure, answered or not. */
+        long long end_us = now_us();
+        for (int fd = 0; fd < nofile; fd++)
+            if (conns[fd].state == C_HELD && conns[fd].awaiting_pong)
+                hp_given_up(fd, end_us);
         hold_phase = 2;
         STAT_ADD(me->hold_ms, (uint64_t)(now - (hp_end - (long long)opt.hold_ping_s * 1000)));
         __atomic_store_n(&me->held, 1, __ATOMIC_RELEASE);
@@ -757,20 +776,21 @@ static void print_rtt(const char *key, const struct histogram *h)
 /* connscale's figures: totals, percentiles so far, and those of the window since the last progress line. */
 static void print_hold_ping(bool window)
 {
-    uint64_t sent = 0, pongs = 0, timeouts = 0, hold_ms = 0;
+    uint64_t sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0;
 
     memset(&rtt_all, 0, sizeof rtt_all);
     for (int w = 0; w < opt.processes; w++) {
         sent += STAT_GET(stats[w].hp_sent);
         pongs += STAT_GET(stats[w].hp_pongs);
         timeouts += STAT_GET(stats[w].hp_timeouts);
+        unanswered += STAT_GET(stats[w].hp_unanswered);
         if (STAT_GET(stats[w].hold_ms) > hold_ms)
             hold_ms = STAT_GET(stats[w].hold_ms);
         hist_merge(&rtt_all, &stats[w].rtt);
     }
-    printf(",\"hold_ping\":{\"sent\":%llu,\"pongs\":%llu,\"timeouts\":%llu,\"hold_ms\":%llu",
+    printf(",\"hold_ping\":{\"sent\":%llu,\"pongs\":%llu,\"timeouts\":%llu,\"unanswered\":%llu,\"hold_ms\":%llu",
            (unsigned long long)sent, (unsigned long long)pongs, (unsigned long long)timeouts,
-           (unsigned long long)hold_ms);
+           (unsigned long long)unanswered, (unsigned long long)hold_ms);
     print_rtt("rtt_us", &rtt_all);
     if (window) {
         struct histogram delta = { .max_us = 0 };

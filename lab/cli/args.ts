@@ -2,7 +2,8 @@
  * The command line as data: a program is a table of commands, each with its positional arguments, its
  * options, a summary and examples. parseArgv turns argv into the command to run with its arguments and
  * flags (or the help to print) and throws an InputError (exit 2) for anything it cannot make sense of.
- * It does no I/O, so tests call it directly. Option values stay the strings typed ("5.10" stays "5.10");
+ * It does no I/O, so tests call it directly; the help it asks for is rendered apart (helpText), since an
+ * option's choices may have to be loaded. Option values stay the strings typed ("5.10" stays "5.10");
  * only options of kind 'number' are turned into numbers, and a value that is not one is refused.
  */
 import { parseArgs } from 'node:util';
@@ -18,6 +19,16 @@ export interface OptionSpec {
   /** What the value is, for help and errors: `--json <file>`. Options of kind string or number have one. */
   readonly valueName?: string;
   readonly description: string;
+  /**
+   * The values it takes, each with a line for people, listed under it in its command's help. Loaded for the
+   * help only: they may come from modules that parsing has no need of.
+   */
+  readonly choices?: () => Promise<readonly Choice[]>;
+}
+
+export interface Choice {
+  readonly name: string;
+  readonly summary: string;
 }
 
 /** required `<name>`, optional `[name]`, variadic `[...name]` (zero or more, last only). */
@@ -80,10 +91,12 @@ export function defineCommand<const P extends readonly PositionalSpec[], const O
   const positionals = spec.positionals;
   positionals.forEach((p, i) => {
     if (p.kind === 'variadic' && i !== positionals.length - 1) throw new Error(`${spec.name}: the variadic <${p.name}> must come last`);
-    if (p.kind === 'required' && positionals.slice(0, i).some((q) => q.kind !== 'required')) throw new Error(`${spec.name}: <${p.name}> is required after an optional argument`);
+    if (p.kind === 'required' && positionals.slice(0, i).some((q) => q.kind !== 'required'))
+      throw new Error(`${spec.name}: <${p.name}> is required after an optional argument`);
   });
   for (const o of spec.options) {
-    if ((o.kind === 'boolean') === (o.valueName !== undefined)) throw new Error(`${spec.name}: --${o.name}: a valueName belongs to string and number options, and only to them`);
+    if ((o.kind === 'boolean') === (o.valueName !== undefined))
+      throw new Error(`${spec.name}: --${o.name}: a valueName belongs to string and number options, and only to them`);
     if (o.name === 'help') throw new Error(`${spec.name}: --help is every command's already`);
   }
   return spec as unknown as Command;
@@ -110,7 +123,8 @@ export class UsageError extends InputError {
 }
 
 export type Parsed =
-  | { readonly kind: 'help'; readonly text: string; readonly exitCode: number }
+  /** The program's help, or that of the command named. */
+  | { readonly kind: 'help'; readonly command?: Command; readonly exitCode: number }
   | { readonly kind: 'version' }
   | { readonly kind: 'command'; readonly command: Command; readonly args: Args; readonly flags: Flags };
 
@@ -121,17 +135,20 @@ export const BARE_EXIT_CODE = 2;
 
 export function parseArgv(argv: readonly string[], program: Program): Parsed {
   const [first, ...rest] = argv;
-  if (first === undefined) return { kind: 'help', text: programHelp(program), exitCode: BARE_EXIT_CODE };
+  if (first === undefined) return { kind: 'help', exitCode: BARE_EXIT_CODE };
   if (first === '-h' || first === '--help') {
     // `lab --help run` is `lab run --help`.
     const command = program.commands.find((c) => c.name === rest[0]);
-    return { kind: 'help', text: command ? commandHelp(program, command) : programHelp(program), exitCode: 0 };
+    return { kind: 'help', command, exitCode: 0 };
   }
   if (first === '-v' || first === '--version') return { kind: 'version' };
   if (first.startsWith('-')) throw unknownOption(program, first, ['help', 'version']);
   const command = program.commands.find((c) => c.name === first);
   if (!command) {
-    const near = closest(first, program.commands.map((c) => c.name));
+    const near = closest(
+      first,
+      program.commands.map((c) => c.name),
+    );
     throw new UsageError(first, `unknown command "${first}" ${near ? `(did you mean "${near}"?)` : `(see ${program.name} --help)`}`);
   }
   return parseCommand(program, command, rest);
@@ -139,10 +156,18 @@ export function parseArgv(argv: readonly string[], program: Program): Parsed {
 
 function parseCommand(program: Program, command: Command, argv: readonly string[]): Parsed {
   const byName = new Map(command.options.map((o) => [o.name, o]));
-  const config = Object.fromEntries(command.options.map((o) => [o.name, { type: o.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]));
+  const config = Object.fromEntries(
+    command.options.map((o) => [o.name, { type: o.kind === 'boolean' ? ('boolean' as const) : ('string' as const) }]),
+  );
   // Not strict: an unknown option, or one missing its value, is reported below in the lab's own words.
-  const { tokens } = parseArgs({ args: [...argv], options: { ...config, help: { type: 'boolean', short: 'h' } }, strict: false, allowPositionals: true, tokens: true });
-  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { kind: 'help', text: commandHelp(program, command), exitCode: 0 };
+  const { tokens } = parseArgs({
+    args: [...argv],
+    options: { ...config, help: { type: 'boolean', short: 'h' } },
+    strict: false,
+    allowPositionals: true,
+    tokens: true,
+  });
+  if (tokens.some((t) => t.kind === 'option' && t.name === 'help')) return { kind: 'help', command, exitCode: 0 };
 
   const positionals: string[] = [];
   const flags: Flags = {};
@@ -150,7 +175,12 @@ function parseCommand(program: Program, command: Command, argv: readonly string[
     if (token.kind === 'positional') positionals.push(token.value);
     if (token.kind !== 'option') continue;
     const option = byName.get(token.name);
-    if (!option) throw unknownOption(program, token.rawName, command.options.map((o) => o.name));
+    if (!option)
+      throw unknownOption(
+        program,
+        token.rawName,
+        command.options.map((o) => o.name),
+      );
     const key = camel(option.name);
     if (option.kind === 'boolean') {
       if (token.value !== undefined) throw new UsageError(token.rawName, `option \`--${option.name}\` takes no value (got "${token.value}")`);
@@ -210,13 +240,24 @@ function optionUsage(o: OptionSpec): string {
   return o.valueName ? `--${o.name} <${o.valueName}>` : `--${o.name}`;
 }
 
+/** An option's choices, under its description: each name, and its summary lined up after the longest. */
+function choiceRows(choices: readonly Choice[] = []): Array<readonly [string, string]> {
+  const width = Math.max(0, ...choices.map((c) => c.name.length));
+  return choices.map((c) => ['', `  ${c.name.padEnd(width)}  ${c.summary}`] as const);
+}
+
 /** Two columns, the second lined up. */
 function table(rows: ReadonlyArray<readonly [string, string]>): string {
   const width = Math.max(...rows.map(([left]) => left.length));
   return rows.map(([left, right]) => `  ${left.padEnd(width)}  ${right}`).join('\n');
 }
 
-export function programHelp(program: Program): string {
+/** The help parseArgv asked for: the program's, or the command's. */
+export async function helpText(program: Program, command?: Command): Promise<string> {
+  return command ? commandHelp(program, command) : programHelp(program);
+}
+
+function programHelp(program: Program): string {
   const commands = program.commands.map((c) => [[c.name, ...c.positionals.map(positionalUsage)].join(' '), c.summary] as const);
   return [
     `${program.name}: ${program.summary}`,
@@ -237,8 +278,11 @@ export function programHelp(program: Program): string {
   ].join('\n');
 }
 
-export function commandHelp(program: Program, command: Command): string {
-  const options = [...command.options.map((o) => [optionUsage(o), o.description] as const), ['-h, --help', HELP.description] as const];
+async function commandHelp(program: Program, command: Command): Promise<string> {
+  const described = await Promise.all(
+    command.options.map(async (o) => [[optionUsage(o), o.description] as const, ...choiceRows(await o.choices?.())]),
+  );
+  const options = [...described.flat(), ['-h, --help', HELP.description] as const];
   return [
     `Usage: ${usageLine(program, command)}`,
     '',

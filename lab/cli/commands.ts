@@ -1,11 +1,17 @@
 /**
  * Every `lab` command as data: its arguments, options, summary and examples, and the handler that calls
- * its function in commands/. A command's module is imported when it runs, so that help, parsing and the
- * tests of this table load none of Docker, listr or the runtimes.
+ * its function in commands/. A command's module is imported when it runs, so that parsing, help and the
+ * tests of this table load none of Docker, listr or the runtimes (but `lab run --help`, which lists them).
  */
 import type { MatrixFlags } from './commands/matrix.ts';
 import type { RunFlags } from './commands/run.ts';
-import { defineCommand, exactly, type Program } from './args.ts';
+import { defineCommand, exactly, type Choice, type Program } from './args.ts';
+
+/** The registered runtimes, for --runtime's help: loaded only when that help is shown. */
+async function runtimeChoices(): Promise<Choice[]> {
+  const { registeredRuntimes } = await import('../runtime/runtimes.ts');
+  return registeredRuntimes().map((r) => ({ name: r.name, summary: r.isDefault ? `${r.summary} (the default)` : r.summary }));
+}
 
 const run = defineCommand({
   name: 'run',
@@ -16,14 +22,45 @@ const run = defineCommand({
     { name: 'json', kind: 'string', valueName: 'file', description: 'Also write the results JSON to this file' },
     { name: 'case', kind: 'string', valueName: 'name', description: 'Run only the case with this name' },
     { name: 'step', kind: 'boolean', description: 'Pause before each case and say what it will show (for presenters)' },
-    { name: 'raise-conntrack', kind: 'boolean', description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)" },
-    { name: 'notrack', kind: 'boolean', description: "Exempt the run's subnet from connection tracking instead (NOTRACK rules in the raw tables, deleted afterwards)" },
-    { name: 'raise-file-max', kind: 'boolean', description: "Let the lab raise the machine's fs.file-max for a run whose connections need more open files (restored afterwards)" },
-    { name: 'until-memory-floor', kind: 'boolean', description: 'Run a case the memory check refuses: its flood stops where available memory falls to the floor the lab keeps free' },
-    { name: 'runtime', kind: 'string', valueName: 'name', description: 'docker (containers, the default) or netns (plain network namespaces on this machine: root, no engine)' },
-    { name: 'swarm', kind: 'boolean', description: 'Across the nodes of the Docker Swarm DOCKER_HOST manages: the server on one node, the clients on the others' },
-    { name: 'kernel', kind: 'string', valueName: 'version', description: "Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one" },
-    { name: 'report', kind: 'string', valueName: 'dir', description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)' },
+    {
+      name: 'raise-conntrack',
+      kind: 'boolean',
+      description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)",
+    },
+    {
+      name: 'notrack',
+      kind: 'boolean',
+      description: "Exempt the run's subnet from connection tracking instead (NOTRACK rules in the raw tables, deleted afterwards)",
+    },
+    {
+      name: 'raise-file-max',
+      kind: 'boolean',
+      description: "Let the lab raise the machine's fs.file-max for a run whose connections need more open files (restored afterwards)",
+    },
+    {
+      name: 'until-memory-floor',
+      kind: 'boolean',
+      description: 'Run a case the memory check refuses: its flood stops where available memory falls to the floor the lab keeps free',
+    },
+    { name: 'runtime', kind: 'string', valueName: 'name', description: 'Where the hosts run, one of:', choices: runtimeChoices },
+    {
+      name: 'swarm',
+      kind: 'boolean',
+      description: 'Across the nodes of the Docker Swarm DOCKER_HOST manages: the server on one node, the clients on the others',
+    },
+    {
+      name: 'kernel',
+      kind: 'string',
+      valueName: 'version',
+      description:
+        'Run in a qemu VM on another kernel: a Debian release (5.10 to 7.3-rc, or latest: the newest the mirror has), or a path to a kernel image; host for this one',
+    },
+    {
+      name: 'report',
+      kind: 'string',
+      valueName: 'dir',
+      description: 'Write results JSON, Markdown and HTML here (default: ./results/<scenario>-<run id>/)',
+    },
     { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write the expectations as JUnit XML (one test case each) for CI' },
   ],
   examples: [
@@ -73,8 +110,12 @@ const compare = defineCommand({
     { name: 'more', kind: 'variadic' },
   ],
   options: [{ name: 'markdown', kind: 'string', valueName: 'file', description: 'Also write the comparison as Markdown to this file' }],
-  examples: ['lab compare matrix-results/5.10/64k-myth.json matrix-results/6.12/64k-myth.json', 'lab compare a.json b.json c.json --markdown comparison.md'],
-  run: async ({ a, b, more }, flags) => (await import('./commands/compare.ts')).compareCommand([a, b, ...more], exactly<{ markdown?: string }>()(flags)),
+  examples: [
+    'lab compare matrix-results/5.10/64k-myth.json matrix-results/6.12/64k-myth.json',
+    'lab compare a.json b.json c.json --markdown comparison.md',
+  ],
+  run: async ({ a, b, more }, flags) =>
+    (await import('./commands/compare.ts')).compareCommand([a, b, ...more], exactly<{ markdown?: string }>()(flags)),
 });
 
 const matrix = defineCommand({
@@ -82,12 +123,23 @@ const matrix = defineCommand({
   summary: 'Run scenarios on several kernels (VMs) and write one report marking where kernels differ',
   positionals: [{ name: 'scenarios', kind: 'variadic' }],
   options: [
-    { name: 'kernels', kind: 'string', valueName: 'list', description: 'Kernels, comma-separated: Debian releases such as 6.1 or 7.3-rc and latest (VMs), paths to kernel images, host (Docker); all: every named release and host' },
+    {
+      name: 'kernels',
+      kind: 'string',
+      valueName: 'list',
+      description:
+        'Kernels, comma-separated: Debian releases such as 6.1 or 7.3-rc and latest (VMs), paths to kernel images, host (Docker); all: every named release and host',
+    },
     { name: 'quick', kind: 'boolean', description: 'Run every scenario in quick mode' },
-    { name: 'out', kind: 'string', valueName: 'dir', description: 'Results per kernel and matrix.md / matrix.html here (default: results/matrix-<time>/)' },
+    {
+      name: 'out',
+      kind: 'string',
+      valueName: 'dir',
+      description: 'Results per kernel and matrix.md / matrix.html here (default: results/matrix-<time>/)',
+    },
     { name: 'from', kind: 'string', valueName: 'dir', description: 'Render the report from the results files under this folder instead of running' },
     { name: 'parallel', kind: 'number', valueName: 'n', description: 'Kernels run at once (default: the number of cores)' },
-    { name: 'junit', kind: 'string', valueName: 'file', description: 'Also write every run\'s expectations as JUnit XML for CI' },
+    { name: 'junit', kind: 'string', valueName: 'file', description: "Also write every run's expectations as JUnit XML for CI" },
   ],
   examples: [
     'lab matrix scenarios/*.ts --kernels 5.10,6.1,6.12,host --quick',
@@ -100,7 +152,7 @@ const matrix = defineCommand({
 
 const list = defineCommand({
   name: 'list',
-  summary: 'List the scenarios in scenarios/ (or dir): file, name, cases, claim',
+  summary: "List the lab's own scenarios and this folder's (or those in dir): file, name, cases, claim",
   positionals: [{ name: 'dir', kind: 'optional' }],
   options: [],
   examples: ['lab list', 'lab list test/fixtures/scenarios'],

@@ -1,7 +1,7 @@
 /** The `lab` command line: the table of commands (commands.ts), its parser (args.ts), errors mapped to exit codes in one place. */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgv } from './args.ts';
+import { helpText, parseArgv } from './args.ts';
 import { LAB } from './commands.ts';
 import { describeError, exitCodeFor } from './exit-codes.ts';
 import { guardOutput } from './output.ts';
@@ -17,7 +17,7 @@ export async function main(argv: string[]): Promise<number> {
     if (parsed.kind === 'command') adoptDockerContext();
     switch (parsed.kind) {
       case 'help':
-        process.stdout.write(parsed.text + '\n');
+        process.stdout.write((await helpText(LAB, parsed.command)) + '\n');
         return parsed.exitCode;
       case 'version':
         process.stdout.write(`${LAB.name} ${version()}\n`);

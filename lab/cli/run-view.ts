@@ -25,8 +25,20 @@ function deferred(): Deferred {
 // listr2's task wrapper type is generic over its renderers; the view only sets titles and output.
 type Task = Pick<ListrTaskWrapper<unknown, never, never>, 'title' | 'output'>;
 
+/** A task shown, waiting for the event that ends it; `task` is there once listr has started it. */
+interface PendingTask {
+  done: Deferred;
+  task?: Task;
+}
+
 export function terminalView(tty: boolean): RunEvents {
-  const listrOptions = {
+  const lists = new TaskLists(tty);
+  return { ...stepsView(lists), ...casesView(lists, tty), closed: sayWhatTeardownLeft };
+}
+
+/** A tree redrawn in place on a terminal, timestamped lines otherwise. */
+function listrOptions(tty: boolean) {
+  return {
     renderer: tty ? 'default' : 'simple',
     rendererOptions: { collapseSubtasks: false, timer: PRESET_TIMER },
     fallbackRendererOptions: { timer: PRESET_TIMER, timestamp: PRESET_TIMESTAMP },
@@ -34,14 +46,30 @@ export function terminalView(tty: boolean): RunEvents {
     registerSignalListeners: false,
     exitOnError: true,
   } as const;
-  let shown: Promise<unknown> = Promise.resolve();
-  const show = (listr: { run(): Promise<unknown> }) => (shown = listr.run().catch(() => undefined));
+}
 
-  const steps = new Map<RunStep, { done: Deferred; task?: Task }>();
-  let phases = new Map<string, { done: Deferred; task?: Task }>();
-  let caseTask: Task | undefined;
-  let floodText = '';
+/** Shows listr task lists, one after another. */
+class TaskLists {
+  readonly options: ReturnType<typeof listrOptions>;
+  private shown: Promise<unknown> = Promise.resolve();
 
+  constructor(tty: boolean) {
+    this.options = listrOptions(tty);
+  }
+
+  show(listr: { run(): Promise<unknown> }): void {
+    this.shown = listr.run().catch(() => undefined);
+  }
+
+  /** Once the list shown last has drawn its end. */
+  async drawn(): Promise<void> {
+    await this.shown;
+  }
+}
+
+/** The run's steps before its cases: a task each, titled with what it ended with; the runtime's lines as its output. */
+function stepsView(lists: TaskLists): Pick<RunEvents, 'log' | 'stepStarted' | 'stepFinished'> {
+  const steps = new Map<RunStep, PendingTask>();
   return {
     log(line, step) {
       const task = step && steps.get(step)?.task;
@@ -49,41 +77,31 @@ export function terminalView(tty: boolean): RunEvents {
       else process.stdout.write(`lab: ${line}\n`);
     },
     stepStarted(step, title) {
-      const entry = { done: deferred() } as { done: Deferred; task?: Task };
+      const entry: PendingTask = { done: deferred() };
       steps.set(step, entry);
-      show(new Listr([{ title, task: async (_, task) => ((entry.task = task), entry.done.promise) }], listrOptions));
+      lists.show(new Listr([{ title, task: async (_, task) => ((entry.task = task), entry.done.promise) }], lists.options));
     },
     async stepFinished(step, { title, error }) {
       const entry = steps.get(step)!;
       if (entry.task && !error) entry.task.title = title;
       if (error) entry.done.reject(error);
       else entry.done.resolve();
-      await shown;
+      await lists.drawn();
     },
+  };
+}
+
+/** Each case: a task with a subtask per phase, titled with the verdict once collected; the flood's counts under its phase. */
+function casesView(lists: TaskLists, tty: boolean): Pick<RunEvents, 'caseStarting' | 'phaseFinished' | 'progress' | 'caseFinished'> {
+  let phases = new Map<string, PendingTask>();
+  let caseTask: Task | undefined;
+  let floodText = '';
+
+  return {
     caseStarting(info) {
       phases = new Map(info.phases.map((p) => [p.name, { done: deferred() }]));
       floodText = '';
-      show(
-        new Listr(
-          [
-            {
-              title: caseTitle(info),
-              task: (_, parent) => {
-                caseTask = parent;
-                return parent.newListr(
-                  info.phases.map((phase) => ({
-                    title: phase.title,
-                    task: (_ctx: unknown, task: Task) => phaseTask(phase, task),
-                    ...(phase.name === 'flood' ? { rendererOptions: { outputBar: info.plan.clients.length + 1, persistentOutput: true } } : {}),
-                  })),
-                  { exitOnError: true },
-                );
-              },
-            },
-          ],
-          listrOptions,
-        ),
-      );
+      lists.show(caseList(info, lists.options, (task) => (caseTask = task), phaseTask));
     },
     phaseFinished(info, phase, { result, error }) {
       const entry = phases.get(phase.name)!;
@@ -91,23 +109,13 @@ export function terminalView(tty: boolean): RunEvents {
       if (error) entry.done.reject(error);
       else entry.done.resolve();
     },
-    progress: (() => {
-      let reporter: ((p: FloodProgress) => void) | undefined;
-      let of: CaseInfo | undefined;
-      return (info: CaseInfo, progress: FloodProgress) => {
-        if (of !== info) [of, reporter] = [info, progressReporter(info, (text) => (floodText = text), tty)];
-        reporter!(progress);
-      };
-    })(),
+    progress: floodProgress(tty, (text) => (floodText = text)),
     async caseFinished() {
-      await shown;
-    },
-    closed(removed, interrupted, left) {
-      if (interrupted && removed.length) process.stderr.write(`lab: removed ${removed.join(', ')}\n`);
-      if (left) process.stderr.write(`lab: ${left}\n`);
+      await lists.drawn();
     },
   };
 
+  /** A phase's task: done when its phase is; the flood's shows the latest counts, redrawn every 250 ms. */
   async function phaseTask(phase: PhaseInfo, task: Task): Promise<void> {
     const entry = phases.get(phase.name)!;
     entry.task = task;
@@ -127,13 +135,62 @@ export function terminalView(tty: boolean): RunEvents {
   }
 }
 
+/** A case's task and its phases' subtasks; the flood's output keeps a line per client and one for the server. */
+function caseList(
+  info: CaseInfo,
+  options: ReturnType<typeof listrOptions>,
+  started: (caseTask: Task) => void,
+  phaseTask: (phase: PhaseInfo, task: Task) => Promise<void>,
+) {
+  return new Listr(
+    [
+      {
+        title: caseTitle(info),
+        task: (_, parent) => {
+          started(parent);
+          return parent.newListr(
+            info.phases.map((phase) => ({
+              title: phase.title,
+              task: (_ctx: unknown, task: Task) => phaseTask(phase, task),
+              ...(phase.name === 'flood' ? { rendererOptions: { outputBar: info.plan.clients.length + 1, persistentOutput: true } } : {}),
+            })),
+            { exitOnError: true },
+          );
+        },
+      },
+    ],
+    options,
+  );
+}
+
+/** The flood's lines for the case under way: a reporter of its own for each case. */
+function floodProgress(tty: boolean, show: (text: string) => void): (info: CaseInfo, progress: FloodProgress) => void {
+  let reporter: ((p: FloodProgress) => void) | undefined;
+  let of: CaseInfo | undefined;
+  return (info, progress) => {
+    if (of !== info) [of, reporter] = [info, progressReporter(info, show, tty)];
+    reporter!(progress);
+  };
+}
+
+/** After the teardown: what an interrupted run removed, and what the runtime could not remove. */
+function sayWhatTeardownLeft(removed: readonly string[], interrupted: boolean, left?: string): void {
+  if (interrupted && removed.length) process.stderr.write(`lab: removed ${removed.join(', ')}\n`);
+  if (left) process.stderr.write(`lab: ${left}\n`);
+}
+
 const caseTitle = (info: CaseInfo) => `Case ${info.index + 1}/${info.total}: ${info.name}`;
 
 /**
  * Per client: a bar toward its predicted ceiling, the count, the rate and the time left at that rate, errors;
  * then the server's count against the sum of the ceilings. Every 5 s without a terminal.
  */
-export function progressReporter(info: CaseInfo, show: (text: string) => void, tty: boolean, now: () => number = Date.now): (p: FloodProgress) => void {
+export function progressReporter(
+  info: CaseInfo,
+  show: (text: string) => void,
+  tty: boolean,
+  now: () => number = Date.now,
+): (p: FloodProgress) => void {
   const clients = new Map(info.plan.clients.map((c) => [c.name, new FloodRate()]));
   const latest = new Map<string, string>();
   let shownAt = -Infinity;
@@ -150,7 +207,12 @@ export function progressReporter(info: CaseInfo, show: (text: string) => void, t
       const rate = clients.get(host)?.add(at, estab) ?? 0;
       const ceiling = info.ceilings[host] ?? 0;
       // bind() failures apart from connect()'s, as the reports show them: the same errno in both is two figures.
-      const errors = [...Object.entries(line.errors ?? {}), ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v])].map(([k, v]) => `${k} ${formatCount(v)}`).join(', ');
+      const errors = [
+        ...Object.entries(line.errors ?? {}),
+        ...Object.entries(line.bind_errors ?? {}).map(([k, v]): [string, number] => [`bind ${k}`, v]),
+      ]
+        .map(([k, v]) => `${k} ${formatCount(v)}`)
+        .join(', ');
       const left = ceiling > estab && rate > 0 ? `, ~${formatDuration((ceiling - estab) / rate)} left` : '';
       const state = line.type === 'filled' ? 'filled' : `${formatCount(line.inflight ?? 0)} in flight, ${formatCount(Math.round(rate))}/s${left}`;
       latest.set(host, `${host}: ${bar(estab, ceiling)} ${formatCount(estab)}/${formatCount(ceiling)}, ${state}${errors ? `, ${errors}` : ''}`);

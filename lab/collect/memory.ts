@@ -35,7 +35,11 @@ export function parseCgroupMemory(text: string, tcpAccounted: boolean): CgroupMe
   const v2 = Object.fromEntries([...text.matchAll(/^v2 (\w+) (\d+)$/gm)].map((m) => [m[1]!, Number(m[2])]));
   const kernel = v2.kernel ?? v2.slab;
   if (kernel === undefined) return undefined;
-  return { kernelBytes: kernel, ...(v2.sock !== undefined && { tcpBufferBytes: v2.sock }), source: `cgroup v2 memory.stat ${v2.kernel !== undefined ? 'kernel' : 'slab'}, sock` };
+  return {
+    kernelBytes: kernel,
+    ...(v2.sock !== undefined && { tcpBufferBytes: v2.sock }),
+    source: `cgroup v2 memory.stat ${v2.kernel !== undefined ? 'kernel' : 'slab'}, sock`,
+  };
 }
 
 export function parseSlabinfo(text: string): SlabObjects {

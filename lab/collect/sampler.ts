@@ -9,7 +9,10 @@ import { parseSsSummary } from './ss.ts';
 import { within } from '../abort.ts';
 
 export interface Sample {
-  /** Milliseconds since the sampler started. */
+  /**
+   * Milliseconds since the sampler started, when the count was taken: a kernel reading by the host's own
+   * clock (its output can arrive late, in a burst, under a flood), a program's count when its line came.
+   */
   t: number;
   host: string;
   estab: number;
@@ -21,6 +24,8 @@ export interface Sample {
 }
 
 const MARK = '### sample';
+/** How often the loop reads the server's kernel (it sleeps this long between readings). */
+export const SAMPLE_INTERVAL_MS = 1000;
 const STOP_WAIT_MS = 5000;
 
 export interface SamplerOptions {
@@ -38,6 +43,8 @@ export class Sampler {
   private block: string[] = [];
   private stopped?: Promise<void>;
   private readonly started = performance.now();
+  /** The host's uptime clock, in ms, to the sampler's: the least arrival delay seen so far. */
+  private clockOffset?: number;
 
   constructor(
     private readonly kernelHost: Host,
@@ -47,13 +54,15 @@ export class Sampler {
   ) {}
 
   /**
-   * The loop inside the host: a reading a second until the stop file appears, then one last reading. It
-   * leaves its pid beside the stop file, so that a loop that does not stop is killed alone: the host's
-   * other shells are none of the sampler's business.
+   * The loop inside the host: a reading a second until the stop file appears, then one last reading, each
+   * marked with the host's uptime when it was taken (read by the shell itself, no process more). It leaves
+   * its pid beside the stop file, so that a loop that does not stop is killed alone: the host's other shells
+   * are none of the sampler's business.
    */
   static script(options: SamplerOptions): string {
     const stop = options.stopFile;
-    return `echo $$ > ${stop}.pid; rm -f ${stop}; i=0; while [ $i -lt ${options.maxReadings} ] && [ ! -e ${stop} ]; do ss -s; echo '${MARK}'; sleep 1; i=$((i + 1)); done; ss -s; echo '${MARK}'; rm -f ${stop} ${stop}.pid`;
+    const reading = `ss -s; up=; read up _ < /proc/uptime; echo "${MARK} $up"`;
+    return `echo $$ > ${stop}.pid; rm -f ${stop}; i=0; while [ $i -lt ${options.maxReadings} ] && [ ! -e ${stop} ]; do ${reading}; sleep ${SAMPLE_INTERVAL_MS / 1000}; i=$((i + 1)); done; ${reading}; rm -f ${stop} ${stop}.pid`;
   }
 
   start(): void {
@@ -86,15 +95,35 @@ export class Sampler {
     return Math.round(performance.now() - this.started);
   }
 
+  /**
+   * When a reading was taken, on the sampler's clock: its uptime mark moved by the least delay any reading
+   * took to arrive (the first, before the flood, arrives at once). Without a mark, when it arrived.
+   */
+  private takenAt(mark: string): number {
+    const arrived = this.now();
+    const uptime = mark.trim() === '' ? NaN : Number(mark) * 1000;
+    if (!Number.isFinite(uptime)) return arrived;
+    this.clockOffset = Math.min(this.clockOffset ?? Infinity, arrived - uptime);
+    return Math.round(uptime + this.clockOffset);
+  }
+
   private line(text: string): void {
-    if (text.trim() !== MARK) {
+    const trimmed = text.trim();
+    if (trimmed !== MARK && !trimmed.startsWith(`${MARK} `)) {
       this.block.push(text);
       return;
     }
     const ss = parseSsSummary(this.block.join('\n'));
     this.block = [];
     const host = this.kernelHost.plan.name;
-    const sample: Sample = { t: this.now(), host, estab: ss.estab, timewait: ss.timewait, errors: this.errorsOf(host), source: 'kernel' };
+    const sample: Sample = {
+      t: this.takenAt(trimmed.slice(MARK.length)),
+      host,
+      estab: ss.estab,
+      timewait: ss.timewait,
+      errors: this.errorsOf(host),
+      source: 'kernel',
+    };
     this.samples.push(sample);
     this.onSample(sample);
   }

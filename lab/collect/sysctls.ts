@@ -19,7 +19,9 @@ export function parseSysctlLines(text: string): Record<string, string> {
  * What a fresh network namespace starts with on a kernel, read in one that vanishes with the shell
  * reading it. `run` executes argv where that kernel is (root needed for unshare -n).
  */
-export async function readNamespaceDefaults(run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<Record<string, string> | undefined> {
+export async function readNamespaceDefaults(
+  run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>,
+): Promise<Record<string, string> | undefined> {
   const result = await run(['unshare', '-n', 'sh', '-c', readSysctlsScript(NAMESPACE_DEFAULTS)]);
   return result.exitCode === 0 ? parseSysctlLines(result.stdout) : undefined;
 }
@@ -28,7 +30,9 @@ export async function readNamespaceDefaults(run: (argv: string[]) => Promise<{ e
  * Machine-wide limits, read in the machine's initial network namespace (tcp_mem exists only there): they
  * bound every container at once and no container can set them, so the lab reads them and never sets them.
  */
-export async function readMachineSysctls(run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>): Promise<Record<string, string> | undefined> {
+export async function readMachineSysctls(
+  run: (argv: string[]) => Promise<{ exitCode: number; stdout: string }>,
+): Promise<Record<string, string> | undefined> {
   const script = MACHINE_SYSCTLS.map((n) => `[ -r /proc/sys/${n.replaceAll('.', '/')} ] && ${readSysctlsScript([n])}`).join('; ');
   const result = await run(['sh', '-c', `${script}; true`]);
   const sysctls = result.exitCode === 0 ? parseSysctlLines(result.stdout) : {};
@@ -36,7 +40,9 @@ export async function readMachineSysctls(run: (argv: string[]) => Promise<{ exit
 }
 
 /** What the machine the hosts run on says of itself, read through a shell there (none: nothing read). */
-export async function readMachineFacts(shell: MachineShell | undefined): Promise<Pick<EnvironmentFingerprint, 'namespaceDefaults' | 'machineSysctls'>> {
+export async function readMachineFacts(
+  shell: MachineShell | undefined,
+): Promise<Pick<EnvironmentFingerprint, 'namespaceDefaults' | 'machineSysctls'>> {
   if (!shell) return {};
   const namespaceDefaults = await readNamespaceDefaults(shell);
   const machineSysctls = await readMachineSysctls(shell);

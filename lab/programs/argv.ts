@@ -103,7 +103,13 @@ export function labclientArgv(a: LabclientArgs): string[] {
     ...option('--deadline', a.deadlineSeconds),
     ...option('--progress-ms', a.progressMs ?? CLIENT_PROGRESS_MS),
     ...(a.ping ? ['--ping', ...option('--ping-wait-ms', a.pingWaitMs)] : []),
-    ...(a.holdPing ? [...option('--hold-ping-seconds', a.holdPing.seconds), ...option('--ping-interval-ms', a.holdPing.intervalMs), ...option('--ping-timeout-ms', a.holdPing.timeoutMs)] : []),
+    ...(a.holdPing
+      ? [
+          ...option('--hold-ping-seconds', a.holdPing.seconds),
+          ...option('--ping-interval-ms', a.holdPing.intervalMs),
+          ...option('--ping-timeout-ms', a.holdPing.timeoutMs),
+        ]
+      : []),
     ...option('--send-bytes', a.sendBytes || undefined),
     ...flag('--keep-asking', a.keepAsking),
     ...option('--connect-timeout-ms', a.connectTimeoutMs || undefined),

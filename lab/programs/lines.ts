@@ -22,8 +22,20 @@ export interface ClientLine {
   bind_errors?: Record<string, number>;
   fds_at_start?: number;
   sent_bytes?: number;
-  /** connscale's hold, while and after it runs; window_rtt_us covers the time since the last progress line. */
-  hold_ping?: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: RttPercentiles; window_rtt_us?: RttPercentiles };
+  /**
+   * connscale's hold, while and after it runs; window_rtt_us covers the time since the last progress line.
+   * The percentiles count every timeout: a late Pong at its round trip, and each of the unanswered Pings (no
+   * Pong when given up) at the time it was given up, at least the timeout. Older programs had no unanswered.
+   */
+  hold_ping?: {
+    sent: number;
+    pongs: number;
+    timeouts: number;
+    unanswered?: number;
+    hold_ms: number;
+    rtt_us: RttPercentiles;
+    window_rtt_us?: RttPercentiles;
+  };
   /**
    * --cost-ports: per 2% of those ports in use, the connect() calls that got a port, the ns they spent in all,
    * and the histogram of one call's µs as [top of bin, calls] pairs.

@@ -86,9 +86,7 @@ const NOT_ENVIRONMENT = new Set(['run', 'scenario file', 'started', 'finished'])
 function fingerprintDifferences(runs: readonly ComparedRun[]): EnvironmentDifference[] {
   const facts = runs.map((r) => new Map(environmentFacts(r.results)));
   const labels = [...facts[0]!.keys()].filter((label) => !NOT_ENVIRONMENT.has(label));
-  return labels
-    .map((what) => ({ what, values: facts.map((f) => f.get(what) ?? '') }))
-    .filter((d) => !allSame(d.values));
+  return labels.map((what) => ({ what, values: facts.map((f) => f.get(what) ?? '') })).filter((d) => !allSame(d.values));
 }
 
 /** Sysctls read back that differ for a host, said once with the cases where they differ. */
@@ -139,13 +137,21 @@ function predictedText(row: ComparisonRow): string {
 export function renderComparison(comparison: Comparison): string {
   const out = ['Runs:'];
   comparison.runs.forEach((r, i) => out.push(`  ${i + 1}. ${r.label}: ${r.file} (run ${r.runId})`));
-  out.push('', comparison.environment.length ? 'Environment differences:' : 'Environment: the same in every run (kernel, engine, images, sysctls read back)');
+  out.push(
+    '',
+    comparison.environment.length ? 'Environment differences:' : 'Environment: the same in every run (kernel, engine, images, sysctls read back)',
+  );
   for (const d of comparison.environment) out.push(`  ${d.what}: ${d.values.join(' | ')}`);
   const caseNames = [...new Set(comparison.rows.map((r) => r.caseName))];
   for (const caseName of caseNames) {
     out.push('', caseName);
     const rows = comparison.rows.filter((r) => r.caseName === caseName);
-    out.push(...table([['expectation', 'host', 'predicted', ...comparison.runs.map((r) => r.label), ''], ...rows.map((r) => [r.claim, r.host, predictedText(r), ...r.cells.map(cellText), rowMark(r)])]));
+    out.push(
+      ...table([
+        ['expectation', 'host', 'predicted', ...comparison.runs.map((r) => r.label), ''],
+        ...rows.map((r) => [r.claim, r.host, predictedText(r), ...r.cells.map(cellText), rowMark(r)]),
+      ]),
+    );
   }
   out.push('', verdictLine(comparison));
   return out.join('\n');
@@ -160,7 +166,12 @@ export function comparisonMarkdown(comparison: Comparison): string {
   for (const caseName of new Set(comparison.rows.map((r) => r.caseName))) {
     const rows = comparison.rows.filter((r) => r.caseName === caseName);
     out.push('', `## ${caseName}`, '');
-    out.push(...markdownTable([['expectation', 'host', 'predicted', ...comparison.runs.map((r) => r.label), 'differs'], ...rows.map((r) => [r.claim, r.host, predictedText(r), ...r.cells.map(cellText), rowMark(r) ? `**${rowMark(r)}**` : ''])]));
+    out.push(
+      ...markdownTable([
+        ['expectation', 'host', 'predicted', ...comparison.runs.map((r) => r.label), 'differs'],
+        ...rows.map((r) => [r.claim, r.host, predictedText(r), ...r.cells.map(cellText), rowMark(r) ? `**${rowMark(r)}**` : '']),
+      ]),
+    );
   }
   out.push('', `**${verdictLine(comparison)}**`, '');
   return out.join('\n');

@@ -51,7 +51,11 @@ export function costCurveChart(chart: CostCurveChart): string {
     caseIndex: chart.caseIndex,
     title: chart.about ? `${chart.about}: ${title}` : `The cost of ${title}`,
     seriesPer: chart.linePer,
-    series: chart.lines.map((line) => ({ name: line.name, color: line.color, points: costCurve(line.cost).map((p) => ({ t: p.percent, value: p.ratio })) })),
+    series: chart.lines.map((line) => ({
+      name: line.name,
+      color: line.color,
+      points: costCurve(line.cost).map((p) => ({ t: p.percent, value: p.ratio })),
+    })),
     xAxis: RANGE_IN_USE,
     reference: { value: 1, label: `${formatRatio(1)}: the cost on a range less than half full` },
     integer: false,

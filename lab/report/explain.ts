@@ -7,16 +7,22 @@ export function explainScenario(scenario: Scenario, file: string, quick: boolean
   if (scenario.story) out.push('', scenario.story.trim());
   out.push('', `seeds replayed: ${scenario.seeds?.length ? scenario.seeds.join(', ') : 'none'}`);
   const program = scenario.server.program ? `, its own program: ${scenario.server.program.command.join(' ')}` : '';
-  out.push(`server: ports ${listenedPorts(scenario.server).join(', ')}${program}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`);
+  out.push(
+    `server: ports ${listenedPorts(scenario.server).join(', ')}${program}${scenario.server.backlog ? `, backlog ${scenario.server.backlog}` : ''}${sysctlText(scenario.server.sysctls, ', sysctls ')}`,
+  );
   if (scenario.deadlineSeconds) out.push(`deadline: ${scenario.deadlineSeconds} s per flood`);
   scenario.cases.forEach((spec, i) => {
     const settings = mergeCase(scenario, spec, quick);
     const connections = settings.client.connections ?? 'fill';
     out.push('', `Case ${i + 1}/${scenario.cases.length}: ${spec.name}`);
     if (spec.about) out.push(`  ${spec.about}`);
-    out.push(`  clients: ${settings.clients}, each asking for ${connections === 'fill' ? 'as many connections as its range gives (fill)' : `${connections} connections`}`);
+    out.push(
+      `  clients: ${settings.clients}, each asking for ${connections === 'fill' ? 'as many connections as its range gives (fill)' : `${connections} connections`}`,
+    );
     out.push(`  client sysctls: ${sysctlText(settings.client.sysctls) || 'kernel defaults'}`);
-    out.push(`  server ports: ${listenedPorts(settings.server).join(', ')}${settings.server.program ? ` (${settings.server.program.command.join(' ')})` : ''}`);
+    out.push(
+      `  server ports: ${listenedPorts(settings.server).join(', ')}${settings.server.program ? ` (${settings.server.program.command.join(' ')})` : ''}`,
+    );
     if (quick) out.push(`  --quick overrides: ${spec.quick ? describeOverrides(spec.quick) : 'none (runs as in full)'}`);
     out.push('  expects:');
     for (const e of [...(scenario.expect ?? []), ...(spec.expect ?? [])]) out.push(`    - ${e.claim} (${e.subject}, ${e.metric})`);

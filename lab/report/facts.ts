@@ -1,7 +1,17 @@
 /** What every report view says the same way: numbers, errors, sysctls, phases, the environment, verdicts. */
-import type { CaseResult, EndMemory, ExpectationResult, HoldPingFigures, HostResult, MemoryFigures, Results, SlabGrowth } from '../results/results.ts';
+import type {
+  CaseResult,
+  EndMemory,
+  ExpectationResult,
+  HoldPingFigures,
+  HostResult,
+  MemoryFigures,
+  Results,
+  SlabGrowth,
+} from '../results/results.ts';
 import type { Prediction } from '../scenario/types.ts';
 import { formatGiB } from '../results/memory.ts';
+import { milestonesLine } from '../results/milestones.ts';
 
 /** The sysctls read back that decide the lab's figures, in the order the host tables show them. */
 export const KEY_SYSCTLS = [
@@ -81,7 +91,9 @@ export function hostKind(results: Results): string {
 }
 
 export function formatPhases(c: CaseResult): string {
-  return Object.entries(c.phases).map(([phase, ms]) => `${phase} ${formatSeconds(ms)}`).join(', ');
+  return Object.entries(c.phases)
+    .map(([phase, ms]) => `${phase} ${formatSeconds(ms)}`)
+    .join(', ');
 }
 
 /** The run's fingerprint as label and value pairs, in reading order. */
@@ -94,7 +106,10 @@ export function environmentFacts(results: Results): Array<[string, string]> {
     ['lab', `${env.lab} on Node ${env.node}`],
     ['images', images.join(', ') || 'unknown'],
     ['open files per process up to', formatCount(env.nofileCeiling)],
-    ...(env.nodes ?? []).map((n): [string, string] => [`node ${n.name}`, `Linux ${n.kernel}, ${n.engine}, open files per process up to ${formatCount(n.nofileCeiling)} (${n.address})`]),
+    ...(env.nodes ?? []).map((n): [string, string] => [
+      `node ${n.name}`,
+      `Linux ${n.kernel}, ${n.engine}, open files per process up to ${formatCount(n.nofileCeiling)} (${n.address})`,
+    ]),
     ...Object.entries(env.namespaceDefaults ?? {}).map(([key, value]): [string, string] => [`a new namespace's ${sysctlShortName(key)}`, value]),
     ...Object.entries(env.machineSysctls ?? {}).map(([key, value]): [string, string] => [`machine-wide ${key} (read, never set)`, value]),
     ['mode', results.quick ? 'quick (--quick: narrow ranges, the same laws)' : 'full'],
@@ -139,7 +154,10 @@ export function machineLines(c: CaseResult): string[] {
   for (const h of placed) byNode.set(h.machine!.node!, [...(byNode.get(h.machine!.node!) ?? []), h.name]);
   const where = [...byNode].map(([node, hosts]) => `${node} (${hosts.join(', ')})`).join(', ');
   const kernels = [...new Set(placed.map((h) => `${h.machine!.node}: Linux ${h.machine!.kernel}`))];
-  if (c.oneKernel) return [`nodes: ${where}; one kernel under them all (the same boot id, ${placed[0]!.machine!.bootId.slice(0, 8)}): both ends of every connection in it, so memory is not split by node`];
+  if (c.oneKernel)
+    return [
+      `nodes: ${where}; one kernel under them all (the same boot id, ${placed[0]!.machine!.bootId.slice(0, 8)}): both ends of every connection in it, so memory is not split by node`,
+    ];
   return [`nodes: ${where}; ${c.oneKernel === false ? 'separate kernels (boot ids differ)' : 'kernels'}: ${kernels.join(', ')}`];
 }
 
@@ -149,29 +167,37 @@ export function scaleLines(c: CaseResult): string[] {
   if (c.memory) {
     const m = c.memory;
     lines.push(
-      `memory per connection, over ${formatCount(m.connections)}: kernel ${formatCount(m.kernelBytesPerConnection)} B (${m.kernelEnds === 'server' ? "slab and TCP pages on the server's machine: its end alone" : 'slab and TCP pages, host-wide, both ends'}), ` +
+      `memory per connection, over ${formatCount(m.connections)}: kernel ${m.hostWideNotMeasured ? `not measured (host-wide: ${m.hostWideNotMeasured})` : `${formatCount(m.kernelBytesPerConnection)} B (${m.kernelEnds === 'server' ? "slab and TCP pages on the server's machine: its end alone" : 'slab and TCP pages, host-wide, both ends'})`}, ` +
         `server program ${formatCount(m.serverUserBytesPerConnection)} B, client programs ${formatCount(m.clientRssBytesPerConnection)} B (their fixed costs included)`,
     );
     if (m.perEnd) lines.push(perEndLine(m.perEnd));
     if (m.tcpMemPages !== undefined) {
-      lines.push(`TCP socket buffers machine-wide (sockstat mem, host-wide, bounded by tcp_mem): ${m.tcpMemPages >= 0 ? '+' : ''}${formatCount(m.tcpMemPages)} pages`);
+      lines.push(
+        `TCP socket buffers machine-wide (sockstat mem, host-wide, bounded by tcp_mem): ${m.tcpMemPages >= 0 ? '+' : ''}${formatCount(m.tcpMemPages)} pages`,
+      );
     }
   }
   const watched = c.machineMemory;
   if (watched?.stopped) {
     const stop = watched.stopped;
-    lines.push(`the lab stopped the flood for memory ${stop.atSeconds} s in, at ${formatCount(stop.connections)} connections held by the clients: available memory ${formatGiB(stop.availableBytes)}, under the floor of ${formatGiB(stop.floorBytes)} it keeps free`);
+    lines.push(
+      `the lab stopped the flood for memory ${stop.atSeconds} s in, at ${formatCount(stop.connections)} connections held by the clients: available memory ${formatGiB(stop.availableBytes)}, under the floor of ${formatGiB(stop.floorBytes)} it keeps free`,
+    );
   } else if (c.memory && watched?.lowestAvailableBytes !== undefined && watched.floorBytes !== undefined) {
-    lines.push(`the machine's available memory went down to ${formatGiB(watched.lowestAvailableBytes)} (the lab's floor: ${formatGiB(watched.floorBytes)})`);
+    lines.push(
+      `the machine's available memory went down to ${formatGiB(watched.lowestAvailableBytes)} (the lab's floor: ${formatGiB(watched.floorBytes)})`,
+    );
   }
   if (c.holdStart) {
     const { waitedSeconds, serverAccepted, clientsHeld } = c.holdStart;
-    const caughtUp = serverAccepted >= clientsHeld ? `once the server's program had accepted all ${formatCount(clientsHeld)}` : `with the server's program at ${formatCount(serverAccepted)} accepted of the ${formatCount(clientsHeld)} the clients held (it had stopped accepting)`;
+    const caughtUp =
+      serverAccepted >= clientsHeld
+        ? `once the server's program had accepted all ${formatCount(clientsHeld)}`
+        : `with the server's program at ${formatCount(serverAccepted)} accepted of the ${formatCount(clientsHeld)} the clients held (it had stopped accepting)`;
     lines.push(`the hold began ${waitedSeconds.toFixed(1)} s after the clients filled, ${caughtUp}`);
   }
-  if (c.milestones?.length) {
-    lines.push(`the server reached ${c.milestones.map((x) => `${formatCount(x.connections)} at ${x.seconds.toFixed(1)} s`).join(', ')}`);
-  }
+  const reached = milestonesLine(c.milestones ?? []);
+  if (reached) lines.push(reached);
   return lines;
 }
 
@@ -179,7 +205,9 @@ function perEndLine(perEnd: NonNullable<MemoryFigures['perEnd']>): string {
   const ends = (['server', 'client'] as const).flatMap((end): Array<[string, EndMemory]> => (perEnd[end] ? [[end, perEnd[end]]] : []));
   const sources = [...new Set(ends.map(([, m]) => m.source))].join('; ');
   const kernel = ends.map(([end, m]) => `${end} end ${formatCount(Math.round(m.kernelBytes))} B`).join(', ');
-  const buffers = ends.filter(([, m]) => m.tcpBufferBytes !== undefined).map(([end, m]) => `${end} end ${formatCount(Math.round(m.tcpBufferBytes!))} B`);
+  const buffers = ends
+    .filter(([, m]) => m.tcpBufferBytes !== undefined)
+    .map(([end, m]) => `${end} end ${formatCount(Math.round(m.tcpBufferBytes!))} B`);
   return `kernel memory per connection end, from each host's own memory cgroup (${sources}): ${kernel}${buffers.length ? `, socket buffers ${buffers.join(', ')}` : ''}`;
 }
 
@@ -198,8 +226,22 @@ export function slabRows(caches: SlabGrowth[]): string[][] {
   const predicted = caches.map(predictedBytes).filter((n): n is number => n !== undefined);
   return [
     ['slab cache', 'object size (B)', 'objects per connection', 'predicted objects', 'bytes per connection', 'predicted bytes'],
-    ...caches.map((s) => [s.cache, formatCount(s.objectSize), formatObjects(s.objectsPerConnection), s.predictedObjects === undefined ? '' : formatObjects(s.predictedObjects), bytes(s.bytesPerConnection), bytes(predictedBytes(s))]),
-    ['total', '', '', '', bytes(caches.reduce((sum, s) => sum + s.bytesPerConnection, 0)), predicted.length ? bytes(predicted.reduce((a, b) => a + b, 0)) : ''],
+    ...caches.map((s) => [
+      s.cache,
+      formatCount(s.objectSize),
+      formatObjects(s.objectsPerConnection),
+      s.predictedObjects === undefined ? '' : formatObjects(s.predictedObjects),
+      bytes(s.bytesPerConnection),
+      bytes(predictedBytes(s)),
+    ]),
+    [
+      'total',
+      '',
+      '',
+      '',
+      bytes(caches.reduce((sum, s) => sum + s.bytesPerConnection, 0)),
+      predicted.length ? bytes(predicted.reduce((a, b) => a + b, 0)) : '',
+    ],
   ];
 }
 
@@ -212,7 +254,7 @@ export function holdPings(c: CaseResult): Array<{ host: string; ping: HoldPingFi
 export function holdPingLines(c: CaseResult): string[] {
   return holdPings(c).map(({ host, ping: p }) => {
     const r = p.rttMs;
-    const roundTrip = r.count
+    const roundTrip = r?.count
       ? `round trip p50 ${formatMs(r.p50)}, p90 ${formatMs(r.p90)}, p99 ${formatMs(r.p99)}, p99.9 ${formatMs(r.p999)}, max ${formatMs(r.max)}`
       : 'no Pong came back';
     return `${host} pinged every ${formatCount(p.intervalMs)} ms: ${formatCount(p.perSecond)} of ${formatCount(p.askedPerSecond)} pings/s asked, ${formatCount(p.timeouts)} timeouts; ${roundTrip}`;
@@ -231,14 +273,16 @@ export function kneeLine(results: Results): string | undefined {
       name: c.name,
       asked: pings.reduce((sum, p) => sum + p.askedPerSecond, 0),
       timeouts: pings.reduce((sum, p) => sum + p.timeouts, 0),
-      p99: Math.max(...pings.map((p) => p.rttMs.p99)),
+      p99: Math.max(...pings.map((p) => p.rttMs?.p99 ?? NaN)),
       timeoutMs: Math.min(...pings.map((p) => p.timeoutMs)),
-      inTime: pings.every((p) => p.timeouts === 0 && p.rttMs.p99 < p.timeoutMs),
+      inTime: pings.every((p) => p.timeouts === 0 && !!p.rttMs?.count && p.rttMs.p99 < p.timeoutMs),
     }));
   if (!cases.length) return undefined;
   const kept = cases.filter((x) => x.inTime).sort((a, b) => b.asked - a.asked)[0];
   const fell = cases.filter((x) => !x.inTime).sort((a, b) => a.asked - b.asked)[0];
-  const keptText = kept ? `every Pong in time up to ${formatCount(kept.asked)} pings/s (case '${kept.name}', p99 ${formatMs(kept.p99)})` : 'no case kept every Pong in time';
+  const keptText = kept
+    ? `every Pong in time up to ${formatCount(kept.asked)} pings/s (case '${kept.name}', p99 ${formatMs(kept.p99)})`
+    : 'no case kept every Pong in time';
   const fellText = !fell
     ? 'no case fell behind'
     : fell.timeouts

@@ -100,7 +100,9 @@ function environment(results: Results): string {
   return `<section class="environment">
 <h2>Environment</h2>
 <dl>
-${environmentFacts(results).map(([label, value]) => `<dt>${esc(label)}</dt><dd>${esc(value)}</dd>`).join('\n')}
+${environmentFacts(results)
+  .map(([label, value]) => `<dt>${esc(label)}</dt><dd>${esc(value)}</dd>`)
+  .join('\n')}
 </dl>
 </section>`;
 }
@@ -118,7 +120,9 @@ ${lineChart({ kind: 'errors', caseIndex: index, title: 'Failed connects over tim
 <h3>Predicted against measured</h3>
 ${verdictTable(c)}
 <ul class="theory">
-${theoryLines(c).map((why) => `<li>theory: ${esc(why)}</li>`).join('\n')}
+${theoryLines(c)
+  .map((why) => `<li>theory: ${esc(why)}</li>`)
+  .join('\n')}
 </ul>
 <h3>Hosts</h3>
 <div class="table-scroll"><table class="hosts">
@@ -174,11 +178,15 @@ function connectCostFigure(c: CaseResult, index: number, colors: Map<string, str
 function holdPingFigures(c: CaseResult, index: number, colors: Map<string, string>): string {
   const pings = holdPings(c);
   if (!pings.length) return '';
-  const series: Series[] = pings.map(({ host, ping }) => ({ name: host, color: colors.get(host)!, points: ping.series.map((w) => ({ t: w.t * 1000, value: w.p99 })) }));
-  const ms = (n: number, count: number) => `<td class="num">${count ? esc(formatMs(n)) : '-'}</td>`;
+  const series: Series[] = pings.map(({ host, ping }) => ({
+    name: host,
+    color: colors.get(host)!,
+    points: ping.series.map((w) => ({ t: w.t * 1000, value: w.p99 })),
+  }));
+  const ms = (n: number | undefined, count: number | undefined) => `<td class="num">${count && n !== undefined ? esc(formatMs(n)) : '-'}</td>`;
   const rows = pings.map(({ host, ping: p }) => {
     const r = p.rttMs;
-    return `<tr data-host="${esc(host)}"><td>${esc(host)}</td>${[r.p50, r.p90, r.p99, r.p999, r.max].map((n) => ms(n, r.count)).join('')}<td class="num">${formatCount(p.perSecond)}</td><td class="num">${formatCount(p.askedPerSecond)}</td><td class="num">${formatCount(p.timeouts)}</td></tr>`;
+    return `<tr data-host="${esc(host)}"><td>${esc(host)}</td>${[r?.p50, r?.p90, r?.p99, r?.p999, r?.max].map((n) => ms(n, r?.count)).join('')}<td class="num">${formatCount(p.perSecond)}</td><td class="num">${formatCount(p.askedPerSecond)}</td><td class="num">${formatCount(p.timeouts)}</td></tr>`;
   });
   return `<h3>Ping/Pong over the hold</h3>
 ${lineChart({ kind: 'p99', caseIndex: index, title: 'Round-trip p99 over the hold (ms), per client', series, maxHeight: 260, formatValue: formatMs })}
@@ -196,7 +204,11 @@ function slabFigures(caches: SlabGrowth[], index: number): string {
   if (!caches.length) return '';
   const [header, ...body] = slabRows(caches);
   const cells = (row: string[], tag: 'th' | 'td') => row.map((text, col) => `<${tag}${col ? ' class="num"' : ''}>${esc(text)}</${tag}>`).join('');
-  const bars = caches.map((s) => ({ label: s.cache, value: s.bytesPerConnection, ...(s.predictedObjects !== undefined && { mark: s.predictedObjects * s.objectSize }) }));
+  const bars = caches.map((s) => ({
+    label: s.cache,
+    value: s.bytesPerConnection,
+    ...(s.predictedObjects !== undefined && { mark: s.predictedObjects * s.objectSize }),
+  }));
   return `<h3>Slab growth per connection</h3>
 <table class="slab">
 <thead><tr>${cells(header!, 'th')}</tr></thead>

@@ -3,7 +3,7 @@
  * and host. A failed expectation is a <failure>, an invalid one (not measured, host lost) an <error>.
  */
 import type { Results } from '../results/results.ts';
-import { formatPrediction } from '../scenario/theory.ts';
+import { formatPrediction } from '../scenario/theory/prediction.ts';
 import { escapeHtml as xml } from './escape.ts';
 import { measuredText } from './facts.ts';
 
@@ -19,10 +19,10 @@ export function junitXml(runs: readonly Results[]): string {
       const body = e.notApplicable
         ? `<skipped message="${xml(`does not apply: ${e.notApplicable}`)}"/>`
         : e.invalid
-        ? `<error message="${xml(e.invalid)}">${xml(detail)}</error>`
-        : e.pass
-          ? ''
-          : `<failure message="${xml(detail)}">${xml(`${e.metric} on ${e.host}: ${detail}`)}</failure>`;
+          ? `<error message="${xml(e.invalid)}">${xml(detail)}</error>`
+          : e.pass
+            ? ''
+            : `<failure message="${xml(detail)}">${xml(`${e.metric} on ${e.host}: ${detail}`)}</failure>`;
       return `    <testcase classname="${xml(`${r.scenario}.${c.name}`)}" name="${xml(name)}">${body}</testcase>`;
     });
     const suite = `${r.scenario} on ${r.environment.kernel}${r.quick ? ' (quick)' : ''}`;

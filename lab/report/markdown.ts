@@ -1,6 +1,23 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
-import { KEY_SYSCTLS, environmentFacts, hostKind, expectationVerdict, formatPhases, holdPingLines, hostFigures, kneeLine, machineLines, measuredFigure, overallVerdict, predictionText, scaleLines, slabRows, sysctlShortName, theoryLines } from './facts.ts';
+import {
+  KEY_SYSCTLS,
+  environmentFacts,
+  hostKind,
+  expectationVerdict,
+  formatPhases,
+  holdPingLines,
+  hostFigures,
+  kneeLine,
+  machineLines,
+  measuredFigure,
+  overallVerdict,
+  predictionText,
+  scaleLines,
+  slabRows,
+  sysctlShortName,
+  theoryLines,
+} from './facts.ts';
 import { storyParagraphs } from './story.ts';
 
 export function renderMarkdown(results: Results, options: { story?: string | undefined } = {}): string {
@@ -21,7 +38,13 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   lines.push(
     ...markdownTable([
       ['expectation', 'host', 'predicted', 'measured', 'verdict'],
-      ...c.expectations.map((e) => [e.claim, e.host, predictionText(e.predicted), measuredFigure(e), e.pass ? expectationVerdict(e) : `**${expectationVerdict(e)}**`]),
+      ...c.expectations.map((e) => [
+        e.claim,
+        e.host,
+        predictionText(e.predicted),
+        measuredFigure(e),
+        e.pass ? expectationVerdict(e) : `**${expectationVerdict(e)}**`,
+      ]),
     ]),
     '',
   );
@@ -39,7 +62,10 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
 /** Every column but the cache's name is a number, blanks in the total row and unpredicted caches included. */
 function slabTable(caches: SlabGrowth[]): string[] {
   const rows = slabRows(caches);
-  return markdownTable(rows, rows[0]!.map((_, col) => col > 0));
+  return markdownTable(
+    rows,
+    rows[0]!.map((_, col) => col > 0),
+  );
 }
 
 function hostRow(h: HostResult): string[] {

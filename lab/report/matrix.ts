@@ -2,24 +2,21 @@
  * The kernel matrix: the same scenarios on several kernels in one report. Verdicts per scenario and kernel,
  * the time each case took to fill, the cost of one connect() as the range fills (where clients timed it),
  * what a new namespace starts with on each kernel, and every expectation whose measured value or verdict
- * differs between kernels. Pure: built from results, rendered twice (matrix.md, matrix.html) from one list
- * of blocks.
+ * differs between kernels. Pure: built from results into one list of blocks, which matrix-markdown.ts and
+ * matrix-html.ts render (matrix.md, matrix.html).
  */
 import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import { connectFigure } from '../results/connect-cost.ts';
 import type { CaseResult, ConnectCost, ExpectationResult, Results } from '../results/results.ts';
 import { CONNECT_FIGURES, type ConnectFigure } from '../scenario/metrics.ts';
-import { PARITY_STEP_MIN } from '../scenario/theory.ts';
+import { PARITY_STEP_MIN } from '../scenario/theory/connect-cost.ts';
 import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
 import { formatRatio } from './connect-cost-chart.ts';
-import { escapeHtml as esc } from './escape.ts';
 import { expectationVerdict, formatCount, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
-import { markdownTable } from './markdown.ts';
 import { caseConnectCost, caseIn, connectCostChart, fillTimeChart, serverEstabChart } from './matrix-charts.ts';
-import { CHART_STYLE } from './svg-chart.ts';
 import { table } from './table.ts';
 
-/** A run that did not produce results (a VM that did not boot, a scenario that broke). */
+/** The runs of every scenario by kernel, and the runs that broke (a VM that did not boot, a scenario that broke). */
 export interface Matrix {
   /** Column labels: kernel releases in version order. */
   kernels: string[];
@@ -57,48 +54,84 @@ export function compareReleases(a: string, b: string): number {
 }
 
 /** A chart is drawn in matrix.html only: the Markdown has its table. */
-type Block = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] } | { chart: string };
+export type MatrixBlock = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] } | { chart: string };
 
-function blocks(matrix: Matrix): Block[] {
-  const out: Block[] = [];
+type MatrixScenario = Matrix['scenarios'][number];
+
+/** The report, top to bottom, as blocks that matrix.md and matrix.html each render in their own way. */
+export function matrixBlocks(matrix: Matrix): MatrixBlock[] {
+  return [
+    { text: overallLine(matrix) },
+    { heading: 'Verdicts', level: 2 },
+    { table: verdictTable(matrix) },
+    ...brokenRunBlocks(matrix),
+    ...fillTimeBlocks(matrix),
+    ...connectCostBlocks(matrix),
+    ...namespaceDefaultBlocks(matrix),
+    ...kernelsDifferBlocks(matrix),
+    ...matrix.scenarios.flatMap((s) => everyExpectationBlocks(s, matrix.kernels)),
+  ];
+}
+
+function verdictTable(matrix: Matrix): string[][] {
+  return [
+    ['scenario', ...matrix.kernels, 'kernels differ'],
+    ...matrix.scenarios.map((s) => [s.name, ...s.runs.map((r) => (r ? runVerdict(r.results) : '-')), differMark(s.comparison)]),
+  ];
+}
+
+function brokenRunBlocks(matrix: Matrix): MatrixBlock[] {
+  if (!matrix.failures.length) return [];
+  return [
+    { heading: 'Runs that broke', level: 2 },
+    { table: [['kernel', 'scenario', 'error'], ...matrix.failures.map((f) => [f.kernel, f.scenario, f.error])] },
+  ];
+}
+
+function fillTimeBlocks(matrix: Matrix): MatrixBlock[] {
   const k = matrix.kernels;
-  out.push({ text: overallLine(matrix) });
-  out.push({ heading: 'Verdicts', level: 2 });
-  out.push({
-    table: [
-      ['scenario', ...k, 'kernels differ'],
-      ...matrix.scenarios.map((s) => [s.name, ...s.runs.map((r) => (r ? runVerdict(r.results) : '-')), differMark(s.comparison)]),
-    ],
-  });
-  if (matrix.failures.length) {
-    out.push({ heading: 'Runs that broke', level: 2 });
-    out.push({ table: [['kernel', 'scenario', 'error'], ...matrix.failures.map((f) => [f.kernel, f.scenario, f.error])] });
-  }
-  out.push({ heading: 'Time to fill (flood phase, seconds)', level: 2 });
-  out.push({ text: 'Wall time from the first connect() to the last client reporting its fill, per case. VMs run under software emulation unless KVM was used: compare kernels with each other, not with the host.' });
-  out.push({
-    table: [
-      ['scenario', 'case', ...k],
-      ...matrix.scenarios.flatMap((s) => caseNames(s.runs).map((c) => [s.name, c, ...s.runs.map((r) => floodSeconds(r?.results, c))])),
-    ],
-  });
-  for (const s of matrix.scenarios) out.push({ chart: fillTimeChart(s, k) });
-  out.push(...connectCostBlocks(matrix));
+  return [
+    { heading: 'Time to fill (flood phase, seconds)', level: 2 },
+    {
+      text: 'Wall time from the first connect() to the last client reporting its fill, per case. VMs run under software emulation unless KVM was used: compare kernels with each other, not with the host.',
+    },
+    {
+      table: [
+        ['scenario', 'case', ...k],
+        ...matrix.scenarios.flatMap((s) => caseNames(s.runs).map((c) => [s.name, c, ...s.runs.map((r) => floodSeconds(r?.results, c))])),
+      ],
+    },
+    ...matrix.scenarios.map((s) => ({ chart: fillTimeChart(s, k) })),
+  ];
+}
+
+/** The sysctls a new namespace starts with, per kernel, where runs read them. */
+function namespaceDefaultBlocks(matrix: Matrix): MatrixBlock[] {
+  const k = matrix.kernels;
   const defaults = [...new Set(matrix.scenarios.flatMap((s) => s.runs.flatMap((r) => Object.keys(r?.results.environment.namespaceDefaults ?? {}))))];
-  if (defaults.length) {
-    out.push({ heading: 'What a new network namespace starts with', level: 2 });
-    const kernelDefaults = k.map((release) => matrix.scenarios.flatMap((s) => s.runs).find((r) => r?.results.environment.kernel === release)?.results.environment.namespaceDefaults ?? {});
-    out.push({ table: [['sysctl', ...k], ...defaults.map((key) => [sysctlShortName(key), ...kernelDefaults.map((d) => d[key] ?? '-')])] });
-  }
-  out.push({ heading: 'Where kernels differ', level: 2 });
+  if (!defaults.length) return [];
+  const kernelDefaults = k.map(
+    (release) =>
+      matrix.scenarios.flatMap((s) => s.runs).find((r) => r?.results.environment.kernel === release)?.results.environment.namespaceDefaults ?? {},
+  );
+  return [
+    { heading: 'What a new network namespace starts with', level: 2 },
+    { table: [['sysctl', ...k], ...defaults.map((key) => [sysctlShortName(key), ...kernelDefaults.map((d) => d[key] ?? '-')])] },
+  ];
+}
+
+/** Every expectation whose measured value or verdict differs between kernels, across scenarios. */
+function kernelsDifferBlocks(matrix: Matrix): MatrixBlock[] {
+  const heading: MatrixBlock = { heading: 'Where kernels differ', level: 2 };
   const differing = matrix.scenarios.flatMap((s) =>
     s.comparison.rows.filter((row) => row.measuredDiffer || row.verdictsDiffer).map((row) => ({ s, row })),
   );
-  if (!differing.length) out.push({ text: 'Nowhere: every expectation measured the same on every kernel.' });
-  else {
-    out.push({
+  if (!differing.length) return [heading, { text: 'Nowhere: every expectation measured the same on every kernel.' }];
+  return [
+    heading,
+    {
       table: [
-        ['scenario', 'case', 'expectation', 'host', ...k],
+        ['scenario', 'case', 'expectation', 'host', ...matrix.kernels],
         ...differing.map(({ s, row }) => [
           s.name,
           row.caseName,
@@ -110,15 +143,18 @@ function blocks(matrix: Matrix): Block[] {
           }),
         ]),
       ],
-    });
-  }
-  for (const s of matrix.scenarios) {
-    out.push({ heading: `${s.name}: every expectation`, level: 3 });
-    out.push({ text: s.claim });
-    out.push({ chart: serverEstabChart(s, k) });
-    out.push({
+    },
+  ];
+}
+
+function everyExpectationBlocks(s: MatrixScenario, kernels: string[]): MatrixBlock[] {
+  return [
+    { heading: `${s.name}: every expectation`, level: 3 },
+    { text: s.claim },
+    { chart: serverEstabChart(s, kernels) },
+    {
       table: [
-        ['case', 'expectation', 'host', ...k, ''],
+        ['case', 'expectation', 'host', ...kernels, ''],
         ...s.comparison.rows.map((row) => [
           row.caseName,
           row.claim,
@@ -130,9 +166,8 @@ function blocks(matrix: Matrix): Block[] {
           row.verdictsDiffer ? 'VERDICT DIFFERS' : row.measuredDiffer ? 'differs' : '',
         ]),
       ],
-    });
-  }
-  return out;
+    },
+  ];
 }
 
 const COST_COLUMNS: Record<ConnectFigure, string> = { sparseUs: 'sparse µs', at10: '×10%', at50: '×50%', at90: '×90%', at99: '×99%' };
@@ -143,7 +178,7 @@ const COST_COLUMNS: Record<ConnectFigure, string> = { sparseUs: 'sparse µs', at
 const STEP = { column: 'step at 50%', after: ['at50', 'at90'], factor: PARITY_STEP_MIN } as const;
 
 /** Per case whose client timed connect() on some kernel: its curve per kernel, and the figures per kernel. */
-function connectCostBlocks(matrix: Matrix): Block[] {
+function connectCostBlocks(matrix: Matrix): MatrixBlock[] {
   const timed = matrix.scenarios.flatMap((s) =>
     caseNames(s.runs)
       .map((caseName, caseIndex) => ({ s, caseName, caseIndex }))
@@ -156,7 +191,7 @@ function connectCostBlocks(matrix: Matrix): Block[] {
     {
       text: `Each figure is the median time of one connect() in its window of the range in use: sparse µs while less than half the range is in use, the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels. '${STEP.column}': yes where ${STEP.after.map((f) => COST_COLUMNS[f]).join(' and ')} are both ${formatRatio(STEP.factor)} or more (the least of them in brackets).`,
     },
-    ...timed.flatMap(({ s, caseName, caseIndex }): Block[] => [
+    ...timed.flatMap(({ s, caseName, caseIndex }): MatrixBlock[] => [
       { heading: `${s.name}: ${caseName}`, level: 3 },
       { chart: connectCostChart(s, caseName, caseIndex, matrix.kernels) },
       { table: [header, ...matrix.kernels.flatMap((kernel, k) => (s.runs[k] ? [costRow(kernel, caseIn(s.runs[k], caseName))] : []))] },
@@ -224,43 +259,5 @@ function floodSeconds(results: Results | undefined, caseName: string): string {
 
 /** The terminal's view: the verdict line and the verdicts per scenario and kernel. */
 export function renderMatrixSummary(matrix: Matrix): string {
-  const [overall, , verdicts] = blocks(matrix);
-  return [(overall as { text: string }).text, '', ...table((verdicts as { table: string[][] }).table)].join('\n');
-}
-
-export function matrixMarkdown(matrix: Matrix): string {
-  const lines = ['# Kernel matrix', ''];
-  for (const block of blocks(matrix)) {
-    if ('heading' in block) lines.push(`${'#'.repeat(block.level)} ${block.heading}`, '');
-    else if ('text' in block) lines.push(block.text, '');
-    else if ('table' in block) lines.push(...markdownTable(block.table), '');
-  }
-  return lines.join('\n');
-}
-
-export function matrixHtml(matrix: Matrix): string {
-  const body = blocks(matrix)
-    .map((block) => {
-      if ('heading' in block) return `<h${block.level}>${esc(block.heading)}</h${block.level}>`;
-      if ('text' in block) return `<p>${esc(block.text)}</p>`;
-      if ('chart' in block) return `<div class="chart-block">${block.chart}</div>`;
-      const [header = [], ...rows] = block.table;
-      const cell = (tag: string, text: string) => `<${tag}${/VERDICT|FAIL|differs|verdicts in|measured in/.test(text) ? ' class="mark"' : ''}>${esc(text)}</${tag}>`;
-      return `<table><thead><tr>${header.map((h) => cell('th', h)).join('')}</tr></thead><tbody>${rows.map((r) => `<tr>${r.map((c) => cell('td', c)).join('')}</tr>`).join('\n')}</tbody></table>`;
-    })
-    .join('\n');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
-<title>Kernel matrix</title>
-<style>body{font-family:system-ui,sans-serif;margin:2rem;max-width:80rem}table{border-collapse:collapse;margin:.5rem 0 1.5rem}td,th{border:1px solid #ccc;padding:.25rem .5rem;text-align:left;vertical-align:top}th{background:#f4f4f4}.mark{background:#fff3c4;font-weight:600}.chart-block{margin:.5rem 0 1.5rem}${CHART_STYLE}</style>
-</head>
-<body>
-<h1>Kernel matrix</h1>
-${body}
-</body>
-</html>
-`;
+  return [overallLine(matrix), '', ...table(verdictTable(matrix))].join('\n');
 }

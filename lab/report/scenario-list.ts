@@ -5,7 +5,17 @@ import { table } from './table.ts';
 /** Below this many columns for the claim, wrapping would only make it harder to read. */
 const MIN_CLAIM_WIDTH = 30;
 
-export function renderScenarioList(entries: ReadonlyArray<{ file: string; scenario: Scenario }>, width?: number): string {
+export interface ScenarioEntry {
+  file: string;
+  scenario: Scenario;
+}
+
+/** Several lists, each under a heading that says where its scenarios come from. */
+export function renderScenarioGroups(groups: ReadonlyArray<{ heading: string; entries: readonly ScenarioEntry[] }>, width?: number): string {
+  return groups.map(({ heading, entries }) => `${heading}:\n${renderScenarioList(entries, width)}`).join('\n\n');
+}
+
+export function renderScenarioList(entries: readonly ScenarioEntry[], width?: number): string {
   const rows = [['file', 'name', 'cases'], ...entries.map(({ file, scenario }) => [file, scenario.name, String(scenario.cases.length)])];
   // table() right-aligns from its third column on: the claim, free text, goes after it.
   const claims = ['claim', ...entries.map(({ scenario }) => scenario.claim)];

@@ -34,7 +34,13 @@ export function seriesStrokes(series: readonly PixelPoint[][]): SeriesStroke[] {
     const [slot, groupSize] = [group.indexOf(i), group.length];
     if (slot === 0) return { slot, groupSize };
     const others = group.filter((j) => j !== i).map((j) => series[j]!);
-    return { slot, groupSize, dashArray: `${DASH_PX} ${(groupSize - 1) * DASH_PX}`, dashOffset: (groupSize - slot) * DASH_PX, apart: stretchesApart(line, others) };
+    return {
+      slot,
+      groupSize,
+      dashArray: `${DASH_PX} ${(groupSize - 1) * DASH_PX}`,
+      dashOffset: (groupSize - slot) * DASH_PX,
+      apart: stretchesApart(line, others),
+    };
   });
 }
 

@@ -43,11 +43,19 @@ export function barChart(chart: BarChart): string {
     svgOpen(chart.kind, `data-case="${chart.caseIndex}"`, height, chart.title),
     `<text class="chart-title" x="${BAR_MARGIN.left}" y="20">${escapeHtml(chart.title)}</text>`,
     `<g class="legend"><rect x="${BAR_MARGIN.left}" y="28" width="14" height="8" fill="${BAR_COLOR}"/><text x="${BAR_MARGIN.left + 20}" y="36">measured</text><line x1="${BAR_MARGIN.left + 100}" x2="${BAR_MARGIN.left + 100}" y1="26" y2="38" stroke="${PREDICTED_COLOR}" stroke-width="2"/><text x="${BAR_MARGIN.left + 106}" y="36">${escapeHtml(chart.markLabel)}</text></g>`,
-    ...ticks.map((v) => `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}" stroke="#e6e6e6"/><text x="${x(v)}" y="${axisY + 16}" text-anchor="middle">${escapeHtml(axisNumber(v))}</text></g>`),
+    ...ticks.map(
+      (v) =>
+        `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${BAR_MARGIN.top - 4}" y2="${axisY}" stroke="#e6e6e6"/><text x="${x(v)}" y="${axisY + 16}" text-anchor="middle">${escapeHtml(axisNumber(v))}</text></g>`,
+    ),
   ];
   chart.bars.forEach((b, i) => {
     const top = BAR_MARGIN.top + i * BAR_PITCH;
-    const mark = b.mark === undefined ? [] : [`<line class="mark" data-value="${b.mark}" x1="${x(b.mark)}" x2="${x(b.mark)}" y1="${top - 3}" y2="${top + BAR_HEIGHT + 3}" stroke="${PREDICTED_COLOR}" stroke-width="2"><title>${escapeHtml(`${chart.markLabel} ${amount(b.mark)}`)}</title></line>`];
+    const mark =
+      b.mark === undefined
+        ? []
+        : [
+            `<line class="mark" data-value="${b.mark}" x1="${x(b.mark)}" x2="${x(b.mark)}" y1="${top - 3}" y2="${top + BAR_HEIGHT + 3}" stroke="${PREDICTED_COLOR}" stroke-width="2"><title>${escapeHtml(`${chart.markLabel} ${amount(b.mark)}`)}</title></line>`,
+          ];
     parts.push(
       `<g class="bar-row" data-label="${escapeHtml(b.label)}" data-value="${b.value}"${b.mark === undefined ? '' : ` data-mark="${b.mark}"`}>`,
       `<text class="bar-label" x="${BAR_MARGIN.left - 8}" y="${top + 12}" text-anchor="end">${escapeHtml(b.label)}</text>`,
@@ -131,7 +139,10 @@ export function groupedBarChart(chart: GroupedBarChart): string {
     svgOpen(chart.kind, '', height, chart.title),
     `<text class="chart-title" x="8" y="20">${escapeHtml(chart.title)}</text>`,
     groupedLegend(chart),
-    ...ticks.map((v) => `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${GROUP_MARGIN.top - 6}" y2="${plotBottom}" stroke="#e6e6e6"/><text x="${x(v)}" y="${plotBottom + 16}" text-anchor="middle">${escapeHtml(axisNumber(v) + (chart.axisUnit ? ` ${chart.axisUnit}` : ''))}</text></g>`),
+    ...ticks.map(
+      (v) =>
+        `<g class="grid"><line x1="${x(v)}" x2="${x(v)}" y1="${GROUP_MARGIN.top - 6}" y2="${plotBottom}" stroke="#e6e6e6"/><text x="${x(v)}" y="${plotBottom + 16}" text-anchor="middle">${escapeHtml(axisNumber(v) + (chart.axisUnit ? ` ${chart.axisUnit}` : ''))}</text></g>`,
+    ),
     // Behind the bars: a bar past the line hides it, and its value stays readable.
     ...(chart.reference ? [referenceLine(chart.reference, x(chart.reference.value), plotBottom)] : []),
     ...layouts.flatMap((layout) => groupRows(layout, x, format)),
@@ -169,9 +180,20 @@ interface LegendItem {
 
 /** Measured, and predicted where bars have bands (the reference line is labelled where it is drawn). */
 function groupedLegend(chart: GroupedBarChart): string {
-  const items: LegendItem[] = [{ width: 14, sample: (x, y) => `<rect x="${x}" y="${y - 8}" width="14" height="8" fill="#888"/>`, text: `measured (one colour per ${chart.colourPer})` }];
+  const items: LegendItem[] = [
+    {
+      width: 14,
+      sample: (x, y) => `<rect x="${x}" y="${y - 8}" width="14" height="8" fill="#888"/>`,
+      text: `measured (one colour per ${chart.colourPer})`,
+    },
+  ];
   if (chart.bandLabel) {
-    items.push({ width: 22, sample: (x, y) => `<rect x="${x}" y="${y - 10}" width="22" height="12" fill="${PREDICTED_COLOR}" fill-opacity="0.18" stroke="${PREDICTED_COLOR}"/>`, text: chart.bandLabel });
+    items.push({
+      width: 22,
+      sample: (x, y) =>
+        `<rect x="${x}" y="${y - 10}" width="22" height="12" fill="${PREDICTED_COLOR}" fill-opacity="0.18" stroke="${PREDICTED_COLOR}"/>`,
+      text: chart.bandLabel,
+    });
   }
   const y = 38;
   let x = 8;

@@ -115,7 +115,11 @@ export function lineChart(chart: LineChart): string {
     ...valueTicks(frame),
     ...xTicks(frame),
     `<text class="axis-label" x="${(frame.left + frame.right) / 2}" y="${frame.height - 6}" text-anchor="middle">${escapeHtml(frame.xAxis.label)}</text>`,
-    ...(hasPoints ? [] : [`<text class="no-samples" x="${(frame.left + frame.right) / 2}" y="${(frame.top + frame.bottom) / 2}" text-anchor="middle">no samples were taken in this case</text>`]),
+    ...(hasPoints
+      ? []
+      : [
+          `<text class="no-samples" x="${(frame.left + frame.right) / 2}" y="${(frame.top + frame.bottom) / 2}" text-anchor="middle">no samples were taken in this case</text>`,
+        ]),
     ...chart.series.map((s, i) => seriesPath(s, per, pixels[i]!, strokes[i]!, frame.xAxis, format)),
     ...ceilingLines(ceilings, frame),
     ...(chart.reference ? [referenceLine(chart.reference, frame)] : []),
@@ -133,7 +137,11 @@ function lineFrame(chart: LineChart, ceilings: Ceiling[], endLabelCount: number)
   // Counts are whole numbers: a tick at 0.5 failed connects would mean nothing.
   const integer = chart.integer ?? true;
   const xTicks = niceTicks(xAxis.max ?? Math.max(1, ...points.map((p) => p.t / xAxis.tPerUnit)), 8, false);
-  const values = niceTicks(Math.max(1, ...points.map((p) => p.value), ...ceilings.map((c) => c.value), ...(chart.reference ? [chart.reference.value] : [])), 5, integer);
+  const values = niceTicks(
+    Math.max(1, ...points.map((p) => p.value), ...ceilings.map((c) => c.value), ...(chart.reference ? [chart.reference.value] : [])),
+    5,
+    integer,
+  );
   const plotHeight = plotHeightFor(values, integer, (chart.maxHeight ?? DEFAULT_MAX_HEIGHT) - MARGIN.top - MARGIN.bottom, endLabelCount);
   const [left, right, top] = [MARGIN.left, CHART_WIDTH - MARGIN.right, MARGIN.top];
   const bottom = top + plotHeight;
@@ -161,7 +169,10 @@ function plotHeightFor(ticks: number[], integer: boolean, maxPlotHeight: number,
 }
 
 function valueTicks(f: Frame): string[] {
-  return f.values.map((v) => `<g class="tick y"><line x1="${f.left}" x2="${f.right}" y1="${round(f.y(v))}" y2="${round(f.y(v))}"/><text x="${f.left - 8}" y="${round(f.y(v)) + 4}" text-anchor="end">${escapeHtml(axisNumber(v))}</text></g>`);
+  return f.values.map(
+    (v) =>
+      `<g class="tick y"><line x1="${f.left}" x2="${f.right}" y1="${round(f.y(v))}" y2="${round(f.y(v))}"/><text x="${f.left - 8}" y="${round(f.y(v)) + 4}" text-anchor="end">${escapeHtml(axisNumber(v))}</text></g>`,
+  );
 }
 
 function xTicks(f: Frame): string[] {
@@ -185,7 +196,10 @@ function seriesPath(s: Series, per: string, pixels: PixelPoint[], stroke: Series
     `<g class="${per}-series" ${data}>`,
     `<path class="series" ${data} d="${d}" stroke="${s.color}" fill="none"${dashAttributes(stroke)}/>`,
     ...(stroke.apart ?? []).map((run) => `<path class="series-apart" d="${pathData(run)}" stroke="${s.color}" fill="none"/>`),
-    ...dots.map((p, i) => `<circle class="point" cx="${pixels[i]!.x}" cy="${pixels[i]!.y}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.name}: ${format(p.value)} at ${xAxis.point(p.t / xAxis.tPerUnit)}`)}</title></circle>`),
+    ...dots.map(
+      (p, i) =>
+        `<circle class="point" cx="${pixels[i]!.x}" cy="${pixels[i]!.y}" r="2.5" fill="${s.color}"><title>${escapeHtml(`${s.name}: ${format(p.value)} at ${xAxis.point(p.t / xAxis.tPerUnit)}`)}</title></circle>`,
+    ),
     '</g>',
   ].join('\n');
 }
@@ -204,7 +218,12 @@ function dashAttributes(stroke: SeriesStroke): string {
 /** Dashed lines at each ceiling, labelled inside the plot just above the line; close labels are pushed apart. */
 function ceilingLines(ceilings: Ceiling[], f: Frame): string[] {
   const sorted = [...ceilings].sort((a, b) => b.value - a.value);
-  const labelYs = spreadLabels(sorted.map((c) => round(f.y(c.value)) - 4), LABEL_SPACING, f.top + 10, f.bottom);
+  const labelYs = spreadLabels(
+    sorted.map((c) => round(f.y(c.value)) - 4),
+    LABEL_SPACING,
+    f.top + 10,
+    f.bottom,
+  );
   return sorted.map((c, i) => {
     const lineY = round(f.y(c.value));
     return [
@@ -250,16 +269,31 @@ function endGroups(series: Series[]): EndGroup[] {
  * hosts with their last value. A dotted leader joins a label to its series' end when they are apart.
  * Series without samples are named at the bottom.
  */
-function endLabels(groups: EndGroup[], series: Series[], per: string, pixels: PixelPoint[][], strokes: SeriesStroke[], f: Frame, format: (v: number) => string): string[] {
+function endLabels(
+  groups: EndGroup[],
+  series: Series[],
+  per: string,
+  pixels: PixelPoint[][],
+  strokes: SeriesStroke[],
+  f: Frame,
+  format: (v: number) => string,
+): string[] {
   const ordered = [...groups].sort((a, b) => (b.value ?? -Infinity) - (a.value ?? -Infinity));
   const endY = (g: EndGroup) => pixels[g.members[0]!]!.at(-1)?.y ?? f.bottom;
-  const labelYs = spreadLabels(ordered.map((g) => endY(g) + 4), LABEL_SPACING, f.top + 4, f.bottom + 4);
+  const labelYs = spreadLabels(
+    ordered.map((g) => endY(g) + 4),
+    LABEL_SPACING,
+    f.top + 4,
+    f.bottom + 4,
+  );
   const labelX = f.right + 10;
   return ordered.map((g, i) => {
     const labelY = labelYs[i]!;
     const names = g.members.map((m) => series[m]!.name);
     const ends = g.members.flatMap((m) => pixels[m]!.slice(-1));
-    const leaders = ends.map((end) => `<polyline class="leader" points="${end.x},${end.y} ${f.right + 4},${end.y} ${labelX - 2},${labelY - 4}" fill="none"/>`);
+    const leaders = ends.map(
+      (end) => `<polyline class="leader" points="${end.x},${end.y} ${f.right + 4},${end.y} ${labelX - 2},${labelY - 4}" fill="none"/>`,
+    );
     const swatches = g.members.map((m, k) => {
       const x = labelX + k * 11;
       return `<line class="swatch" x1="${x}" x2="${x + 9}" y1="${labelY - 4}" y2="${labelY - 4}" stroke="${series[m]!.color}" stroke-width="3"${strokes[m]!.dashArray ? ' stroke-dasharray="3 2"' : ''}/>`;
@@ -283,7 +317,7 @@ export function spreadLabels(wanted: number[], spacing: number, top: number, bot
   const order = wanted.map((y, i) => ({ y, i })).sort((a, b) => a.y - b.y);
   const placed: number[] = [];
   for (const { y } of order) placed.push(Math.max(y, top, (placed.at(-1) ?? -Infinity) + spacing));
-  for (let k = placed.length - 1; k >= 0; k--) placed[k] = Math.min(placed[k]!, (k === placed.length - 1 ? bottom : placed[k + 1]! - spacing));
+  for (let k = placed.length - 1; k >= 0; k--) placed[k] = Math.min(placed[k]!, k === placed.length - 1 ? bottom : placed[k + 1]! - spacing);
   const result = new Array<number>(wanted.length);
   order.forEach(({ i }, k) => (result[i] = round(placed[k]!)));
   return result;

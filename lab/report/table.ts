@@ -1,8 +1,19 @@
 /** The terminal view of results: one table per case, predicted against measured, with verdicts. */
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
-import { formatPrediction } from '../scenario/theory.ts';
-import { errorCounts, hostKind, expectationVerdict, formatPhases, holdPingLines, kneeLine, machineLines, measuredText, scaleLines, theoryLines } from './facts.ts';
+import { formatPrediction } from '../scenario/theory/prediction.ts';
+import {
+  errorCounts,
+  hostKind,
+  expectationVerdict,
+  formatPhases,
+  holdPingLines,
+  kneeLine,
+  machineLines,
+  measuredText,
+  scaleLines,
+  theoryLines,
+} from './facts.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
@@ -12,7 +23,9 @@ export function renderResults(results: Results, color = false): string {
   out.push('');
   out.push(paint('bold', `${results.scenario}: ${results.claim}`));
   const nodes = results.environment.nodes;
-  out.push(`kernel ${results.environment.kernel}, ${results.environment.engine}${nodes ? ` (${results.environment.runtime}: ${nodes.length} nodes)` : ''}${results.quick ? ', quick mode' : ''}, run ${results.runId}`);
+  out.push(
+    `kernel ${results.environment.kernel}, ${results.environment.engine}${nodes ? ` (${results.environment.runtime}: ${nodes.length} nodes)` : ''}${results.quick ? ', quick mode' : ''}, run ${results.runId}`,
+  );
   results.cases.forEach((c, i) => out.push('', ...renderCase(c, i, results.cases.length, paint, hostKind(results))));
   const knee = kneeLine(results);
   if (knee) out.push('', knee);
@@ -48,7 +61,9 @@ function describeHost(h: HostResult): string {
   const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
   const range = h.sysctls['net.ipv4.ip_local_port_range'];
   if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);
-  const errorText = errorCounts(h).map(([errno, n]) => `${errno} x${n}`).join(' ');
+  const errorText = errorCounts(h)
+    .map(([errno, n]) => `${errno} x${n}`)
+    .join(' ');
   if (errorText) parts.push(`errors ${errorText}`);
   if (h.flood) parts.push(`filled in ${h.flood.fillSeconds} s by ${h.flood.processes} process(es)`);
   if (h.machine?.node) parts.push(`on ${h.machine.node}`);
@@ -57,5 +72,12 @@ function describeHost(h: HostResult): string {
 
 export function table(rows: string[][]): string[] {
   const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-  return rows.map((r) => '  ' + r.map((cell, col) => (col >= 2 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!))).join('  ').trimEnd());
+  return rows.map(
+    (r) =>
+      '  ' +
+      r
+        .map((cell, col) => (col >= 2 ? cell.padStart(widths[col]!) : cell.padEnd(widths[col]!)))
+        .join('  ')
+        .trimEnd(),
+  );
 }

@@ -22,6 +22,8 @@ export interface HostReading {
   serverPorts?: readonly number[];
   flood?: FloodFigures;
   machine?: HostMachine;
+  /** Why the host-wide growth between the readings is not the case's (another run was active): it is left out. */
+  hostWideNotMeasured?: string;
 }
 
 export function hostResult(reading: HostReading): HostResult {
@@ -44,7 +46,12 @@ export function hostResult(reading: HostReading): HostResult {
     ...(plan.role === 'client' && before && { boundPortsBefore: before.listeningPorts }),
     programRssKiB: view.programRssKiB,
     ...(reading.serverPorts && { listenBacklog: listenBacklogOf(reading.serverPorts, before) }),
-    hostWide: { ...view.ss.hostWide, ...(before && { softnetDropped: view.softnetDropped - before.softnetDropped, slabObjectBytes: slabGrowth(before.slabObjects, view.slabObjects).reduce((sum, g) => sum + g.bytes, 0) }) },
+    hostWide: {
+      ...view.ss.hostWide,
+      ...(reading.hostWideNotMeasured
+        ? { notMeasured: reading.hostWideNotMeasured }
+        : before && { softnetDropped: view.softnetDropped - before.softnetDropped, slabObjectBytes: slabGrowth(before.slabObjects, view.slabObjects).reduce((sum, g) => sum + g.bytes, 0) }),
+    },
     ...(before?.cgroupMemory && view.cgroupMemory && { cgroupMemory: cgroupGrowth(before.cgroupMemory, view.cgroupMemory) }),
     ...(reading.flood && { flood: reading.flood }),
   };
@@ -85,6 +92,9 @@ function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line:
   const hold = line.hold_ping!;
   const ms = (us: number) => Math.round(us) / 1000;
   const seconds = hold.hold_ms / 1000;
+  const rtt = hold.rtt_us;
+  // The histogram holds the unanswered Pings too: with no Pong at all there is no round trip to take a percentile of.
+  const roundTrips = rtt.count - (hold.unanswered ?? 0);
   return {
     intervalMs: settings.intervalMs,
     timeoutMs: settings.timeoutMs,
@@ -92,9 +102,10 @@ function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line:
     sent: hold.sent,
     pongs: hold.pongs,
     timeouts: hold.timeouts,
+    ...(hold.unanswered !== undefined && { unanswered: hold.unanswered }),
     perSecond: Math.round(hold.pongs / seconds),
     askedPerSecond: Math.round(((line.established ?? 0) * 1000) / settings.intervalMs),
-    rttMs: { count: hold.rtt_us.count, p50: ms(hold.rtt_us.p50), p90: ms(hold.rtt_us.p90), p99: ms(hold.rtt_us.p99), p999: ms(hold.rtt_us.p999), max: ms(hold.rtt_us.max) },
+    ...(roundTrips > 0 && { rttMs: { count: rtt.count, p50: ms(rtt.p50), p90: ms(rtt.p90), p99: ms(rtt.p99), p999: ms(rtt.p999), max: ms(rtt.max) } }),
     series,
   };
 }

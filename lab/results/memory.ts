@@ -4,7 +4,7 @@
  */
 import { objectSizesOf, type CgroupMemory, type SlabObjects } from '../collect/memory.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
-import { slabObjectsPerConnection } from '../scenario/theory.ts';
+import { slabObjectsPerConnection } from '../scenario/theory/memory.ts';
 import type { EndMemory, HostResult, MemoryFigures, SlabGrowth } from './results.ts';
 
 const MEMORY_MIN_CONNECTIONS = 10_000;
@@ -23,9 +23,14 @@ export function memoryPerConnection(
   connections: number,
   results: readonly HostResult[],
   tracked: boolean,
-  /** Whether the clients ran on the server's kernel: its growth is then both ends'; else the server's alone. */
-  oneKernel?: boolean,
+  machine: {
+    /** Whether the clients ran on the server's kernel: its growth is then both ends'; else the server's alone. */
+    oneKernel?: boolean | undefined;
+    /** Why the host-wide growth is not the case's (another run was active on the machine meanwhile). */
+    hostWideNotMeasured?: string | undefined;
+  } = {},
 ): MemoryFigures | undefined {
+  const { oneKernel, hostWideNotMeasured } = machine;
   // Below this the host-wide slab figures are noise from everything else the machine does.
   if (connections < MEMORY_MIN_CONNECTIONS) return undefined;
   // The server runs before the flood, so its growth is measured; the clients start with it.
@@ -43,12 +48,12 @@ export function memoryPerConnection(
   };
   const ends = oneKernel === false ? 'server' : 'both';
   // The theory's objects per connection are both ends': on the server's kernel alone they are not a prediction.
-  const slabCaches = ends === 'both' ? slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked) : [];
+  const slabCaches = ends === 'both' && !hostWideNotMeasured ? slabCachesPerConnection(serverBefore.slabObjects, after[serverIndex]!.slabObjects, connections, tracked) : [];
   return {
     connections,
     kernelBytesPerConnection: Math.round(kernelBytes / connections),
     kernelEnds: ends,
-    tcpMemPages: now.tcpMemPages - was.tcpMemPages,
+    ...(hostWideNotMeasured ? { hostWideNotMeasured } : { tcpMemPages: now.tcpMemPages - was.tcpMemPages }),
     serverUserBytesPerConnection: Math.round((rssDelta('server') * 1024) / connections),
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
     ...(Object.keys(perEnd).length && { perEnd }),

@@ -47,10 +47,19 @@ export const holdPingFigures = z.object({
   pongs: z.number(),
   /** Pongs later than the timeout, or missing at the connection's next turn: each ended its connection. */
   timeouts: z.number(),
+  /**
+   * Of the timeouts, the Pings no Pong had answered when they were given up: they are in rttMs at the time
+   * they waited (at least the timeout), so a percentile there is a lower bound. Older files lack it.
+   */
+  unanswered: z.number().optional(),
   /** Pongs per second over the hold, and what the settings ask for (held connections / interval). */
   perSecond: z.number(),
   askedPerSecond: z.number(),
-  rttMs: rttPercentiles,
+  /**
+   * Round trips in ms, every timeout among them; absent when no Pong came back, as a percentile of no round
+   * trip is none (older files wrote zeros with a count of 0).
+   */
+  rttMs: rttPercentiles.optional(),
   /** Per progress window: seconds since the flood started, Pongs per second, p99 in ms. */
   series: z.array(z.object({ t: z.number(), perSecond: z.number(), p99: z.number() })),
 });
@@ -86,9 +95,14 @@ export const floodFigures = z.object({
   connectCost: connectCost.optional(),
 });
 
+const milestoneReading = z.object({ connections: z.number(), seconds: z.number() });
+
 export const milestone = z.object({
   connections: z.number(),
-  seconds: z.number(),
+  /** Absent where the sampler did not see it happen (notSampled): no reading came near the crossing. */
+  seconds: z.number().optional(),
+  /** The server's readings either side of a crossing in a gap of the sampler's (it stalled): no time is known. */
+  notSampled: z.object({ before: milestoneReading.optional(), after: milestoneReading }).optional(),
 });
 
 export const endMemory = z.object({
@@ -126,6 +140,11 @@ export const memoryFigures = z.object({
   perEnd: z.object({ server: endMemory.optional(), client: endMemory.optional() }).optional(),
   /** Host-wide slab growth per connection, cache by cache, largest first (both ends and conntrack). */
   slabCaches: z.array(slabGrowth).optional(),
+  /**
+   * Why the host-wide figures (kernelBytesPerConnection, tcpMemPages, slabCaches) are not the case's: another
+   * run was active on the machine between the readings. tcpMemPages and slabCaches are then left out.
+   */
+  hostWideNotMeasured: z.string().optional(),
 });
 
 /** The machine under a host, as read inside it; with its node's engine and ceiling where the run has nodes. */
@@ -182,6 +201,11 @@ export const hostResult = z.object({
     softnetDropped: z.number().optional(),
     /** Growth of every slab cache's objects between observe and collect, in bytes (objects x object size). */
     slabObjectBytes: z.number().optional(),
+    /**
+     * Why the growth figures (softnetDropped, slabObjectBytes) are not the case's and are left out: another
+     * run was active on the machine between the readings ("run <id> was active on this machine").
+     */
+    notMeasured: z.string().optional(),
   }),
   flood: floodFigures.optional(),
 });

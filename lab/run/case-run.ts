@@ -5,7 +5,7 @@
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
 import type { CasePlan } from '../plan/plan.ts';
-import type { CaseResult } from '../results/results.ts';
+import type { CaseResult, ExpectationResult, HostResult } from '../results/results.ts';
 import type { Host, LabNetwork, NodeFacts, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { parseSsSummary } from '../collect/ss.ts';
@@ -13,7 +13,7 @@ import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted, within } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
 import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
-import { kernelRelease } from '../scenario/theory.ts';
+import { theoryOf, type KernelSource, type TheoryData } from './judging.ts';
 import { failuresIn, parseLine, type ClientLine, type ServerLine } from '../programs/lines.ts';
 import { hostResult } from '../results/host-result.ts';
 import { memoryPerConnection, objectSizes } from '../results/memory.ts';
@@ -21,9 +21,11 @@ import { milestones } from '../results/milestones.ts';
 import { hostMachine, oneKernel } from '../results/machines.ts';
 import { ClientFlood } from './client-flood.ts';
 import { MemoryWatch, type MemoryStop } from './memory-guard.ts';
-import { parseListeningPorts } from '../collect/listeners.ts';
+import { checkListeners, elsewhereProblem, parseListeners, parseListeningPorts, programListeners, type Listener } from '../collect/listeners.ts';
 import { readProcesses } from '../collect/processes.ts';
-import type { HostProcess } from '../scenario/types.ts';
+import type { HostProcess, ServerTheory } from '../scenario/types.ts';
+import { announceKernels } from '../run-ledger.ts';
+import { NeighbourWatch, neighbourReason } from './neighbours.ts';
 
 export interface CaseRunOptions {
   /** What one host is, for the phases' titles: "container", "namespace". */
@@ -37,6 +39,11 @@ export interface CaseRunOptions {
   /** The run's nodes, where it spans several engines: each host's results name its node's facts. */
   nodes?: readonly NodeFacts[];
   signal?: AbortSignal;
+  /**
+   * Sets the plan's expectations against the figures: the run's judge, bounded in time (judge.ts). By default
+   * here, unbounded: for a scenario whose predict() is its caller's own.
+   */
+  judge?: (context: TheoryData, server: HostResult, clients: readonly HostResult[]) => Promise<ExpectationResult[]>;
 }
 
 /** A client's own progress line, or the kernel's count read inside a host. */
@@ -51,6 +58,8 @@ export interface CasePhase {
 }
 
 const SERVER_READY_TIMEOUT_MS = 20_000;
+/** How long a server program listening only where the clients cannot reach (127.0.0.1) gets to listen where they can. */
+const ELSEWHERE_GRACE_MS = 2_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 15_000;
 /** The hold waits at most this long for the server's accepts, and gives up once they stop growing for the other. */
@@ -64,6 +73,8 @@ interface ServerProgram {
   ready?: ServerLine;
   /** A program of the scenario's own: its processes once it listened. */
   processes?: HostProcess[];
+  /** A program of the scenario's own: its listeners once it listened, as the kernel listed them. */
+  listeners?: ServerTheory['listeners'];
 }
 
 export class CaseRun {
@@ -80,6 +91,8 @@ export class CaseRun {
   private holdStart?: CaseResult['holdStart'];
   /** Where the flood was stopped for the machine's memory, if it was. */
   private memoryStop?: MemoryStop & { connections: number };
+  /** The other runs alive on this machine from the readings before the flood to those after it. */
+  private neighbours: NeighbourWatch;
 
   constructor(
     private readonly session: RunSession,
@@ -87,7 +100,9 @@ export class CaseRun {
     readonly plan: CasePlan,
     private readonly options: CaseRunOptions,
     private readonly onProgress: (p: FloodProgress) => void = () => {},
-  ) {}
+  ) {
+    this.neighbours = new NeighbourWatch(session.runId);
+  }
 
   /**
    * The phases in order, titled for people. The last, teardown, must also run when an earlier one fails:
@@ -98,7 +113,11 @@ export class CaseRun {
     const kind = this.options.hostKind;
     const asked = plan.clients.reduce((sum, c) => sum + c.asked, 0);
     const phases: CasePhase[] = [
-      { name: 'hosts', title: `Start ${plan.clients.length + 1} ${kind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`, run: () => this.startHosts() },
+      {
+        name: 'hosts',
+        title: `Start ${plan.clients.length + 1} ${kind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`,
+        run: () => this.startHosts(),
+      },
       { name: 'server', title: serverTitle(plan), run: () => this.startServer() },
       { name: 'observe', title: "Read the clients' kernels before the flood", run: () => this.observe() },
       { name: 'flood', title: `Flood: ${asked} connects asked, bounded by ${plan.deadlineSeconds} s`, run: () => this.flood() },
@@ -130,10 +149,7 @@ export class CaseRun {
   private async failIfEngineGone(phase: string): Promise<void> {
     const silent = await this.session.silentEngine();
     if (!silent) return;
-    throw new RuntimeFailure(
-      `${silent} stopped answering during ${phase}`,
-      "start it again, then run 'lab clean' to remove what this run left",
-    );
+    throw new RuntimeFailure(`${silent} stopped answering during ${phase}`, "start it again, then run 'lab clean' to remove what this run left");
   }
 
   /** A host that is gone while the run still needs it was removed by someone else: say that, not what broke next. */
@@ -141,7 +157,9 @@ export class CaseRun {
     const gone = await Promise.all(this.hosts.map((h) => removedFromOutside(h).catch(() => false)));
     const names = this.hosts.filter((_, i) => gone[i]).map((h) => h.plan.name);
     if (!names.length) return;
-    throw new RuntimeFailure(`${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} removed from outside the run during ${phase} (lab clean --force in another shell, or docker rm?)`);
+    throw new RuntimeFailure(
+      `${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} removed from outside the run during ${phase} (lab clean --force in another shell, or docker rm?)`,
+    );
   }
 
   /** The hosts the case started (for subscribers such as the benchmark that measure in them too). */
@@ -181,37 +199,57 @@ export class CaseRun {
       state.program = program;
       if (host.plan.customProgram) return this.awaitListeners(state);
       const exited = program.exited.then((code) => {
-        throw new RuntimeFailure(`the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`);
+        throw new RuntimeFailure(
+          `the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`,
+        );
       });
-      const timeout = failAfter(SERVER_READY_TIMEOUT_MS, () => new RuntimeFailure(`the server on ${host.plan.ip} was not ready within ${SERVER_READY_TIMEOUT_MS / 1000} s`));
+      const timeout = failAfter(
+        SERVER_READY_TIMEOUT_MS,
+        () => new RuntimeFailure(`the server on ${host.plan.ip} was not ready within ${SERVER_READY_TIMEOUT_MS / 1000} s`),
+      );
       const line = await Promise.race([readyLine, exited, timeout]);
       if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
     });
   }
 
   /**
-   * A server program of the scenario's own is ready once the server's kernel lists a listener on each of its
-   * ready ports (it says nothing to the lab); then its processes are read, descriptors and limits, for the theory.
+   * A server program of the scenario's own is ready once the server's kernel lists a listener the clients can
+   * reach (on the server's address, or on any) on each of its ready ports (it says nothing to the lab); one
+   * that listens only elsewhere (127.0.0.1) is named. Then its processes and listeners are read for the theory.
    */
   private async awaitListeners(state: ServerProgram): Promise<void> {
     const { host, program } = state;
     const { ports, timeoutSeconds } = this.plan.server.ready!;
     const command = host.plan.customProgram!.command.join(' ');
-    const missing = () => this.portsNotListening(ports);
+    let listeners: Listener[] = [];
+    const check = async () => checkListeners((listeners = parseListeners((await host.exec(['ss', '-Htlnp'])).stdout)), ports, host.plan.ip);
     let exitCode: number | undefined;
     void program!.exited.then((code) => (exitCode = code));
     const deadline = performance.now() + timeoutSeconds * 1000;
-    for (let left = await missing(); left.length; left = await missing()) {
+    let elsewhereSince: number | undefined;
+    for (let found = await check(), left = found.unreachable; left.length; found = await check(), left = found.unreachable) {
       const what = `port${left.length > 1 ? 's' : ''} ${left.join(', ')}`;
       if (exitCode !== undefined) {
-        throw new RuntimeFailure(`the server program (${command}) on ${host.plan.ip} exited (code ${exitCode}) before it listened on ${what}: ${program!.stderr().trim().split('\n').slice(-3).join(' | ') || 'no output'}`);
+        throw new RuntimeFailure(
+          `the server program (${command}) on ${host.plan.ip} exited (code ${exitCode}) before it listened on ${what}: ${program!.stderr().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
+        );
       }
-      if (performance.now() > deadline) {
-        throw new RuntimeFailure(`the server program (${command}) on ${host.plan.ip} never listened on ${what}: waited ${timeoutSeconds} s (server.program.ready.timeoutSeconds)`);
+      // Every port held, some only where the clients cannot reach: a moment for the right listener, then said.
+      const onlyElsewhere = left.every((port) => listeners.some((l) => l.port === port));
+      elsewhereSince = onlyElsewhere ? (elsewhereSince ?? performance.now()) : undefined;
+      const late = performance.now() > deadline;
+      if (found.elsewhere.length && (late || (elsewhereSince !== undefined && performance.now() - elsewhereSince > ELSEWHERE_GRACE_MS))) {
+        throw new RuntimeFailure(elsewhereProblem(host.plan.name, found, host.plan.ip));
+      }
+      if (late) {
+        throw new RuntimeFailure(
+          `the server program (${command}) on ${host.plan.ip} never listened on ${what}: waited ${timeoutSeconds} s (server.program.ready.timeoutSeconds)`,
+        );
       }
       await sleep(200);
     }
     state.processes = await readProcesses(host);
+    state.listeners = programListeners(listeners);
   }
 
   /** The server's ports that no listener holds now, as its kernel lists them. */
@@ -220,12 +258,28 @@ export class CaseRun {
     return ports.filter((port) => !listening.includes(port));
   }
 
-  /** What each kernel holds before the flood: the ports the theory must leave out, memory in use. */
+  /**
+   * What each kernel holds before the flood: the ports the theory must leave out, memory in use. From just
+   * before these readings, the other runs on the machine are watched; the kernels read here are told to them.
+   */
   private observe(): Promise<void> {
     return this.phase('observe', async () => {
+      await this.neighbours.start();
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
       this.hosts.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
+      await announceKernels(this.session.runId, this.kernels());
     });
+  }
+
+  /** The kernels (boot ids) the case's hosts run on, as read before the flood. */
+  private kernels(): string[] {
+    return [...new Set([...this.before.values()].flatMap((v) => (v.machine ? [v.machine.bootId] : [])))];
+  }
+
+  /** Why the host-wide figures are not the case's: other runs were alive on its kernels between the readings. */
+  private hostWideNotMeasured(): string | undefined {
+    const runs = this.neighbours.neighbours(this.kernels());
+    return runs.length ? neighbourReason(runs) : undefined;
   }
 
   /** Every client floods at once; resolves when all of them have filled what they could. */
@@ -253,20 +307,26 @@ export class CaseRun {
           // A scenario's own program need not speak the lab's lines: its clean exit ends its flood, and
           // what it did not report is not measured (never zero).
           if (plan.customProgram && code === 0) return flood.endUnreported();
-          if (plan.customProgram && code === 124) throw new RuntimeFailure(`the program on ${plan.name} did not finish within the deadline (${this.plan.deadlineSeconds} s)`);
+          if (plan.customProgram && code === 124)
+            throw new RuntimeFailure(`the program on ${plan.name} did not finish within the deadline (${this.plan.deadlineSeconds} s)`);
           if (await vanished(host)) {
             await this.failIfEngineGone('flood');
             flood.lost = true;
             return;
           }
-          throw new RuntimeFailure(`the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`);
+          throw new RuntimeFailure(
+            `the flood on ${plan.name} (${plan.ip}) exited (code ${code}) before it filled: ${flood.program.stderr().trim() || flood.last?.message || 'no output'}`,
+          );
         });
         await Promise.race([flood.ended, exited]);
         return { flood, held: Promise.race([flood.heldOver, exited]) };
       });
       const serverGone = this.serverExit('stopped mid-flood');
       const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
-      const overdue = failAfter((this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000, () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`));
+      const overdue = failAfter(
+        (this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000,
+        () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`),
+      );
       this.sampler.start();
       this.watchMemory();
       // The sampler and the memory watch go on through settle and hold; collect() stops them.
@@ -323,7 +383,10 @@ export class CaseRun {
   private serverExit(when: string): Promise<never> {
     return this.server!.program!.exited.then(async (code) => {
       const { name, ip } = this.plan.server;
-      if (await removedFromOutside(this.serverHost)) throw new RuntimeFailure(`the server ${name} (${ip}) was removed from outside the run ${when.replace(/^stopped /, '')} (lab clean --force in another shell, or docker rm?)`);
+      if (await removedFromOutside(this.serverHost))
+        throw new RuntimeFailure(
+          `the server ${name} (${ip}) was removed from outside the run ${when.replace(/^stopped /, '')} (lab clean --force in another shell, or docker rm?)`,
+        );
       throw new RuntimeFailure(`the server ${name} (${ip}) ${when} (code ${code})`);
     });
   }
@@ -363,24 +426,48 @@ export class CaseRun {
     return this.phase('collect', async () => {
       await this.sampler?.stop();
       await this.memoryWatch?.end();
-      const views = await Promise.all(this.hosts.map((h) => readKernelView(h, { listeners: false }).catch(async (error: Error) => {
-        if (h.plan.role === 'client' && (await vanished(h))) return undefined;
-        if (h.plan.role === 'server' && (await vanished(h))) throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
-        throw error;
-      })));
-      const results = this.hosts.map((host, i) => this.hostResult(host, views[i]));
+      const views = await Promise.all(
+        this.hosts.map((h) =>
+          readKernelView(h, { listeners: false }).catch(async (error: Error) => {
+            if (h.plan.role === 'client' && (await vanished(h))) return undefined;
+            if (h.plan.role === 'server' && (await vanished(h)))
+              throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
+            throw error;
+          }),
+        ),
+      );
+      await this.neighbours.stop();
+      const spoiled = this.hostWideNotMeasured();
+      const results = this.hosts.map((host, i) => this.hostResult(host, views[i], spoiled));
       const server = results.find((r) => r.role === 'server')!;
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
-      const context = {
-        clients: this.plan.clients.map((c) => ({ ...clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled), kernel: this.kernelOf(c.name) })),
-        server: serverTheory(this.plan.server, server, this.server?.ready, this.serverHost.memoryCgroup?.tcpAccounted, this.server?.processes),
+      // As data: predict() runs where it can be stopped (judge.ts), which rebuilds the kernels from their strings.
+      const context: TheoryData = {
+        clients: this.plan.clients.map((c) => ({
+          ...clientTheory(c, this.before.get(c.name)!, this.floods.find((f) => f.plan.name === c.name)?.filled),
+          kernel: this.kernelOf(c.name),
+        })),
+        server: serverTheory(
+          this.plan.server,
+          server,
+          this.server?.ready,
+          this.serverHost.memoryCgroup?.tcpAccounted,
+          this.server?.processes,
+          this.server?.listeners,
+        ),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         tracked: this.options.tracked,
         kernel: this.kernelOf(this.plan.server.name),
       };
-      const expectations = evaluate(this.plan.expectations, context, server, clients);
+      const judge =
+        this.options.judge ??
+        (async (data: TheoryData, s: HostResult, c: readonly HostResult[]) => evaluate(this.plan.expectations, theoryOf(data), s, c));
+      const expectations = await judge(context, server, clients);
       const sharedKernel = oneKernel(results.map((r) => r.machine));
-      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked, sharedKernel);
+      const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked, {
+        oneKernel: sharedKernel,
+        hostWideNotMeasured: spoiled,
+      });
       const samples = this.sampler?.samples ?? [];
       this.result = {
         name: this.plan.caseName,
@@ -391,7 +478,7 @@ export class CaseRun {
         samples,
         milestones: milestones(samples, this.plan.server.name),
         ...(memory ? { memory } : {}),
-        ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch) }),
+        ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch, !!spoiled) }),
         ...(this.holdStart && { holdStart: this.holdStart }),
         ...(sharedKernel !== undefined && { oneKernel: sharedKernel }),
         expectations,
@@ -401,20 +488,23 @@ export class CaseRun {
   }
 
   /** The kernel a host ran on, as read inside it before the flood; the run's where it was not read. */
-  private kernelOf(host: string) {
+  private kernelOf(host: string): KernelSource {
     const read = this.before.get(host)?.machine;
-    return read ? kernelRelease(read.release, read.version) : kernelRelease(this.options.kernel, this.options.kernelVersion);
+    return read
+      ? { release: read.release, version: read.version }
+      : { release: this.options.kernel, ...(this.options.kernelVersion && { version: this.options.kernelVersion }) };
   }
 
-  private machineMemory(watch: MemoryWatch): NonNullable<CaseResult['machineMemory']> {
+  /** What the memory watch saw; the lowest MemAvailable only where no other run shared the machine meanwhile. */
+  private machineMemory(watch: MemoryWatch, shared: boolean): NonNullable<CaseResult['machineMemory']> {
     return {
-      ...(Number.isFinite(watch.lowestBytes) && { lowestAvailableBytes: watch.lowestBytes }),
+      ...(Number.isFinite(watch.lowestBytes) && !shared && { lowestAvailableBytes: watch.lowestBytes }),
       ...(watch.floorBytes !== undefined && { floorBytes: watch.floorBytes }),
       ...(this.memoryStop && { stopped: this.memoryStop }),
     };
   }
 
-  private hostResult(host: Host, view: KernelView | undefined) {
+  private hostResult(host: Host, view: KernelView | undefined, hostWideNotMeasured: string | undefined) {
     const before = this.before.get(host.plan.name);
     const machine = hostMachine(host.node, (before ?? view)?.machine, this.options.nodes);
     if (host.plan.role === 'server') {
@@ -423,6 +513,7 @@ export class CaseRun {
         plan: host.plan,
         view,
         before,
+        ...(hostWideNotMeasured && { hostWideNotMeasured }),
         ...(machine && { machine }),
         errors: last?.errors ?? {},
         bindErrors: {},
@@ -437,6 +528,7 @@ export class CaseRun {
       plan: host.plan,
       view,
       before,
+      ...(hostWideNotMeasured && { hostWideNotMeasured }),
       ...(machine && { machine }),
       errors: counts?.errors ?? {},
       bindErrors: counts?.bind_errors ?? {},
@@ -452,7 +544,13 @@ export class CaseRun {
         if (!program) return;
         await program.signal('TERM');
         // KILL only a program still running after the timeout: never later, into whatever runs there by then.
-        if ((await within(program.exited.catch(() => undefined), STOP_TIMEOUT_MS)) === 'late') await program.signal('KILL');
+        if (
+          (await within(
+            program.exited.catch(() => undefined),
+            STOP_TIMEOUT_MS,
+          )) === 'late'
+        )
+          await program.signal('KILL');
       };
       await Promise.all(this.floods.map((f) => stop(f.program)));
       await stop(this.server?.program);
@@ -467,6 +565,7 @@ export class CaseRun {
     const started = performance.now();
     await this.sampler?.stop().catch(() => undefined);
     await this.memoryWatch?.end();
+    await this.neighbours.stop().catch(() => undefined);
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }

@@ -60,7 +60,12 @@ export class ClientFlood {
     if (line.type === 'progress' && line.hold_ping && previous?.hold_ping && line.t_ms && previous.t_ms) {
       const seconds = (line.t_ms - previous.t_ms) / 1000;
       const window = line.hold_ping.window_rtt_us;
-      if (window?.count) this.holdSeries.push({ t: line.t_ms / 1000, perSecond: Math.round((line.hold_ping.pongs - previous.hold_ping.pongs) / seconds), p99: window.p99 / 1000 });
+      if (window?.count)
+        this.holdSeries.push({
+          t: line.t_ms / 1000,
+          perSecond: Math.round((line.hold_ping.pongs - previous.hold_ping.pongs) / seconds),
+          p99: window.p99 / 1000,
+        });
     }
     if (line.type === 'progress') this.previous = line;
     if (line.type === (this.plan.ping ? 'ping' : 'filled')) this.endFill();

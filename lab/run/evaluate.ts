@@ -2,7 +2,8 @@
 import type { CasePlan, PlannedClient, PlannedHost, PlannedServer } from '../plan/plan.ts';
 import { InputError } from '../errors.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
-import { contains, MissingFigure, parsePortList, parsePortRange } from '../scenario/theory.ts';
+import { parsePortList, parsePortRange } from '../scenario/port-range.ts';
+import { contains, MissingFigure } from '../scenario/theory/prediction.ts';
 import type { ClientTheory, Expectation, HostProcess, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
 import { PING_FIGURES, type ConnectFigure, type PingFigure } from '../scenario/metrics.ts';
@@ -35,7 +36,14 @@ export function clientTheory(plan: PlannedClient, before: KernelView, filled?: C
 }
 
 /** What the theory knows of the server: its plan, the backlog its kernel gave, what its program reported. */
-export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: ServerLine, socketsAccounted?: boolean, processes?: readonly HostProcess[]): ServerTheory {
+export function serverTheory(
+  plan: PlannedServer,
+  measured: HostResult,
+  ready?: ServerLine,
+  socketsAccounted?: boolean,
+  processes?: readonly HostProcess[],
+  listeners?: ServerTheory['listeners'],
+): ServerTheory {
   return {
     ip: plan.ip,
     ports: plan.ports,
@@ -45,6 +53,7 @@ export function serverTheory(plan: PlannedServer, measured: HostResult, ready?: 
     ...(ready?.fds_at_start !== undefined && { openFilesAtStart: ready.fds_at_start }),
     ...(socketsAccounted !== undefined && { socketsAccounted }),
     ...(processes && { processes }),
+    ...(listeners && { listeners }),
     ...(plan.settings && { settings: plan.settings }),
   };
 }
@@ -54,7 +63,17 @@ export interface NotMeasured {
   notMeasured: string;
 }
 
-export type Measurement = number | NotMeasured;
+/**
+ * A figure known only from below: a round-trip percentile that falls on Pings given up unanswered (counted at
+ * the time they waited). Above the prediction's max it fails, within an open-ended one it holds; anywhere
+ * else it is not measured.
+ */
+export interface AtLeast {
+  atLeast: number;
+  why: string;
+}
+
+export type Measurement = number | NotMeasured | AtLeast;
 
 const notMeasured = (why: string): NotMeasured => ({ notMeasured: why });
 
@@ -84,18 +103,34 @@ function pingFigure(host: HostResult, name: string): Measurement {
   if (!ping) return notMeasured('the host held no connscale-style ping');
   const figure = name as PingFigure;
   if (figure === 'sent' || figure === 'pongs' || figure === 'timeouts' || figure === 'perSecond') return ping[figure];
-  return PING_FIGURES.includes(figure) ? ping.rttMs[figure] : notMeasured(`no ping figure '${name}'`);
+  if (!PING_FIGURES.includes(figure)) return notMeasured(`no ping figure '${name}'`);
+  // A percentile of no round trip is none, never 0 (older results carry zeros with a count of 0).
+  if (!ping.rttMs?.count)
+    return notMeasured(`no Pong came back (${ping.sent} Pings sent, ${ping.timeouts} timed out): no round trip to take a percentile of`);
+  const value = ping.rttMs[figure];
+  // Unanswered Pings are in the histogram at the time they were given up (above the timeout): a figure there
+  // is only a lower bound of the round trip.
+  if (ping.unanswered && (figure === 'max' || value > ping.timeoutMs)) {
+    return { atLeast: value, why: `${ping.unanswered} Pings had no Pong when given up past the ${ping.timeoutMs} ms timeout` };
+  }
+  return value;
 }
 
 /** Kernel memory per connection the host holds: its own cgroup's growth, or the machine's slab growth. */
 function memoryFigure(host: HostResult, name: string): Measurement {
   if (!host.estab) return notMeasured(`${host.name} holds no connection to divide by`);
   const per = (bytes: number) => Math.round(bytes / host.estab);
-  if (name === 'slabBytesPerConnection') return host.hostWide.slabObjectBytes === undefined ? notMeasured('no slabinfo was read') : per(host.hostWide.slabObjectBytes);
+  if (name === 'slabBytesPerConnection') {
+    // The machine's slab is every run's: with another run active between the readings its growth is not this case's.
+    if (host.hostWide.notMeasured) return notMeasured(host.hostWide.notMeasured);
+    return host.hostWide.slabObjectBytes === undefined ? notMeasured('no slabinfo was read') : per(host.hostWide.slabObjectBytes);
+  }
   if (!host.cgroupMemory) return notMeasured(`${host.name} has no memory cgroup of its own`);
   if (name === 'cgroupBytesPerConnection') return per(host.cgroupMemory.kernelBytes);
   if (name === 'tcpBufferBytesPerConnection') {
-    return host.cgroupMemory.tcpBufferBytes === undefined ? notMeasured(`socket buffers are not accounted to ${host.name}'s cgroup`) : per(host.cgroupMemory.tcpBufferBytes);
+    return host.cgroupMemory.tcpBufferBytes === undefined
+      ? notMeasured(`socket buffers are not accounted to ${host.name}'s cgroup`)
+      : per(host.cgroupMemory.tcpBufferBytes);
   }
   return notMeasured(`no memory figure '${name}'`);
 }
@@ -108,18 +143,23 @@ function connectCostFigure(host: HostResult, figure: ConnectFigure): Measurement
 }
 
 function sum(values: readonly Measurement[]): Measurement {
-  const missing = values.find((v): v is NotMeasured => typeof v !== 'number');
-  return missing ?? values.reduce<number>((a, b) => a + (b as number), 0);
+  const missing = values.find((v): v is NotMeasured => typeof v !== 'number' && 'notMeasured' in v);
+  if (missing) return missing;
+  const total = values.reduce<number>((a, b) => a + (typeof b === 'number' ? b : (b as AtLeast).atLeast), 0);
+  const bound = values.find((v): v is AtLeast => typeof v !== 'number');
+  return bound ? { atLeast: total, why: bound.why } : total;
 }
 
 /** What predict() returned, as a prediction; or why it is none (a Promise, NaN, a string, min above max). */
 export function checkedPrediction(value: unknown): Prediction | { problem: string } {
   const problem = (why: string) => ({ problem: why });
   if (typeof value === 'number') return Number.isNaN(value) ? problem('returned NaN') : { min: value, max: value };
-  if (value instanceof Promise || typeof (value as { then?: unknown } | null)?.then === 'function') return problem('returned a Promise: it must return at once');
+  if (value instanceof Promise || typeof (value as { then?: unknown } | null)?.then === 'function')
+    return problem('returned a Promise: it must return at once');
   if (typeof value !== 'object' || value === null) return problem(`returned ${value === null ? 'null' : typeof value}, not a number or { min, max }`);
   const { min, max } = value as { min?: unknown; max?: unknown };
-  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max)) return problem('returned an object without numbers min and max');
+  if (typeof min !== 'number' || typeof max !== 'number' || Number.isNaN(min) || Number.isNaN(max))
+    return problem('returned an object without numbers min and max');
   if (min > max) return problem(`returned min ${min} above max ${max}`);
   return value as Prediction;
 }
@@ -138,7 +178,11 @@ function predictOrWhy(e: Expectation, context: TheoryContext): Prediction | NotM
  * The theory's context as far as the plan knows it before anything runs: the ranges and limits the hosts
  * are given, nothing any program reported yet. A scenario's predict() is tried on it before the flood.
  */
-export function plannedContext(plan: CasePlan, kernel: KernelRelease, namespaceDefaults: Readonly<Record<string, string>> = {}): Omit<TheoryContext, 'client'> {
+export function plannedContext(
+  plan: CasePlan,
+  kernel: KernelRelease,
+  namespaceDefaults: Readonly<Record<string, string>> = {},
+): Omit<TheoryContext, 'client'> {
   const sysctl = (host: PlannedHost, name: string, fallback: string) => String(host.sysctls[name] ?? namespaceDefaults[name] ?? fallback);
   const clients = plan.clients.map((c): ClientTheory => ({
     name: c.name,
@@ -173,21 +217,56 @@ export function plannedContext(plan: CasePlan, kernel: KernelRelease, namespaceD
  * Tries every expectation's predict() on the planned context: one that throws (other than for a figure only
  * the run reads) or returns no prediction is refused before anything starts, naming its field.
  */
-export function checkPredictions(plan: CasePlan, context: Omit<TheoryContext, 'client'>, file: string, fieldOf: (index: number) => string): void {
+export function checkPredictions(
+  plan: Pick<CasePlan, 'expectations'>,
+  context: Omit<TheoryContext, 'client'>,
+  file: string,
+  fieldOf: (index: number) => string,
+): void {
   plan.expectations.forEach((e, index) => {
-    const contexts = e.subject === 'each client' ? context.clients.map((client) => ({ ...context, client })) : [context];
-    for (const ctx of contexts) {
-      let value: unknown;
-      try {
-        value = e.predict(ctx);
-      } catch (error) {
-        if (MissingFigure.is(error)) continue;
-        throw new InputError(file, fieldOf(index), `predict() threw: ${(error as Error)?.message ?? String(error)}`);
-      }
-      const checked = checkedPrediction(value);
-      if ('problem' in checked) throw new InputError(file, fieldOf(index), `predict() ${checked.problem}`);
-    }
+    const problem = predictionProblem(e, context);
+    if (problem) throw new InputError(file, fieldOf(index), problem);
   });
+}
+
+/** Why one expectation's predict() cannot be used on the planned context, if it cannot (see checkPredictions). */
+export function predictionProblem(e: Expectation, context: Omit<TheoryContext, 'client'>): string | undefined {
+  const contexts = e.subject === 'each client' ? context.clients.map((client) => ({ ...context, client })) : [context];
+  for (const ctx of contexts) {
+    let value: unknown;
+    try {
+      value = e.predict(ctx);
+    } catch (error) {
+      if (MissingFigure.is(error)) continue;
+      return `predict() threw: ${(error as Error)?.message ?? String(error)}`;
+    }
+    const checked = checkedPrediction(value);
+    if ('problem' in checked) return `predict() ${checked.problem}`;
+  }
+  return undefined;
+}
+
+/**
+ * The rows of an expectation that could not be judged (its predict() never returned, say), one per host as
+ * evaluate() would make them: INVALID, saying why, with neither a prediction nor a verdict.
+ */
+export function unjudgedRows(
+  e: Pick<Expectation, 'claim' | 'subject' | 'metric'>,
+  server: string,
+  clients: readonly string[],
+  why: string,
+): ExpectationResult[] {
+  const hosts = e.subject === 'server' ? [server] : e.subject === 'all clients' ? ['all clients'] : clients;
+  return hosts.map((host) => ({
+    claim: e.claim,
+    subject: e.subject,
+    host,
+    metric: e.metric,
+    predicted: { min: NaN, max: NaN },
+    measured: NaN,
+    pass: false,
+    invalid: why,
+  }));
 }
 
 export function evaluate(
@@ -201,20 +280,44 @@ export function evaluate(
   const row = (e: Expectation, host: string, prediction: Prediction | NotMeasured, measurement: Measurement, dependsOn: readonly string[]) => {
     if ('doesNotApply' in prediction && prediction.doesNotApply) {
       const why = prediction.why ?? 'the theory says so';
-      rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted: { min: NaN, max: NaN, why }, measured: NaN, pass: true, notApplicable: why });
+      rows.push({
+        claim: e.claim,
+        subject: e.subject,
+        host,
+        metric: e.metric,
+        predicted: { min: NaN, max: NaN, why },
+        measured: NaN,
+        pass: true,
+        notApplicable: why,
+      });
       return;
     }
     const lost = dependsOn.filter((name) => lostClients.includes(name));
-    const measured = typeof measurement === 'number' ? measurement : NaN;
+    const bound = typeof measurement !== 'number' && 'atLeast' in measurement ? measurement : undefined;
     const predicted = 'notMeasured' in prediction ? { min: NaN, max: NaN } : prediction;
+    // A lower bound decides a row only where all above it falls on one side: past the max (it fails), or
+    // within a prediction with no max (it holds). Elsewhere it is no measurement, and shows none.
+    const decided = bound && (bound.atLeast > predicted.max || (predicted.max === Infinity && contains(predicted, bound.atLeast)));
+    const measured = typeof measurement === 'number' ? measurement : decided ? bound.atLeast : NaN;
     const invalid = lost.length
       ? `${lost.join(', ')} lost mid-run`
-      : typeof measurement !== 'number'
+      : typeof measurement !== 'number' && 'notMeasured' in measurement
         ? `not measured: ${measurement.notMeasured}`
         : 'notMeasured' in prediction
           ? prediction.notMeasured
-          : undefined;
-    rows.push({ claim: e.claim, subject: e.subject, host, metric: e.metric, predicted, measured, pass: !invalid && contains(predicted, measured), ...(invalid ? { invalid } : {}) });
+          : bound && !decided
+            ? `not measured: only known to be at least ${bound.atLeast}: ${bound.why}`
+            : undefined;
+    rows.push({
+      claim: e.claim,
+      subject: e.subject,
+      host,
+      metric: e.metric,
+      predicted,
+      measured,
+      pass: !invalid && contains(predicted, measured),
+      ...(invalid ? { invalid } : {}),
+    });
   };
   const everyClient = clients.map((c) => c.name);
   for (const e of expectations) {
@@ -226,7 +329,13 @@ export function evaluate(
     if (e.subject === 'each client') {
       context.clients.forEach((theory, i) => {
         // A client's claims are about its own kernel: its node's, in a swarm.
-        row(e, theory.name, predictOrWhy(e, { ...context, client: theory, kernel: theory.kernel ?? context.kernel }), measure(clients[i]!, e.metric), [theory.name]);
+        row(
+          e,
+          theory.name,
+          predictOrWhy(e, { ...context, client: theory, kernel: theory.kernel ?? context.kernel }),
+          measure(clients[i]!, e.metric),
+          [theory.name],
+        );
       });
     }
   }

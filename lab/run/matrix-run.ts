@@ -46,7 +46,9 @@ export async function runMatrix(
   const failures: MatrixFailure[] = [];
   const queue = [...jobs];
   const turns = new Turns();
-  for (const job of jobs) for (const { scenario } of scenarios) options.onState({ kernel: job.kernel, scenario: scenario.name, state: 'waiting', text: 'waiting for a free core' });
+  for (const job of jobs)
+    for (const { scenario } of scenarios)
+      options.onState({ kernel: job.kernel, scenario: scenario.name, state: 'waiting', text: 'waiting for a free core' });
   const worker = async () => {
     for (let job = queue.shift(); job && !options.signal.aborted; job = queue.shift()) {
       for (const { file, scenario } of scenarios) {
@@ -61,20 +63,32 @@ export async function runMatrix(
           continue;
         }
         const timed = cases.some((i) => mergeCase(scenario, scenario.cases[i]!, options.quick).client.connectCost);
-        say('running', timed ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)' : 'waiting for its turn');
+        say(
+          'running',
+          timed ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)' : 'waiting for its turn',
+        );
         await turns.enter(timed);
         say('running', 'starting');
         try {
-          const results = await runScenario(runtime, scenario, { file, quick: options.quick, signal: options.signal, cases }, {
-            log: (line) => say('running', line),
-            caseStarting: (info) => say('running', `case ${info.index + 1}/${info.total} "${info.name}"`),
-            caseFinished: (info, { result }) => {
-              if (result) say('running', `case ${info.index + 1}/${info.total} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`, true);
+          const results = await runScenario(
+            runtime,
+            scenario,
+            { file, quick: options.quick, signal: options.signal, cases },
+            {
+              log: (line) => say('running', line),
+              caseStarting: (info) => say('running', `case ${info.index + 1}/${info.total} "${info.name}"`),
+              caseFinished: (info, { result }) => {
+                if (result)
+                  say('running', `case ${info.index + 1}/${info.total} "${result.name}": ${result.pass ? 'as predicted' : 'NOT as predicted'}`, true);
+              },
             },
-          });
+          );
           const written = await options.onResults(job.kernel, file, results);
           runs.push({ file: written, results });
-          say(results.pass ? 'passed' : 'failed', `${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`);
+          say(
+            results.pass ? 'passed' : 'failed',
+            `${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`,
+          );
         } catch (error) {
           if (options.signal.aborted) throw error;
           const message = (error as Error).message.split('\n')[0]!;

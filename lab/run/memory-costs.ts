@@ -32,7 +32,10 @@ export async function measuredCost(kernel: string, tracked: boolean): Promise<Co
   const found = (await readAll())[key(kernel, tracked)];
   if (!found) return undefined;
   const day = found.at.slice(0, 10);
-  return { bytes: found.bytesPerConnection, source: `measured here by ${found.scenario} with ${found.connections.toLocaleString('en-US')} held on ${day}, ${tracked ? 'tracked' : 'not tracked'}` };
+  return {
+    bytes: found.bytesPerConnection,
+    source: `measured here by ${found.scenario} with ${found.connections.toLocaleString('en-US')} held on ${day}, ${tracked ? 'tracked' : 'not tracked'}`,
+  };
 }
 
 export async function recordCost(kernel: string, tracked: boolean, measured: Omit<Measured, 'at'>): Promise<void> {

@@ -43,8 +43,17 @@ export function memoryVerdict(need: MemoryNeed, memory: MachineMemory): { fits: 
   return { fits: kernel + floor <= memory.availableBytes, arithmetic };
 }
 
-/** Refuses (exit 3) the first need that does not fit, unless the user let the run go on to the floor. */
-export function checkMemory(needs: readonly MemoryNeed[], memory: MachineMemory, overridden: boolean, log: (line: string) => void): void {
+/**
+ * Refuses (exit 3) the first need that does not fit, unless the user let the run go on to the floor. The
+ * refusal advises only what was not given: --notrack where the run's connections are tracked.
+ */
+export function checkMemory(
+  needs: readonly MemoryNeed[],
+  memory: MachineMemory,
+  overridden: boolean,
+  log: (line: string) => void,
+  tracked = true,
+): void {
   for (const need of needs) {
     const { fits, arithmetic } = memoryVerdict(need, memory);
     if (fits) continue;
@@ -54,7 +63,7 @@ export function checkMemory(needs: readonly MemoryNeed[], memory: MachineMemory,
     }
     throw new EnvironmentError(
       `not enough memory: ${arithmetic}`,
-      'ask for fewer connections, exempt the run from connection tracking (--notrack), or pass --until-memory-floor to run until the floor stops the flood',
+      `ask for fewer connections, ${tracked ? 'exempt the run from connection tracking (--notrack), ' : ''}or pass --until-memory-floor to run until the floor stops the flood`,
     );
   }
 }

@@ -7,7 +7,15 @@
 import { readFileSync } from 'node:fs';
 import type { CaseResult, Results } from '../results/results.ts';
 import { RESULTS_SCHEMA } from '../results/results.ts';
-import { SubnetTaken, type EnvironmentFingerprint, type LabNetwork, type MachineShell, type RunSession, type Runtime } from '../runtime/runtime.ts';
+import {
+  SubnetTaken,
+  type ConnectionTracking,
+  type EnvironmentFingerprint,
+  type LabNetwork,
+  type MachineShell,
+  type RunSession,
+  type Runtime,
+} from '../runtime/runtime.ts';
 import type { Scenario } from '../scenario/types.ts';
 import { CaseRun } from './case-run.ts';
 import { unlessAborted } from '../abort.ts';
@@ -18,13 +26,17 @@ import { EnvironmentError, InputError, Interrupted, LabError } from '../errors.t
 import { newRunId } from '../run-id.ts';
 import { markLive } from '../run-ledger.ts';
 import type { CaseInfo, RunEvents } from './events.ts';
-import { checkPredictions, plannedContext } from './evaluate.ts';
+import { plannedContext } from './evaluate.ts';
+import { Judge } from './judge.ts';
+import { theoryData } from './judging.ts';
 import { readMachineFacts } from '../collect/sysctls.ts';
 import { readMachineMemory } from '../collect/meminfo.ts';
 import { SLABINFO_SCRIPT, objectSizesOf, parseSlabinfo } from '../collect/memory.ts';
 import { checkMemory, type ConnectionCost } from './memory-guard.ts';
 import { measuredCost, recordCost } from './memory-costs.ts';
-import { clientCeiling, connectionSlabBytes, kernelRelease } from '../scenario/theory.ts';
+import { kernelRelease } from '../scenario/theory/kernel.ts';
+import { connectionSlabBytes } from '../scenario/theory/memory.ts';
+import { clientCeiling } from '../scenario/theory/ports.ts';
 
 export interface ScenarioRunOptions {
   file: string;
@@ -89,6 +101,8 @@ class ScenarioRun {
   private machineFacts?: ReturnType<typeof readMachineFacts>;
   /** Whether the run's connections take entries in a machine-wide tracking table. */
   private tracked = false;
+  /** Calls the scenario's predict(), bounded in time: on the plan, then on each case's figures. */
+  private readonly judge: Judge;
 
   constructor(
     private readonly runtime: Runtime,
@@ -99,6 +113,8 @@ class ScenarioRun {
     this.runId = options.runId ?? newRunId();
     this.caseIndexes = options.cases ?? [...scenario.cases.keys()];
     this.session = runtime.open(this.runId);
+    this.judge = new Judge(scenario, (line) => this.log(line));
+    this.judge.warm();
   }
 
   private log = (line: string) => this.events.log?.(line);
@@ -119,10 +135,13 @@ class ScenarioRun {
       if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
     }
     this.planAll(wanted ?? freeSubnet(used));
-    this.checkPredictions();
-    await this.checkTracking();
+    await this.checkPredictions();
+    // Every check that can refuse runs before any of them changes the machine: a case refused for memory
+    // must not have raised nf_conntrack_max (or fs.file-max) first, only to put it back.
+    const tracking = await this.readTracking();
     await this.checkMemory();
-    await this.checkOpenFiles();
+    const raises = [this.checkTracking(tracking), await this.checkOpenFiles()];
+    for (const raise of raises) await raise?.();
     await this.events.connected?.({ runId: this.runId, environment: this.environment });
   }
 
@@ -136,17 +155,28 @@ class ScenarioRun {
   private planAll(subnet: string): void {
     this.subnet = subnet;
     const room = this.session.clientRoom?.(subnet);
-    const context = { runId: this.runId, quick: this.options.quick, file: this.options.file, nofileCeiling: this.nofileCeiling, subnet, ...(room && { clientRoom: room }) };
+    const context = {
+      runId: this.runId,
+      quick: this.options.quick,
+      file: this.options.file,
+      nofileCeiling: this.nofileCeiling,
+      subnet,
+      ...(room && { clientRoom: room }),
+    };
     this.plans = new Map(this.scenario.cases.map((_, index) => [index, planCase(this.scenario, index, context)]));
   }
 
-  /** Every expectation's predict() on what the plan knows: one that cannot predict is refused before anything starts. */
-  private checkPredictions(): void {
+  /**
+   * Every expectation's predict() on what the plan knows: one that cannot predict, or does not return, is
+   * refused before anything starts.
+   */
+  private async checkPredictions(): Promise<void> {
     const shared = this.scenario.expect?.length ?? 0;
-    this.plans.forEach((plan, index) => {
+    const kernel = { release: this.environment?.kernel ?? '', ...(this.environment?.kernelVersion && { version: this.environment.kernelVersion }) };
+    for (const [index, plan] of this.plans) {
       const fieldOf = (j: number) => (j < shared ? `expect[${j}].predict` : `cases[${index}].expect[${j - shared}].predict`);
-      checkPredictions(plan, this.plannedTheory(plan), this.options.file, fieldOf);
-    });
+      await this.judge.check(index, plan.expectations, theoryData(this.plannedTheory(plan), kernel), this.options.file, fieldOf, this.options.signal);
+    }
   }
 
   /** What each client should reach, as the theory predicts it from the plan alone. */
@@ -165,32 +195,34 @@ class ScenarioRun {
     return this.plans.get(index)!;
   }
 
-  /**
-   * Every connection of a case takes an entry in the host's conntrack table when bridged traffic is tracked;
-   * past its ceiling new SYNs vanish. Refuse a run that would cross it, unless the user lets the lab raise it.
-   */
-  private async checkTracking(): Promise<void> {
+  /** Whether the run's connections take entries in the host's conntrack table, and its state when they do. */
+  private async readTracking(): Promise<TrackingState | undefined> {
     const tracking = this.session.connectionTracking;
-    if (!tracking) return;
+    if (!tracking) return undefined;
     await tracking.reclaim(this.log);
     const state = await tracking.read();
-    if (!state.tracked) return;
-    if (this.options.notrack) {
-      this.tracked = false;
-      return;
-    }
-    this.tracked = true;
+    this.tracked = state.tracked && !this.options.notrack;
+    return this.tracked ? { tracking, ...state } : undefined;
+  }
+
+  /**
+   * Every connection of a case takes an entry in the host's conntrack table when bridged traffic is tracked;
+   * past its ceiling new SYNs vanish. Refuse a run that would cross it, unless the user lets the lab raise it:
+   * then the raise is returned, made once every check has passed.
+   */
+  private checkTracking(state: TrackingState | undefined): (() => Promise<void>) | undefined {
+    if (!state) return undefined;
     const needed = Math.max(...this.caseIndexes.map((i) => this.asked(i)));
     // Room for what is tracked already (other traffic, TIME_WAIT entries of earlier cases) and a margin.
     const wanted = Math.ceil((state.count + needed) * 1.1);
-    if (wanted <= state.max) return;
+    if (wanted <= state.max) return undefined;
     if (!this.options.raiseConntrack) {
       throw new EnvironmentError(
         `a case needs about ${needed} connections but the host tracks bridged connections and nf_conntrack_max is ${state.max} (${state.count} in use): past it new SYNs are dropped`,
         `run again with --notrack to exempt the run's subnet from tracking, or --raise-conntrack to let the lab raise the ceiling to ${wanted} for the run and restore it afterwards`,
       );
     }
-    await tracking.raise(wanted, this.log);
+    return () => state.tracking.raise(wanted, this.log);
   }
 
   private asked(index: number): number {
@@ -208,26 +240,27 @@ class ScenarioRun {
     const cost = await this.connectionCost(shell);
     if (!cost) return this.log('memory: not checked before the run (no slab sizes could be read); the flood is still watched');
     const needs = this.caseIndexes.map((i) => ({ connections: this.asked(i), cost, label: `case ${i + 1} (${this.scenario.cases[i]!.name})` }));
-    checkMemory(needs, memory, !!this.options.untilMemoryFloor, this.log);
+    checkMemory(needs, memory, !!this.options.untilMemoryFloor, this.log, this.tracked);
   }
 
   /**
    * fs.file-max bounds the open files of the whole machine, and every held connection is two of them here
    * (both ends in its one kernel): past it socket() and accept() fail with ENFILE, and so does every exec
-   * the lab would read the kernel with. Refused unless the user lets the lab raise it for the run.
+   * the lab would read the kernel with. Refused unless the user lets the lab raise it for the run: then the
+   * raise is returned, made once every check has passed.
    */
-  private async checkOpenFiles(): Promise<void> {
+  private async checkOpenFiles(): Promise<(() => Promise<void>) | undefined> {
     const shell = this.session.machineShell();
     const fileNr = shell && (await shell(['cat', '/proc/sys/fs/file-nr']).catch(() => undefined));
     const [inUse, , now] = (fileNr?.exitCode === 0 ? fileNr.stdout : '').trim().split(/\s+/).map(Number);
-    if (!shell || !Number.isFinite(inUse) || !now) return;
+    if (!shell || !Number.isFinite(inUse) || !now) return undefined;
     const limit = this.session.fileMax;
     const max = (await limit?.lasting()) ?? now;
     const [index, needed] = this.caseIndexes
       .map((i) => [i, Math.ceil(this.asked(i) * 2 * 1.05) + OPEN_FILES_BESIDES + inUse!] as const)
       .reduce((most, one) => (one[1] > most[1] ? one : most));
-    if (needed <= max) return;
-    if (limit && this.options.raiseFileMax) return limit.raise(needed, this.log);
+    if (needed <= max) return undefined;
+    if (limit && this.options.raiseFileMax) return () => limit.raise(needed, this.log);
     const connections = this.asked(index);
     throw new EnvironmentError(
       `case ${index + 1} (${this.scenario.cases[index]!.name}) needs about ${needed.toLocaleString('en-US')} open files on this machine (${connections.toLocaleString('en-US')} connections x 2 ends in its one kernel, + 5%, + ${OPEN_FILES_BESIDES.toLocaleString('en-US')} for the engine, its shims and the lab as hosts start, + ${inUse!.toLocaleString('en-US')} open now) but fs.file-max is ${max.toLocaleString('en-US')}: past it socket() and accept() fail with ENFILE`,
@@ -244,7 +277,12 @@ class ScenarioRun {
     if (measured) return measured;
     const sizes = objectSizesOf(parseSlabinfo((await shell(['sh', '-c', SLABINFO_SCRIPT])).stdout));
     const slab = connectionSlabBytes(sizes, this.tracked);
-    return slab && { bytes: slab.max, source: `the theory's most on Linux ${kernel}: ${slab.terms} = ${slab.bytes} B, + 40% it does not name; not yet measured on this machine` };
+    return (
+      slab && {
+        bytes: slab.max,
+        source: `the theory's most on Linux ${kernel}: ${slab.terms} = ${slab.bytes} B, + 40% it does not name; not yet measured on this machine`,
+      }
+    );
   }
 
   /** Images and whatever else the runtime needs before hosts can start. */
@@ -271,7 +309,8 @@ class ScenarioRun {
           return `Network ${this.network.name} ${this.network.subnet} (internal, no egress${this.options.notrack && this.session.connectionTracking ? ', not tracked' : ''})`;
         } catch (error) {
           if (!(error instanceof SubnetTaken)) throw error;
-          if (this.scenario.subnet) throw new InputError(this.options.file, 'subnet', `${this.scenario.subnet} overlaps a network the engine made meanwhile`);
+          if (this.scenario.subnet)
+            throw new InputError(this.options.file, 'subnet', `${this.scenario.subnet} overlaps a network the engine made meanwhile`);
           taken.push(error.subnet);
           this.planAll(freeSubnet([...(await this.session.subnetsInUse()), ...taken]));
         }
@@ -307,6 +346,7 @@ class ScenarioRun {
         ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
         ...(this.environment?.nodes && { nodes: this.environment.nodes }),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
+        judge: (context, server, clients) => this.judge.judge(index, plan.expectations, context, server, clients, this.options.signal),
       },
       (progress) => this.events.progress?.(info!, progress),
     );
@@ -321,7 +361,11 @@ class ScenarioRun {
       ceilings: this.ceilings(plan),
     };
     await this.guard(Promise.resolve(this.events.caseStarting?.(info)));
-    const outcome = (error?: unknown) => ({ hosts: caseRun.startedHosts, ...(caseRun.result && { result: caseRun.result }), ...(error !== undefined && { error }) });
+    const outcome = (error?: unknown) => ({
+      hosts: caseRun.startedHosts,
+      ...(caseRun.result && { result: caseRun.result }),
+      ...(error !== undefined && { error }),
+    });
     const teardown = phases.at(-1)!;
     let failure: unknown;
     try {
@@ -343,7 +387,10 @@ class ScenarioRun {
       const about = info.phases.at(-1)!;
       await this.events.phaseStarted?.(info, about, caseRun.startedHosts);
       // A teardown that fails after a phase failed (the engine gone, say) must not hide why the case failed.
-      const teardownFailure = await teardown.run().then(() => undefined, (error: unknown) => error ?? new Error('teardown failed'));
+      const teardownFailure = await teardown.run().then(
+        () => undefined,
+        (error: unknown) => error ?? new Error('teardown failed'),
+      );
       await this.events.phaseFinished?.(info, about, outcome(teardownFailure));
       if (caseRun.result) {
         this.cases.push(caseRun.result);
@@ -358,8 +405,13 @@ class ScenarioRun {
   /** What a connection cost here, for the memory check of later runs (large floods only). */
   private async recordMemory(result: CaseResult): Promise<void> {
     const memory = result.memory;
-    if (!memory || !this.session.machineShell()) return;
-    await recordCost(this.environment?.kernel ?? '', this.tracked, { bytesPerConnection: memory.kernelBytesPerConnection, connections: memory.connections, scenario: this.scenario.name });
+    // A growth other runs added to is not what a connection costs here.
+    if (!memory || memory.hostWideNotMeasured || !this.session.machineShell()) return;
+    await recordCost(this.environment?.kernel ?? '', this.tracked, {
+      bytesPerConnection: memory.kernelBytesPerConnection,
+      connections: memory.connections,
+      scenario: this.scenario.name,
+    });
   }
 
   results(): Results {
@@ -381,6 +433,7 @@ class ScenarioRun {
 
   /** Removes everything of the run (hosts, then the network), undoes host tuning, lets go of a VM. */
   async close(): Promise<void> {
+    await this.judge.close();
     let left: string | undefined;
     const removed = await this.session.close().catch((error: Error) => {
       left = error instanceof LabError && error.hint ? `${error.message}: ${error.hint}` : error.message;
@@ -389,6 +442,9 @@ class ScenarioRun {
     await this.events.closed?.(removed, !!this.options.signal?.aborted, left);
   }
 }
+
+/** The host's conntrack table as read before the run, where the run's connections take entries in it. */
+type TrackingState = { tracking: ConnectionTracking; max: number; count: number };
 
 /** The first /24 of the benchmarking range that no network uses. */
 function freeSubnet(used: readonly string[]): string {

@@ -12,12 +12,7 @@ import type { Log } from './runtime.ts';
 
 /** Whether the lab may install Debian packages here (LAB_ENGINE_SETUP=never forbids it). */
 export function mayInstallPackages(): boolean {
-  return (
-    process.env.LAB_ENGINE_SETUP !== 'never' &&
-    process.platform === 'linux' &&
-    process.getuid?.() === 0 &&
-    existsSync('/etc/debian_version')
-  );
+  return process.env.LAB_ENGINE_SETUP !== 'never' && process.platform === 'linux' && process.getuid?.() === 0 && existsSync('/etc/debian_version');
 }
 
 export async function aptInstall(packages: string[]): Promise<void> {
@@ -63,7 +58,10 @@ async function installMissing(needs: PackageNeed[], purpose: string, log: Log): 
   if (missing.length === 0) return;
   const packages = [...new Set(missing.map((n) => n.package))];
   if (!mayInstallPackages()) {
-    throw new EnvironmentError(`${purpose} needs ${packages.join(', ')}, which this machine lacks`, `install them (Debian: apt-get install ${packages.join(' ')}); on Debian as root the lab installs them itself`);
+    throw new EnvironmentError(
+      `${purpose} needs ${packages.join(', ')}, which this machine lacks`,
+      `install them (Debian: apt-get install ${packages.join(' ')}); on Debian as root the lab installs them itself`,
+    );
   }
   log(`${purpose}: installing ${packages.join(', ')} (apt-get)`);
   await aptInstall(packages);

@@ -24,9 +24,16 @@ export function adoptDockerContext(env: NodeJS.ProcessEnv = process.env): string
   const id = createHash('sha256').update(name).digest('hex');
   const metaFile = join(configDir, 'contexts', 'meta', id, 'meta.json');
   const host = readJson<ContextMeta>(metaFile)?.Endpoints?.docker?.Host;
-  if (!host) throw new EnvironmentError(`docker context "${name}" (${source}) has no docker endpoint in ${metaFile}`, 'docker context ls shows the contexts there; or set DOCKER_HOST');
+  if (!host)
+    throw new EnvironmentError(
+      `docker context "${name}" (${source}) has no docker endpoint in ${metaFile}`,
+      'docker context ls shows the contexts there; or set DOCKER_HOST',
+    );
   if (existsSync(join(configDir, 'contexts', 'tls', id))) {
-    throw new EnvironmentError(`docker context "${name}" (${source}) uses TLS certificates, which the lab does not read from a context`, `set DOCKER_HOST=${host}, DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH instead`);
+    throw new EnvironmentError(
+      `docker context "${name}" (${source}) uses TLS certificates, which the lab does not read from a context`,
+      `set DOCKER_HOST=${host}, DOCKER_TLS_VERIFY=1 and DOCKER_CERT_PATH instead`,
+    );
   }
   env.DOCKER_HOST = host;
   return name;

@@ -20,7 +20,11 @@ export async function buildLabPrograms(projectRoot: string, options: { static: b
   await ensurePackages(
     [
       { package: 'gcc', command: 'gcc' },
-      { package: 'libc6-dev', present: () => existsSync('/usr/include/stdio.h') && (!options.static || existsSync('/usr/lib/x86_64-linux-gnu/libc.a') || existsSync('/usr/lib/libc.a')) },
+      {
+        package: 'libc6-dev',
+        present: () =>
+          existsSync('/usr/include/stdio.h') && (!options.static || existsSync('/usr/lib/x86_64-linux-gnu/libc.a') || existsSync('/usr/lib/libc.a')),
+      },
     ],
     "building the lab's programs",
     log,
@@ -28,7 +32,10 @@ export async function buildLabPrograms(projectRoot: string, options: { static: b
   const compiler = (await $({ quiet: true })`gcc -dumpfullversion -dumpmachine`).stdout;
   const hash = createHash('sha256').update(JSON.stringify({ CFLAGS, static: options.static, compiler }));
   for (const file of [...PROGRAMS.map((p) => p.source), ...PROGRAM_HEADERS]) {
-    hash.update(file).update('\0').update(await readFile(join(projectRoot, file)));
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(join(projectRoot, file)));
   }
   const dir = cacheDir('programs', hash.digest('hex').slice(0, 16));
   if (existsSync(dir)) return dir;

@@ -1,6 +1,7 @@
 /**
  * The runtimes the lab knows. Each runtime's folder registers itself here (lab/runtime/runtimes.ts imports
- * them); selection, `lab clean` and `lab setup` iterate the registry and never name a runtime.
+ * them); selection, `lab clean`, `lab setup`, `lab local-swarm` and --runtime's help ask the registry what
+ * each can do and never name a runtime.
  */
 import type { Log, Runtime } from './runtime.ts';
 
@@ -30,6 +31,20 @@ export interface RuntimeRegistration {
   removeLeftovers(runId: string | undefined, log: Log, keep?: (runId: string) => boolean): Promise<string[]>;
   /** `lab setup`: gets ready what runs need; says what it has, for people. */
   setup?(projectRoot: string, log: Log): Promise<string>;
+  /** Where the runtime's hosts can span several machines: a cluster of them on this one, to try it (`lab local-swarm`). */
+  readonly localCluster?: LocalCluster;
+}
+
+/** Several engines on this one machine, standing in for several machines. */
+export interface LocalCluster {
+  /** How many nodes up() can make, and how many it makes unless told. */
+  readonly nodes: { readonly least: number; readonly most: number; readonly usual: number };
+  /** Makes one of `nodes` nodes, taking down one already up; says how to use it, for people. */
+  up(nodes: number, log: Log): Promise<string>;
+  /** Takes it down, saying what it removed. */
+  down(log: Log): Promise<void>;
+  /** Its nodes and how to use it, or that none is up, for people. */
+  status(): Promise<string>;
 }
 
 const registrations: RuntimeRegistration[] = [];

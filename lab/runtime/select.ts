@@ -17,11 +17,13 @@ export interface RuntimeChoice {
 export function selectRuntime(choice: RuntimeChoice, projectRoot: string, field = '--kernel'): Runtime {
   const all = registeredRuntimes();
   const named = choice.runtime === undefined ? undefined : all.find((r) => r.name === choice.runtime);
-  if (choice.runtime !== undefined && !named) throw new InputError('--runtime', undefined, `must be one of ${all.map((r) => r.name).join(', ')}, not "${choice.runtime}"`);
+  if (choice.runtime !== undefined && !named)
+    throw new InputError('--runtime', undefined, `must be one of ${all.map((r) => r.name).join(', ')}, not "${choice.runtime}"`);
   const kernel = choice.kernel === 'host' ? undefined : choice.kernel;
   if (kernel === undefined) {
     const registration = named ?? all.find((r) => r.isDefault)!;
-    if (registration.kernel.runs === 'chosen') throw new InputError(field, undefined, `the ${registration.name} runtime runs a kernel you choose: give one`);
+    if (registration.kernel.runs === 'chosen')
+      throw new InputError(field, undefined, `the ${registration.name} runtime runs a kernel you choose: give one`);
     return registration.create({ projectRoot });
   }
   const registration = named ?? all.find((r) => r.kernel.runs === 'chosen');
@@ -30,7 +32,12 @@ export function selectRuntime(choice: RuntimeChoice, projectRoot: string, field 
 }
 
 function checkedKernel(registration: RuntimeRegistration, kernel: string, field: string): string {
-  if (registration.kernel.runs === 'host') throw new InputError(field, undefined, `${registration.kernel.whyNotOthers}: --kernel ${kernel} needs a runtime that boots it, not --runtime ${registration.name}`);
+  if (registration.kernel.runs === 'host')
+    throw new InputError(
+      field,
+      undefined,
+      `${registration.kernel.whyNotOthers}: --kernel ${kernel} needs a runtime that boots it, not --runtime ${registration.name}`,
+    );
   const problem = registration.kernel.check(kernel);
   if (problem) throw new InputError(field, undefined, problem);
   return kernel;

@@ -2,7 +2,9 @@
  * The expectations of a case that times connect() as its range fills (client.connectCost): the sparse cost,
  * then the cost at each occupancy point as a multiple of it, predicted per kernel by connectCostAt.
  */
-import { atLeast, connectCostAt, doesNotApply, hasSocketPortRange } from './theory.ts';
+import { connectCostAt } from './theory/connect-cost.ts';
+import { hasSocketPortRange } from './theory/ports.ts';
+import { atLeast, doesNotApply } from './theory/prediction.ts';
 import type { Expectation, TheoryContext } from './types.ts';
 
 const POINTS = [10, 50, 90, 99] as const;
@@ -19,13 +21,11 @@ export function connectCostExpectations(): Expectation[] {
   };
   return [
     sparse,
-    ...POINTS.map(
-      (percent): Expectation => ({
-        claim: `one connect() with ${percent}% of the ports in use, as a multiple of that`,
-        subject: 'each client',
-        metric: `connect.at${percent}`,
-        predict: ({ client, kernel }: TheoryContext) => connectCostAt(client!, kernel, percent),
-      }),
-    ),
+    ...POINTS.map((percent): Expectation => ({
+      claim: `one connect() with ${percent}% of the ports in use, as a multiple of that`,
+      subject: 'each client',
+      metric: `connect.at${percent}`,
+      predict: ({ client, kernel }: TheoryContext) => connectCostAt(client!, kernel, percent),
+    })),
   ];
 }

@@ -1,6 +1,7 @@
 // A module-resolution hook: `import ... from 'tcp-limits-lab'` in a scenario file anywhere resolves to the
-// lab that runs it (as vitest's config files find vitest). Where Node finds the name itself (inside the
-// lab's own package, or a node_modules that holds it), that wins.
+// lab that runs it (as vitest's config files find vitest), whatever a node_modules beside the file holds:
+// another version there would define scenarios this lab cannot run. (Inside the lab's own package the name
+// resolves to this same file.)
 let labIndex;
 
 export function initialize(data) {
@@ -8,10 +9,5 @@ export function initialize(data) {
 }
 
 export async function resolve(specifier, context, next) {
-  if (specifier !== 'tcp-limits-lab') return next(specifier, context);
-  try {
-    return await next(specifier, context);
-  } catch {
-    return next(labIndex, context);
-  }
+  return next(specifier === 'tcp-limits-lab' ? labIndex : specifier, context);
 }

@@ -1,7 +1,8 @@
 /**
  * Makes `import ... from 'tcp-limits-lab'` in a scenario file anywhere resolve to the lab that runs it (as
- * vitest's config files find vitest), with or without a node_modules holding the lab. A .ts file outside an
- * ESM package is compiled as CommonJS, so both resolvers learn the name: ESM through a hook, CommonJS here.
+ * vitest's config files find vitest), whatever node_modules holds: a scenario folder's own copy of another
+ * version would define scenarios this lab cannot run (or define nothing at all). A .ts file outside an ESM
+ * package is compiled as CommonJS, so both resolvers learn the name: ESM through a hook, CommonJS here.
  */
 import Module, { register } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -18,11 +19,6 @@ export function resolveLabImports(): void {
   const cjs = Module as unknown as { _resolveFilename(request: string, ...rest: unknown[]): string };
   const resolveFilename = cjs._resolveFilename;
   cjs._resolveFilename = function (request: string, ...rest: unknown[]) {
-    try {
-      return resolveFilename.call(this, request, ...rest);
-    } catch (error) {
-      if (request !== LAB_PACKAGE) throw error;
-      return resolveFilename.call(this, fileURLToPath(LAB_INDEX), ...rest);
-    }
+    return resolveFilename.call(this, request === LAB_PACKAGE ? fileURLToPath(LAB_INDEX) : request, ...rest);
   };
 }

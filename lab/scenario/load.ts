@@ -9,6 +9,7 @@ import { InputError } from '../errors.ts';
 import { resolveLabImports } from './lab-import.ts';
 import type { Scenario } from './types.ts';
 import { validateScenario } from './validate.ts';
+import { rememberSource } from './source.ts';
 
 /** How long a scenario's top level may take, in seconds (LAB_LOAD_TIMEOUT_SECONDS overrides it, for tests). */
 export const LOAD_TIMEOUT_SECONDS = 20;
@@ -29,8 +30,16 @@ export async function loadScenario(file: string): Promise<Scenario> {
     throw loadFailure(file, error);
   }
   const exported = defaultExport(module);
-  if (exported === undefined) throw new InputError(file, undefined, 'has no default export (export default defineScenario({...}))');
-  return validateScenario(exported, file);
+  if (exported === undefined) throw new NoDefaultExport(file);
+  return rememberSource(validateScenario(exported, file), path);
+}
+
+/** A module that loaded but exports no scenario: for `lab list`, a helper beside the scenarios, not a broken one. */
+export class NoDefaultExport extends InputError {
+  constructor(file: string) {
+    super(file, undefined, 'has no default export (export default defineScenario({...}))');
+    this.name = 'NoDefaultExport';
+  }
 }
 
 /** The file is there and readable, or an InputError saying why not (missing, a symlink loop, permissions). */
@@ -130,7 +139,12 @@ function trialWorker(): Trial {
   if (trial) return trial;
   const worker = new Worker(TRIAL_WORKER, {
     eval: true,
-    workerData: { tsx: tsxEsmApi(), api: new URL('../index.ts', import.meta.url).href, labImport: new URL('./lab-import.ts', import.meta.url).href, parent: import.meta.url },
+    workerData: {
+      tsx: tsxEsmApi(),
+      api: new URL('../index.ts', import.meta.url).href,
+      labImport: new URL('./lab-import.ts', import.meta.url).href,
+      parent: import.meta.url,
+    },
   });
   worker.unref();
   const started: Trial = { worker, ready: false, pending: new Map() };

@@ -9,7 +9,8 @@ import { CONNECT_FIGURES, MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
 import { closest } from '../did-you-mean.ts';
 import { overlaps, parseSubnet } from '../subnet.ts';
 import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
-import type { Prediction, TheoryContext } from './types.ts';
+import { isPortRange } from './port-range.ts';
+import { BIND_MODES, type HoldPing, type TheoryContext } from './theory/context.ts';
 
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
@@ -22,7 +23,6 @@ const MAX_SERVER_WORKERS = 256;
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
 export const MAX_DEADLINE_SECONDS = 3600;
 
-const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'] as const;
 const SUBJECTS = ['server', 'each client', 'all clients'] as const;
 
 const textProblem = (input: unknown) => (input === undefined ? 'is missing' : 'must be a non-empty string');
@@ -32,7 +32,11 @@ function text() {
 }
 
 function wholeNumber(min: number, max: number, expected = `a whole number from ${min} to ${max}`) {
-  return z.number({ error: (iss) => `must be ${expected} (got ${JSON.stringify(iss.input)})` }).int().min(min).max(max);
+  return z
+    .number({ error: (iss) => `must be ${expected} (got ${JSON.stringify(iss.input)})` })
+    .int()
+    .min(min)
+    .max(max);
 }
 
 function list<Item extends z.ZodType>(item: Item) {
@@ -110,7 +114,10 @@ export const serverProgram = closedObject(
      * When it is ready: once a listener on `port` (by default every one of its ports) shows in the server's
      * kernel (ss -lnt), waited for at most timeoutSeconds (default 30). No fixed sleeps.
      */
-    ready: closedObject({ port: wholeNumber(1, 65535).optional(), timeoutSeconds: wholeNumber(1, 600).optional() }, 'must be { port?: N, timeoutSeconds?: N }').optional(),
+    ready: closedObject(
+      { port: wholeNumber(1, 65535).optional(), timeoutSeconds: wholeNumber(1, 600).optional() },
+      'must be { port?: N, timeoutSeconds?: N }',
+    ).optional(),
     /**
      * What it answers, for the lab's Ping round and hold-ping: 'http' (each Ping is a keep-alive GET / and
      * its Pong the status line of the answer) or 'ping' (Ping, Pong: labserver's). Without it they are refused.
@@ -120,7 +127,9 @@ export const serverProgram = closedObject(
      * What the program is set to (nginx's worker_connections, ...), handed to predict() as
      * ctx.server.settings: write the command from them, and the theory reads the same values.
      */
-    settings: z.record(z.string(), z.union([z.number(), z.string(), z.boolean()]), { error: 'must be an object of numbers, strings and true/false' }).optional(),
+    settings: z
+      .record(z.string(), z.union([z.number(), z.string(), z.boolean()]), { error: 'must be an object of numbers, strings and true/false' })
+      .optional(),
   },
   'must be { command: [...], dockerfile?: "path", ports?: [...], ready?: { port?, timeoutSeconds? }, protocol?, settings?: {...} }',
 );
@@ -169,7 +178,10 @@ function eachOnce(ports: readonly number[], ctx: z.RefinementCtx): void {
   });
 }
 
-function addressesNeedNetAdmin(server: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined }, ctx: z.RefinementCtx): void {
+function addressesNeedNetAdmin(
+  server: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined },
+  ctx: z.RefinementCtx,
+): void {
   if ((server.addresses ?? 1) > 1 && !server.capabilities?.NET_ADMIN) {
     ctx.addIssue({
       code: 'custom',
@@ -180,11 +192,12 @@ function addressesNeedNetAdmin(server: { addresses?: number | undefined; capabil
 }
 
 export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin).superRefine((server, ctx) => {
-  if (!server.ports && !server.program?.ports) ctx.addIssue({ code: 'custom', path: ['ports'], message: 'is missing (the ports the server listens on; or server.program.ports)' });
+  if (!server.ports && !server.program?.ports)
+    ctx.addIssue({ code: 'custom', path: ['ports'], message: 'is missing (the ports the server listens on; or server.program.ports)' });
 });
 const serverOverrides = serverFields.partial().superRefine(addressesNeedNetAdmin);
 
-export const holdPing = closedObject(
+export const holdPing: z.ZodType<HoldPing> = closedObject(
   {
     seconds: wholeNumber(1, MAX_DEADLINE_SECONDS),
     intervalMs: wholeNumber(1, 3_600_000),
@@ -213,13 +226,6 @@ export const clientProgram = closedObject(
 export const bindMode = z.enum(BIND_MODES, { error: `must be one of ${BIND_MODES.join(', ')}` });
 
 const SOCKET_PORT_RANGE = 'must be "LOW HIGH" with 1 <= LOW <= HIGH <= 65535';
-
-function isSocketPortRange(text: string): boolean {
-  const range = /^\s*(\d+)\s+(\d+)\s*$/.exec(text);
-  if (!range) return false;
-  const [low, high] = [Number(range[1]), Number(range[2])];
-  return low >= 1 && high <= 65535 && low <= high;
-}
 
 export const clientSpec = closedObject({
   /** Connections this client asks for, or 'fill': as many as its port range can give (then a few more). */
@@ -251,7 +257,10 @@ export const clientSpec = closedObject({
    * Instead of opening and holding: short-lived connections at `rate` per second for `seconds` (connect, Ping,
    * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
    */
-  churn: closedObject({ rate: wholeNumber(1, 100_000), seconds: wholeNumber(1, 600) }, 'must be { rate: connections per second, seconds: N }').optional(),
+  churn: closedObject(
+    { rate: wholeNumber(1, 100_000), seconds: wholeNumber(1, 600) },
+    'must be { rate: connections per second, seconds: N }',
+  ).optional(),
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping: flag().optional(),
   /**
@@ -270,7 +279,7 @@ export const clientSpec = closedObject({
    * IP_LOCAL_PORT_RANGE on every socket before connect(), "LOW HIGH": a per-socket range inside the
    * namespace's (Linux 6.3+; older kernels refuse the option with ENOPROTOOPT).
    */
-  socketPortRange: z.string({ error: SOCKET_PORT_RANGE }).refine(isSocketPortRange, SOCKET_PORT_RANGE).optional(),
+  socketPortRange: z.string({ error: SOCKET_PORT_RANGE }).refine(isPortRange, SOCKET_PORT_RANGE).optional(),
   ...hostSettingsShape,
 }).superRefine((client, ctx) => {
   if (client.keepAsking && (client.connections === undefined || client.connections === 'fill')) {
@@ -312,7 +321,10 @@ export const expectation = closedObject({
   claim: text(),
   subject,
   metric,
-  predict: z.custom<(ctx: TheoryContext) => Prediction | number>((value) => typeof value === 'function', 'must be a function of the theory context'),
+  predict: z.custom<(ctx: TheoryContext) => z.infer<typeof prediction> | number>(
+    (value) => typeof value === 'function',
+    'must be a function of the theory context',
+  ),
 });
 
 const expectations = list(expectation);
@@ -399,4 +411,3 @@ export const scenario = closedObject({
     if (c.expect === undefined) ctx.addIssue({ code: 'custom', path: ['cases', i, 'expect'], message: 'the case has no expectation to check' });
   });
 });
-

@@ -4,14 +4,10 @@
  * so both are checked before anything is created. So is each value's shape: a value the kernel refuses
  * fails only once the run's network exists, and a value is written into /proc by a shell on some runtimes.
  */
-import { parsePortRange } from './theory.ts';
+import { localPortRangeProblem } from './port-range.ts';
 
 /** What a sysctl's value looks like: whole numbers within bounds, a port range, three numbers, a port list. */
-type Shape =
-  | { kind: 'integer'; min: number; max: number }
-  | { kind: 'triple'; min: number }
-  | { kind: 'port range' }
-  | { kind: 'port list' };
+type Shape = { kind: 'integer'; min: number; max: number } | { kind: 'triple'; min: number } | { kind: 'port range' } | { kind: 'port list' };
 
 const INT_MAX = 2 ** 31 - 1;
 const count = (min = 0, max = INT_MAX): Shape => ({ kind: 'integer', min, max });
@@ -59,7 +55,9 @@ const ALLOWED_CHARACTERS = /^[0-9 \t,-]*$/;
 function expected(shape: Shape | undefined): string {
   switch (shape?.kind) {
     case 'integer':
-      return shape.max <= 2 ? `one of ${Array.from({ length: shape.max - shape.min + 1 }, (_, i) => shape.min + i).join(', ')}` : `a whole number from ${shape.min} to ${shape.max}`;
+      return shape.max <= 2
+        ? `one of ${Array.from({ length: shape.max - shape.min + 1 }, (_, i) => shape.min + i).join(', ')}`
+        : `a whole number from ${shape.min} to ${shape.max}`;
     case 'triple':
       return `three whole numbers of at least ${shape.min}, min default max, such as "4096 131072 6291456"`;
     case 'port range':
@@ -90,25 +88,12 @@ export function sysctlValueProblem(name: string, value: string | number): string
       return undefined;
     }
     case 'port range':
-      return portRangeProblem(text);
+      return localPortRangeProblem(text);
     case 'port list':
       return portListProblem(text);
     default:
       return undefined;
   }
-}
-
-function portRangeProblem(text: string): string | undefined {
-  let range: readonly [number, number];
-  try {
-    range = parsePortRange(text);
-  } catch {
-    return `"${text}" is not a range such as "40000 40999"`;
-  }
-  const [low, high] = range;
-  if (low < 1 || high > 65535) return `"${text}" must lie within 1-65535`;
-  if (low > high) return `"${text}" has its low end above its high end`;
-  return undefined;
 }
 
 /** ip_local_reserved_ports: comma-separated ports and LOW-HIGH ranges within 0-65535; empty reserves none. */

@@ -35,7 +35,10 @@ export function validateScenario(value: unknown, file: string): Scenario {
  */
 function missingDockerfile(spec: Scenario, file: string): InputError | undefined {
   type Host = { program?: { dockerfile?: string | undefined } | undefined } | undefined;
-  const places: Array<[string, Host]> = [['client', spec.client], ['server', spec.server]];
+  const places: Array<[string, Host]> = [
+    ['client', spec.client],
+    ['server', spec.server],
+  ];
   spec.cases.forEach((c, i) => {
     for (const role of ['client', 'server'] as const) places.push([`cases[${i}].${role}`, c[role]], [`cases[${i}].quick.${role}`, c.quick?.[role]]);
   });
@@ -45,7 +48,10 @@ function missingDockerfile(spec: Scenario, file: string): InputError | undefined
     const path = resolve(dirname(file), dockerfile);
     const kind = fileKind(path);
     if (kind === 'file') continue;
-    const reason = kind === 'missing' ? `"${dockerfile}" does not exist (looked for ${path}, relative to the scenario file)` : `"${dockerfile}" is ${kind}, not a Dockerfile (${path})`;
+    const reason =
+      kind === 'missing'
+        ? `"${dockerfile}" does not exist (looked for ${path}, relative to the scenario file)`
+        : `"${dockerfile}" is ${kind}, not a Dockerfile (${path})`;
     return new InputError(file, `${at}.program.dockerfile`, reason);
   }
   return undefined;

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect } from 'chai';
+import { ensurePackages } from '../../lab/runtime/debian-packages.ts';
 import { HOLD_PING, HOLD_PING_FAILED, KERNEL_61, KERNEL_618, loadFixture } from '../fixtures/results/fixtures.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -23,7 +24,19 @@ function chromium(page: string, ...args: string[]): string {
   const profile = mkdtempSync(join(dir, 'profile-'));
   const run = spawnSync(
     CHROMIUM,
-    ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', `--user-data-dir=${profile}`, ...args, pathToFileURL(page).href],
+    [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      `--user-data-dir=${profile}`,
+      ...args,
+      pathToFileURL(page).href,
+    ],
     { encoding: 'utf8', timeout: 90_000, maxBuffer: 64 * 1024 * 1024 },
   );
   if (run.status !== 0) throw new Error(`chromium exited ${run.status} (${run.signal ?? 'no signal'}): ${run.stderr.slice(-2000)}`);
@@ -53,10 +66,11 @@ function screenshotIsAPage(page: string, minBytes: number): void {
 }
 
 describe('the reports in headless Chromium', function () {
-  before(function () {
-    if (!existsSync(CHROMIUM)) {
-      throw new Error(`${CHROMIUM} is missing: install Debian's chromium (apt-get update && apt-get install -y chromium); .ci/run does`);
-    }
+  before(async function () {
+    // Installed as the lab installs what it needs (Debian, as root); elsewhere a line saying what to install.
+    await ensurePackages([{ package: 'chromium', present: () => existsSync(CHROMIUM) }], 'the report check in a browser', (line) =>
+      console.log(`      (setup) ${line}`),
+    );
     dir = mkdtempSync(join(tmpdir(), 'lab-browser-'));
   });
   after(() => dir && rmSync(dir, { recursive: true, force: true }));
@@ -79,9 +93,21 @@ describe('the reports in headless Chromium', function () {
     it('opens with the claim and the scenario\u2019s story, above the verdict and the charts', () => {
       const header = dom.slice(dom.indexOf('<header>'), dom.indexOf('</header>'));
       expect(header).to.include(`<p class="claim">${results.claim}</p>`);
-      expect(header).to.match(/<div class="story">\s*<p>"A server can only take 64k connections" mixes up two things\. A TCP connection is named by four numbers:/);
-      const order = ['<h1>', '<p class="claim">', '<div class="story">', '<div class="overall fail">', '<svg class="chart across-cases"', '<section class="case" data-case="0">'].map((marker) => dom.indexOf(marker));
-      expect(order.every((at) => at >= 0), `all of the page's parts: ${order}`).to.equal(true);
+      expect(header).to.match(
+        /<div class="story">\s*<p>"A server can only take 64k connections" mixes up two things\. A TCP connection is named by four numbers:/,
+      );
+      const order = [
+        '<h1>',
+        '<p class="claim">',
+        '<div class="story">',
+        '<div class="overall fail">',
+        '<svg class="chart across-cases"',
+        '<section class="case" data-case="0">',
+      ].map((marker) => dom.indexOf(marker));
+      expect(
+        order.every((at) => at >= 0),
+        `all of the page's parts: ${order}`,
+      ).to.equal(true);
       expect(order).to.deep.equal([...order].sort((a, b) => a - b));
     });
 
@@ -128,12 +154,16 @@ describe('the reports in headless Chromium', function () {
     it('labels every line at its end with its host and last value', () => {
       for (const page of [dom, failedDom]) {
         for (const svg of ['estab', 'errors', 'p99'].flatMap((kind) => svgs(page, kind))) {
-          const drawn = drawnSeries(svg).map((s) => s.host).sort();
+          const drawn = drawnSeries(svg)
+            .map((s) => s.host)
+            .sort();
           const labelled = [...svg.matchAll(/<g class="end-label" data-hosts="([^"]+)"/g)].flatMap((m) => m[1]!.split(' ')).sort();
           expect(labelled, svg.slice(0, 80)).to.deep.equal(drawn);
         }
       }
-      expect(svgs(dom, 'estab')[2]).to.match(/<g class="end-label" data-hosts="client-1 client-2 client-3 client-4" data-value="28231">[\s\S]*?>client-1 to client-4: 28,231<\/text>/);
+      expect(svgs(dom, 'estab')[2]).to.match(
+        /<g class="end-label" data-hosts="client-1 client-2 client-3 client-4" data-value="28231">[\s\S]*?>client-1 to client-4: 28,231<\/text>/,
+      );
     });
 
     it('draws no two series on top of each other without something to tell them apart', () => {
@@ -155,7 +185,12 @@ describe('the reports in headless Chromium', function () {
     });
 
     it('draws the predicted ceilings at their values', () => {
-      for (const [i, ceilings] of [[0, [28231]], [1, [28231, 56462]], [2, [28231, 112924]], [3, [64511]]] as const) {
+      for (const [i, ceilings] of [
+        [0, [28231]],
+        [1, [28231, 56462]],
+        [2, [28231, 112924]],
+        [3, [64511]],
+      ] as const) {
         for (const value of ceilings) expect(caseSection(i)).to.include(`<line class="ceiling" data-value="${value}"`);
       }
       expect(caseSection(2)).to.include('predicted 112,924: server');
@@ -196,7 +231,8 @@ describe('the reports in headless Chromium', function () {
       expect(svgs(dom, 'fill-time')).to.have.length(2);
       expect(svgs(dom, 'server-estab')).to.have.length(2);
       const [myth] = svgs(dom, 'server-estab');
-      for (const kernel of ['6.1.0-31-amd64', '6.18.44-fc-v669']) expect(myth!.match(new RegExp(`<g class="bar-row" data-label="${kernel}" data-value="\\d+"`, 'g'))).to.have.length(4);
+      for (const kernel of ['6.1.0-31-amd64', '6.18.44-fc-v669'])
+        expect(myth!.match(new RegExp(`<g class="bar-row" data-label="${kernel}" data-value="\\d+"`, 'g'))).to.have.length(4);
       expect(myth).to.match(/<text class="reference-label"[^>]*>"64k" = 65,536<\/text>/);
       expect(myth).to.include('FAIL on some kernel');
     });
@@ -218,7 +254,10 @@ interface DrawnSeries {
 function drawnSeries(svg: string): DrawnSeries[] {
   return [...svg.matchAll(/<path class="series" ([^>]*)>/g)].map((m) => {
     const attribute = (name: string) => new RegExp(` ?${name}="([^"]*)"`).exec(` ${m[1]}`)?.[1] ?? '';
-    const numbers = attribute('d').split(/[ML]/).filter((p) => p.trim()).map((p) => p.trim().split(/\s+/).map(Number) as [number, number]);
+    const numbers = attribute('d')
+      .split(/[ML]/)
+      .filter((p) => p.trim())
+      .map((p) => p.trim().split(/\s+/).map(Number) as [number, number]);
     return { host: attribute('data-host'), dash: `${attribute('stroke-dasharray')}|${attribute('stroke-dashoffset')}`, points: numbers };
   });
 }

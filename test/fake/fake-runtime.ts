@@ -8,8 +8,18 @@
  */
 import { overlaps } from '../../lab/subnet.ts';
 import type { PlannedClient, PlannedHost, PlannedServer } from '../../lab/plan/plan.ts';
-import { SubnetTaken, type EnvironmentFingerprint, type ExecResult, type Host, type LabNetwork, type Log, type RunningProgram, type RunSession, type Runtime } from '../../lab/runtime/runtime.ts';
-import { parsePortRange } from '../../lab/scenario/theory.ts';
+import {
+  SubnetTaken,
+  type EnvironmentFingerprint,
+  type ExecResult,
+  type Host,
+  type LabNetwork,
+  type Log,
+  type RunningProgram,
+  type RunSession,
+  type Runtime,
+} from '../../lab/runtime/runtime.ts';
+import { parsePortRange } from '../../lab/scenario/port-range.ts';
 import { RuntimeFailure } from '../../lab/errors.ts';
 
 export interface FakeOptions {
@@ -74,7 +84,10 @@ export class FakeRuntime implements Runtime {
 
   /** What the sessions' close() has not removed (should be nothing once a run has ended). */
   leftovers(): string[] {
-    return this.sessions.flatMap((s) => [...s.hosts.filter((h) => !h.removed).map((h) => `host ${h.plan.name}`), ...(s.network ? [`network ${s.network.name}`] : [])]);
+    return this.sessions.flatMap((s) => [
+      ...s.hosts.filter((h) => !h.removed).map((h) => `host ${h.plan.name}`),
+      ...(s.network ? [`network ${s.network.name}`] : []),
+    ]);
   }
 }
 
@@ -85,7 +98,10 @@ export class FakeSession implements RunSession {
   private taken = 0;
   private hung: Array<{ host?: FakeHost; reject: (error: Error) => void }> = [];
 
-  constructor(readonly fake: FakeRuntime, readonly runId: string) {}
+  constructor(
+    readonly fake: FakeRuntime,
+    readonly runId: string,
+  ) {}
 
   /** Journals a call, then fails, hangs or does it as the options say; triggers the faults that follow it. */
   async call<T>(entry: string, host: FakeHost | undefined, work: () => T): Promise<T> {
@@ -93,7 +109,8 @@ export class FakeSession implements RunSession {
     journal.push(entry);
     if (this.down) throw new Error(`the fake engine does not answer (${entry})`);
     if (host?.gone) throw new Error(`no such host: ${host.plan.name}`);
-    if (options.hangsAt && entry.startsWith(options.hangsAt)) await new Promise<never>((_, reject) => this.hung.push({ ...(host && { host }), reject }));
+    if (options.hangsAt && entry.startsWith(options.hangsAt))
+      await new Promise<never>((_, reject) => this.hung.push({ ...(host && { host }), reject }));
     const result = work();
     if (options.engineStopsAfter && entry.startsWith(options.engineStopsAfter)) {
       this.down = true;
@@ -120,7 +137,12 @@ export class FakeSession implements RunSession {
   nofileCeiling = (): Promise<number> => this.call('nofileCeiling', undefined, () => this.fake.options.nofileCeiling ?? 1_048_576);
   subnetsInUse = (): Promise<string[]> => this.call('subnetsInUse', undefined, () => [...this.fake.inUse]);
   fingerprint = (): Promise<EnvironmentFingerprint> =>
-    this.call('fingerprint', undefined, () => ({ runtime: this.fake.name, hostKind: this.fake.hostKind, kernel: this.fake.options.kernel ?? '6.1.0-fake', engine: 'fake engine 1.0' }));
+    this.call('fingerprint', undefined, () => ({
+      runtime: this.fake.name,
+      hostKind: this.fake.hostKind,
+      kernel: this.fake.options.kernel ?? '6.1.0-fake',
+      engine: 'fake engine 1.0',
+    }));
   /** No machine of its own to read limits on. */
   machineShell = (): undefined => void this.fake.journal.push('machineShell');
   /** Never fails: false once the engine has stopped. */
@@ -152,7 +174,10 @@ export class FakeSession implements RunSession {
     this.fake.journal.push('close');
     if (this.network && this.fake.options.networkStays) {
       this.release();
-      throw new RuntimeFailure(`could not remove network ${this.network.name} (${this.fake.options.networkStays})`, '`lab clean` removes what is left');
+      throw new RuntimeFailure(
+        `could not remove network ${this.network.name} (${this.fake.options.networkStays})`,
+        '`lab clean` removes what is left',
+      );
     }
     const removed = this.hosts.filter((h) => !h.removed).map((h) => (h.discard(), `host ${h.plan.name}`));
     if (this.network) {
@@ -261,7 +286,11 @@ export class FakeHost implements Host {
     const script = argv[0] === 'sh' ? (argv[2] ?? '') : '';
     if (script.includes('### sample')) return this.startSampler(script, onLine);
     const program = new FakeProgram(this, argv[0] ?? '');
-    program.print(onLine, () => [], () => program.end(0));
+    program.print(
+      onLine,
+      () => [],
+      () => program.end(0),
+    );
     return program;
   }
 
@@ -270,7 +299,11 @@ export class FakeHost implements Host {
     const error = this.session.fake.options.serverError;
     const program = new FakeProgram(this, 'labserver', () => ((this.listening = []), delete this.serverLine));
     if (error) {
-      program.print(onLine, () => [JSON.stringify({ type: 'error', op: 'listen', errno: 'EADDRINUSE', message: error })], () => program.end(1));
+      program.print(
+        onLine,
+        () => [JSON.stringify({ type: 'error', op: 'listen', errno: 'EADDRINUSE', message: error })],
+        () => program.end(1),
+      );
       return program;
     }
     this.listening = (flag(argv, '--ports') ?? '').split(',').map(Number);
@@ -285,7 +318,11 @@ export class FakeHost implements Host {
     let made = 0;
     const program = new FakeProgram(this, 'labclient', () => this.drop(made));
     if (options.failingClients?.includes(this.plan.name)) {
-      program.print(onLine, () => [JSON.stringify({ type: 'start', t_ms: 0 })], () => program.end(1, 'labclient: epoll_wait: Bad file descriptor (injected fault)\n'));
+      program.print(
+        onLine,
+        () => [JSON.stringify({ type: 'start', t_ms: 0 })],
+        () => program.end(1, 'labclient: epoll_wait: Bad file descriptor (injected fault)\n'),
+      );
       return program;
     }
     const asked = Number(flag(argv, '--count') ?? (this.plan as PlannedClient).asked);
@@ -356,7 +393,13 @@ export class FakeHost implements Host {
     const backlog = Math.min((this.plan as Partial<PlannedServer>).backlog ?? 4096, Number(this.sysctl('net.core.somaxconn')));
     const sections: Record<string, string> = {
       ss: ssSummary(e),
-      nstat: ['#kernel', `TcpActiveOpens ${this.plan.role === 'client' ? e : 0} 0.0`, `TcpPassiveOpens ${this.plan.role === 'server' ? this.accepted : 0} 0.0`, 'TcpExtListenOverflows 0 0.0', 'TcpExtListenDrops 0 0.0'].join('\n'),
+      nstat: [
+        '#kernel',
+        `TcpActiveOpens ${this.plan.role === 'client' ? e : 0} 0.0`,
+        `TcpPassiveOpens ${this.plan.role === 'server' ? this.accepted : 0} 0.0`,
+        'TcpExtListenOverflows 0 0.0',
+        'TcpExtListenDrops 0 0.0',
+      ].join('\n'),
       listen: script.includes('ss -Htln') ? this.listeners(backlog) : '',
       sysctl: names.map((n) => `${n}=${this.sysctl(n)}`).join('\n'),
       nofile: String(this.plan.nofile),
@@ -367,7 +410,9 @@ export class FakeHost implements Host {
       slabinfo: `TCP ${e + 10} 2432\nsock_inode_cache ${e + 100} 832\nfilp ${e + 500} 256`,
       cgroup: '',
     };
-    return Object.entries(sections).map(([name, text]) => `### ${name}\n${text}\n`).join('');
+    return Object.entries(sections)
+      .map(([name, text]) => `### ${name}\n${text}\n`)
+      .join('');
   }
 }
 

@@ -19,7 +19,10 @@ const readNumber = (path: string) => Number(readFileSync(path, 'utf8').trim());
 const NOTHING = { containers: [], networks: [] };
 const ONE_CLIENT = ['run', 'scenarios/64k-myth.ts', '--quick', '--case', '1 client, default range'];
 const RAISED = /raised the host's nf_conntrack_max from (\d+) to (\d+)/;
-const notrackRules = () => execFileSync('iptables', ['-w', '10', '-t', 'raw', '-S', 'PREROUTING'], { encoding: 'utf8' }).split('\n').filter((r) => r.includes('NOTRACK'));
+const notrackRules = () =>
+  execFileSync('iptables', ['-w', '10', '-t', 'raw', '-S', 'PREROUTING'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((r) => r.includes('NOTRACK'));
 
 describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max", function () {
   let machineMax: number;
@@ -114,7 +117,10 @@ describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max
     const run = startLab([...ONE_CLIENT, '--notrack'], { LAB_HOLD_PHASE: 'collect' });
     await run.waitFor(/holding before collect/, 180_000);
     const runId = runIdIn(run.output());
-    expect(notrackRules().some((r) => r.includes(`lab.run=${runId}`)), notrackRules().join('\n')).to.equal(true);
+    expect(
+      notrackRules().some((r) => r.includes(`lab.run=${runId}`)),
+      notrackRules().join('\n'),
+    ).to.equal(true);
     expect(readNumber(COUNT), '1,016 connections held, none of them in the table').to.be.below(lowered);
     const done = await run.exited;
     expect(done.status, done.stderr).to.equal(0);
@@ -146,7 +152,9 @@ describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max
     try {
       const result = lab(['run', 'scenarios/c2m.ts', '--notrack'], { XDG_CACHE_HOME: cache });
       expect(result.status, result.stderr).to.equal(3);
-      expect(result.stderr).to.match(/not enough memory: case 1 \(two million from 32 clients\): 2,000,000 connections x 20,000 B \(measured here by c1m-growth with 300,000 held on 2026-12-02, not tracked\) = 37\.3 GiB \+ the [\d.]+ GiB the lab keeps free/);
+      expect(result.stderr).to.match(
+        /not enough memory: case 1 \(two million from 32 clients\): 2,000,000 connections x 20,000 B \(measured here by c1m-growth with 300,000 held on 2026-12-02, not tracked\) = 37\.3 GiB \+ the [\d.]+ GiB the lab keeps free/,
+      );
       expect(result.stderr).to.include('--until-memory-floor');
     } finally {
       rmSync(cache, { recursive: true, force: true });
@@ -154,17 +162,19 @@ describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max
     expect(notrackRules()).to.deep.equal([]);
   });
 
-  it("fs.file-max: two million connections with both ends here need twice as many open files (exit 3, the flag that raises it)", function () {
+  it('fs.file-max: two million connections with both ends here need twice as many open files (exit 3, the flag that raises it)', function () {
     const fileMax = readNumber(FILE_MAX);
     if (fileMax > 4_300_000) this.skip(); // a machine set up for it; this kind starts at about 2.5 million
     const result = lab(['run', 'scenarios/c2m.ts', '--notrack', '--until-memory-floor']);
     expect(result.status, result.stderr).to.equal(3);
-    expect(result.stderr).to.match(/needs about [\d,]+ open files on this machine \(2,000,000 connections x 2 ends in its one kernel, \+ 5%, \+ 16,384 for the engine, its shims and the lab as hosts start, \+ [\d,]+ open now\) but fs\.file-max is [\d,]+: past it socket\(\) and accept\(\) fail with ENFILE/);
+    expect(result.stderr).to.match(
+      /needs about [\d,]+ open files on this machine \(2,000,000 connections x 2 ends in its one kernel, \+ 5%, \+ 16,384 for the engine, its shims and the lab as hosts start, \+ [\d,]+ open now\) but fs\.file-max is [\d,]+: past it socket\(\) and accept\(\) fail with ENFILE/,
+    );
     expect(result.stderr).to.match(/--raise-file-max to let the lab raise it to \d+ for the run/);
     expect(readNumber(FILE_MAX)).to.equal(fileMax);
   });
 
-  it('--raise-file-max: raised for the run, which passes, and put back afterwards; a killed run\'s raise goes with lab clean', () => {
+  it("--raise-file-max: raised for the run, which passes, and put back afterwards; a killed run's raise goes with lab clean", () => {
     const fileMax = readNumber(FILE_MAX);
     // Room for what is open now and 1,500 more: the case's 1,000 connections want 2,100, and the engine and its shims more.
     const lowered = Number(readFileSync('/proc/sys/fs/file-nr', 'utf8').split(/\s+/)[0]) + 1500;
@@ -203,10 +213,15 @@ describe('the memory floor, during a flood', function () {
   it('a flood that takes available memory under the floor is told to ask for no more, and the results say where it stopped', () => {
     // A floor above the whole machine: the first reading is under it, and the client stops long before its
     // 28,231 ports are spent (seconds of filling: not the quick mode's 1,000, done before a signal lands).
-    const result = lab(['run', 'scenarios/64k-myth.ts', '--case', '1 client, default range', '--until-memory-floor'], { LAB_MEMORY_FLOOR_BYTES: String(1024 ** 5) });
+    const result = lab(['run', 'scenarios/64k-myth.ts', '--case', '1 client, default range', '--until-memory-floor'], {
+      LAB_MEMORY_FLOOR_BYTES: String(1024 ** 5),
+    });
     expect(result.status, result.stderr).to.equal(1);
     expect(result.stdout + result.stderr).to.include('going on (--until-memory-floor)');
-    const stop = /the lab stopped the flood for memory [\d.]+ s in, at ([\d,]+) connections held by the clients: available memory [\d.]+ GiB, under the floor of 1048576\.0 GiB it keeps free/.exec(result.stdout);
+    const stop =
+      /the lab stopped the flood for memory [\d.]+ s in, at ([\d,]+) connections held by the clients: available memory [\d.]+ GiB, under the floor of 1048576\.0 GiB it keeps free/.exec(
+        result.stdout,
+      );
     expect(stop, result.stdout).to.not.equal(null);
     const estab = Number(/client-1 +198\.\d+\.\d+\.\d+ +estab (\d+)/.exec(result.stdout)?.[1]);
     expect(estab, 'it stopped asking well before its ceiling').to.be.below(28_231);

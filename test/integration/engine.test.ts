@@ -20,12 +20,29 @@ describe('engine trouble', function () {
   it('permission denied on the socket: exit 3 naming the socket and the fix', () => {
     // The same lab, run as an unprivileged user (nobody), who may not use root's engine socket.
     // From a folder it may write its results in (its own, as a user's would be).
-    const run = spawnSync('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', 'env', 'HOME=/tmp', process.execPath, join(projectRoot, 'bin/lab.js'), 'run', join(projectRoot, 'scenarios/64k-myth.ts'), '--quick'], {
-      cwd: tmpdir(),
-      encoding: 'utf8',
-    });
+    const run = spawnSync(
+      'setpriv',
+      [
+        '--reuid=65534',
+        '--regid=65534',
+        '--clear-groups',
+        'env',
+        'HOME=/tmp',
+        process.execPath,
+        join(projectRoot, 'bin/lab.js'),
+        'run',
+        join(projectRoot, 'scenarios/64k-myth.ts'),
+        '--quick',
+      ],
+      {
+        cwd: tmpdir(),
+        encoding: 'utf8',
+      },
+    );
     expect(run.status, run.stderr).to.equal(3);
-    expect(run.stderr.trim()).to.equal('lab: permission denied on the Docker socket /var/run/docker.sock: add your user to the docker group (then log in again) or run the lab as root');
+    expect(run.stderr.trim()).to.equal(
+      'lab: permission denied on the Docker socket /var/run/docker.sock: add your user to the docker group (then log in again) or run the lab as root',
+    );
   });
 
   it("an image build that fails: exit 4 with the failing step's output", async () => {
@@ -36,10 +53,15 @@ describe('engine trouble', function () {
       }
       symlinkSync(join(projectRoot, 'node_modules'), join(copy, 'node_modules'));
       const dockerfile = readFileSync(join(copy, 'Dockerfile.client'), 'utf8');
-      writeFileSync(join(copy, 'Dockerfile.client'), dockerfile.replace(/^COPY images\/common/m, 'RUN echo "about to break the build" && exit 3\nCOPY images/common'));
+      writeFileSync(
+        join(copy, 'Dockerfile.client'),
+        dockerfile.replace(/^COPY images\/common/m, 'RUN echo "about to break the build" && exit 3\nCOPY images/common'),
+      );
       const run = spawnSync(process.execPath, ['bin/lab.js', 'setup'], { cwd: copy, encoding: 'utf8' });
       expect(run.status, run.stdout + run.stderr).to.equal(4);
-      expect(run.stderr).to.match(/^lab: building lab-client:\w+ from Dockerfile\.client failed: The command '\/bin\/sh -c echo "about to break the build" && exit 3' returned a non-zero code: 3/m);
+      expect(run.stderr).to.match(
+        /^lab: building lab-client:\w+ from Dockerfile\.client failed: The command '\/bin\/sh -c echo "about to break the build" && exit 3' returned a non-zero code: 3/m,
+      );
       expect(run.stderr).to.include('  | about to break the build');
       expect(await labelledObjects()).to.deep.equal({ containers: [], networks: [] });
     } finally {

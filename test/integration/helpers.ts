@@ -1,5 +1,5 @@
 /** Shared by the integration tests: one real engine, the lab's CLI as a user runs it, and leak checks. */
-import { spawn, spawnSync } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -138,4 +138,12 @@ export function labQemus(runId?: string): number[] {
       }
     })
     .map(Number);
+}
+
+/** The network namespaces on this machine whose names start with the prefix (`lab-`: runs; `labswarm-`: the local swarm). */
+export function namespacesNamed(prefix: string): string[] {
+  return execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.split(' ')[0]!)
+    .filter((name) => name.startsWith(prefix));
 }

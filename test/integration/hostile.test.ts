@@ -23,7 +23,10 @@ let dir: string;
 /** Reports go to a folder of the test's, not into the checkout's results/. */
 const report = () => ['--report', mkdtempSync(join(dir, 'report-'))];
 
-function lab(args: string[], options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {}): CliResult & { signal: NodeJS.Signals | null } {
+function lab(
+  args: string[],
+  options: { cwd?: string; env?: Record<string, string>; timeoutMs?: number } = {},
+): CliResult & { signal: NodeJS.Signals | null } {
   const run = spawnSync(process.execPath, [join(projectRoot, 'bin/lab.js'), ...args], {
     cwd: options.cwd ?? projectRoot,
     env: { ...process.env, CI: 'true', ...options.env },
@@ -72,7 +75,10 @@ describe('hostile use of the lab (real engine)', function () {
     });
 
     leaves('a stdout closed in the middle of the flood too', async () => {
-      const child = spawn(process.execPath, ['bin/lab.js', 'run', fixture('long-fill.ts'), ...report()], { cwd: projectRoot, env: { ...process.env, CI: 'true' } });
+      const child = spawn(process.execPath, ['bin/lab.js', 'run', fixture('long-fill.ts'), ...report()], {
+        cwd: projectRoot,
+        env: { ...process.env, CI: 'true' },
+      });
       let stderr = '';
       child.stderr.setEncoding('utf8').on('data', (d: string) => (stderr += d));
       let seen = '';
@@ -110,7 +116,7 @@ describe('hostile use of the lab (real engine)', function () {
     });
   });
 
-  describe('a signal in the last case\'s teardown', function () {
+  describe("a signal in the last case's teardown", function () {
     leaves('still interrupts the run: exit 130, never PASS', async () => {
       const run = startLab([...ONE_CASE, ...report()]);
       await run.waitFor(/Tear down the containers/);
@@ -191,8 +197,17 @@ describe('hostile use of the lab (real engine)', function () {
       const network = await docker.createNetwork({ Name: `lab-${runId}`, Internal: true, Labels: { 'lab.run': runId } });
       try {
         // nobody can read the checkout (755) but not the Docker socket (root:docker 660).
-        const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', 'clean', '--run', runId], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: '/tmp' } });
-        oneLine(run, 3, /^lab: could not look for Docker leftovers \(they may be there\): permission denied on the Docker socket \/var\/run\/docker\.sock/);
+        const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', 'clean', '--run', runId], {
+          cwd: projectRoot,
+          encoding: 'utf8',
+          timeout: 60_000,
+          env: { ...process.env, TMPDIR: '/tmp' },
+        });
+        oneLine(
+          run,
+          3,
+          /^lab: could not look for Docker leftovers \(they may be there\): permission denied on the Docker socket \/var\/run\/docker\.sock/,
+        );
         expect(run.stdout).to.not.include('nothing the lab made is left');
         expect((await labelledObjects(runId)).networks).to.deep.equal([`lab-${runId}`]);
       } finally {

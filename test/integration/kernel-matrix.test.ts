@@ -3,17 +3,14 @@
  * scenario file, results that carry the VM's kernel, and a matrix report that marks where kernels differ.
  * The VMs have no network device to the outside; every connection stays between namespaces inside them.
  */
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { lab, labQemus } from './helpers.ts';
+import { lab, labQemus, namespacesNamed } from './helpers.ts';
 
 const SCENARIO = 'scenarios/socket-port-range.ts';
 const TIMED_CASE = 'the cost of connect() as a per-socket 40000-49999 fills';
-
-const hostLabNamespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').filter((l) => l.startsWith('lab-'));
 
 describe('scenarios on other kernels, in VMs', function () {
   let dir: string;
@@ -39,7 +36,10 @@ describe('scenarios on other kernels, in VMs', function () {
   });
 
   it('runs it on Debian 6.12, where a per-socket range of 999 ports holds all 999', () => {
-    const run = lab(['run', SCENARIO, '--quick', '--kernel', '6.12', '--case', 'odd-sized per-socket 40000-40998', '--json', join(dir, '6.12.json')], { CI: 'true' });
+    const run = lab(
+      ['run', SCENARIO, '--quick', '--kernel', '6.12', '--case', 'odd-sized per-socket 40000-40998', '--json', join(dir, '6.12.json')],
+      { CI: 'true' },
+    );
     expect(run.status, run.stdout + run.stderr).to.equal(0);
     const r = results('6.12.json');
     expect(r.environment.kernel).to.match(/^6\.12\./);
@@ -74,7 +74,7 @@ describe('scenarios on other kernels, in VMs', function () {
 
   it('leaves no VM and no namespace behind', () => {
     expect(labQemus()).to.deep.equal([]);
-    expect(hostLabNamespaces()).to.deep.equal([]);
+    expect(namespacesNamed('lab-')).to.deep.equal([]);
   });
 
   it('renders one matrix from the results and marks where the kernels differ', () => {
@@ -87,7 +87,11 @@ describe('scenarios on other kernels, in VMs', function () {
   });
 
   it('refuses kernels it does not know, and --kernel with the docker runtime, before starting anything', () => {
-    for (const args of [['--kernel', '9.99'], ['--runtime', 'docker', '--kernel', '6.1'], ['--runtime', 'lxc']]) {
+    for (const args of [
+      ['--kernel', '9.99'],
+      ['--runtime', 'docker', '--kernel', '6.1'],
+      ['--runtime', 'lxc'],
+    ]) {
       const run = lab(['run', SCENARIO, '--quick', ...args]);
       expect(run.status, run.stderr).to.equal(2);
       expect(run.stderr.trim().split('\n')).to.have.length(1);

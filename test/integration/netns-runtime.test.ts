@@ -10,16 +10,16 @@ import { runScenario } from '../../lab/run/scenario-run.ts';
 import { planCase } from '../../lab/plan/plan.ts';
 import type { Results } from '../../lab/results/results.ts';
 import { selectRuntime } from '../../lab/runtime/select.ts';
-import { lab, projectRoot } from './helpers.ts';
-
-
-const labNamespaces = () => execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' }).split('\n').map((l) => l.split(' ')[0]!).filter((n) => n.startsWith('lab-'));
+import { lab, namespacesNamed, projectRoot } from './helpers.ts';
 
 describe('the netns runtime on this machine', function () {
   let results: Results;
 
   before(async () => {
-    results = await runScenario(selectRuntime({ runtime: 'netns' }, projectRoot), scenario, { file: 'test/integration/netns-runtime.test.ts', quick: false });
+    results = await runScenario(selectRuntime({ runtime: 'netns' }, projectRoot), scenario, {
+      file: 'test/integration/netns-runtime.test.ts',
+      quick: false,
+    });
   });
 
   it('holds exactly 1000 connections for "40000 40999" (no listener in a bare namespace), then EADDRNOTAVAIL', () => {
@@ -46,7 +46,7 @@ describe('the netns runtime on this machine', function () {
   });
 
   it('leaves no namespace behind', () => {
-    expect(labNamespaces().filter((n) => n.includes(results.runId))).to.deep.equal([]);
+    expect(namespacesNamed('lab-').filter((n) => n.includes(results.runId))).to.deep.equal([]);
   });
 
   it('gives each host only lo and eth0, and a route to the lab subnet alone', async () => {
@@ -58,18 +58,25 @@ describe('the netns runtime on this machine', function () {
       const plan = planCase(scenario, 0, { runId, subnet: network.subnet, quick: true, nofileCeiling: 4096, file: 'test' });
       const [server, client] = await session.startHosts(network, [plan.server, ...plan.clients], 60);
       const routes = await client!.exec(['ip', '-4', 'route', 'show']);
-      expect(routes.stdout.trim().split('\n')).to.deep.equal([`${network.subnet} dev eth0 proto kernel scope link src ${plan.clients[0]!.ip} `.trim()]);
+      expect(routes.stdout.trim().split('\n')).to.deep.equal([
+        `${network.subnet} dev eth0 proto kernel scope link src ${plan.clients[0]!.ip} `.trim(),
+      ]);
       const links = await server!.exec(['ip', '-o', 'link', 'show']);
-      expect(links.stdout.trim().split('\n').map((l) => l.split(':')[1]!.trim().split('@')[0])).to.deep.equal(['lo', 'eth0']);
+      expect(
+        links.stdout
+          .trim()
+          .split('\n')
+          .map((l) => l.split(':')[1]!.trim().split('@')[0]),
+      ).to.deep.equal(['lo', 'eth0']);
       const limit = await client!.exec(['sh', '-c', 'ulimit -n']);
       expect(limit.stdout.trim()).to.equal('4096');
     } finally {
       await session.close();
     }
-    expect(labNamespaces().filter((n) => n.includes(runId))).to.deep.equal([]);
+    expect(namespacesNamed('lab-').filter((n) => n.includes(runId))).to.deep.equal([]);
   });
 
-  it('lab clean removes namespaces a killed run left, and only the lab\'s', () => {
+  it("lab clean removes namespaces a killed run left, and only the lab's", () => {
     execFileSync('ip', ['netns', 'add', 'lab-zzleftover1-server']);
     execFileSync('ip', ['netns', 'add', 'lab-zzleftover1-switch']);
     execFileSync('ip', ['netns', 'add', 'not-a-lab-namespace']);
@@ -77,7 +84,7 @@ describe('the netns runtime on this machine', function () {
       const clean = lab(['clean', '--run', 'zzleftover1']);
       expect(clean.status, clean.stderr).to.equal(0);
       expect(clean.stdout).to.include('namespace lab-zzleftover1-server');
-      expect(labNamespaces().filter((n) => n.includes('zzleftover1'))).to.deep.equal([]);
+      expect(namespacesNamed('lab-').filter((n) => n.includes('zzleftover1'))).to.deep.equal([]);
       expect(execFileSync('ip', ['netns', 'list'], { encoding: 'utf8' })).to.include('not-a-lab-namespace');
     } finally {
       execFileSync('ip', ['netns', 'del', 'not-a-lab-namespace']);

@@ -22,7 +22,8 @@ describe('a scenario of your own, in a folder of your own', function () {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('lab new writes one that runs from there, its results and JUnit in that folder', () => {
-    const inDir = (args: string[]) => spawnSync(process.execPath, [join(projectRoot, 'bin/lab.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
+    const inDir = (args: string[]) =>
+      spawnSync(process.execPath, [join(projectRoot, 'bin/lab.js'), ...args], { cwd: dir, encoding: 'utf8', env: { ...process.env, CI: 'true' } });
     expect(inDir(['new', 'mine']).status).to.equal(0);
     const run = inDir(['run', 'mine.ts', '--quick', '--junit', 'junit.xml']);
     expect(run.status, run.stderr).to.equal(0);
@@ -61,4 +62,3 @@ describe('lab clean and a run that is still going', function () {
     expect(await labelledObjects()).to.deep.equal(NOTHING);
   });
 });
-

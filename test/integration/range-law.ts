@@ -1,6 +1,6 @@
 /** The port-range law as a scenario, for the tests that check it on each runtime. */
 import { defineScenario } from '../../lab/scenario/define.ts';
-import { clientCeiling, serverHolds } from '../../lab/scenario/theory.ts';
+import { clientCeiling, serverHolds } from '../../lab/scenario/theory/ports.ts';
 
 export const RANGE: [number, number] = [40000, 40999];
 

@@ -8,7 +8,9 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { lab, labelledObjects, prepareRuntime, projectRoot } from './helpers.ts';
 
-const scenarios = readdirSync(join(projectRoot, 'scenarios')).filter((f) => f.endsWith('.ts')).sort();
+const scenarios = readdirSync(join(projectRoot, 'scenarios'))
+  .filter((f) => f.endsWith('.ts'))
+  .sort();
 
 describe('every scenario in quick mode', function () {
   let dir: string;
@@ -32,7 +34,11 @@ describe('every scenario in quick mode', function () {
       const json = join(dir, `${file}.json`);
       const run = lab(['run', `scenarios/${file}`, '--quick', '--json', json], { CI: 'true' });
       const results = JSON.parse(readFileSync(json, 'utf8'));
-      const failed = results.cases.flatMap((c: any) => c.expectations.filter((e: any) => !e.pass).map((e: any) => `${c.name}: ${e.claim} (${e.host}): predicted ${JSON.stringify(e.predicted)}, measured ${e.measured}`));
+      const failed = results.cases.flatMap((c: any) =>
+        c.expectations
+          .filter((e: any) => !e.pass)
+          .map((e: any) => `${c.name}: ${e.claim} (${e.host}): predicted ${JSON.stringify(e.predicted)}, measured ${e.measured}`),
+      );
       expect(failed, run.stdout.slice(-3000)).to.deep.equal([]);
       expect(run.status).to.equal(0);
       expect(await labelledObjects()).to.deep.equal({ containers: [], networks: [] });

@@ -15,7 +15,9 @@ describe('a server program of your own, when it fails', function () {
     const started = Date.now();
     const result = lab(['run', fixture('server-never-listens.ts')], { CI: 'true' });
     expect(result.status, result.stderr).to.equal(4);
-    expect(result.stderr).to.match(/^lab: the server program \(sleep 600\) on 198\.\d+\.\d+\.2 never listened on port 8080: waited 3 s \(server\.program\.ready\.timeoutSeconds\)$/m);
+    expect(result.stderr).to.match(
+      /^lab: the server program \(sleep 600\) on 198\.\d+\.\d+\.2 never listened on port 8080: waited 3 s \(server\.program\.ready\.timeoutSeconds\)$/m,
+    );
     expect(result.stderr).not.to.match(/^\s+at /m);
     expect(Date.now() - started).to.be.below(120_000);
     expect(await labelledObjects()).to.deep.equal(NOTHING);

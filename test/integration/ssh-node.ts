@@ -60,7 +60,10 @@ export async function startSshNode(engineSocket: string): Promise<SshNode> {
   );
   const libraries = [join(root, 'lib/x86_64-linux-gnu'), join(root, 'usr/lib/x86_64-linux-gnu')].join(':');
   const script = `mount --bind ${join(dir, 'passwd')} /etc/passwd && mkdir -p /run/sshd && exec ${join(root, 'usr/sbin/sshd')} -D -e -f ${join(dir, 'sshd_config')}`;
-  const sshd: ChildProcess = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], { env: { ...process.env, LD_LIBRARY_PATH: libraries }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const sshd: ChildProcess = spawn('unshare', ['--mount', '--propagation', 'private', 'sh', '-c', script], {
+    env: { ...process.env, LD_LIBRARY_PATH: libraries },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   sshd.stderr!.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const agentSocket = join(dir, 'agent.sock');

@@ -11,12 +11,19 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
 import type { Results } from '../../lab/results/results.ts';
-import { localNode, startLocalEngine } from '../../lab/runtime/swarm/local-swarm.ts';
-import { fixture, lab, prepareRuntime, startLab } from './helpers.ts';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { ENGINE_LABEL, LOCAL_SWARM_DIR, localNode, startLocalEngine } from '../../lab/runtime/swarm/local-swarm.ts';
+import { fixture, lab, namespacesNamed, prepareRuntime, startLab } from './helpers.ts';
 import { startSshNode } from './ssh-node.ts';
 
 const nodes = [1, 2, 3].map(localNode);
 const manager = { DOCKER_HOST: `unix://${nodes[0]!.socket}` };
+const swarmEngines = () =>
+  execFileSync('ps', ['-eo', 'args'], { encoding: 'utf8' })
+    .split('\n')
+    .filter((l) => l.startsWith('dockerd') && l.includes(LOCAL_SWARM_DIR));
+let upOutput = '';
 
 async function labelledOnNodes(): Promise<string[]> {
   const filters = JSON.stringify({ label: ['lab.run'] });
@@ -37,6 +44,7 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     return prepareRuntime().then(() => {
       const up = lab(['local-swarm', 'up', '--nodes', '3']);
       expect(up.status, up.stderr + up.stdout).to.equal(0);
+      upOutput = up.stdout;
     });
   });
   after(function () {
@@ -45,8 +53,42 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     lab(['local-swarm', 'down']);
   });
 
+  it('lab local-swarm up: three engines in namespaces of their own form one swarm, each node labelled with its engine', async () => {
+    expect(upOutput).to.include(`manager: DOCKER_HOST=unix://${nodes[0]!.socket}`);
+
+    const manager = new Docker({ socketPath: nodes[0]!.socket });
+    const listed = (await manager.listNodes()) as Array<{
+      Status: { State: string; Addr: string };
+      Spec: { Labels?: Record<string, string>; Role: string };
+    }>;
+    expect(listed.map((n) => n.Status.State)).to.deep.equal(['ready', 'ready', 'ready']);
+    expect(listed.map((n) => n.Spec.Labels?.[ENGINE_LABEL]).sort()).to.deep.equal(nodes.map((n) => `unix://${n.socket}`));
+    expect(listed.map((n) => n.Status.Addr).sort()).to.deep.equal(nodes.map((n) => n.address));
+    expect(listed.filter((n) => n.Spec.Role === 'manager')).to.have.length(1);
+    for (const node of nodes) {
+      const info = (await new Docker({ socketPath: node.socket }).info()) as { Swarm: { LocalNodeState: string } };
+      expect(info.Swarm.LocalNodeState, node.name).to.equal('active');
+      expect(
+        execFileSync('ip', ['-n', node.netns, 'route', 'show', 'default'], { encoding: 'utf8' }).trim(),
+        `${node.name} has no way off the machine`,
+      ).to.equal('');
+    }
+    // The overlay the lab's runs will use: internal, attachable, in a subnet of its own.
+    const overlay = await manager.createNetwork({
+      Name: 'lab-swarm-check',
+      Driver: 'overlay',
+      Attachable: true,
+      Internal: true,
+      IPAM: { Config: [{ Subnet: '198.19.251.0/24' }] },
+    });
+    await overlay.remove();
+  });
+
   it('a lab SIGKILLed mid-run leaves its containers on several nodes: lab clean removes them from every node, and the overlay', async () => {
-    const run = startLab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range'], { ...manager, LAB_HOLD_PHASE: 'flood' });
+    const run = startLab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range'], {
+      ...manager,
+      LAB_HOLD_PHASE: 'flood',
+    });
     await run.waitFor(/holding before flood/, 180_000);
     const left = await labelledOnNodes();
     expect(new Set(left.map((l) => l.split(' ')[0])), 'hosts and anchors on every node').to.deep.equal(new Set(['node1', 'node2', 'node3']));
@@ -62,12 +104,19 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     { scenario: '64k-myth', about: 'every exact figure as on one engine' },
     { scenario: 'port-range', about: 'every exact figure as on one engine, the manager found through the docker context in use', viaContext: true },
     { scenario: 'c1m', args: ['--notrack'], about: '16 clients over two nodes, the hold pinging every connection, each container untracked' },
-    { scenario: 'time-wait', args: ['--case', 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 2'], about: "the scenario's own client program: its image moved to the nodes by id" },
+    {
+      scenario: 'time-wait',
+      args: ['--case', 'seed 000 replayed: Go net/http, MaxIdleConnsPerHost 2'],
+      about: "the scenario's own client program: its image moved to the nodes by id",
+    },
   ];
   for (const { scenario, args = [], about, viaContext } of runs) {
     it(`${scenario} --quick: the server on node1, the clients round-robin on the others, ${about}; each host's node and kernel in the results; nothing left on any node`, async () => {
       const json = `/tmp/lab-swarm-${scenario}.json`;
-      const result = lab(['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', ...args, '--json', json], viaContext ? dockerContext('labswarm', manager.DOCKER_HOST) : manager);
+      const result = lab(
+        ['run', `scenarios/${scenario}.ts`, '--quick', '--swarm', ...args, '--json', json],
+        viaContext ? dockerContext('labswarm', manager.DOCKER_HOST) : manager,
+      );
       expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
       expect(result.stdout + result.stderr).to.include('placement: server on node1, clients on node2, node3, round-robin');
       const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
@@ -81,7 +130,9 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
         expect(clients.map((h) => h.machine?.node)).to.deep.equal(clients.map((_, i) => (i % 2 === 0 ? 'node2' : 'node3')));
         // The local swarm's engines share this machine's kernel: the results say so.
         expect(c.oneKernel).to.equal(true);
-        expect(new Set(c.hosts.map((h) => h.machine?.bootId))).to.deep.equal(new Set([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()]));
+        expect(new Set(c.hosts.map((h) => h.machine?.bootId))).to.deep.equal(
+          new Set([readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim()]),
+        );
       }
       if (scenario === 'time-wait') expect(result.stdout + result.stderr).to.match(/moved image lab-program:\w+ to node2/);
       expect(await labelledOnNodes()).to.deep.equal([]);
@@ -99,12 +150,15 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 
-  it("a node reached over ssh (lab.engine=ssh://root@127.0.0.1:22022, sshd handing over its engine): the same exact figures, its open-file ceiling read through a container there (the base image moved to it)", async () => {
+  it('a node reached over ssh (lab.engine=ssh://root@127.0.0.1:22022, sshd handing over its engine): the same exact figures, its open-file ceiling read through a container there (the base image moved to it)', async () => {
     const ssh = await startSshNode(nodes[2]!.socket);
     try {
       await relabel('node3', ssh.address);
       const json = '/tmp/lab-swarm-ssh.json';
-      const result = lab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range', '--json', json], { ...manager, ...ssh.env });
+      const result = lab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range', '--json', json], {
+        ...manager,
+        ...ssh.env,
+      });
       expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
       expect(result.stdout + result.stderr).to.include(`node3 (${ssh.address})`);
       // Not every node is here: the machine's own memory is not read, and the run says so.
@@ -142,13 +196,34 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     process.kill(Number(readFileSync(node3.pidFile, 'utf8').trim()), 'SIGKILL');
     const result = await run.exited;
     expect(result.status, result.stdout.slice(-2000) + result.stderr).to.equal(4);
-    expect(result.stderr).to.match(/^lab: node3's engine \(unix:\/\/\/run\/lab-swarm\/node3\.sock\) stopped answering during flood: start it again, then run 'lab clean'/m);
+    expect(result.stderr).to.match(
+      /^lab: node3's engine \(unix:\/\/\/run\/lab-swarm\/node3\.sock\) stopped answering during flood: start it again, then run 'lab clean'/m,
+    );
     expect(result.stderr).not.to.match(/^\s+at /m);
     await startLocalEngine(node3);
     await untilReady('node3');
     const clean = lab(['clean'], manager);
     expect(clean.status, clean.stderr).to.equal(0);
     expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
+  it('lab local-swarm down leaves nothing: engines, namespaces, data roots', () => {
+    const down = lab(['local-swarm', 'down']);
+    expect(down.status, down.stderr).to.equal(0);
+    expect(down.stdout).to.include('the engine of node1');
+    expect(namespacesNamed('labswarm-')).to.deep.equal([]);
+    expect(swarmEngines()).to.deep.equal([]);
+    expect(existsSync('/var/lib/lab-swarm'), 'the engines’ data roots').to.equal(false);
+    expect(existsSync(LOCAL_SWARM_DIR), 'sockets, pid files, logs').to.equal(false);
+  });
+
+  it('refuses a swarm of one, or of more than it can wire, before making anything (exit 2)', () => {
+    for (const n of ['1', '9']) {
+      const result = lab(['local-swarm', 'up', '--nodes', n]);
+      expect(result.status, result.stderr).to.equal(2);
+      expect(result.stderr).to.include('--nodes');
+    }
+    expect(namespacesNamed('labswarm-')).to.deep.equal([]);
   });
 });
 

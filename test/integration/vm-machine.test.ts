@@ -33,10 +33,7 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
     const lines = 30_000; // 10 bytes each: 300 KB
     const expected = Array.from({ length: lines }, (_, i) => `${String(i).padStart(9, '0')}\n`).join('');
     const script = `BEGIN { for (i = 0; i < ${lines}; i++) printf "%09d\\n", i }`;
-    const [out, err] = await Promise.all([
-      execOn(vm, ['awk', script]),
-      execOn(vm, ['sh', '-c', `awk '${script}' >&2`]),
-    ]);
+    const [out, err] = await Promise.all([execOn(vm, ['awk', script]), execOn(vm, ['sh', '-c', `awk '${script}' >&2`])]);
     expect(out.exitCode).to.equal(0);
     expect(out.stdout.length).to.equal(expected.length);
     expect(out.stdout === expected).to.equal(true);
@@ -45,7 +42,11 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
   });
 
   it('kills a process group with a signal, and reports 128 + the signal', async function () {
-    const sleeper = await vm.spawn(['sleep', '100'], () => {}, () => {});
+    const sleeper = await vm.spawn(
+      ['sleep', '100'],
+      () => {},
+      () => {},
+    );
     await sleeper.kill('TERM');
     expect(await sleeper.exited).to.equal(128 + 15);
     const { stdout } = await execOn(vm, ['sh', '-c', 'pgrep -x sleep || true']);
@@ -55,7 +56,13 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
   it('reports exit codes, and refuses to start what does not exist', async function () {
     expect((await execOn(vm, ['sh', '-c', 'exit 3'])).exitCode).to.equal(3);
     let error: unknown;
-    await vm.spawn(['no-such-program'], () => {}, () => {}).catch((e: unknown) => (error = e));
+    await vm
+      .spawn(
+        ['no-such-program'],
+        () => {},
+        () => {},
+      )
+      .catch((e: unknown) => (error = e));
     expect(String(error)).to.match(/no-such-program: No such file or directory/);
   });
 
@@ -89,7 +96,13 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
     expect(labQemus(runId)).to.deep.equal([]);
     expect(stateFiles(runId)).to.deep.equal([]);
     let error: unknown;
-    await vm.spawn(['true'], () => {}, () => {}).catch((e: unknown) => (error = e));
+    await vm
+      .spawn(
+        ['true'],
+        () => {},
+        () => {},
+      )
+      .catch((e: unknown) => (error = e));
     expect(String(error)).to.match(/cannot start true/);
   });
 
@@ -97,7 +110,11 @@ describe('VM machine (Debian 6.1 under qemu, driven through its agent)', functio
     const leftRunId = `${runId}left`;
     const left = await bootVm({ kernel: '6.1', runId: leftRunId, log });
     // Started for sure before the kill: killing qemu while the agent still starts it is another race.
-    const running = await left.spawn(['sleep', '100'], () => {}, () => {});
+    const running = await left.spawn(
+      ['sleep', '100'],
+      () => {},
+      () => {},
+    );
     const removed = await removeVms(leftRunId);
     expect(removed).to.have.length(1);
     expect(removed[0]).to.match(new RegExp(`^VM lab-${leftRunId} \\(qemu pid \\d+\\)$`));

@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
-import { parseArgv, type Parsed } from '../../lab/cli/args.ts';
+import { helpText, parseArgv, type Parsed } from '../../lab/cli/args.ts';
 import { LAB } from '../../lab/cli/commands.ts';
 import { describeError, exitCodeFor } from '../../lab/cli/exit-codes.ts';
 import { InputError } from '../../lab/errors.ts';
@@ -15,10 +15,11 @@ function command(...argv: string[]): Extract<Parsed, { kind: 'command' }> {
   return parsed;
 }
 
-function help(...argv: string[]): Extract<Parsed, { kind: 'help' }> {
+/** The help argv asks for, rendered, and its exit code. */
+async function help(...argv: string[]): Promise<{ text: string; exitCode: number }> {
   const parsed = parse(...argv);
   if (parsed.kind !== 'help') throw new Error(`expected help, got ${parsed.kind}`);
-  return parsed;
+  return { text: await helpText(LAB, parsed.command), exitCode: parsed.exitCode };
 }
 
 /** The line the user sees on stderr for argv, and the exit code; the error must be an InputError. */
@@ -88,7 +89,7 @@ describe('lab command line: mistakes are one line, exit 2', () => {
     expect(refusal('fly')).to.deep.equal({ line: 'lab: unknown command "fly" (see lab --help)', code: 2 });
   });
 
-  it('names an unknown option, and the nearest of that command\'s options', () => {
+  it("names an unknown option, and the nearest of that command's options", () => {
     expect(refusal('run', 'x.ts', '--quik').line).to.equal('lab: Unknown option `--quik` (did you mean `--quick`?)');
     expect(refusal('run', 'x.ts', '--kernels', '6.1').line).to.equal('lab: Unknown option `--kernels` (did you mean `--kernel`?)');
     expect(refusal('matrix', 'x.ts', '--kernel', '6.1').line).to.equal('lab: Unknown option `--kernel` (did you mean `--kernels`?)');
@@ -128,36 +129,76 @@ describe('lab command line: mistakes are one line, exit 2', () => {
 });
 
 describe('lab command line: help and version', () => {
-  it('lists every command with its summary, a few examples, --help and --version', () => {
-    const { text, exitCode } = help('--help');
+  it('lists every command with its summary, a few examples, --help and --version', async () => {
+    const { text, exitCode } = await help('--help');
     expect(exitCode).to.equal(0);
-    expect(LAB.commands.map((c) => c.name)).to.deep.equal(['run', 'clean', 'setup', 'report', 'compare', 'matrix', 'list', 'explain', 'new', 'local-swarm']);
+    expect(LAB.commands.map((c) => c.name)).to.deep.equal([
+      'run',
+      'clean',
+      'setup',
+      'report',
+      'compare',
+      'matrix',
+      'list',
+      'explain',
+      'new',
+      'local-swarm',
+    ]);
     for (const c of LAB.commands) {
       expect(text).to.match(new RegExp(`^  ${c.name}\\b.*  ${c.summary.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`, 'm'));
     }
     expect(text).to.include('Examples:\n  lab ');
     expect(text).to.include('--version');
-    expect(help('-h').text).to.equal(text);
+    expect((await help('-h')).text).to.equal(text);
   });
 
-  it('shows a command\'s usage, every option with its description, and its examples', () => {
+  it("shows a command's usage, every option with its description, and its examples", async () => {
     for (const c of LAB.commands) {
-      const { text, exitCode } = help(c.name, '--help');
+      const { text, exitCode } = await help(c.name, '--help');
       expect(exitCode).to.equal(0);
       expect(text).to.match(new RegExp(`^Usage: lab ${c.name}\\b`));
       expect(text).to.include(c.summary);
-      for (const o of c.options) expect(text).to.match(new RegExp(`--${o.name}${o.valueName ? ` <${o.valueName}>` : ''} +${o.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      for (const o of c.options)
+        expect(text).to.match(
+          new RegExp(`--${o.name}${o.valueName ? ` <${o.valueName}>` : ''} +${o.description.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+        );
       for (const e of c.examples) expect(text).to.include(`  ${e}`);
     }
-    expect(help('run', '-h').text).to.equal(help('run', '--help').text);
-    expect(help('--help', 'run').text).to.equal(help('run', '--help').text);
+    const runHelp = (await help('run', '--help')).text;
+    expect((await help('run', '-h')).text).to.equal(runHelp);
+    expect((await help('--help', 'run')).text).to.equal(runHelp);
     // Help wins over what else is on the line.
-    expect(help('run', '--bogus', '--help').text).to.match(/^Usage: lab run <scenario> \[options\]/);
+    expect((await help('run', '--bogus', '--help')).text).to.match(/^Usage: lab run <scenario> \[options\]/);
   });
 
-  it('keeps the options that cac knew, with today\'s value names', () => {
-    const usage = (name: string) => LAB.commands.find((c) => c.name === name)!.options.map((o) => (o.valueName ? `--${o.name} <${o.valueName}>` : `--${o.name}`));
-    expect(usage('run')).to.deep.equal(['--quick', '--json <file>', '--case <name>', '--step', '--raise-conntrack', '--notrack', '--raise-file-max', '--until-memory-floor', '--runtime <name>', '--swarm', '--kernel <version>', '--report <dir>', '--junit <file>']);
+  it("lists --runtime's choices from the registry: each runtime's name and summary, the default marked", async () => {
+    const { registeredRuntimes } = await import('../../lab/runtime/runtimes.ts');
+    const { text } = await help('run', '--help');
+    const choices = text
+      .split('\n')
+      .filter((line) => /^ {4,}\S/.test(line))
+      .map((line) => line.trim().split(/ {2,}/));
+    expect(choices).to.deep.equal(registeredRuntimes().map((r) => [r.name, r.isDefault ? `${r.summary} (the default)` : r.summary]));
+  });
+
+  it("keeps the options that cac knew, with today's value names", () => {
+    const usage = (name: string) =>
+      LAB.commands.find((c) => c.name === name)!.options.map((o) => (o.valueName ? `--${o.name} <${o.valueName}>` : `--${o.name}`));
+    expect(usage('run')).to.deep.equal([
+      '--quick',
+      '--json <file>',
+      '--case <name>',
+      '--step',
+      '--raise-conntrack',
+      '--notrack',
+      '--raise-file-max',
+      '--until-memory-floor',
+      '--runtime <name>',
+      '--swarm',
+      '--kernel <version>',
+      '--report <dir>',
+      '--junit <file>',
+    ]);
     expect(usage('clean')).to.deep.equal(['--run <id>', '--force']);
     expect(usage('setup')).to.deep.equal([]);
     expect(usage('report')).to.deep.equal(['--out <dir>']);
@@ -180,18 +221,22 @@ describe('lab command line: help and version', () => {
     expect(parse('-v')).to.deep.equal({ kind: 'version' });
   });
 
-  it('prints the full help for a bare lab, with exit code 2', () => {
-    const bare = help();
+  it('prints the full help for a bare lab, with exit code 2', async () => {
+    const bare = await help();
     expect(bare.exitCode).to.equal(2);
-    expect(bare.text).to.equal(help('--help').text);
+    expect(bare.text).to.equal((await help('--help')).text);
     expect(bare.text).to.include('matrix');
     expect(bare.text).to.not.include('which command');
   });
 
-  it('prints that help on stdout when bin/lab.js runs bare', () => {
-    const run = spawnSync(process.execPath, ['bin/lab.js'], { cwd: fileURLToPath(new URL('../../', import.meta.url)), encoding: 'utf8', timeout: 60_000 });
+  it('prints that help on stdout when bin/lab.js runs bare', async () => {
+    const run = spawnSync(process.execPath, ['bin/lab.js'], {
+      cwd: fileURLToPath(new URL('../../', import.meta.url)),
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(run.status, run.stderr).to.equal(2);
-    expect(run.stdout).to.equal(help('--help').text + '\n');
+    expect(run.stdout).to.equal((await help('--help')).text + '\n');
     expect(run.stderr).to.equal('');
   });
 });

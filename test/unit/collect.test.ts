@@ -68,14 +68,25 @@ describe('listening ports', () => {
 describe('kernel view', () => {
   it('splits the collector output into its sections', () => {
     const text = [
-      '### ss', fixture('ss-s-client-filling.txt'),
-      '### nstat', fixture('nstat-client.txt'),
-      '### listen', fixture('ss-ltn-client.txt'),
-      '### sysctl', 'net.ipv4.ip_local_port_range=32768 60999', 'net.ipv4.ip_local_reserved_ports=',
-      '### nofile', '20000',
-      '### rss', '5120',
-      '### meminfo', 'Slab:             912344 kB',
-      '### sockstat', 'sockets: used 26935', 'TCP: inuse 26932 orphan 0 tw 0 alloc 105300 mem 12', 'UDP: inuse 1 mem 2',
+      '### ss',
+      fixture('ss-s-client-filling.txt'),
+      '### nstat',
+      fixture('nstat-client.txt'),
+      '### listen',
+      fixture('ss-ltn-client.txt'),
+      '### sysctl',
+      'net.ipv4.ip_local_port_range=32768 60999',
+      'net.ipv4.ip_local_reserved_ports=',
+      '### nofile',
+      '20000',
+      '### rss',
+      '5120',
+      '### meminfo',
+      'Slab:             912344 kB',
+      '### sockstat',
+      'sockets: used 26935',
+      'TCP: inuse 26932 orphan 0 tw 0 alloc 105300 mem 12',
+      'UDP: inuse 1 mem 2',
       '### softnet',
       '000a1b2c 000003e8 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000',
       '00001000 0000000f 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000000 00000001',
@@ -104,7 +115,14 @@ describe('kernel view', () => {
 describe('milestones and memory per connection', () => {
   it("finds when the server's kernel first counted each 100k", async () => {
     const { milestones } = await import('../../lab/results/milestones.ts');
-    const samples = [0, 60_000, 140_000, 230_000, 310_000].map((estab, i) => ({ t: i * 1000, host: 'server', estab, timewait: 0, errors: 0, source: 'kernel' as const }));
+    const samples = [0, 60_000, 140_000, 230_000, 310_000].map((estab, i) => ({
+      t: i * 1000,
+      host: 'server',
+      estab,
+      timewait: 0,
+      errors: 0,
+      source: 'kernel' as const,
+    }));
     samples.push({ t: 500, host: 'client-1', estab: 900_000, timewait: 0, errors: 0, source: 'kernel' });
     expect(milestones(samples, 'server')).to.deep.equal([
       { connections: 100_000, seconds: 2 },

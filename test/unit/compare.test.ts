@@ -20,7 +20,7 @@ describe('comparing runs', () => {
   ];
   const comparison = compareRuns(runs);
 
-  it('heads each run\'s column with its kernel release', () => {
+  it("heads each run's column with its kernel release", () => {
     expect(comparison.runs.map((r) => r.label)).to.deep.equal(['6.1.0-31-amd64', '6.18.44-fc-v669']);
   });
 
@@ -36,8 +36,13 @@ describe('comparing runs', () => {
   it('puts each expectation of each case in one row and marks the one whose verdict differs', () => {
     expect(comparison.rows).to.have.length(3 + 5 + 9 + 3);
     const differing = comparison.rows.filter((r) => r.verdictsDiffer);
-    expect(differing.map((r) => [r.caseName, r.claim, r.host])).to.deep.equal([['1 client, default range', 'a spent range answers EADDRNOTAVAIL', 'client-1']]);
-    expect(differing[0]!.cells.map((e) => [e?.measured, e?.pass])).to.deep.equal([[0, false], [1, true]]);
+    expect(differing.map((r) => [r.caseName, r.claim, r.host])).to.deep.equal([
+      ['1 client, default range', 'a spent range answers EADDRNOTAVAIL', 'client-1'],
+    ]);
+    expect(differing[0]!.cells.map((e) => [e?.measured, e?.pass])).to.deep.equal([
+      [0, false],
+      [1, true],
+    ]);
     expect(comparison.verdictsDiffer).to.equal(true);
   });
 
@@ -121,7 +126,11 @@ describe('lab compare and lab report (the command line)', () => {
     const story = '&quot;A server can only take 64k connections&quot; mixes up two things. A TCP connection is named by four numbers:';
     expect(readFileSync(join(out, 'report.html'), 'utf8')).to.include(`<div class="story">\n<p>${story}`);
     expect(readFileSync(join(out, 'summary.md'), 'utf8')).to.include(`\n\n${story.replace(/&quot;/g, '"')}`);
-    for (const [name, change] of [['gone', { file: 'scenarios/no-such-scenario.ts' }], ['renamed', { scenario: 'another-scenario' }], ['not-a-module', { file: 'test/fixtures/results/not-results.json' }]] as const) {
+    for (const [name, change] of [
+      ['gone', { file: 'scenarios/no-such-scenario.ts' }],
+      ['renamed', { scenario: 'another-scenario' }],
+      ['not-a-module', { file: 'test/fixtures/results/not-results.json' }],
+    ] as const) {
       const results = join(dir, `${name}.json`);
       writeFileSync(results, JSON.stringify({ ...JSON.parse(readFileSync(KERNEL_618, 'utf8')), ...change }));
       expect(lab(['report', results, '--out', join(dir, name)]).status, name).to.equal(0);

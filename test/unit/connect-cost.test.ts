@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { connectFigure, costCurve, costRatio, medianMicros, sparseMicros } from '../../lab/results/connect-cost.ts';
 import type { ConnectCost } from '../../lab/results/results.ts';
-import { connectCostAt, kernelRelease, searchesByParity } from '../../lab/scenario/theory.ts';
+import { connectCostAt } from '../../lab/scenario/theory/connect-cost.ts';
+import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
+import { searchesByParity } from '../../lab/scenario/theory/ports.ts';
 import type { ClientTheory } from '../../lab/scenario/types.ts';
 import { labclientArgv } from '../../lab/programs/argv.ts';
 
@@ -11,7 +13,15 @@ import { labclientArgv } from '../../lab/programs/argv.ts';
  */
 function cost(median: (percent: number) => number | undefined): ConnectCost {
   const at = Array.from({ length: 50 }, (_, b) => median(b * 2));
-  const us = at.map((m): Array<[number, number]> => (m === undefined ? [] : [[Math.round(m / 3), 20], [m, 50], [m * 10, 10]]));
+  const us = at.map((m): Array<[number, number]> =>
+    m === undefined
+      ? []
+      : [
+          [Math.round(m / 3), 20],
+          [m, 50],
+          [m * 10, 10],
+        ],
+  );
   const calls = us.map((bins) => bins.reduce((n, [, c]) => n + c, 0));
   return { ports: 4000, calls, ns: us.map((bins) => bins.reduce((n, [u, c]) => n + u * c * 1000, 0)), us };
 }
@@ -84,8 +94,16 @@ describe("the theory of connect()'s port search under pressure", () => {
     expect(connectCostAt(client({ socketPortRange: [40000, 43999] }), k('5.10.0-35-amd64'), 90)).to.include({ doesNotApply: true });
   });
 
-  it("asks the client program to time its connect() calls against the ports in reach", () => {
-    const argv = labclientArgv({ targets: ['198.18.0.2:8080'], count: 4016, processes: 1, inflight: 16, bind: 'none', deadlineSeconds: 60, costPorts: 4000 });
+  it('asks the client program to time its connect() calls against the ports in reach', () => {
+    const argv = labclientArgv({
+      targets: ['198.18.0.2:8080'],
+      count: 4016,
+      processes: 1,
+      inflight: 16,
+      bind: 'none',
+      deadlineSeconds: 60,
+      costPorts: 4000,
+    });
     expect(argv.slice(-2)).to.deep.equal(['--cost-ports', '4000']);
   });
 });

@@ -11,7 +11,10 @@ describe('docker contexts', () => {
   const context = (name: string, host: string | undefined, tls = false) => {
     const id = createHash('sha256').update(name).digest('hex');
     mkdirSync(join(dir, 'contexts', 'meta', id), { recursive: true });
-    writeFileSync(join(dir, 'contexts', 'meta', id, 'meta.json'), JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: host ? { Host: host, SkipTLSVerify: false } : {} } }));
+    writeFileSync(
+      join(dir, 'contexts', 'meta', id, 'meta.json'),
+      JSON.stringify({ Name: name, Metadata: {}, Endpoints: { docker: host ? { Host: host, SkipTLSVerify: false } : {} } }),
+    );
     if (tls) mkdirSync(join(dir, 'contexts', 'tls', id, 'docker'), { recursive: true });
   };
   beforeEach(() => {
@@ -44,7 +47,9 @@ describe('docker contexts', () => {
   });
 
   it('refuses, in one line, a context it cannot follow: unknown, without an endpoint, or with TLS', () => {
-    expect(() => adoptDockerContext({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'nosuch' })).to.throw(/docker context "nosuch" \(DOCKER_CONTEXT\) has no docker endpoint/);
+    expect(() => adoptDockerContext({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'nosuch' })).to.throw(
+      /docker context "nosuch" \(DOCKER_CONTEXT\) has no docker endpoint/,
+    );
     expect(() => adoptDockerContext({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'empty' })).to.throw(/has no docker endpoint/);
     expect(() => adoptDockerContext({ DOCKER_CONFIG: dir, DOCKER_CONTEXT: 'secure' })).to.throw(/uses TLS certificates/);
   });

@@ -4,8 +4,12 @@
  */
 import { expect } from 'chai';
 import { evaluate, measure } from '../../lab/run/evaluate.ts';
+import type { PlannedClient } from '../../lab/plan/plan.ts';
+import type { ClientLine } from '../../lab/programs/lines.ts';
+import { floodFigures } from '../../lab/results/host-result.ts';
 import type { HostResult } from '../../lab/results/results.ts';
-import { kernelRelease } from '../../lab/scenario/theory.ts';
+import { atLeast, between } from '../../lab/scenario/theory/prediction.ts';
+import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
 import type { Expectation, TheoryContext } from '../../lab/scenario/types.ts';
 import { clientTheoryOf } from './client-theory.ts';
 
@@ -133,7 +137,7 @@ describe('failures a program line counts', () => {
 
 describe('a row with no prediction, written and read back', () => {
   it('shows "-" for its prediction, not ">= null"', async () => {
-    const { formatPrediction } = await import('../../lab/scenario/theory.ts');
+    const { formatPrediction } = await import('../../lab/scenario/theory/prediction.ts');
     const { parseResults } = await import('../../lab/report/read.ts');
     const { readFileSync } = await import('node:fs');
     const { resultsToJson } = await import('../../lab/results/results.ts');
@@ -142,5 +146,118 @@ describe('a row with no prediction, written and read back', () => {
     const read = parseResults(resultsToJson(results), 'x.json');
     expect(formatPrediction(read.cases[0]!.expectations[0]!.predicted)).to.equal('-');
     expect(formatPrediction({ min: 3, max: Infinity })).to.equal('>= 3');
+  });
+});
+
+describe('round-trip percentiles of a Ping/Pong hold (ping.p99, ping.max)', () => {
+  const plan: PlannedClient = {
+    name: 'client-1',
+    role: 'client',
+    ip: '198.18.0.11',
+    sysctls: {},
+    nofile: 20000,
+    capabilities: {},
+    extraAddresses: [],
+    program: ['labclient'],
+    targets: ['198.18.0.2:9000'],
+    asked: 100,
+    processes: 1,
+    inflight: 100,
+    bind: 'none',
+    ping: false,
+    holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 },
+  };
+  const rtt = (count: number, p: number, max = p) => ({ count, p50: p, p90: p, p99: p, p999: p, max });
+  /** The client as the results make it from labclient's 'held' line (its hold_ping in µs). */
+  const heldClient = (hold_ping: NonNullable<ClientLine['hold_ping']>): HostResult =>
+    reported({
+      estab: 0,
+      flood: floodFigures({
+        plan,
+        program: 'labclient',
+        filled: { type: 'filled', established: 100 },
+        held: { type: 'held', established: 100, hold_ping },
+        holdSeries: [],
+        fillSeconds: 0.1,
+      }),
+    });
+  const underTimeout = (metric: 'ping.p99' | 'ping.max', max = 500): Expectation => ({
+    claim: `${metric} under the timeout`,
+    subject: 'each client',
+    metric,
+    predict: () => between(0, max, 'ms'),
+  });
+
+  it('makes p99 and max of a hold with no Pong not measured (INVALID), never a 0 that passes', () => {
+    // A server that never reads: every Ping given up unanswered, each in the histogram at the time it waited.
+    const client = heldClient({ sent: 100, pongs: 0, timeouts: 100, unanswered: 100, hold_ms: 3000, rtt_us: rtt(100, 1_000_100, 1_000_400) });
+    expect(client.flood?.holdPing?.rttMs, 'no percentile of no round trip in the results').to.equal(undefined);
+    const rows = evaluate([underTimeout('ping.p99'), underTimeout('ping.max')], context('client-1'), server, [client]);
+    expect(rows).to.have.length(2);
+    for (const row of rows) {
+      expect(row.pass, row.metric).to.equal(false);
+      expect(row.invalid, row.metric).to.match(/not measured: no Pong came back/);
+      expect(row.measured, row.metric).to.be.NaN;
+    }
+  });
+
+  it('makes them not measured from a program line with no sample at all (count 0, percentiles 0), and from older results', () => {
+    const client = heldClient({ sent: 100, pongs: 0, timeouts: 100, hold_ms: 3000, rtt_us: rtt(0, 0) });
+    for (const row of evaluate([underTimeout('ping.p99'), underTimeout('ping.max')], context('client-1'), server, [client])) {
+      expect(row.pass, row.metric).to.equal(false);
+      expect(row.invalid, row.metric).to.match(/not measured: no Pong came back/);
+      expect(row.measured, row.metric).to.be.NaN;
+    }
+    expect(client.flood?.holdPing?.rttMs).to.equal(undefined);
+    // An older results file: rttMs with a count of 0 and zeros.
+    const older = reported({ flood: { ...client.flood!, holdPing: { ...client.flood!.holdPing!, rttMs: rtt(0, 0) } } });
+    expect(measure(older, 'ping.max')).to.have.property('notMeasured');
+    const [row] = evaluate([underTimeout('ping.max')], context('client-1'), server, [older]);
+    expect(row!.pass).to.equal(false);
+    expect(row!.invalid).to.match(/not measured/);
+  });
+
+  it('fails "p99 under the timeout" when a stall gave up Pings: the percentile is at least the timeout', () => {
+    // A 3 s stall mid-hold: 2500 Pongs in time (3 ms), then every connection's Ping given up after 1 s.
+    const stalled = heldClient({
+      sent: 5000,
+      pongs: 2500,
+      timeouts: 2500,
+      unanswered: 2500,
+      hold_ms: 5000,
+      rtt_us: { count: 5000, p50: 3000, p90: 1_000_200, p99: 1_000_900, p999: 1_001_000, max: 1_001_000 },
+    });
+    stalled.flood!.holdPing!.timeoutMs = 1000;
+    const [p99, max] = evaluate([underTimeout('ping.p99', 1000), underTimeout('ping.max', 1000)], context('client-1'), server, [stalled]);
+    for (const row of [p99!, max!]) {
+      expect(row.pass, row.metric).to.equal(false);
+      expect(row, row.metric).not.to.have.property('invalid');
+      expect(row.measured, row.metric).to.be.at.least(1000);
+    }
+    expect(p99!.measured).to.equal(1000.9);
+    // Below the unanswered ones, a percentile is a round trip measured like any other.
+    expect(measure(stalled, 'ping.p50')).to.equal(3);
+  });
+
+  it('does not pass a percentile only known from below, unless the prediction is open-ended', () => {
+    const stalled = heldClient({ sent: 200, pongs: 100, timeouts: 100, unanswered: 100, hold_ms: 3000, rtt_us: rtt(200, 1_000_100, 1_000_400) });
+    expect(measure(stalled, 'ping.p99')).to.deep.include({ atLeast: 1000.1 });
+    const wide = evaluate([underTimeout('ping.p99', 5000)], context('client-1'), server, [stalled])[0]!;
+    expect(wide.pass).to.equal(false);
+    expect(wide.invalid).to.match(/not measured: only known to be at least 1000.1/);
+    expect(wide.measured).to.be.NaN;
+    const open: Expectation = { claim: 'the stall shows', subject: 'each client', metric: 'ping.p99', predict: () => atLeast(500) };
+    const [row] = evaluate([open], context('client-1'), server, [stalled]);
+    expect(row!.pass).to.equal(true);
+    expect(row!.measured).to.equal(1000.1);
+  });
+
+  it('passes a hold whose Pongs all came back in time', () => {
+    const client = heldClient({ sent: 300, pongs: 300, timeouts: 0, unanswered: 0, hold_ms: 3000, rtt_us: rtt(300, 4000, 9000) });
+    const rows = evaluate([underTimeout('ping.p99'), underTimeout('ping.max')], context('client-1'), server, [client]);
+    expect(rows.map((r) => [r.measured, r.pass, r.invalid])).to.deep.equal([
+      [4, true, undefined],
+      [9, true, undefined],
+    ]);
   });
 });

@@ -113,7 +113,9 @@ describe('--kernel <path> must be a kernel', () => {
   };
 
   it('refuses a file that is neither a .deb nor a bzImage: /etc/passwd', () => {
-    expect(problem('/etc/passwd')).to.equal('--kernel: "/etc/passwd" is not a kernel: neither a linux-image .deb (an ar archive) nor a bzImage (no "HdrS" at 0x202)');
+    expect(problem('/etc/passwd')).to.equal(
+      '--kernel: "/etc/passwd" is not a kernel: neither a linux-image .deb (an ar archive) nor a bzImage (no "HdrS" at 0x202)',
+    );
   });
 
   it('refuses an empty file, a folder, a device, a missing path', () => {
@@ -162,7 +164,9 @@ describe('loading a hostile scenario file', () => {
 
   it('says a folder is one, and a path through a file is no scenario', async () => {
     expect((await rejection(loadScenario(dir))).message).to.match(/: is a folder, not a scenario file$/);
-    expect((await rejection(loadScenario(join(dir, 'package.json', 'x.ts')))).message).to.match(/no such scenario file \(a part of its path is a file, not a folder\)$/);
+    expect((await rejection(loadScenario(join(dir, 'package.json', 'x.ts')))).message).to.match(
+      /no such scenario file \(a part of its path is a file, not a folder\)$/,
+    );
   });
 
   it('gives up on a top level that never returns (while (true) {}), naming the file, within the limit', async () => {
@@ -182,9 +186,24 @@ describe('loading a hostile scenario file', () => {
     mkdirSync(listed);
     writeFileSync(join(listed, 'package.json'), '{ "type": "module" }');
     copyFileSync(join(dir, 'loop.ts'), join(listed, 'a-loop.ts'));
-    const good = { kind: 'lab.scenario', name: 'b-good', claim: 'a claim', server: { ports: [80] }, client: { connections: 10 }, cases: [{ name: 'one', clients: 1 }] };
-    writeFileSync(join(listed, 'b-good.ts'), `export default { ...${JSON.stringify(good)}, expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: () => 0 }] };\n`);
-    const run = spawnSync(process.execPath, ['bin/lab.js', 'list', listed], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000, env: { ...process.env, [LOAD_TIMEOUT_ENV]: '2' } });
+    const good = {
+      kind: 'lab.scenario',
+      name: 'b-good',
+      claim: 'a claim',
+      server: { ports: [80] },
+      client: { connections: 10 },
+      cases: [{ name: 'one', clients: 1 }],
+    };
+    writeFileSync(
+      join(listed, 'b-good.ts'),
+      `export default { ...${JSON.stringify(good)}, expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: () => 0 }] };\n`,
+    );
+    const run = spawnSync(process.execPath, ['bin/lab.js', 'list', listed], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, [LOAD_TIMEOUT_ENV]: '2' },
+    });
     expect(run.signal, 'lab list hung').to.equal(null);
     expect(run.status, run.stderr).to.equal(2);
     expect(run.stdout).to.match(/b-good\.ts\s+b-good\s+1\s+a claim/);
@@ -206,7 +225,12 @@ describe('a TMPDIR that is not a writable folder', () => {
     ['under /proc (a recursive mkdir there never returns)', () => '/proc/lab-tmp'],
   ] as const) {
     it(`is said in one line, exit 3, before anything else: ${what}`, () => {
-      const run = spawnSync(process.execPath, ['bin/lab.js', 'list'], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: path() } });
+      const run = spawnSync(process.execPath, ['bin/lab.js', 'list'], {
+        cwd: projectRoot,
+        encoding: 'utf8',
+        timeout: 30_000,
+        env: { ...process.env, TMPDIR: path() },
+      });
       expect(run.signal, 'hung').to.equal(null);
       expect(run.status, run.stderr).to.equal(3);
       expect(run.stderr.trim().split('\n')).to.have.length(1);
@@ -221,7 +245,12 @@ describe('a TMPDIR that is not a writable folder', () => {
     chmodSync(dir, 0o755);
     mkdirSync(readOnly, { mode: 0o555 });
     // As nobody (root writes anywhere): the checkout must be readable by it, as it is in the lab's CI.
-    const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', '--version'], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000, env: { ...process.env, TMPDIR: readOnly } });
+    const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', '--version'], {
+      cwd: projectRoot,
+      encoding: 'utf8',
+      timeout: 30_000,
+      env: { ...process.env, TMPDIR: readOnly },
+    });
     if (run.error || (/cannot|denied/i.test(run.stderr) && !run.stderr.includes('TMPDIR'))) this.skip();
     expect(run.status, run.stderr).to.equal(3);
     expect(run.stderr.trim()).to.match(/^lab: TMPDIR=.*read-only is not a writable directory \(nothing can be created in it: EACCES\)/);

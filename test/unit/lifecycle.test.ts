@@ -11,7 +11,9 @@ import { runScenario, type ScenarioRunOptions } from '../../lab/run/scenario-run
 import { registeredRuntimes } from '../../lab/runtime/registry.ts';
 import { selectRuntime } from '../../lab/runtime/select.ts';
 import { defineScenario } from '../../lab/scenario/define.ts';
-import { atLeast, descriptorsLeft, exactly, serverHolds } from '../../lab/scenario/theory.ts';
+import { descriptorsLeft } from '../../lab/scenario/theory/descriptors.ts';
+import { serverHolds } from '../../lab/scenario/theory/ports.ts';
+import { atLeast, exactly } from '../../lab/scenario/theory/prediction.ts';
 import type { Scenario } from '../../lab/scenario/types.ts';
 import { FakeRuntime, type FakeOptions } from '../fake/fake-runtime.ts';
 
@@ -95,14 +97,29 @@ describe('the run lifecycle on a fake runtime', () => {
     const { events, seen, closed } = recorder();
     const results = await run(fake, {}, events);
 
-    expect(results.pass, JSON.stringify(results.cases.map((c) => c.expectations), null, 1)).to.equal(true);
+    expect(
+      results.pass,
+      JSON.stringify(
+        results.cases.map((c) => c.expectations),
+        null,
+        1,
+      ),
+    ).to.equal(true);
     expect(results.cases.map((c) => c.name)).to.deep.equal(['one client', 'two clients']);
     const twoClients = results.cases[1]!;
-    expect(twoClients.hosts.map((h) => [h.name, h.estab])).to.deep.equal([['server', 200], ['client-1', 100], ['client-2', 100]]);
+    expect(twoClients.hosts.map((h) => [h.name, h.estab])).to.deep.equal([
+      ['server', 200],
+      ['client-1', 100],
+      ['client-2', 100],
+    ]);
     expect(twoClients.hosts.find((h) => h.name === 'client-1')!.errors).to.deep.equal({ EADDRNOTAVAIL: 1 });
     expect(twoClients.samples.some((s) => s.source === 'kernel' && s.host === 'server')).to.equal(true);
 
-    const perCase = (name: string) => [`caseStarting ${name}`, ...PHASES.flatMap((p) => [`phaseStarted ${p}`, `phaseFinished ${p}`]), `caseFinished ${name}`];
+    const perCase = (name: string) => [
+      `caseStarting ${name}`,
+      ...PHASES.flatMap((p) => [`phaseStarted ${p}`, `phaseFinished ${p}`]),
+      `caseFinished ${name}`,
+    ];
     expect(seen).to.deep.equal([
       'connected',
       'stepStarted images',
@@ -141,7 +158,13 @@ describe('the run lifecycle on a fake runtime', () => {
 
     expect(error).to.be.instanceOf(RuntimeFailure);
     expect(error.message).to.match(/^the flood on client-1 \(198\.18\.0\.11\) exited \(code 1\) before it filled: labclient: epoll_wait/);
-    expect(seen).to.include.members(['phaseFinished flood error', 'phaseStarted teardown', 'phaseFinished teardown', 'caseFinished one client error', 'closed']);
+    expect(seen).to.include.members([
+      'phaseFinished flood error',
+      'phaseStarted teardown',
+      'phaseFinished teardown',
+      'caseFinished one client error',
+      'closed',
+    ]);
     expect(seen).not.to.include('phaseStarted settle');
     expect(lifecycle(fake)).to.deep.equal(['createNetwork 198.18.0.0/24', 'startHosts server,client-1', 'remove server', 'remove client-1', 'close']);
     expect(fake.leftovers()).to.deep.equal([]);
@@ -173,7 +196,11 @@ describe('the run lifecycle on a fake runtime', () => {
     const results = await run(fake, {}, events);
     expect(results.pass).to.equal(true);
     expect(closed).to.deep.equal([
-      { removed: [], interrupted: false, left: `could not remove network lab-${results.runId} (network has active endpoints): \`lab clean\` removes what is left` },
+      {
+        removed: [],
+        interrupted: false,
+        left: `could not remove network lab-${results.runId} (network has active endpoints): \`lab clean\` removes what is left`,
+      },
     ]);
   });
 
@@ -194,7 +221,10 @@ describe('the run lifecycle on a fake runtime', () => {
     const results = await run(fake, { cases: [0] });
     expect(results.pass).to.equal(false);
     const [c] = results.cases;
-    expect(c!.hosts.map((h) => [h.name, h.estab])).to.deep.equal([['server', 60], ['client-1', 60]]);
+    expect(c!.hosts.map((h) => [h.name, h.estab])).to.deep.equal([
+      ['server', 60],
+      ['client-1', 60],
+    ]);
     expect(c!.expectations.map((e) => [e.host, e.metric, e.measured, e.pass])).to.deep.equal([
       ['client-1', 'estab', 60, false],
       ['client-1', 'errors.EADDRNOTAVAIL', 1, true],
@@ -206,23 +236,61 @@ describe('the run lifecycle on a fake runtime', () => {
   describe('bad input stops before anything is created', () => {
     const cases: Array<[string, Partial<Scenario['cases'][number]>, RegExp, FakeOptions?]> = [
       ['more clients than the subnet holds', { clients: 245 }, /cases\[0\]\.clients: 245 clients do not fit in 198\.18\.0\.0\/24 \(room for 244/],
-      ['nofile above the ceiling', { client: { nofile: 4096 } }, /cases\[0\]\.client\.nofile: 4096 is above what this engine allows per process \(1024\)/, { nofileCeiling: 1024 }],
+      [
+        'nofile above the ceiling',
+        { client: { nofile: 4096 } },
+        /cases\[0\]\.client\.nofile: 4096 is above what this engine allows per process \(1024\)/,
+        { nofileCeiling: 1024 },
+      ],
     ];
-    const predicting = (predict: unknown): Partial<Scenario['cases'][number]> => ({ expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: predict as () => number }] });
+    const predicting = (predict: unknown): Partial<Scenario['cases'][number]> => ({
+      expect: [{ claim: 'x', subject: 'server', metric: 'estab', predict: predict as () => number }],
+    });
     cases.push(
-      ['a predict() that throws', predicting(() => { throw new Error('boom'); }), /cases\[0\]\.expect\[0\]\.predict: predict\(\) threw: boom$/],
-      ['a predict() that returns a Promise', predicting(async () => 10), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned a Promise: it must return at once$/],
+      [
+        'a predict() that throws',
+        predicting(() => {
+          throw new Error('boom');
+        }),
+        /cases\[0\]\.expect\[0\]\.predict: predict\(\) threw: boom$/,
+      ],
+      [
+        'a predict() that returns a Promise',
+        predicting(async () => 10),
+        /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned a Promise: it must return at once$/,
+      ],
       ['a predict() that returns NaN', predicting(() => NaN), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned NaN$/],
-      ['a predict() that returns a string', predicting(() => '10'), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned string, not a number or \{ min, max \}$/],
-      ['a predict() with min above max', predicting(() => ({ min: 5, max: 2 })), /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned min 5 above max 2$/],
-      ["a scenario-level predict() that throws, per client", { expect: [] }, /: expect\[0\]\.predict: predict\(\) threw: no client-2$/],
+      [
+        'a predict() that returns a string',
+        predicting(() => '10'),
+        /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned string, not a number or \{ min, max \}$/,
+      ],
+      [
+        'a predict() with min above max',
+        predicting(() => ({ min: 5, max: 2 })),
+        /cases\[0\]\.expect\[0\]\.predict: predict\(\) returned min 5 above max 2$/,
+      ],
+      ['a scenario-level predict() that throws, per client', { expect: [] }, /: expect\[0\]\.predict: predict\(\) threw: no client-2$/],
     );
     for (const [what, change, message, options] of cases) {
       it(`${what}: InputError, no network, no host, the session closed`, async () => {
         const fake = fakeWith(options);
         const { events, seen } = recorder();
         const base = what.startsWith('a scenario-level')
-          ? { ...scenario, expect: [{ claim: 'x', subject: 'each client' as const, metric: 'estab' as const, predict: (ctx: { client?: { name: string } }) => { if (ctx.client?.name === 'client-2') throw new Error('no client-2'); return 100; } }] }
+          ? {
+              ...scenario,
+              expect: [
+                {
+                  claim: 'x',
+                  subject: 'each client' as const,
+                  metric: 'estab' as const,
+                  predict: (ctx: { client?: { name: string } }) => {
+                    if (ctx.client?.name === 'client-2') throw new Error('no client-2');
+                    return 100;
+                  },
+                },
+              ],
+            }
           : scenario;
         const error = await rejection(run(fake, {}, events, what.startsWith('a scenario-level') ? base : withCase(change)));
         expect(error).to.be.instanceOf(InputError);
@@ -343,7 +411,9 @@ describe('the run lifecycle on a fake runtime', () => {
     );
     expect(runs.map((r) => [r.file, r.results.pass, r.results.environment.runtime])).to.deep.equal([['good.json', true, 'fake-good']]);
     expect(written).to.deep.equal([`good ${FILE}`]);
-    expect(failures).to.deep.equal([{ kernel: 'bad', scenario: 'fake-range', error: 'the server on 198.18.0.2 could not listen: bind: Address already in use' }]);
+    expect(failures).to.deep.equal([
+      { kernel: 'bad', scenario: 'fake-range', error: 'the server on 198.18.0.2 could not listen: bind: Address already in use' },
+    ]);
     expect(good.leftovers()).to.deep.equal([]);
     expect(bad.leftovers()).to.deep.equal([]);
     expect(bad.journal.filter((e) => e === 'close')).to.have.length(1);

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,8 +11,8 @@ import myth from '../../scenarios/64k-myth.ts';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
-function lab(args: string[]) {
-  return spawnSync(process.execPath, ['bin/lab.js', ...args], { cwd: projectRoot, encoding: 'utf8', timeout: 60_000 });
+function lab(args: string[], cwd = projectRoot) {
+  return spawnSync(process.execPath, [join(projectRoot, 'bin/lab.js'), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
 }
 
 describe('what a case runs with, from its spec', () => {
@@ -84,11 +84,42 @@ describe('lab list', () => {
   before(() => (dir = mkdtempSync(join(tmpdir(), 'lab-list-'))));
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('lists scenarios/ by default: file, name, number of cases and claim', () => {
+  it("lists the lab's own scenarios by default, once in its own checkout: file, name, number of cases and claim", () => {
     const run = lab(['list']);
     expect(run.status, run.stderr).to.equal(0);
+    expect(run.stdout.split('\n')[0]).to.equal("the lab's own scenarios (scenarios/):");
     expect(run.stdout).to.match(/file\s+name\s+cases\s+claim/);
-    expect(run.stdout).to.match(/scenarios\/64k-myth\.ts\s+64k-myth\s+4\s+The ephemeral-port limit is per \(client IP, server IP, server port\), not per server\./);
+    expect(run.stdout).to.match(
+      / 64k-myth\.ts\s+64k-myth\s+4\s+The ephemeral-port limit is per \(client IP, server IP, server port\), not per server\./,
+    );
+    expect(run.stdout).to.not.include("this folder's");
+  });
+
+  it("lists, from another folder, the lab's own scenarios, then that folder's scenarios/ and the scenario files beside it", () => {
+    const here = mkdtempSync(join(tmpdir(), 'lab-list-here-'));
+    try {
+      mkdirSync(join(here, 'scenarios'));
+      writeFileSync(join(here, 'package.json'), '{ "type": "module" }');
+      writeFileSync(join(here, 'scenarios', 'in-folder.ts'), scenarioFile({ name: 'in-folder', client: { connections: 10 } }));
+      writeFileSync(join(here, 'beside.ts'), scenarioFile({ name: 'beside', client: { connections: 10 } }));
+      // Not a scenario: never loaded (loading runs it), never called broken.
+      writeFileSync(join(here, 'tool.config.ts'), "throw new Error('ran');\n");
+      const run = lab(['list'], here);
+      expect(run.status, run.stderr).to.equal(0);
+      expect(run.stderr).to.equal('');
+      const headings = run.stdout.split('\n').filter((line) => line.endsWith(':'));
+      expect(headings).to.deep.equal([
+        `the lab's own scenarios (${join(projectRoot, 'scenarios')}/):`,
+        "this folder's scenarios (scenarios/):",
+        "this folder's scenarios (./):",
+      ]);
+      expect(run.stdout).to.match(/ 64k-myth\.ts\s+64k-myth\s+4 /);
+      expect(run.stdout).to.match(/ in-folder\.ts\s+in-folder\s+1\s+a claim/);
+      expect(run.stdout).to.match(/ beside\.ts\s+beside\s+1\s+a claim/);
+      expect(run.stdout).to.not.include('tool.config');
+    } finally {
+      rmSync(here, { recursive: true, force: true });
+    }
   });
 
   it('lists the scenarios it can load, names each broken file on stderr and exits 2', () => {

@@ -2,7 +2,13 @@ import { expect } from 'chai';
 import { matrixView } from '../../lab/cli/matrix-view.ts';
 import type { MatrixState } from '../../lab/run/matrix-run.ts';
 
-const at = (kernel: string, scenario: string, state: MatrixState['state'], text: string, milestone?: boolean): MatrixState => ({ kernel, scenario, state, text, ...(milestone && { milestone }) });
+const at = (kernel: string, scenario: string, state: MatrixState['state'], text: string, milestone?: boolean): MatrixState => ({
+  kernel,
+  scenario,
+  state,
+  text,
+  ...(milestone && { milestone }),
+});
 
 describe('the matrix view', () => {
   it('without a terminal: a line when a pair starts, finishes a case and ends, none for steps between', () => {
@@ -26,6 +32,11 @@ describe('the matrix view', () => {
     show(at('6.1', 'a', 'running', 'booting the VM'));
     const last = out.at(-1)!;
     expect(last.startsWith('\u001b[2A')).to.equal(true);
-    expect(last.split('\n').filter(Boolean).map((l) => l.replace('\u001b[2K', '').replace('\u001b[2A', ''))).to.deep.equal(['> [6.1] a: booting the VM', '  [host] a: waiting']);
+    expect(
+      last
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => l.replace('\u001b[2K', '').replace('\u001b[2A', '')),
+    ).to.deep.equal(['> [6.1] a: booting the VM', '  [host] a: waiting']);
   });
 });

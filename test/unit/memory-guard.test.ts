@@ -5,7 +5,8 @@ import { MemoryWatch, checkMemory, memoryFloorBytes, memoryVerdict } from '../..
 import type { MachineShell } from '../../lab/runtime/runtime.ts';
 
 const GIB = 1024 ** 3;
-const MEMINFO = (availableKiB: number) => `MemTotal:       24683520 kB\nMemFree:        19452032 kB\nMemAvailable:   ${availableKiB} kB\nBuffers:            7800 kB\n`;
+const MEMINFO = (availableKiB: number) =>
+  `MemTotal:       24683520 kB\nMemFree:        19452032 kB\nMemAvailable:   ${availableKiB} kB\nBuffers:            7800 kB\n`;
 const machine = { totalBytes: 24 * GIB, availableBytes: 22 * GIB };
 const need = (connections: number) => ({ connections, cost: { bytes: 10_119, source: 'measured here' }, label: 'case 1 (c2m)' });
 
@@ -25,12 +26,17 @@ describe('the memory check: never into the OOM killer', () => {
     expect(fits.fits).to.equal(true);
     const not = memoryVerdict(need(2_000_000), { ...machine, availableBytes: 20 * GIB });
     expect(not.fits).to.equal(false);
-    expect(not.arithmetic).to.equal('case 1 (c2m): 2,000,000 connections x 10,119 B (measured here) = 18.8 GiB + the 2.4 GiB the lab keeps free = 21.2 GiB, against 20.0 GiB available (MemAvailable of 24.0 GiB)');
+    expect(not.arithmetic).to.equal(
+      'case 1 (c2m): 2,000,000 connections x 10,119 B (measured here) = 18.8 GiB + the 2.4 GiB the lab keeps free = 21.2 GiB, against 20.0 GiB available (MemAvailable of 24.0 GiB)',
+    );
   });
 
   it('refuses a case that does not fit as an environment error (exit 3), unless the user lets it run to the floor', () => {
     const low = { ...machine, availableBytes: 20 * GIB };
-    expect(() => checkMemory([need(2_000_000)], low, false, () => {})).to.throw(EnvironmentError, /^not enough memory: case 1 \(c2m\): 2,000,000 connections/);
+    expect(() => checkMemory([need(2_000_000)], low, false, () => {})).to.throw(
+      EnvironmentError,
+      /^not enough memory: case 1 \(c2m\): 2,000,000 connections/,
+    );
     const said: string[] = [];
     checkMemory([need(2_000_000)], low, true, (line) => said.push(line));
     expect(said).to.have.length(1);

@@ -2,11 +2,22 @@ import { expect } from 'chai';
 import { parseCgroupMemory, parseSlabinfo } from '../../lab/collect/memory.ts';
 import { readMachineSysctls } from '../../lab/collect/sysctls.ts';
 import { slabCachesPerConnection } from '../../lab/results/memory.ts';
-import { endCgroupBytes, kernelRelease, slabBytesPerConnection, slabObjectsPerConnection } from '../../lab/scenario/theory.ts';
+import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
+import { endCgroupBytes, slabBytesPerConnection, slabObjectsPerConnection } from '../../lab/scenario/theory/memory.ts';
 import type { TheoryContext } from '../../lab/scenario/types.ts';
 
 // Object sizes as /proc/slabinfo printed them on 6.18.44 (no eventpoll merging shown: names only).
-const SIZES = { TCP: 2368, sock_inode_cache: 832, filp: 192, dentry: 192, eventpoll_epi: 128, ep_head: 16, lsm_file_cache: 24, lsm_inode_cache: 32, nf_conntrack: 256 };
+const SIZES = {
+  TCP: 2368,
+  sock_inode_cache: 832,
+  filp: 192,
+  dentry: 192,
+  eventpoll_epi: 128,
+  ep_head: 16,
+  lsm_file_cache: 24,
+  lsm_inode_cache: 32,
+  nf_conntrack: 256,
+};
 const context = (kernel: string, socketsAccounted: boolean): TheoryContext => ({
   kernel: kernelRelease(kernel),
   clients: [],
@@ -26,10 +37,13 @@ describe('kernel memory per connection', () => {
   });
 
   it('reads active objects and object sizes from /proc/slabinfo lines', () => {
-    expect(parseSlabinfo('TCP 19955 2368\nbogus line\nfilp 100 192\n')).to.deep.equal({ TCP: { objects: 19955, size: 2368 }, filp: { objects: 100, size: 192 } });
+    expect(parseSlabinfo('TCP 19955 2368\nbogus line\nfilp 100 192\n')).to.deep.equal({
+      TCP: { objects: 19955, size: 2368 },
+      filp: { objects: 100, size: 192 },
+    });
   });
 
-  it('predicts both ends and three conntrack entries per connection, from the kernel\'s own object sizes', () => {
+  it("predicts both ends and three conntrack entries per connection, from the kernel's own object sizes", () => {
     const objects = slabObjectsPerConnection(SIZES, true);
     expect(objects.find((o) => o.cache === 'TCP')?.objects).to.equal(2);
     expect(objects.find((o) => o.cache === 'nf_conntrack')?.objects).to.equal(3);

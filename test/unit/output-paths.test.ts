@@ -32,7 +32,9 @@ describe('output paths, checked before anything starts', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('refuses /proc, /sys and /dev, naming the flag', () => {
-    expect(refusal({ flag: '--report', path: '/proc/labx', kind: 'dir' }).message).to.equal('--report: /proc/labx is under /proc, a kernel or device file system: give a path on disk');
+    expect(refusal({ flag: '--report', path: '/proc/labx', kind: 'dir' }).message).to.equal(
+      '--report: /proc/labx is under /proc, a kernel or device file system: give a path on disk',
+    );
     expect(refusal({ flag: '--out', path: '/sys/x/y', kind: 'dir' }).message).to.match(/^--out: \/sys\/x\/y is under \/sys/);
     expect(refusal({ flag: '--json', path: '/dev/null', kind: 'file' }).message).to.match(/^--json: \/dev\/null is under \/dev/);
     expect(refusal({ flag: '--markdown', path: '/proc', kind: 'file' }).message).to.match(/is under \/proc/);
@@ -45,18 +47,24 @@ describe('output paths, checked before anything starts', () => {
   });
 
   it('refuses a file option that names an existing folder', () => {
-    expect(refusal({ flag: '--json', path: join(dir, 'a-folder'), kind: 'file' }).message).to.match(/^--json: .*a-folder is a folder: give a file name$/);
+    expect(refusal({ flag: '--json', path: join(dir, 'a-folder'), kind: 'file' }).message).to.match(
+      /^--json: .*a-folder is a folder: give a file name$/,
+    );
   });
 
   it('refuses a folder option that names a file, or a path through a file', () => {
     expect(refusal({ flag: '--report', path: join(dir, 'a-file'), kind: 'dir' }).message).to.match(/a-file is a file, not a folder$/);
-    expect(refusal({ flag: '--out', path: join(dir, 'a-file', 'sub', 'deeper'), kind: 'dir' }).message).to.match(/cannot be made: .*a-file is a file, not a folder$/);
+    expect(refusal({ flag: '--out', path: join(dir, 'a-file', 'sub', 'deeper'), kind: 'dir' }).message).to.match(
+      /cannot be made: .*a-file is a file, not a folder$/,
+    );
   });
 
   it('refuses --json onto the scenario file, however it is spelt', () => {
     const scenario = join(dir, 'scenario.ts');
     const inputs = [{ path: scenario, what: 'the scenario file' }];
-    expect(refusal({ flag: '--json', path: scenario, kind: 'file', inputs }).message).to.match(/^--json: .*scenario\.ts is the scenario file: writing there would overwrite it$/);
+    expect(refusal({ flag: '--json', path: scenario, kind: 'file', inputs }).message).to.match(
+      /^--json: .*scenario\.ts is the scenario file: writing there would overwrite it$/,
+    );
     expect(refusal({ flag: '--json', path: relative(process.cwd(), scenario), kind: 'file', inputs }).message).to.include('is the scenario file');
     const link = join(dir, 'link.json');
     symlinkSync(scenario, link);
@@ -66,7 +74,14 @@ describe('output paths, checked before anything starts', () => {
   it('accepts a new file or folder under a writable folder, and an existing one, and returns it resolved', () => {
     expect(checkOutputPath({ flag: '--json', path: join(dir, 'new', 'deep', 'r.json'), kind: 'file' })).to.equal(join(dir, 'new', 'deep', 'r.json'));
     expect(checkOutputPath({ flag: '--report', path: join(dir, 'a-folder'), kind: 'dir' })).to.equal(join(dir, 'a-folder'));
-    expect(checkOutputPath({ flag: '--json', path: join(dir, 'a-file'), kind: 'file', inputs: [{ path: join(dir, 'scenario.ts'), what: 'the scenario file' }] })).to.equal(join(dir, 'a-file'));
+    expect(
+      checkOutputPath({
+        flag: '--json',
+        path: join(dir, 'a-file'),
+        kind: 'file',
+        inputs: [{ path: join(dir, 'scenario.ts'), what: 'the scenario file' }],
+      }),
+    ).to.equal(join(dir, 'a-file'));
   });
 
   it('refuses a folder this user cannot write to', () => {
@@ -78,7 +93,13 @@ describe('output paths, checked before anything starts', () => {
     chmodSync(dir, 0o755);
     const check = `import { checkOutputPath } from ${JSON.stringify(join(projectRoot, 'lab/cli/output-paths.ts'))};
 try { checkOutputPath({ flag: '--report', path: ${JSON.stringify(join(locked, 'x'))}, kind: 'dir' }); console.log('accepted'); } catch (e) { console.log(e.message); }`;
-    const asNobody = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', check], { cwd: projectRoot, uid: 65534, gid: 65534, encoding: 'utf8', timeout: 30_000 });
+    const asNobody = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', check], {
+      cwd: projectRoot,
+      uid: 65534,
+      gid: 65534,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
     expect(asNobody.stdout.trim(), asNobody.stderr).to.match(wanted);
   });
 });
@@ -120,7 +141,9 @@ describe('every command that writes checks its paths first: exit 2, one line nam
     const run = lab(['compare', KERNEL_61, HOLD_PING]);
     expect(run.status, run.stderr + run.stdout).to.equal(2);
     expect(run.stderr.trim().split('\n')).to.have.length(1);
-    expect(run.stderr).to.match(/^lab: .*hold-ping-quick-6\.18\.44\.json: is a run of scenario "hold-ping", .*64k-myth-6\.1\.0-31\.json of "64k-myth": compare runs of one scenario\n$/);
+    expect(run.stderr).to.match(
+      /^lab: .*hold-ping-quick-6\.18\.44\.json: is a run of scenario "hold-ping", .*64k-myth-6\.1\.0-31\.json of "64k-myth": compare runs of one scenario\n$/,
+    );
     expect(run.stdout).to.equal('');
   });
 });

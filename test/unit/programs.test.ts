@@ -2,7 +2,15 @@ import { expect } from 'chai';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { clientProcessesFor, CLIENT_PROGRESS_MS, FD_RESERVE, labchurnArgv, labclientArgv, labserverArgv, serverWorkersFor } from '../../lab/programs/argv.ts';
+import {
+  clientProcessesFor,
+  CLIENT_PROGRESS_MS,
+  FD_RESERVE,
+  labchurnArgv,
+  labclientArgv,
+  labserverArgv,
+  serverWorkersFor,
+} from '../../lab/programs/argv.ts';
 import { failuresIn, parseLine } from '../../lab/programs/lines.ts';
 import { isImageProgram, LABAGENT, LABCHURN, LABCLIENT, LABSERVER, PROGRAM_HEADERS, PROGRAMS, type LabProgram } from '../../lab/programs/programs.ts';
 
@@ -41,13 +49,16 @@ describe('the programs table', () => {
   it('names every C source and header there is, and only those', () => {
     for (const file of [...PROGRAMS.map((p) => p.source), ...PROGRAM_HEADERS]) expect(existsSync(join(root, file)), file).to.equal(true);
     // images/bench holds the bench's reference program, not one of the lab's.
-    const files = (dir: string, ending: string) => readdirSync(join(root, dir)).filter((f) => f.endsWith(ending)).map((f) => `${dir}/${f}`);
+    const files = (dir: string, ending: string) =>
+      readdirSync(join(root, dir))
+        .filter((f) => f.endsWith(ending))
+        .map((f) => `${dir}/${f}`);
     expect(PROGRAMS.map((p) => p.source)).to.have.members(['images/server', 'images/client', 'images/agent'].flatMap((dir) => files(dir, '.c')));
     expect(PROGRAM_HEADERS).to.have.members(files('images/common', '.h'));
     for (const p of PROGRAMS) expect(p.source).to.match(new RegExp(`/${p.name}\\.c$`));
   });
 
-  it("puts each program in the image whose Dockerfile and Makefile build it, the agent in none", () => {
+  it('puts each program in the image whose Dockerfile and Makefile build it, the agent in none', () => {
     for (const p of PROGRAMS.filter((p) => p.image)) {
       expect(readFileSync(join(root, `Dockerfile.${p.image}`), 'utf8'), `Dockerfile.${p.image}`).to.include(`/${p.name}`);
       expect(readFileSync(join(root, `images/${p.image}/Makefile`), 'utf8'), `images/${p.image}/Makefile`).to.match(new RegExp(`^${p.name}:`, 'm'));
@@ -66,7 +77,19 @@ describe('the programs table', () => {
 
 describe("the programs' command lines", () => {
   it('give labserver only flags of its getopt table, with every option set', () => {
-    const argv = labserverArgv({ ports: [8080, 8081], backlog: 128, workers: 3, deadlineSeconds: 90, progressMs: 200, acceptPaused: true, acceptDelayMs: 5, closeAfterPong: true, http: true, noRead: true, emfileBackoffMs: 0 });
+    const argv = labserverArgv({
+      ports: [8080, 8081],
+      backlog: 128,
+      workers: 3,
+      deadlineSeconds: 90,
+      progressMs: 200,
+      acceptPaused: true,
+      acceptDelayMs: 5,
+      closeAfterPong: true,
+      http: true,
+      noRead: true,
+      emfileBackoffMs: 0,
+    });
     expectParsable(LABSERVER, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABSERVER).keys()]);
     expect(argv.slice(0, 3)).to.deep.equal(['labserver', '--ports', '8080,8081']);
@@ -75,13 +98,37 @@ describe("the programs' command lines", () => {
   });
 
   it("give labserver the program's defaults for what is left out", () => {
-    expect(labserverArgv({ ports: [8080], backlog: 4096, workers: 1, deadlineSeconds: 600 })).to.deep.equal(['labserver', '--ports', '8080', '--backlog', '4096', '--workers', '1', '--deadline', '600']);
+    expect(labserverArgv({ ports: [8080], backlog: 4096, workers: 1, deadlineSeconds: 600 })).to.deep.equal([
+      'labserver',
+      '--ports',
+      '8080',
+      '--backlog',
+      '4096',
+      '--workers',
+      '1',
+      '--deadline',
+      '600',
+    ]);
   });
 
   it('give labclient only flags of its getopt table, with every option set', () => {
     const argv = labclientArgv({
-      targets: ['198.18.0.2:8080', '198.18.0.2:8081'], count: 100, processes: 2, inflight: 64, bind: 'reuseaddr', socketPortRange: [40000, 40999],
-      deadlineSeconds: 300, progressMs: 250, ping: true, pingWaitMs: 1000, holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500 }, sendBytes: 4096, keepAsking: true, connectTimeoutMs: 2000, costPorts: 1000, http: true,
+      targets: ['198.18.0.2:8080', '198.18.0.2:8081'],
+      count: 100,
+      processes: 2,
+      inflight: 64,
+      bind: 'reuseaddr',
+      socketPortRange: [40000, 40999],
+      deadlineSeconds: 300,
+      progressMs: 250,
+      ping: true,
+      pingWaitMs: 1000,
+      holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500 },
+      sendBytes: 4096,
+      keepAsking: true,
+      connectTimeoutMs: 2000,
+      costPorts: 1000,
+      http: true,
     });
     expectParsable(LABCLIENT, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCLIENT).keys()]);
@@ -89,12 +136,42 @@ describe("the programs' command lines", () => {
   });
 
   it("give labclient the lab's progress interval, and no flag for what is left out or 0", () => {
-    const argv = labclientArgv({ targets: ['10.0.0.1:80'], count: 0, processes: 1, inflight: 256, bind: 'none', deadlineSeconds: 120, sendBytes: 0, connectTimeoutMs: 0, ping: false, pingWaitMs: 5000 });
-    expect(argv).to.deep.equal(['labclient', '--targets', '10.0.0.1:80', '--count', '0', '--processes', '1', '--inflight', '256', '--bind', 'none', '--deadline', '120', '--progress-ms', String(CLIENT_PROGRESS_MS)]);
+    const argv = labclientArgv({
+      targets: ['10.0.0.1:80'],
+      count: 0,
+      processes: 1,
+      inflight: 256,
+      bind: 'none',
+      deadlineSeconds: 120,
+      sendBytes: 0,
+      connectTimeoutMs: 0,
+      ping: false,
+      pingWaitMs: 5000,
+    });
+    expect(argv).to.deep.equal([
+      'labclient',
+      '--targets',
+      '10.0.0.1:80',
+      '--count',
+      '0',
+      '--processes',
+      '1',
+      '--inflight',
+      '256',
+      '--bind',
+      'none',
+      '--deadline',
+      '120',
+      '--progress-ms',
+      String(CLIENT_PROGRESS_MS),
+    ]);
   });
 
   it('give labclient only the bind modes it knows', () => {
-    const names = /bind_names\[\] = \{([^}]*)\}/.exec(source(LABCLIENT))![1]!.match(/"([a-z]+)"/g)!.map((s) => s.slice(1, -1));
+    const names = /bind_names\[\] = \{([^}]*)\}/
+      .exec(source(LABCLIENT))![1]!
+      .match(/"([a-z]+)"/g)!
+      .map((s) => s.slice(1, -1));
     for (const bind of ['none', 'any', 'reuseaddr', 'nobindport'] as const) {
       const argv = labclientArgv({ targets: ['10.0.0.1:80'], count: 1, processes: 1, inflight: 1, bind, deadlineSeconds: 10 });
       expect(names).to.include(argv[argv.indexOf('--bind') + 1]);
@@ -102,10 +179,33 @@ describe("the programs' command lines", () => {
   });
 
   it('give labchurn only flags of its getopt table, with every option set', () => {
-    const argv = labchurnArgv({ targets: ['10.0.0.1:80'], rate: 500, seconds: 30, inflight: 128, deadlineSeconds: 200, progressMs: 1000, connectTimeoutMs: 3000, waitEof: true });
+    const argv = labchurnArgv({
+      targets: ['10.0.0.1:80'],
+      rate: 500,
+      seconds: 30,
+      inflight: 128,
+      deadlineSeconds: 200,
+      progressMs: 1000,
+      connectTimeoutMs: 3000,
+      waitEof: true,
+    });
     expectParsable(LABCHURN, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCHURN).keys()]);
-    expect(labchurnArgv({ targets: ['10.0.0.1:80'], rate: 1, seconds: 1, inflight: 1, deadlineSeconds: 2 })).to.deep.equal(['labchurn', '--targets', '10.0.0.1:80', '--rate', '1', '--seconds', '1', '--inflight', '1', '--deadline', '2', '--progress-ms', '500']);
+    expect(labchurnArgv({ targets: ['10.0.0.1:80'], rate: 1, seconds: 1, inflight: 1, deadlineSeconds: 2 })).to.deep.equal([
+      'labchurn',
+      '--targets',
+      '10.0.0.1:80',
+      '--rate',
+      '1',
+      '--seconds',
+      '1',
+      '--inflight',
+      '1',
+      '--deadline',
+      '2',
+      '--progress-ms',
+      '500',
+    ]);
   });
 });
 
@@ -134,7 +234,8 @@ describe('processes and workers for a count of connections', () => {
 describe("the programs' lines", () => {
   it('are JSON objects with a type; anything else is no line', () => {
     expect(parseLine('{"type":"filled","established":3}')).to.deep.equal({ type: 'filled', established: 3 });
-    for (const text of ['', 'gcc: warning', '{"established":3}', '[1]', 'null', '{"type":1}', '{"type":"progress"']) expect(parseLine(text), text).to.equal(undefined);
+    for (const text of ['', 'gcc: warning', '{"established":3}', '[1]', 'null', '{"type":1}', '{"type":"progress"'])
+      expect(parseLine(text), text).to.equal(undefined);
   });
 
   it('count connect() and bind() failures alike', () => {

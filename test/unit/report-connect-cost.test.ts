@@ -1,7 +1,9 @@
 import { expect } from 'chai';
 import { PALETTE } from '../../lab/report/colors.ts';
 import { renderHtml } from '../../lab/report/html.ts';
-import { buildMatrix, matrixHtml, matrixMarkdown } from '../../lab/report/matrix.ts';
+import { buildMatrix } from '../../lab/report/matrix.ts';
+import { matrixHtml } from '../../lab/report/matrix-html.ts';
+import { matrixMarkdown } from '../../lab/report/matrix-markdown.ts';
 import type { CaseResult, ConnectCost, Results } from '../../lab/results/results.ts';
 import { KERNEL_618, fixtureDir, loadFixture } from '../fixtures/results/fixtures.ts';
 
@@ -25,7 +27,10 @@ function costOf(c: CaseResult): ConnectCost {
 
 /** The median µs of one call over [from, to) percent in use, read straight off the histograms (2% each). */
 function median(us: Histograms, from: number, to: number): number | undefined {
-  const bins = us.slice(from / 2, to / 2).flat().sort((a, b) => a[0] - b[0]);
+  const bins = us
+    .slice(from / 2, to / 2)
+    .flat()
+    .sort((a, b) => a[0] - b[0]);
   const total = bins.reduce((n, [, calls]) => n + calls, 0);
   if (!total) return undefined;
   let seen = 0;
@@ -37,7 +42,15 @@ const hundredths = (n: number) => Math.round(n * 100) / 100;
 /** sparse µs (4-48% in use), then the median over 8-16, 50-58, 86-94 and 96-100% as multiples of it. */
 function expectedFigures(us: Histograms): number[] {
   const sparse = median(us, 4, 48)!;
-  return [sparse, ...[[8, 16], [50, 58], [86, 94], [96, 100]].map(([from, to]) => hundredths(median(us, from!, to!)! / sparse))];
+  return [
+    sparse,
+    ...[
+      [8, 16],
+      [50, 58],
+      [86, 94],
+      [96, 100],
+    ].map(([from, to]) => hundredths(median(us, from!, to!)! / sparse)),
+  ];
 }
 
 /** A step at 50%: just past it and at 90% alike, at least ×1.5 the range less than half full (the theory's least step). */
@@ -75,23 +88,29 @@ describe('the cost of one connect() in the kernel matrix', () => {
   const old = onKernel('5.10.0-35-amd64', (us) => us);
   const oldPerSocket = old.cases.find((c) => c.name === PER_SOCKET)!;
   delete oldPerSocket.hosts.find((h) => h.flood?.connectCost)!.flood!.connectCost;
-  for (const e of oldPerSocket.expectations) if (e.metric.startsWith('connect.')) Object.assign(e, { notApplicable: 'Linux 5.10 has no IP_LOCAL_PORT_RANGE', pass: true, measured: NaN });
+  for (const e of oldPerSocket.expectations)
+    if (e.metric.startsWith('connect.')) Object.assign(e, { notApplicable: 'Linux 5.10 has no IP_LOCAL_PORT_RANGE', pass: true, measured: NaN });
   const runs = [onKernel('6.1.0-41-amd64', stepAtHalf), real, onKernel('7.3-amd64', flat), old];
   const matrix = buildMatrix(runs.map((results, i) => ({ file: `run-${i}.json`, results })));
   const html = matrixHtml(matrix);
   const markdown = matrixMarkdown(matrix);
   const chartOf = (caseName: string) => {
-    const found = [...html.matchAll(/<svg class="chart connect-cost"[^>]*aria-label="([^"]*)"[\s\S]*?<\/svg>/g)].filter((m) => m[1]!.startsWith(`port-range: ${caseName}: `));
+    const found = [...html.matchAll(/<svg class="chart connect-cost"[^>]*aria-label="([^"]*)"[\s\S]*?<\/svg>/g)].filter((m) =>
+      m[1]!.startsWith(`port-range: ${caseName}: `),
+    );
     expect(found, `the chart of ${caseName}`).to.have.length(1);
     return found[0]![0];
   };
-  const lines = (svg: string) => [...svg.matchAll(/<path class="series" data-kernel="([^"]+)" d="[^"]*" stroke="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
+  const lines = (svg: string) =>
+    [...svg.matchAll(/<path class="series" data-kernel="([^"]+)" d="[^"]*" stroke="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`);
 
   it('has a section with a heading per case that timed connect(), in matrix.md and matrix.html', () => {
     expect(markdown).to.include(`## ${SECTION}\n`);
     expect(markdown).to.include(`### port-range: ${timed}\n`);
     expect(markdown).to.include(`### port-range: ${PER_SOCKET}\n`);
-    expect(markdown).to.include('the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels.');
+    expect(markdown).to.include(
+      'the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels.',
+    );
     expect(html).to.include(`<h2>${SECTION}</h2>`);
     expect(html).to.include(`<h3>port-range: ${PER_SOCKET}</h3>`);
     expect(markdown).to.not.include('<svg');
@@ -140,7 +159,12 @@ describe('the cost of one connect() in the kernel matrix', () => {
   it('says yes where the cost past 50% and at 90% is at least ×1.5, and by how much; no where it is flat', () => {
     const stepIn = (caseName: string, kernel: string) => {
       const section = markdown.slice(markdown.indexOf(`### port-range: ${caseName}`));
-      return section.split('\n').find((line) => line.startsWith(`| ${kernel} |`))!.split(' | ').at(-1)!.replace(/ \|$/, '');
+      return section
+        .split('\n')
+        .find((line) => line.startsWith(`| ${kernel} |`))!
+        .split(' | ')
+        .at(-1)!
+        .replace(/ \|$/, '');
     };
     expect(stepIn(timed, '6.18.44-fc-v1098')).to.match(/^yes \(×\d+(\.\d+)?\)$/);
     expect(stepIn(PER_SOCKET, '6.1.0-41-amd64')).to.match(/^yes \(×\d+(\.\d+)?\)$/);
@@ -148,7 +172,9 @@ describe('the cost of one connect() in the kernel matrix', () => {
   });
 
   it('agrees with what the run itself measured for the connect.* expectations', () => {
-    const measured = timedCase(real).expectations.filter((e) => e.metric.startsWith('connect.')).map((e) => e.measured);
+    const measured = timedCase(real)
+      .expectations.filter((e) => e.metric.startsWith('connect.'))
+      .map((e) => e.measured);
     expect(expectedFigures(realUs)).to.deep.equal(measured);
   });
 });
@@ -159,11 +185,16 @@ describe('the cost of one connect() in report.html', () => {
   const index = results.cases.indexOf(timedCase(results));
 
   it('draws the curve of each client that timed connect(), in its host colour, beside the case\u2019s other charts', () => {
-    const section = html.slice(html.indexOf(`<section class="case" data-case="${index}">`), html.indexOf('</section>', html.indexOf(`<section class="case" data-case="${index}">`)));
+    const section = html.slice(
+      html.indexOf(`<section class="case" data-case="${index}">`),
+      html.indexOf('</section>', html.indexOf(`<section class="case" data-case="${index}">`)),
+    );
     const charts = section.slice(section.indexOf('<div class="charts">'), section.indexOf('</div>', section.indexOf('<div class="charts">')));
     const chart = charts.slice(charts.indexOf(`<svg class="chart connect-cost" data-case="${index}"`));
     expect(chart).to.include('aria-label="The cost of one connect() as a multiple of its cost on a range less than half full, per client"');
-    expect([...chart.matchAll(/<path class="series" data-host="([^"]+)" d="[^"]*" stroke="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`)).to.deep.equal([`client-1 ${PALETTE[0]}`]);
+    expect([...chart.matchAll(/<path class="series" data-host="([^"]+)" d="[^"]*" stroke="([^"]+)"/g)].map((m) => `${m[1]} ${m[2]}`)).to.deep.equal([
+      `client-1 ${PALETTE[0]}`,
+    ]);
     expect(chart).to.include('<g class="reference-line" data-value="1">');
     // Labelled at its end: the last 2% of the range.
     const us = costOf(timedCase(results)).us;

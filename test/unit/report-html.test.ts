@@ -71,7 +71,11 @@ describe('report.html', () => {
 
 describe('report.html of a Ping/Pong hold', () => {
   const html = renderHtml(loadFixture(HOLD_PING));
-  const caseSection = (page: string, i: number) => page.slice(page.indexOf(`<section class="case" data-case="${i}">`), page.indexOf('</section>', page.indexOf(`<section class="case" data-case="${i}">`)));
+  const caseSection = (page: string, i: number) =>
+    page.slice(
+      page.indexOf(`<section class="case" data-case="${i}">`),
+      page.indexOf('</section>', page.indexOf(`<section class="case" data-case="${i}">`)),
+    );
 
   it('draws a round-trip p99 chart per case, one series per client', () => {
     for (let i = 0; i < 4; i++) {
@@ -86,14 +90,22 @@ describe('report.html of a Ping/Pong hold', () => {
 
   it('tables each client\u2019s percentiles, rate, asked rate and timeouts', () => {
     const second = caseSection(html, 1);
-    expect(second).to.include('<th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">pings/s</th><th class="num">asked</th><th class="num">timeouts</th>');
-    expect(second).to.include('<tr data-host="client-1"><td>client-1</td><td class="num">4.6 ms</td><td class="num">37 ms</td><td class="num">82 ms</td><td class="num">102 ms</td><td class="num">107 ms</td><td class="num">4,999</td><td class="num">5,000</td><td class="num">0</td></tr>');
+    expect(second).to.include(
+      '<th class="num">p50</th><th class="num">p90</th><th class="num">p99</th><th class="num">p99.9</th><th class="num">max</th><th class="num">pings/s</th><th class="num">asked</th><th class="num">timeouts</th>',
+    );
+    expect(second).to.include(
+      '<tr data-host="client-1"><td>client-1</td><td class="num">4.6 ms</td><td class="num">37 ms</td><td class="num">82 ms</td><td class="num">102 ms</td><td class="num">107 ms</td><td class="num">4,999</td><td class="num">5,000</td><td class="num">0</td></tr>',
+    );
     // No Pong came back to client-1 in the last case: its percentiles are not measurements.
-    expect(caseSection(html, 3)).to.include('<tr data-host="client-1"><td>client-1</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">0</td><td class="num">25,000</td><td class="num">25,000</td></tr>');
+    expect(caseSection(html, 3)).to.include(
+      '<tr data-host="client-1"><td>client-1</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">-</td><td class="num">0</td><td class="num">25,000</td><td class="num">25,000</td></tr>',
+    );
   });
 
   it('says where the cases stopped keeping up', () => {
-    expect(html).to.include('<p class="knee">knee: every Pong in time up to 20,000 pings/s (case &#39;20,000 pings/s&#39;, p99 82 ms); at 40,000 pings/s 37,674 timeouts</p>');
+    expect(html).to.include(
+      '<p class="knee">knee: every Pong in time up to 20,000 pings/s (case &#39;20,000 pings/s&#39;, p99 82 ms); at 40,000 pings/s 37,674 timeouts</p>',
+    );
   });
 
   it('shows none of it for a run without Ping/Pong or slab figures', () => {
@@ -104,13 +116,26 @@ describe('report.html of a Ping/Pong hold', () => {
   it('tables slab growth per connection with its total, and bars it against the prediction', () => {
     const page = renderHtml(loadHoldPingWithSlabs());
     const first = caseSection(page, 0);
-    expect(first).to.include('<tr data-cache="TCP"><td>TCP</td><td class="num">2,368</td><td class="num">2.0</td><td class="num">2.0</td><td class="num">4,736</td><td class="num">4,736</td></tr>');
-    expect(first).to.include('<tr data-cache="dentry"><td>dentry</td><td class="num">192</td><td class="num">2.1</td><td class="num">2.0</td><td class="num">403</td><td class="num">384</td></tr>');
-    expect(first).to.include('<tr class="total"><td>total</td><td class="num"></td><td class="num"></td><td class="num"></td><td class="num">7,059</td><td class="num">7,040</td></tr>');
+    expect(first).to.include(
+      '<tr data-cache="TCP"><td>TCP</td><td class="num">2,368</td><td class="num">2.0</td><td class="num">2.0</td><td class="num">4,736</td><td class="num">4,736</td></tr>',
+    );
+    expect(first).to.include(
+      '<tr data-cache="dentry"><td>dentry</td><td class="num">192</td><td class="num">2.1</td><td class="num">2.0</td><td class="num">403</td><td class="num">384</td></tr>',
+    );
+    expect(first).to.include(
+      '<tr class="total"><td>total</td><td class="num"></td><td class="num"></td><td class="num"></td><td class="num">7,059</td><td class="num">7,040</td></tr>',
+    );
     expect(first).to.include('<svg class="chart slab" data-case="0"');
     const bars = [...first.matchAll(/<g class="bar-row" data-label="([^"]+)" data-value="([^"]+)" data-mark="([^"]+)">/g)].map((m) => m.slice(1));
-    expect(bars).to.deep.equal([['TCP', '4736', '4736'], ['sock_inode_cache', '1664', '1664'], ['nf_conntrack', '256', '256'], ['dentry', '403', '384']]);
-    expect(first).to.include('<p class="scale">kernel memory per connection end, from each host&#39;s own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B</p>');
+    expect(bars).to.deep.equal([
+      ['TCP', '4736', '4736'],
+      ['sock_inode_cache', '1664', '1664'],
+      ['nf_conntrack', '256', '256'],
+      ['dentry', '403', '384'],
+    ]);
+    expect(first).to.include(
+      '<p class="scale">kernel memory per connection end, from each host&#39;s own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B</p>',
+    );
     expect(caseSection(page, 1)).to.not.include('chart slab');
   });
 });
@@ -132,12 +157,15 @@ describe('chart axes', () => {
 
 describe('report.html tells the story', () => {
   const failedRun = loadFixture(HOLD_PING_FAILED);
-  const story = '"A server can only take 64k connections" mixes up two things.\nA TCP connection is named by four numbers.\n\nThe server side has no such limit.';
+  const story =
+    '"A server can only take 64k connections" mixes up two things.\nA TCP connection is named by four numbers.\n\nThe server side has no such limit.';
 
   it('opens with the claim, then the story (its paragraphs joined back from the file\u2019s wrapped lines), then the verdict', () => {
     const page = renderHtml(loadFixture(KERNEL_618), { story });
     const at = (text: string) => page.indexOf(text);
-    expect(page).to.include('<div class="story">\n<p>&quot;A server can only take 64k connections&quot; mixes up two things. A TCP connection is named by four numbers.</p>\n<p>The server side has no such limit.</p>\n</div>');
+    expect(page).to.include(
+      '<div class="story">\n<p>&quot;A server can only take 64k connections&quot; mixes up two things. A TCP connection is named by four numbers.</p>\n<p>The server side has no such limit.</p>\n</div>',
+    );
     expect(at('<p class="claim">')).to.be.lessThan(at('<div class="story">'));
     expect(at('<div class="story">')).to.be.lessThan(at('<div class="overall pass">'));
     expect(at('<div class="overall pass">')).to.be.lessThan(at('<section class="across-cases">'));
@@ -156,7 +184,9 @@ describe('report.html tells the story', () => {
     const page = renderHtml(failedRun);
     const banner = page.slice(page.indexOf('<div class="overall fail">'), page.indexOf('</div>', page.indexOf('<div class="overall fail">')));
     expect(banner).to.include('<p class="overall-verdict">FAIL: 1 case(s) did not behave as predicted</p>');
-    expect(banner).to.include('<li class="failed-case" data-case="1"><a href="#case-2">Case 2/4: 20,000 pings/s</a><ul><li>client-3: every connection is still held after the hold: predicted 5,000, measured 4,990</li></ul></li>');
+    expect(banner).to.include(
+      '<li class="failed-case" data-case="1"><a href="#case-2">Case 2/4: 20,000 pings/s</a><ul><li>client-3: every connection is still held after the hold: predicted 5,000, measured 4,990</li></ul></li>',
+    );
     expect(page).to.include('<h2 id="case-2">Case 2/4: 20,000 pings/s <span class="verdict fail">FAIL</span></h2>');
     expect(renderHtml(loadFixture(HOLD_PING))).to.not.include('<ul class="failed-cases">');
   });
@@ -164,16 +194,27 @@ describe('report.html tells the story', () => {
 
 describe('report.html across cases', () => {
   const myth = renderHtml(loadFixture(KERNEL_61));
-  const chartOf = (page: string) => page.slice(page.indexOf('<svg class="chart across-cases"'), page.indexOf('</svg>', page.indexOf('<svg class="chart across-cases"')));
+  const chartOf = (page: string) =>
+    page.slice(page.indexOf('<svg class="chart across-cases"'), page.indexOf('</svg>', page.indexOf('<svg class="chart across-cases"')));
 
   it('bars every host\u2019s connections per case, with its predicted value, the failed case flagged', () => {
     const chart = chartOf(myth);
-    const rows = [...chart.matchAll(/<g class="bar-row" data-label="([^"]+)" data-value="(\d+)" data-band-min="(\d+)" data-band-max="(\d+)">/g)].map((m) => m.slice(1).join(' '));
+    const rows = [...chart.matchAll(/<g class="bar-row" data-label="([^"]+)" data-value="(\d+)" data-band-min="(\d+)" data-band-max="(\d+)">/g)].map(
+      (m) => m.slice(1).join(' '),
+    );
     expect(rows).to.deep.equal([
-      'server 28231 28231 28231', 'client-1 28231 28231 28231',
-      'server 56462 56462 56462', 'client-1 28231 28231 28231', 'client-2 28231 28231 28231',
-      'server 112924 112924 112924', 'client-1 28231 28231 28231', 'client-2 28231 28231 28231', 'client-3 28231 28231 28231', 'client-4 28231 28231 28231',
-      'server 64511 64511 64511', 'client-1 64511 64511 64511',
+      'server 28231 28231 28231',
+      'client-1 28231 28231 28231',
+      'server 56462 56462 56462',
+      'client-1 28231 28231 28231',
+      'client-2 28231 28231 28231',
+      'server 112924 112924 112924',
+      'client-1 28231 28231 28231',
+      'client-2 28231 28231 28231',
+      'client-3 28231 28231 28231',
+      'client-4 28231 28231 28231',
+      'server 64511 64511 64511',
+      'client-1 64511 64511 64511',
     ]);
     expect(chart).to.include('<g class="bar-group" data-group="Case 1/4: 1 client, default range" data-flag="FAIL">');
     expect(chart).to.include('<g class="bar-group" data-group="Case 2/4: 2 clients, default range">');
@@ -201,7 +242,9 @@ describe('report.html across cases', () => {
     results.cases[2]!.hosts[1]!.lost = true;
     const chart = chartOf(renderHtml(results));
     expect(chart).to.match(/<g class="bar-row" data-label="server" data-value="2326">/);
-    expect(chart).to.match(/<g class="bar-row" data-label="client-1"><text [^>]+>client-1<\/text><text class="missing"[^>]*>lost mid-run: no figures<\/text><\/g>/);
+    expect(chart).to.match(
+      /<g class="bar-row" data-label="client-1"><text [^>]+>client-1<\/text><text class="missing"[^>]*>lost mid-run: no figures<\/text><\/g>/,
+    );
   });
 });
 
@@ -220,7 +263,11 @@ describe('report.html line charts', () => {
 
   it('dashes series that run on top of each other, each in its own slot, so that every colour shows', () => {
     const fourClients = charts('estab')[2]!;
-    const dashes = [...fourClients.matchAll(/<path class="series" data-host="([^"]+)"[^>]*?(?: data-overlap="([^"]+)" stroke-dasharray="([^"]+)" stroke-dashoffset="([^"]+)")?\/>/g)].map((m) => m.slice(1).join(' ').trim());
+    const dashes = [
+      ...fourClients.matchAll(
+        /<path class="series" data-host="([^"]+)"[^>]*?(?: data-overlap="([^"]+)" stroke-dasharray="([^"]+)" stroke-dashoffset="([^"]+)")?\/>/g,
+      ),
+    ].map((m) => m.slice(1).join(' ').trim());
     // The server runs apart; client-1 is drawn first of the four (solid), the other three in their slots.
     expect(dashes).to.deep.equal(['server', 'client-1', 'client-2 2/4 8 24 24', 'client-3 3/4 8 24 16', 'client-4 4/4 8 24 8']);
   });
@@ -233,19 +280,35 @@ describe('report.html line charts', () => {
 
   it('writes every figure the same way, with thousands separators', () => {
     // Table figures and chart text; a case's name ("range 1024-65535") is the scenario's words, not a figure.
-    const figures = [...html.matchAll(/<td class="num[^"]*">([^<]*)<\/td>|<text(?! class="group-label")[^>]*>([^<]*)<\/text>/g)].map((m) => m[1] ?? m[2]!);
+    const figures = [...html.matchAll(/<td class="num[^"]*">([^<]*)<\/td>|<text(?! class="group-label")[^>]*>([^<]*)<\/text>/g)].map(
+      (m) => m[1] ?? m[2]!,
+    );
     expect(figures.filter((f) => /\d{4}/.test(f))).to.deep.equal([]);
     expect(figures).to.include.members(['112,924', '28,231', 'server, client-1: 28,231']);
   });
 });
 
 describe('series that would hide each other', () => {
-  const flat = (y: number, from = 0, to = 100): PixelPoint[] => [{ x: from, y }, { x: to, y }];
+  const flat = (y: number, from = 0, to = 100): PixelPoint[] => [
+    { x: from, y },
+    { x: to, y },
+  ];
 
   it('finds lines that run together for a stretch, and not lines apart or only crossing', () => {
     expect(shareAStretch(flat(10), flat(10.5))).to.equal(true);
     expect(shareAStretch(flat(10), flat(14))).to.equal(false);
-    expect(shareAStretch([{ x: 0, y: 0 }, { x: 100, y: 100 }], [{ x: 0, y: 100 }, { x: 100, y: 0 }])).to.equal(false);
+    expect(
+      shareAStretch(
+        [
+          { x: 0, y: 0 },
+          { x: 100, y: 100 },
+        ],
+        [
+          { x: 0, y: 100 },
+          { x: 100, y: 0 },
+        ],
+      ),
+    ).to.equal(false);
     expect(shareAStretch(flat(10, 0, 50), flat(10, 60, 100))).to.equal(false);
   });
 
@@ -260,8 +323,17 @@ describe('series that would hide each other', () => {
   });
 
   it('draws a dashed series solid where it runs apart from the rest of its group', () => {
-    const together = [{ x: 0, y: 10 }, { x: 50, y: 10 }, { x: 100, y: 60 }];
-    expect(stretchesApart(together, [flat(10)])).to.deep.equal([[{ x: 50, y: 10 }, { x: 100, y: 60 }]]);
+    const together = [
+      { x: 0, y: 10 },
+      { x: 50, y: 10 },
+      { x: 100, y: 60 },
+    ];
+    expect(stretchesApart(together, [flat(10)])).to.deep.equal([
+      [
+        { x: 50, y: 10 },
+        { x: 100, y: 60 },
+      ],
+    ]);
   });
 
   it('pushes labels apart, and back up when they would run off the bottom', () => {

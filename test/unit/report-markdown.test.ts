@@ -14,7 +14,16 @@ describe('summary.md', () => {
 
   it('opens with the scenario and its claim, then the environment', () => {
     expect(markdown.split('\n')[0]).to.equal('# 64k-myth: The ephemeral-port limit is per (client IP, server IP, server port), not per server.');
-    for (const fact of ['**kernel**: 6.18.44-fc-v669', '**engine**: Docker 20.10.24+dfsg1', '**lab**: 0.1.0', '**images**: server lab-server:', '**open files per process up to**: 20,000', '**mode**: full', '**run**: mwx5pbtc621a', '**started**: 2026-11-26T']) {
+    for (const fact of [
+      '**kernel**: 6.18.44-fc-v669',
+      '**engine**: Docker 20.10.24+dfsg1',
+      '**lab**: 0.1.0',
+      '**images**: server lab-server:',
+      '**open files per process up to**: 20,000',
+      '**mode**: full',
+      '**run**: mwx5pbtc621a',
+      '**started**: 2026-11-26T',
+    ]) {
       expect(markdown).to.include(fact);
     }
   });
@@ -69,8 +78,10 @@ describe('summary.md and the terminal of a Ping/Pong hold', () => {
   const terminal = renderResults(loadFixture(HOLD_PING));
 
   it('gives each client\u2019s pings against asked, timeouts and round-trip percentiles, the same words in both', () => {
-    const ok = 'client-1 pinged every 1,000 ms: 4,999 of 5,000 pings/s asked, 0 timeouts; round trip p50 4.6 ms, p90 37 ms, p99 82 ms, p99.9 102 ms, max 107 ms';
-    const behind = 'client-4 pinged every 1,000 ms: 1,058 of 10,000 pings/s asked, 9,549 timeouts; round trip p50 475 ms, p90 950 ms, p99 1,000 ms, p99.9 1,000 ms, max 1,000 ms';
+    const ok =
+      'client-1 pinged every 1,000 ms: 4,999 of 5,000 pings/s asked, 0 timeouts; round trip p50 4.6 ms, p90 37 ms, p99 82 ms, p99.9 102 ms, max 107 ms';
+    const behind =
+      'client-4 pinged every 1,000 ms: 1,058 of 10,000 pings/s asked, 9,549 timeouts; round trip p50 475 ms, p90 950 ms, p99 1,000 ms, p99.9 1,000 ms, max 1,000 ms';
     for (const line of [ok, behind]) {
       expect(markdown).to.include(`- ${line}\n`);
       expect(terminal).to.include(`  ${line}\n`);
@@ -98,7 +109,8 @@ describe('summary.md and the terminal of a Ping/Pong hold', () => {
     results.cases[1]!.holdStart = { waitedSeconds: 3.1, serverAccepted: 9000, clientsHeld: 10000 };
     const [md, terminal] = [renderMarkdown(results), renderResults(results)];
     const all = "the hold began 2.3 s after the clients filled, once the server's program had accepted all 5,000";
-    const stalled = "the hold began 3.1 s after the clients filled, with the server's program at 9,000 accepted of the 10,000 the clients held (it had stopped accepting)";
+    const stalled =
+      "the hold began 3.1 s after the clients filled, with the server's program at 9,000 accepted of the 10,000 the clients held (it had stopped accepting)";
     expect(md).to.include(`T${all.slice(1)}.`);
     expect(terminal).to.include(`  ${all}\n`);
     expect(terminal).to.include(stalled);
@@ -107,7 +119,9 @@ describe('summary.md and the terminal of a Ping/Pong hold', () => {
 
   it('gives kernel memory per connection end and tables slab growth with its total', () => {
     const md = renderMarkdown(loadHoldPingWithSlabs());
-    expect(md).to.include('Kernel memory per connection end, from each host\'s own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B.');
+    expect(md).to.include(
+      "Kernel memory per connection end, from each host's own memory cgroup (memory.stat): server end 4,160 B, client end 3,904 B, socket buffers server end 0 B, client end 512 B.",
+    );
     expect(md).to.include(
       [
         '| slab cache | object size (B) | objects per connection | predicted objects | bytes per connection | predicted bytes |',
@@ -137,13 +151,20 @@ describe('reading a results file back', () => {
   const refusals: Array<[string, () => string, RegExp]> = [
     ['a missing file', () => join(dir, 'nope.json'), /nope\.json: no such results file/],
     ['a file that is not JSON', () => write('broken.json', '{"schema": '), /broken\.json: not a lab results document: not JSON/],
-    ['JSON without a schema', () => NOT_RESULTS, /not-results\.json: schema: not a lab results document: no schema field, expected "lab\.results\/1"/],
+    [
+      'JSON without a schema',
+      () => NOT_RESULTS,
+      /not-results\.json: schema: not a lab results document: no schema field, expected "lab\.results\/1"/,
+    ],
     ['another schema', () => write('other.json', '{"schema": "lab.results/0", "cases": []}'), /other\.json: schema: .*schema is "lab\.results\/0"/],
     ['a JSON array', () => write('array.json', '[1, 2]'), /array\.json: not a lab results document: not a JSON object/],
   ];
   for (const [what, file, message] of refusals) {
     it(`refuses ${what} with an InputError naming the file`, async () => {
-      const error = await readResults(file()).then(() => undefined, (e: unknown) => e);
+      const error = await readResults(file()).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(error).to.be.instanceOf(InputError);
       expect((error as Error).message).to.match(message);
     });

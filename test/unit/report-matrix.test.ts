@@ -1,5 +1,7 @@
 import { expect } from 'chai';
-import { buildMatrix, matrixHtml, matrixMarkdown } from '../../lab/report/matrix.ts';
+import { buildMatrix } from '../../lab/report/matrix.ts';
+import { matrixHtml } from '../../lab/report/matrix-html.ts';
+import { matrixMarkdown } from '../../lab/report/matrix-markdown.ts';
 import { HOLD_PING, KERNEL_61, KERNEL_618, loadFixture } from '../fixtures/results/fixtures.ts';
 
 describe('the kernel matrix', () => {
@@ -11,7 +13,8 @@ describe('the kernel matrix', () => {
     expect(found, `${kind} chart of ${scenario}`).to.have.length(1);
     return found[0]![0];
   };
-  const bars = (svg: string) => [...svg.matchAll(/<g class="bar-row" data-label="([^"]+)"(?: data-value="([^"]+)")?/g)].map((m) => `${m[1]} ${m[2] ?? '-'}`);
+  const bars = (svg: string) =>
+    [...svg.matchAll(/<g class="bar-row" data-label="([^"]+)"(?: data-value="([^"]+)")?/g)].map((m) => `${m[1]} ${m[2] ?? '-'}`);
 
   it('charts each scenario\u2019s time to fill per case, one bar per kernel that ran it', () => {
     expect(html.match(/<svg class="chart fill-time"/g)).to.have.length(2);
@@ -26,7 +29,16 @@ describe('the kernel matrix', () => {
 
   it('charts the server\u2019s connections per case and kernel against the prediction, with the "64k" line', () => {
     const myth = chart('server-estab', '64k-myth');
-    expect(bars(myth)).to.deep.equal(['6.1.0-31-amd64 28231', '6.18.44-fc-v669 28231', '6.1.0-31-amd64 56462', '6.18.44-fc-v669 56462', '6.1.0-31-amd64 112924', '6.18.44-fc-v669 112924', '6.1.0-31-amd64 64511', '6.18.44-fc-v669 64511']);
+    expect(bars(myth)).to.deep.equal([
+      '6.1.0-31-amd64 28231',
+      '6.18.44-fc-v669 28231',
+      '6.1.0-31-amd64 56462',
+      '6.18.44-fc-v669 56462',
+      '6.1.0-31-amd64 112924',
+      '6.18.44-fc-v669 112924',
+      '6.1.0-31-amd64 64511',
+      '6.18.44-fc-v669 64511',
+    ]);
     expect(myth).to.include('data-band-min="112924" data-band-max="112924"');
     expect(myth).to.include('<g class="reference-line" data-value="65536">');
     expect(myth).to.include('<g class="bar-group" data-group="1 client, default range" data-flag="FAIL on some kernel">');

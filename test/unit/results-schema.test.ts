@@ -33,7 +33,9 @@ describe('results schema: a malformed results file is one line naming the file a
 
   it('names the field path inside cases and hosts', () => {
     expect(refusal(edited(KERNEL_618, (d) => delete d.cases[0].hosts)).message).to.equal(`${FILE}: cases[0].hosts: missing or not a list`);
-    expect(refusal(edited(KERNEL_618, (d) => (d.cases[1].hosts[0].estab = '12'))).message).to.equal(`${FILE}: cases[1].hosts[0].estab: missing or not a number`);
+    expect(refusal(edited(KERNEL_618, (d) => (d.cases[1].hosts[0].estab = '12'))).message).to.equal(
+      `${FILE}: cases[1].hosts[0].estab: missing or not a number`,
+    );
     expect(refusal(edited(KERNEL_618, (d) => (d.cases[0].hosts[0].sysctls['net.core.somaxconn'] = 4096))).message).to.equal(
       `${FILE}: cases[0].hosts[0].sysctls["net.core.somaxconn"]: missing or not a string`,
     );
@@ -44,8 +46,13 @@ describe('results schema: a malformed results file is one line naming the file a
   it('keeps the messages for what is not a results document at all', () => {
     expect(refusal('{').message).to.match(/^runs\/x\.json: not a lab results document: not JSON \(/);
     expect(refusal('[1]').message).to.equal(`${FILE}: not a lab results document: not a JSON object`);
-    expect(refusal('{"schema":"lab.results/2"}').message).to.equal(`${FILE}: schema: not a lab results document: schema is "lab.results/2", expected "lab.results/1"`);
-    expect(() => parseResults(readFileSync(NOT_RESULTS, 'utf8'), NOT_RESULTS)).to.throw(InputError, `${NOT_RESULTS}: schema: not a lab results document: no schema field, expected "lab.results/1"`);
+    expect(refusal('{"schema":"lab.results/2"}').message).to.equal(
+      `${FILE}: schema: not a lab results document: schema is "lab.results/2", expected "lab.results/1"`,
+    );
+    expect(() => parseResults(readFileSync(NOT_RESULTS, 'utf8'), NOT_RESULTS)).to.throw(
+      InputError,
+      `${NOT_RESULTS}: schema: not a lab results document: no schema field, expected "lab.results/1"`,
+    );
   });
 
   it('reads every results fixture', () => {
@@ -59,7 +66,8 @@ describe('results schema: a malformed results file is one line naming the file a
       for (const c of d.cases) {
         delete c.memory;
         delete c.milestones;
-        for (const h of c.hosts) for (const field of ['flood', 'accepted', 'listenBacklog', 'programRssKiB', 'openFilesAtStart', 'boundPortsBefore']) delete h[field];
+        for (const h of c.hosts)
+          for (const field of ['flood', 'accepted', 'listenBacklog', 'programRssKiB', 'openFilesAtStart', 'boundPortsBefore']) delete h[field];
       }
       delete d.environment.namespaceDefaults;
       d.cases[0].fromANewerLab = { figure: 1 };
@@ -69,9 +77,11 @@ describe('results schema: a malformed results file is one line naming the file a
     expect(read.cases[0]).to.have.deep.property('fromANewerLab', { figure: 1 });
   });
 
-  it("turns what JSON could not hold back into Infinity and NaN: an open max, a row the theory could not predict", () => {
+  it('turns what JSON could not hold back into Infinity and NaN: an open max, a row the theory could not predict', () => {
     const read = parseResults(
-      edited(KERNEL_618, (d) => Object.assign(d.cases[0].expectations[0], { predicted: { min: null, max: null }, measured: null, invalid: 'not measured' })),
+      edited(KERNEL_618, (d) =>
+        Object.assign(d.cases[0].expectations[0], { predicted: { min: null, max: null }, measured: null, invalid: 'not measured' }),
+      ),
       FILE,
     );
     const row = read.cases[0]!.expectations[0]!;

@@ -16,7 +16,12 @@ describe('the live view of a flood', () => {
   it('shows a bar, the count against the ceiling, a rate over several steps and the time left', () => {
     let shown = '';
     let now = 0;
-    const report = progressReporter(info, (text) => (shown = text), true, () => now);
+    const report = progressReporter(
+      info,
+      (text) => (shown = text),
+      true,
+      () => now,
+    );
     // The count arrives in steps: unchanged for three lines, then 1,000 more.
     const counts = [0, 0, 0, 1000, 1000, 1000, 2000, 2000, 2000, 3000];
     for (const [i, established] of counts.entries()) {
@@ -29,7 +34,12 @@ describe('the live view of a flood', () => {
 
   it("says 'filled' at the end and sets the server's kernel count against the sum of the ceilings", () => {
     let shown = '';
-    const report = progressReporter(info, (text) => (shown = text), false, () => 1000);
+    const report = progressReporter(
+      info,
+      (text) => (shown = text),
+      false,
+      () => 1000,
+    );
     report({ host: 'server', kernel: { t: 0, host: 'server', estab: 9_999, errors: 0, source: 'kernel' } });
     report({ host: 'client-1', line: { type: 'filled', established: 9_999, errors: { EADDRNOTAVAIL: 1 } } });
     expect(shown.split('\n')).to.deep.equal([

@@ -24,7 +24,12 @@ describe('the sampler loop', () => {
 
   it('that does not stop is killed alone, by its pid: no pkill of every shell in the host', async () => {
     const { host, execs, signals } = stuckHost();
-    const sampler = new Sampler(host, () => 0, () => {}, { stopFile: '/tmp/s.stop', maxReadings: 3, stopWaitMs: 50 });
+    const sampler = new Sampler(
+      host,
+      () => 0,
+      () => {},
+      { stopFile: '/tmp/s.stop', maxReadings: 3, stopWaitMs: 50 },
+    );
     sampler.start();
     await sampler.stop();
     expect(execs[0]).to.deep.equal(['touch', '/tmp/s.stop']);

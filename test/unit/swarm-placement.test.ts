@@ -17,7 +17,14 @@ describe('a swarm run: where its hosts go', () => {
   });
 
   it("by the nodes' lab.role labels where the user set them; one node holds everything", () => {
-    const labelled = placeHosts([{ name: 'a', role: 'client' }, { name: 'b', role: 'server' }, { name: 'c', role: 'client' }], hosts);
+    const labelled = placeHosts(
+      [
+        { name: 'a', role: 'client' },
+        { name: 'b', role: 'server' },
+        { name: 'c', role: 'client' },
+      ],
+      hosts,
+    );
     expect(where(labelled.placed)).to.deep.equal(['server@b', 'client-1@a', 'client-2@c', 'client-3@a']);
     expect(labelled.how).to.equal("server on b, clients on a, c, by the nodes' lab.role labels");
     expect(where(placeHosts([{ name: 'only' }], hosts).placed)).to.deep.equal(['server@only', 'client-1@only', 'client-2@only', 'client-3@only']);
@@ -37,10 +44,23 @@ describe('a swarm run: where its hosts go', () => {
       server: { ports: [9000] },
       client: { connections: 1 },
       expect: [{ claim: 'one each', subject: 'each client', metric: 'estab', predict: () => 1 }],
-      cases: [{ name: 'too many', clients: 230 }, { name: 'just so', clients: 229 }],
+      cases: [
+        { name: 'too many', clients: 230 },
+        { name: 'just so', clients: 229 },
+      ],
     });
-    const options = { runId: 'r1', subnet: '198.18.0.0/24', quick: false, nofileCeiling: 20000, file: 'many.ts', clientRoom: session.clientRoom('198.18.0.0/24') };
-    expect(() => planCase(scenario, 0, options)).to.throw(InputError, 'many.ts: cases[0].clients: 230 clients do not fit in 198.18.0.0/24 (room for 229 beside the server: the swarm keeps 198.18.0.240/28 for its own addresses)');
+    const options = {
+      runId: 'r1',
+      subnet: '198.18.0.0/24',
+      quick: false,
+      nofileCeiling: 20000,
+      file: 'many.ts',
+      clientRoom: session.clientRoom('198.18.0.0/24'),
+    };
+    expect(() => planCase(scenario, 0, options)).to.throw(
+      InputError,
+      'many.ts: cases[0].clients: 230 clients do not fit in 198.18.0.0/24 (room for 229 beside the server: the swarm keeps 198.18.0.240/28 for its own addresses)',
+    );
     expect(planCase(scenario, 1, options).clients.at(-1)!.ip).to.equal('198.18.0.239');
   });
 });

@@ -1,5 +1,8 @@
 import { expect } from 'chai';
-import { clientCeiling, contains, formatPrediction, hasSocketPortRange, kernelRelease, parsePortList, parsePortRange, serverHolds, socketRangePorts, usablePorts } from '../../lab/scenario/theory.ts';
+import { parsePortList, parsePortRange } from '../../lab/scenario/port-range.ts';
+import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
+import { clientCeiling, hasSocketPortRange, serverHolds, socketRangePorts, usablePorts } from '../../lab/scenario/theory/ports.ts';
+import { contains, formatPrediction } from '../../lab/scenario/theory/prediction.ts';
 import type { ClientTheory } from '../../lab/scenario/types.ts';
 
 const client = (overrides: Partial<ClientTheory> = {}): ClientTheory => ({
@@ -72,7 +75,13 @@ describe('connections a client can hold', () => {
 
   it('predicts the server holds the sum over its clients', () => {
     const clients = [client(), client({ name: 'client-2', boundPorts: [40321] }), client({ name: 'client-3', portRange: [40000, 40998] })];
-    expect(serverHolds({ clients, server: { ip: '198.18.0.2', ports: [8080], backlog: 4096, workers: 1, nofile: 20000 }, kernel: kernelRelease('6.18.44') })).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
+    expect(
+      serverHolds({
+        clients,
+        server: { ip: '198.18.0.2', ports: [8080], backlog: 4096, workers: 1, nofile: 20000 },
+        kernel: kernelRelease('6.18.44'),
+      }),
+    ).to.deep.include({ min: 1000 + 999 + 998, max: 1000 + 999 + 999 });
   });
 });
 

@@ -16,7 +16,12 @@ describe('VM agent frames', () => {
   });
 
   it('cuts a stream into frames whatever the chunks, byte by byte included', () => {
-    const frames = [encodeFrame(0, 'R', Buffer.from('6.1.0-28-amd64')), encodeFrame(3, 'O', Buffer.alloc(100_000, 0x61)), encodeFrame(3, 'X', Buffer.from('0')), encodeFrame(4, 'E', Buffer.alloc(0))];
+    const frames = [
+      encodeFrame(0, 'R', Buffer.from('6.1.0-28-amd64')),
+      encodeFrame(3, 'O', Buffer.alloc(100_000, 0x61)),
+      encodeFrame(3, 'X', Buffer.from('0')),
+      encodeFrame(4, 'E', Buffer.alloc(0)),
+    ];
     const stream = Buffer.concat(frames);
     for (const size of [1, 7, 4096, stream.length]) {
       const decoder = new FrameDecoder();

@@ -66,7 +66,10 @@ const BACKPORTS = [
   ['linux-modules-7.2.12+deb13-amd64', '7.2.12-1~bpo13+1', 'kmod, linux-base-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 159105900],
   ['linux-image-amd64', '7.2.12-1~bpo13+1', 'linux-base-amd64 (= 7.2.12-1~bpo13+1), linux-image-7.2.12+deb13-amd64 (= 7.2.12-1~bpo13+1)', 1500],
 ]
-  .map(([name, version, depends, size]) => `Package: ${name}\nVersion: ${version}\n${depends ? `Depends: ${depends}\n` : ''}Filename: pool/main/l/linux/${name}_${version}_amd64.deb\nSize: ${size}\n`)
+  .map(
+    ([name, version, depends, size]) =>
+      `Package: ${name}\nVersion: ${version}\n${depends ? `Depends: ${depends}\n` : ''}Filename: pool/main/l/linux/${name}_${version}_amd64.deb\nSize: ${size}\n`,
+  )
   .join('\n');
 
 describe('Debian kernels for VMs', () => {
@@ -85,7 +88,7 @@ describe('Debian kernels for VMs', () => {
     expect(findPackage(PACKAGES, 'linux-image-cloud-amd64')).to.equal(undefined);
   });
 
-  it("picks the real image the metapackage depends on, and its release (uname -r)", () => {
+  it('picks the real image the metapackage depends on, and its release (uname -r)', () => {
     expect(imagePackageOf({ Depends: 'linux-image-6.1.0-28-amd64 (= 6.1.119-1)' })).to.equal('linux-image-6.1.0-28-amd64');
     expect(imagePackageOf({ Depends: 'linux-image-6.12.41+deb13-amd64 (= 6.12.41-1)' })).to.equal('linux-image-6.12.41+deb13-amd64');
     expect(imagePackageOf({ Depends: 'linux-image-5.10.0-33-amd64-unsigned (= 5.10.226-1) | linux-image-5.10.0-33-amd64-dbg' })).to.equal(undefined);
@@ -94,7 +97,9 @@ describe('Debian kernels for VMs', () => {
 
   it('names the kernels oldest first, latest last, each with suites', () => {
     expect(debianKernelNames()).to.deep.equal(['5.10', '6.1', '6.12', '6.16', '7.2', '7.3-rc', 'latest']);
-    expect(DEBIAN_KERNELS['6.1']).to.deep.include({ suites: ['bookworm'] }).and.not.have.property('version');
+    expect(DEBIAN_KERNELS['6.1'])
+      .to.deep.include({ suites: ['bookworm'] })
+      .and.not.have.property('version');
     expect(DEBIAN_KERNELS['7.3-rc']).to.deep.include({ suites: ['experimental'], version: '7.3' });
   });
 
@@ -124,12 +129,17 @@ describe('Debian kernels for VMs', () => {
   });
 
   it('follows a series metapackage to the image of the same version', () => {
-    const index = 'Package: linux-image-6.12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: linux-image-6.12.117+deb12-amd64 (= 6.12.117-1~deb12u1)\n\nPackage: linux-image-6.12.117+deb12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: kmod\n';
+    const index =
+      'Package: linux-image-6.12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: linux-image-6.12.117+deb12-amd64 (= 6.12.117-1~deb12u1)\n\nPackage: linux-image-6.12.117+deb12-amd64\nVersion: 6.12.117-1~deb12u1\nDepends: kmod\n';
     expect(chooseImage(index, '6.12')?.Package).to.equal('linux-image-6.12.117+deb12-amd64');
   });
 
   it('lists the parts of a 6.19-on image metapackage, and none for an image that carries its kernel', () => {
-    expect(imagePartsOf(chooseImage(BACKPORTS, '7.2')!)).to.deep.equal(['linux-base-7.2.12+deb13-amd64', 'linux-binary-7.2.12+deb13-amd64', 'linux-modules-7.2.12+deb13-amd64']);
+    expect(imagePartsOf(chooseImage(BACKPORTS, '7.2')!)).to.deep.equal([
+      'linux-base-7.2.12+deb13-amd64',
+      'linux-binary-7.2.12+deb13-amd64',
+      'linux-modules-7.2.12+deb13-amd64',
+    ]);
     expect(imagePartsOf(chooseImage(BACKPORTS, '6.16')!)).to.deep.equal([]);
     expect(imagePartsOf(findPackage(BACKPORTS, 'linux-image-amd64')!)).to.deep.equal([]);
     expect(releaseOfPackage('linux-image-7.3-amd64')).to.equal('7.3-amd64');
@@ -161,7 +171,8 @@ describe('Debian kernels for VMs', () => {
   });
 
   it('reads the archives from deb822 and one-line apt sources', () => {
-    const deb822 = 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
+    const deb822 =
+      'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n\nTypes: deb\nURIs: http://deb.debian.org/debian-security\nSuites: bookworm-security\n';
     expect(parseAptSources(deb822)).to.deep.equal({ main: 'http://deb.debian.org/debian', security: 'http://deb.debian.org/debian-security' });
     expect(parseAptSources('deb [arch=amd64] http://mirror.example/debian/ bullseye main\n')).to.deep.equal({ main: 'http://mirror.example/debian' });
     expect(parseAptSources('# nothing\n')).to.deep.equal({});
@@ -170,7 +181,8 @@ describe('Debian kernels for VMs', () => {
 
 describe('VM initramfs parts', () => {
   it('lists the libraries and the interpreter ldd names, not the vDSO', () => {
-    const ldd = '\tlinux-vdso.so.1 (0x00007ffd)\n\tlibmnl.so.0 => /lib/x86_64-linux-gnu/libmnl.so.0 (0x00007f90)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f90bf4ce000)\n';
+    const ldd =
+      '\tlinux-vdso.so.1 (0x00007ffd)\n\tlibmnl.so.0 => /lib/x86_64-linux-gnu/libmnl.so.0 (0x00007f90)\n\t/lib64/ld-linux-x86-64.so.2 (0x00007f90bf4ce000)\n';
     expect(parseLdd(ldd)).to.deep.equal(['/lib/x86_64-linux-gnu/libmnl.so.0', '/lib64/ld-linux-x86-64.so.2']);
   });
 
@@ -199,7 +211,17 @@ describe('VM initramfs parts', () => {
       if (name === 'TRAILER!!!') break;
     }
     expect(at).to.equal(archive.length);
-    expect(entries.map((e) => e.name)).to.deep.equal(['usr', 'usr/local', 'usr/local/bin', 'usr/local/bin/labagent', 'bin', 'bin/sh', 'dev', 'dev/console', 'TRAILER!!!']);
+    expect(entries.map((e) => e.name)).to.deep.equal([
+      'usr',
+      'usr/local',
+      'usr/local/bin',
+      'usr/local/bin/labagent',
+      'bin',
+      'bin/sh',
+      'dev',
+      'dev/console',
+      'TRAILER!!!',
+    ]);
     expect(entries[3]).to.deep.include({ mode: 0o100755, size: 5 });
     expect(entries[5]).to.deep.include({ mode: 0o120777, size: 'busybox'.length });
     expect(entries[7]).to.deep.include({ mode: 0o020600, rdev: [5, 1] });

@@ -17,7 +17,11 @@ const RUN_ID = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
 export function checkRunId(id: string): string {
   if (!RUN_ID.test(id)) {
     const shown = id === '' ? 'is empty' : `"${id}" is not one`;
-    throw new InputError('--run', undefined, `takes a run id (lowercase letters, digits and dashes, such as mwxgpni3d229): ${shown}; nothing was removed`);
+    throw new InputError(
+      '--run',
+      undefined,
+      `takes a run id (lowercase letters, digits and dashes, such as mwxgpni3d229): ${shown}; nothing was removed`,
+    );
   }
   return id;
 }
@@ -31,7 +35,8 @@ export async function cleanCommand(flags: { run?: string; force?: boolean }): Pr
   // A run whose lab process is alive is still going: its objects are not leftovers (unless --force).
   const live = new Set(flags.force ? [] : (await ledgerRuns()).filter(isLive));
   const keep = (id: string) => live.has(id);
-  for (const id of live) if (runId === undefined || runId === id) log(`left run ${id} alone: its lab is still running (lab clean --force removes it anyway)`);
+  for (const id of live)
+    if (runId === undefined || runId === id) log(`left run ${id} alone: its lab is still running (lab clean --force removes it anyway)`);
   for (const runtime of registeredRuntimes()) {
     try {
       removed.push(...(await runtime.removeLeftovers(runId, log, keep)));

@@ -5,17 +5,17 @@
  */
 import { readdir, mkdir, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { InputError } from '../../errors.ts';
 import { interruptible } from '../signals.ts';
 import { matrixView } from '../matrix-view.ts';
-import { buildMatrix, matrixHtml, matrixMarkdown, renderMatrixSummary } from '../../report/matrix.ts';
+import { buildMatrix, renderMatrixSummary } from '../../report/matrix.ts';
 import type { ComparedRun, MatrixFailure } from '../../results/runs.ts';
 import { readResults } from '../../report/read.ts';
 import { resultsToJson } from '../../results/results.ts';
 import { runMatrix } from '../../run/matrix-run.ts';
 import { findScenario, loadScenario } from '../../scenario/load.ts';
-import { junitXml } from '../../report/junit.ts';
+import { writeViews } from '../../report/write.ts';
 import { namedKernels, selectRuntime } from '../../runtime/select.ts';
 import { EXIT } from '../exit-codes.ts';
 import { checkOutputPath } from '../output-paths.ts';
@@ -32,7 +32,12 @@ export interface MatrixFlags {
 
 export async function matrixCommand(files: string[], flags: MatrixFlags): Promise<number> {
   const out = flags.out ?? (flags.from ? flags.from : `results/matrix-${new Date().toISOString().replace(/[:.]/g, '-')}`);
-  checkOutputPath({ flag: '--out', path: out, kind: 'dir', ...(flags.out ? {} : { note: flags.from ? 'the --from folder, the default' : 'the default' }) });
+  checkOutputPath({
+    flag: '--out',
+    path: out,
+    kind: 'dir',
+    ...(flags.out ? {} : { note: flags.from ? 'the --from folder, the default' : 'the default' }),
+  });
   if (flags.junit) checkOutputPath({ flag: '--junit', path: flags.junit, kind: 'file' });
   if (flags.from) {
     if (files.length) throw new InputError('--from', undefined, 'renders results already there: give no scenarios with it');
@@ -76,15 +81,8 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
 
 async function writeMatrix(runs: ComparedRun[], failures: MatrixFailure[], out: string, junit: string | undefined): Promise<number> {
   const matrix = buildMatrix(runs, failures);
-  await mkdir(out, { recursive: true });
-  const markdown = matrixMarkdown(matrix);
-  await writeFile(join(out, 'matrix.md'), markdown);
-  await writeFile(join(out, 'matrix.html'), matrixHtml(matrix));
-  if (junit) {
-    await mkdir(dirname(resolve(junit)), { recursive: true });
-    await writeFile(resolve(junit), junitXml(runs.map((r) => r.results)));
-  }
-  process.stdout.write(`\n${renderMatrixSummary(matrix)}\nmatrix: ${join(out, 'matrix.md')}, ${join(out, 'matrix.html')}${junit ? `, ${resolve(junit)}` : ''}\n`);
+  const written = await writeViews({ matrix, runs: runs.map((r) => r.results) }, { folder: out, named: { junit } });
+  process.stdout.write(`\n${renderMatrixSummary(matrix)}\nmatrix: ${written.join(', ')}\n`);
   if (failures.length) return EXIT.runtime;
   return matrix.pass ? EXIT.pass : EXIT.expectationFailed;
 }
@@ -94,12 +92,18 @@ async function readAll(dir: string): Promise<ComparedRun[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true }).catch(() => {
     throw new InputError(dir, undefined, 'no such folder');
   });
-  const files = entries.filter((e) => e.isFile() && e.name.endsWith('.json')).map((e) => join(e.parentPath ?? e.path, e.name)).sort();
+  const files = entries
+    .filter((e) => e.isFile() && e.name.endsWith('.json'))
+    .map((e) => join(e.parentPath ?? e.path, e.name))
+    .sort();
   return Promise.all(files.map(async (file) => ({ file, results: await readResults(file) })));
 }
 
 /** --kernels: names, paths and 'host', comma-separated; 'all' is every kernel a runtime knows by name, and this machine's. */
 export function kernelList(text: string): string[] {
-  const given = text.split(',').map((k) => k.trim()).filter(Boolean);
+  const given = text
+    .split(',')
+    .map((k) => k.trim())
+    .filter(Boolean);
   return [...new Set(given.flatMap((k) => (k === 'all' ? [...namedKernels(), 'host'] : [k])))];
 }

@@ -2,7 +2,7 @@
  * `lab new <name>`: a typed starting scenario in the current folder (one case, one expectation), and a
  * tsconfig.json that points editors at this lab's types when the folder has none.
  */
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { relative, resolve } from 'node:path';
 import { InputError } from '../../errors.ts';
@@ -12,9 +12,14 @@ import { projectRoot } from '../project.ts';
 const NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export async function newCommand(name: string): Promise<number> {
-  if (!NAME.test(name)) throw new InputError('lab new', undefined, `"${name}" is not a scenario name: lowercase letters, digits and dashes, at most 64`);
+  if (!NAME.test(name))
+    throw new InputError('lab new', undefined, `"${name}" is not a scenario name: lowercase letters, digits and dashes, at most 64`);
   const file = resolve(`${name}.ts`);
   if (existsSync(file)) throw new InputError(relative(process.cwd(), file), undefined, 'is there already: pick another name, or remove it');
+  // Before anything is written, as lab run checks where its results go: one line naming the folder, exit 2.
+  const cannotWrite = whyNotWritable(process.cwd());
+  if (cannotWrite)
+    throw new InputError(process.cwd(), undefined, `${cannotWrite}: lab new cannot write ${name}.ts there (run it in a folder you can write to)`);
   await writeFile(file, starter(name));
   const written = [relative(process.cwd(), file)];
   const tsconfig = resolve('tsconfig.json');
@@ -24,6 +29,19 @@ export async function newCommand(name: string): Promise<number> {
   }
   process.stdout.write(`wrote ${written.join(', ')}\nrun it: lab run ${written[0]} --quick   (explain it: lab explain ${written[0]})\n`);
   return EXIT.pass;
+}
+
+/** Why this user cannot write files into `folder`, or undefined when it can. */
+function whyNotWritable(folder: string): string | undefined {
+  try {
+    accessSync(folder, constants.W_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EROFS') return 'is on a read-only file system';
+    if (code === 'EACCES' || code === 'EPERM') return 'is a folder this user cannot write to (permission denied)';
+    return `cannot be written to (${code ?? (error as Error).message})`;
+  }
 }
 
 function starter(name: string): string {

@@ -1,18 +1,16 @@
 /** `lab run <scenario>`: flags → the run's API, with the terminal view subscribed; then a table per case and the verdict. */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { InputError } from '../../errors.ts';
 import { unlessAborted } from '../../abort.ts';
 import { renderResults } from '../../report/table.ts';
-import { writeReport } from '../../report/write.ts';
-import { resultsToJson, type Results } from '../../results/results.ts';
+import { runSources, writeViews } from '../../report/write.ts';
+import type { Results } from '../../results/results.ts';
 import type { CaseInfo, RunEvents } from '../../run/events.ts';
 import { allOf } from '../../run/events.ts';
 import { runScenario } from '../../run/scenario-run.ts';
 import { selectRuntime } from '../../runtime/select.ts';
 import { findScenario, loadScenario } from '../../scenario/load.ts';
-import { junitXml } from '../../report/junit.ts';
 import { EXIT } from '../exit-codes.ts';
 import { projectRoot } from '../project.ts';
 import { terminalView } from '../run-view.ts';
@@ -41,13 +39,31 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   if (flags.swarm && flags.runtime) throw new InputError('--swarm', undefined, `is the swarm runtime: not with --runtime ${flags.runtime}`);
   const runtime = selectRuntime({ runtime: flags.swarm ? 'swarm' : flags.runtime, kernel: flags.kernel }, projectRoot);
   const scenario = await loadScenario(file);
-  const cases = selectCases(scenario.cases.map((c) => c.name), flags.case, file);
+  const cases = selectCases(
+    scenario.cases.map((c) => c.name),
+    flags.case,
+    file,
+  );
   const tty = !!process.stdout.isTTY && !process.env.CI;
   let leftBehind = false;
   const teardown: RunEvents = { closed: (_removed, _interrupted, left) => void (leftBehind = !!left) };
   const results = await interruptible('stopping and removing what this run created', (signal, interrupt) => {
     const views: RunEvents[] = [terminalView(tty), teardown, ...(flags.step ? [stepPauses(signal, interrupt)] : [])];
-    return runScenario(runtime, scenario, { file, quick: !!flags.quick, signal, cases, raiseConntrack: !!flags.raiseConntrack, notrack: !!flags.notrack, raiseFileMax: !!flags.raiseFileMax, untilMemoryFloor: !!flags.untilMemoryFloor }, allOf(...views));
+    return runScenario(
+      runtime,
+      scenario,
+      {
+        file,
+        quick: !!flags.quick,
+        signal,
+        cases,
+        raiseConntrack: !!flags.raiseConntrack,
+        notrack: !!flags.notrack,
+        raiseFileMax: !!flags.raiseFileMax,
+        untilMemoryFloor: !!flags.untilMemoryFloor,
+      },
+      allOf(...views),
+    );
   });
   process.stdout.write(renderResults(results, tty) + '\n');
   const written = await writeResults(results, flags);
@@ -68,7 +84,9 @@ function stepPauses(signal: AbortSignal, interrupt: Interrupt): RunEvents {
       const range = plan.clients[0]?.sysctls['net.ipv4.ip_local_port_range'];
       process.stdout.write(`\nNext: case ${info.index + 1}/${info.total}: ${info.name}\n`);
       if (info.about) process.stdout.write(`  ${info.about}\n`);
-      process.stdout.write(`  ${plan.clients.length} client(s)${range ? ` with port range ${range}` : ''} against ${plan.server.ip} port(s) ${plan.server.ports.join(', ')}\n`);
+      process.stdout.write(
+        `  ${plan.clients.length} client(s)${range ? ` with port range ${range}` : ''} against ${plan.server.ip} port(s) ${plan.server.ports.join(', ')}\n`,
+      );
       if (!process.stdin.isTTY) return;
       process.stdout.write('  Press Enter to start it. ');
       const rl = createInterface({ input: process.stdin, output: process.stdout });
@@ -109,20 +127,10 @@ function outputsOf(file: string, flags: RunFlags): OutputPath[] {
 }
 
 /**
- * Results JSON and reports: into --report <dir>, else ./results/<scenario>-<run id>/ (where the user ran
- * the lab); --json adds a copy, --junit the expectations as JUnit test cases.
+ * The run's views: into --report <dir>, else ./results/<scenario>-<run id>/ (where the user ran the lab);
+ * --json adds a copy of the results, --junit the expectations as JUnit test cases.
  */
 async function writeResults(results: Results, flags: RunFlags): Promise<string[]> {
-  const dir = resolve(flags.report ?? join(process.cwd(), 'results', `${results.scenario}-${results.runId}`));
-  const written = await writeReport(results, dir);
-  const extra = [
-    ...(flags.json ? [{ path: resolve(flags.json), text: resultsToJson(results) }] : []),
-    ...(flags.junit ? [{ path: resolve(flags.junit), text: junitXml([results]) }] : []),
-  ];
-  for (const { path, text } of extra) {
-    await mkdir(dirname(path), { recursive: true });
-    await writeFile(path, text);
-    written.push(path);
-  }
-  return written;
+  const folder = resolve(flags.report ?? join(process.cwd(), 'results', `${results.scenario}-${results.runId}`));
+  return writeViews(await runSources(results), { folder, named: { results: flags.json, junit: flags.junit } });
 }

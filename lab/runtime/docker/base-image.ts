@@ -7,10 +7,11 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
-import { $ } from 'zx';
+import { $, type ProcessOutput } from 'zx';
 import { EnvironmentError } from '../../errors.ts';
 import type { Log } from '../runtime.ts';
 import { aptInstall, aptMirror } from '../debian-packages.ts';
+import { openBuildLog } from './build-log.ts';
 import { IMAGE_LABEL } from './labels.ts';
 
 export const UPSTREAM_BASE = 'debian:bookworm-slim';
@@ -37,7 +38,7 @@ export async function ensureBaseImage(docker: Docker, log: Log): Promise<string>
   if (await hasImage(docker, LOCAL_BASE)) return LOCAL_BASE;
   if (await tryPull(docker, UPSTREAM_BASE)) return UPSTREAM_BASE;
   log(`${UPSTREAM_BASE} cannot be pulled: making ${LOCAL_BASE} with debootstrap from this machine's apt mirror`);
-  await debootstrapImport(docker, LOCAL_BASE);
+  await debootstrapImport(docker, LOCAL_BASE, log);
   return LOCAL_BASE;
 }
 
@@ -52,21 +53,33 @@ async function tryPull(docker: Docker, name: string): Promise<boolean> {
   return Promise.race([pulled, timeout]);
 }
 
-async function debootstrapImport(docker: Docker, name: string): Promise<void> {
+async function debootstrapImport(docker: Docker, name: string, log: Log): Promise<void> {
   if (!existsSync('/usr/sbin/debootstrap')) {
-    if (process.getuid?.() !== 0) throw new EnvironmentError('debootstrap is missing and the lab is not root', `install debootstrap, or load ${UPSTREAM_BASE} into the engine`);
+    if (process.getuid?.() !== 0)
+      throw new EnvironmentError('debootstrap is missing and the lab is not root', `install debootstrap, or load ${UPSTREAM_BASE} into the engine`);
     await aptInstall(['debootstrap']);
   }
   const mirror = await aptMirror();
   const dir = await mkdtemp(join(tmpdir(), 'lab-base-'));
+  const buildLog = await openBuildLog(name, log);
+  // Each command's output, both streams in order, goes to the build log, whether it failed or not.
+  const logged = async (command: Promise<ProcessOutput>): Promise<void> => {
+    try {
+      buildLog.write((await command).stdall);
+    } catch (error) {
+      buildLog.write((error as Partial<ProcessOutput>).stdall ?? '');
+      throw error;
+    }
+  };
   try {
-    await $({ quiet: true })`debootstrap --variant=minbase bookworm ${dir} ${mirror}`;
-    await $({ quiet: true })`tar -C ${dir} -c . | docker import --change ${`LABEL ${IMAGE_LABEL}=base`} - ${name}`;
+    await logged($({ quiet: true })`debootstrap --variant=minbase bookworm ${dir} ${mirror}`);
+    await logged($({ quiet: true })`tar -C ${dir} -c . | docker import --change ${`LABEL ${IMAGE_LABEL}=base`} - ${name}`);
   } catch (error) {
     const e = error as { stderr?: string };
-    throw new EnvironmentError(`could not make the base image ${name}: ${(e.stderr ?? String(error)).trim().split('\n').pop()}`);
+    const hint = buildLog.path && `the whole build: ${buildLog.path}`;
+    throw new EnvironmentError(`could not make the base image ${name}: ${(e.stderr ?? String(error)).trim().split('\n').pop()}`, hint);
   } finally {
-    await rm(dir, { recursive: true, force: true });
+    await Promise.all([buildLog.close(), rm(dir, { recursive: true, force: true })]);
   }
   if (!(await hasImage(docker, name))) throw new EnvironmentError(`docker import did not produce ${name}`);
 }

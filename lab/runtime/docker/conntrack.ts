@@ -29,11 +29,29 @@ interface Ledger extends RaiseLedger {
   exempt?: Record<string, { pid: number; subnet: string }>;
 }
 
-const ceiling = new RaisedSysctl<Ledger>('nf_conntrack_max', CONNTRACK_MAX, CONNTRACK_LEDGER, '--raise-conntrack', (l) => Object.keys(l.exempt ?? {}).length > 0);
+const ceiling = new RaisedSysctl<Ledger>(
+  'nf_conntrack_max',
+  CONNTRACK_MAX,
+  CONNTRACK_LEDGER,
+  '--raise-conntrack',
+  (l) => Object.keys(l.exempt ?? {}).length > 0,
+);
 const freshLedger = (): Ledger => ({ original: ceiling.value(), holders: {} });
 
 /** The NOTRACK rule for one run's subnet, as iptables takes it after -I or -D (the comment names the run). */
-const notrackRule = (runId: string, subnet: string) => ['PREROUTING', '-s', subnet, '-d', subnet, '-m', 'comment', '--comment', `lab.run=${runId}`, '-j', 'NOTRACK'];
+const notrackRule = (runId: string, subnet: string) => [
+  'PREROUTING',
+  '-s',
+  subnet,
+  '-d',
+  subnet,
+  '-m',
+  'comment',
+  '--comment',
+  `lab.run=${runId}`,
+  '-j',
+  'NOTRACK',
+];
 
 async function iptablesRaw(action: '-I' | '-D', rule: string[]): Promise<void> {
   const result = await $({ quiet: true, nothrow: true })`iptables -w 10 -t raw ${action} ${rule}`;
@@ -119,7 +137,9 @@ export const hostConntrack: MachineConntrack = {
         const ledger = await ceiling.load();
         const held = ledger?.exempt?.[runId];
         if (held) {
-          await iptablesRaw('-D', notrackRule(runId, held.subnet)).catch((error: Error) => log(`could not delete the NOTRACK rule for ${held.subnet}: ${error.message}`));
+          await iptablesRaw('-D', notrackRule(runId, held.subnet)).catch((error: Error) =>
+            log(`could not delete the NOTRACK rule for ${held.subnet}: ${error.message}`),
+          );
           delete ledger!.exempt![runId];
           log(`deleted the host's NOTRACK rule for ${held.subnet}`);
         }

@@ -95,7 +95,10 @@ export class DockerSession implements RunSession {
       this.images.set(role, await ensureImage(docker, this.projectRoot, role, base, log));
     }
     for (const dockerfile of new Set(programDockerfiles)) {
-      this.programImages.set(dockerfile, await ensureProgramImage(docker, dockerfile, { client: this.images.get('client')!, server: this.images.get('server')! }, log));
+      this.programImages.set(
+        dockerfile,
+        await ensureProgramImage(docker, dockerfile, { client: this.images.get('client')!, server: this.images.get('server')! }, log),
+      );
     }
   }
 
@@ -160,7 +163,10 @@ export class DockerSession implements RunSession {
   }
 
   async silentEngine(): Promise<string | undefined> {
-    return this.docker.ping().then(() => undefined, () => (this.node ? `${this.node.name}'s engine` : 'the docker engine'));
+    return this.docker.ping().then(
+      () => undefined,
+      () => (this.node ? `${this.node.name}'s engine` : 'the docker engine'),
+    );
   }
 
   subnetsInUse(): Promise<string[]> {
@@ -222,7 +228,9 @@ export class DockerSession implements RunSession {
   private async dropDefaultRoute(container: Docker.Container): Promise<number> {
     const { State } = await container.inspect();
     // A remote engine's pid is no process here (or somebody else's): only an engine here is entered.
-    const viaNsenter = this.engineHere ? await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default` : undefined;
+    const viaNsenter = this.engineHere
+      ? await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`
+      : undefined;
     if (viaNsenter && (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr))) return State.Pid;
     const exec = await container.exec({ Cmd: ['ip', 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
@@ -250,8 +258,14 @@ export class DockerSession implements RunSession {
  * with the container.
  */
 async function untrackInside(pid: number, subnet: string): Promise<void> {
-  for (const [chain, side] of [['PREROUTING', '-s'], ['OUTPUT', '-d']] as const) {
-    const result = await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${pid}/ns/net iptables -w 10 -t raw -A ${chain} ${side} ${subnet} -j NOTRACK`;
+  for (const [chain, side] of [
+    ['PREROUTING', '-s'],
+    ['OUTPUT', '-d'],
+  ] as const) {
+    const result = await $({
+      quiet: true,
+      nothrow: true,
+    })`nsenter --net=/proc/${pid}/ns/net iptables -w 10 -t raw -A ${chain} ${side} ${subnet} -j NOTRACK`;
     if (result.exitCode !== 0) throw new Error(`NOTRACK inside the container: ${result.stderr.trim()}`);
   }
 }

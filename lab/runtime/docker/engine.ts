@@ -80,7 +80,10 @@ export async function connectEngine(log: Log): Promise<Docker> {
  * dockerd refuses to start over it, or waits forever for a containerd that is gone.
  */
 function removeStalePidFiles(log: Log): void {
-  for (const [file, program] of [[DOCKERD_PID_FILE, 'dockerd'], [CONTAINERD_PID_FILE, 'containerd']] as const) {
+  for (const [file, program] of [
+    [DOCKERD_PID_FILE, 'dockerd'],
+    [CONTAINERD_PID_FILE, 'containerd'],
+  ] as const) {
     if (!existsSync(file)) continue;
     const pid = readFileSync(file, 'utf8').trim();
     // /proc/<pid>/stat: "pid (comm) state ..."; a zombie (Z) is as gone as a missing process.

@@ -17,7 +17,11 @@ export class DockerHost implements Host {
   async exec(argv: string[]): Promise<ExecResult> {
     const stdout: string[] = [];
     const stderr: string[] = [];
-    const run = await this.start(argv, (chunk) => stdout.push(chunk), (chunk) => stderr.push(chunk));
+    const run = await this.start(
+      argv,
+      (chunk) => stdout.push(chunk),
+      (chunk) => stderr.push(chunk),
+    );
     const exitCode = await run.exited;
     return { exitCode, stdout: stdout.join(''), stderr: stderr.join('') };
   }
@@ -53,7 +57,10 @@ export class DockerHost implements Host {
   }
 
   async exists(): Promise<boolean> {
-    return this.container.inspect().then(() => true, (error: { statusCode?: number }) => error.statusCode !== 404);
+    return this.container.inspect().then(
+      () => true,
+      (error: { statusCode?: number }) => error.statusCode !== 404,
+    );
   }
 
   async remove(): Promise<void> {
@@ -73,7 +80,10 @@ export class DockerHost implements Host {
       const end = () => {
         out.end();
         err.end();
-        exec.inspect().then((info) => resolve(info.ExitCode ?? -1), () => resolve(-1));
+        exec.inspect().then(
+          (info) => resolve(info.ExitCode ?? -1),
+          () => resolve(-1),
+        );
       };
       stream.on('error', end);
       stream.on('end', end);
@@ -81,7 +91,6 @@ export class DockerHost implements Host {
     return { exited };
   }
 }
-
 
 const REMOVE_ATTEMPTS = 10;
 const EXIT_WAIT_MS = 60_000;
@@ -94,7 +103,10 @@ const EXIT_WAIT_MS = 60_000;
  */
 export async function removeContainer(container: Docker.Container): Promise<void> {
   await container.kill().catch(() => undefined);
-  await within(container.wait({ condition: 'not-running' }).catch(() => undefined), EXIT_WAIT_MS);
+  await within(
+    container.wait({ condition: 'not-running' }).catch(() => undefined),
+    EXIT_WAIT_MS,
+  );
   for (let attempt = 1; ; attempt++) {
     try {
       await container.remove({ force: true, v: true });

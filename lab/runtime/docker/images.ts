@@ -10,6 +10,7 @@ import type Docker from 'dockerode';
 import { RuntimeFailure } from '../../errors.ts';
 import { isImageProgram } from '../../programs/programs.ts';
 import type { Log } from '../runtime.ts';
+import { isBuildStep, lastLines, openBuildLog } from './build-log.ts';
 import { IMAGE_LABEL, SOURCE_HASH_LABEL } from './labels.ts';
 
 export type ImageRole = 'server' | 'client';
@@ -37,7 +38,11 @@ export async function imageSources(root: string, role: ImageRole): Promise<strin
 
 export async function sourceHash(root: string, files: string[], fromImageId: string): Promise<string> {
   const hash = createHash('sha256').update(fromImageId);
-  for (const file of files) hash.update(file).update('\0').update(await readFile(join(root, file)));
+  for (const file of files)
+    hash
+      .update(file)
+      .update('\0')
+      .update(await readFile(join(root, file)));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -63,13 +68,29 @@ async function ensureBuilt(docker: Docker, spec: BuildSpec, log: Log): Promise<s
     // not built yet for these sources
   }
   log(`building ${tag} from ${spec.dockerfile}`);
-  await buildImage(
-    docker,
-    { context: spec.context, files: spec.files, tag, dockerfile: spec.dockerfile, buildArgs: spec.buildArgs, labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash } },
-    (reason, output) => new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${reason.trim()}`, undefined, output.trim().split('\n').slice(-15).join('\n')),
-    // The build's own lines, as they come: a first run's minutes are not silent.
-    (line) => log(`${tag}: ${line}`),
-  );
+  const buildLog = await openBuildLog(tag, log);
+  const wholeLog = buildLog.path ? `; the whole build: ${buildLog.path}` : '';
+  try {
+    await buildImage(
+      docker,
+      {
+        context: spec.context,
+        files: spec.files,
+        tag,
+        dockerfile: spec.dockerfile,
+        buildArgs: spec.buildArgs,
+        labels: { [IMAGE_LABEL]: spec.kind, [SOURCE_HASH_LABEL]: hash },
+      },
+      (reason, last) => new RuntimeFailure(`building ${tag} from ${spec.dockerfile} failed: ${reason.trim()}${wholeLog}`, undefined, last),
+      (text) => {
+        buildLog.write(text);
+        // Its steps as they come: a first run's minutes are not silent, and its apt lines not shown.
+        for (const line of text.split('\n')) if (isBuildStep(line.trim())) log(`${tag}: ${line.trim()}`);
+      },
+    );
+  } finally {
+    await buildLog.close();
+  }
   return tag;
 }
 
@@ -83,25 +104,35 @@ export interface ImageBuild {
   labels: Record<string, string>;
 }
 
-/** Builds an image to its end; a failed build rejects with `failure(the engine's reason, the build's output)`. */
-export async function buildImage(docker: Docker, build: ImageBuild, failure: (reason: string, output: string) => Error, progress?: Log): Promise<void> {
+/**
+ * Builds an image to its end, its output given to `output` as it comes; a failed build rejects with
+ * `failure(the engine's reason, the build's last lines)`.
+ */
+export async function buildImage(
+  docker: Docker,
+  build: ImageBuild,
+  failure: (reason: string, last: string) => Error,
+  output?: (text: string) => void,
+): Promise<void> {
   const stream = await docker.buildImage(
     { context: build.context, src: build.files },
     { t: build.tag, dockerfile: build.dockerfile, buildargs: build.buildArgs, labels: build.labels, rm: true, forcerm: true },
   );
-  const output: string[] = [];
+  const texts: string[] = [];
   await new Promise<void>((resolve, reject) => {
     docker.modem.followProgress(
       stream,
       (error, events: Array<{ error?: string }>) => {
         const failed = error?.message ?? events.find((e) => e.error)?.error;
-        if (failed) reject(failure(failed, output.join('')));
-        else resolve();
+        if (failed) {
+          output?.(`${failed.trimEnd()}\n`);
+          reject(failure(failed, lastLines(texts.join(''))));
+        } else resolve();
       },
       (event: { stream?: string }) => {
         if (!event.stream) return;
-        output.push(event.stream);
-        for (const line of event.stream.split('\n')) if (line.trim()) progress?.(line.trim());
+        texts.push(event.stream);
+        output?.(event.stream);
       },
     );
   });

@@ -10,7 +10,7 @@ import { newRunId } from '../../run-id.ts';
 
 registerRuntime({
   name: 'docker',
-  summary: 'containers on one internal bridge network of a Docker engine (the default)',
+  summary: 'containers on one internal bridge network of a Docker engine',
   kernel: { runs: 'host', whyNotOthers: "containers share this machine's kernel" },
   isDefault: true,
   create: ({ projectRoot }) => new DockerRuntime(projectRoot),

@@ -71,7 +71,7 @@ export class PlainEngine {
 
   /** Builds an image; returns its tag. A failure says the engine's reason and the build's last lines. */
   async buildImage(build: ImageBuild): Promise<string> {
-    await buildImage(this.docker, build, (reason, output) => new Error(`building ${build.tag} failed: ${reason}\n${output.split('\n').slice(-15).join('\n')}`));
+    await buildImage(this.docker, build, (reason, last) => new Error(`building ${build.tag} failed: ${reason}\n${last}`));
     return build.tag;
   }
 
@@ -134,7 +134,10 @@ export class PlainEngine {
     const end = () => {
       if (ended) return;
       ended = true;
-      exec.inspect().then((i) => sink.exited(i.ExitCode ?? -1), () => sink.exited(-1));
+      exec.inspect().then(
+        (i) => sink.exited(i.ExitCode ?? -1),
+        () => sink.exited(-1),
+      );
     };
     stream.on('end', end);
     stream.on('error', end);
@@ -164,18 +167,27 @@ export class PlainEngine {
     const containers = (await this.docker.listContainers({ all: true, filters })).filter((c) => mine(c.Labels));
     await Promise.all(
       containers.map(async (c) => {
-        await this.docker.getContainer(c.Id).remove({ force: true, v: true }).catch(() => undefined);
+        await this.docker
+          .getContainer(c.Id)
+          .remove({ force: true, v: true })
+          .catch(() => undefined);
         removed.push(`container ${c.Names[0]?.replace(/^\//, '')}`);
       }),
     );
     for (const n of (await this.docker.listNetworks({ filters })).filter((n) => mine(n.Labels))) {
-      await this.docker.getNetwork(n.Id).remove().catch(() => undefined);
+      await this.docker
+        .getNetwork(n.Id)
+        .remove()
+        .catch(() => undefined);
       removed.push(`network ${n.Name}`);
     }
     // Images last, newest first: the final image before the build stage it was made from.
     const images = (await this.docker.listImages({ all: true, filters })).filter((i) => mine(i.Labels)).sort((a, b) => b.Created - a.Created);
     for (const image of images) {
-      await this.docker.getImage(image.Id).remove({ force: true }).catch(() => undefined);
+      await this.docker
+        .getImage(image.Id)
+        .remove({ force: true })
+        .catch(() => undefined);
       removed.push(`image ${image.RepoTags?.find((t) => t !== '<none>:<none>') ?? image.Id.slice(7, 19)}`);
     }
     return removed;

@@ -109,7 +109,8 @@ export class RaisedSysctl<L extends RaiseLedger = RaiseLedger> {
   /** A ledger as found, its dead holders dropped: what that undid was left by a run that is gone, and it says so. */
   leftovers(found: L | undefined, log: Log): Restored & { ledger?: L } {
     const restored = this.restoreUnheld(found);
-    if (restored.restoredFrom !== undefined) log(`${this.restoredLine(restored.restoredFrom, found!.original)} (left raised by a lab run that is gone)`);
+    if (restored.restoredFrom !== undefined)
+      log(`${this.restoredLine(restored.restoredFrom, found!.original)} (left raised by a lab run that is gone)`);
     return restored;
   }
 

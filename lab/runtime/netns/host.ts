@@ -64,7 +64,10 @@ export async function removeNamespaces(machine: Machine, namespaces: readonly st
   if (!namespaces.length) return;
   const script = [
     'failed=0',
-    ...namespaces.map((ns) => `for p in $(ip netns pids ${ns} 2>/dev/null); do kill -9 $p 2>/dev/null; done; ip -n ${ns} link del eth0 2>/dev/null; ip netns del ${ns} 2>/dev/null || test ! -e /run/netns/${ns} || failed=1`),
+    ...namespaces.map(
+      (ns) =>
+        `for p in $(ip netns pids ${ns} 2>/dev/null); do kill -9 $p 2>/dev/null; done; ip -n ${ns} link del eth0 2>/dev/null; ip netns del ${ns} 2>/dev/null || test ! -e /run/netns/${ns} || failed=1`,
+    ),
     'exit $failed',
   ].join('; ');
   const removed = await execOn(machine, ['sh', '-c', script]);

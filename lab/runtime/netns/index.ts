@@ -9,12 +9,13 @@ import { NetnsRuntime, removeRunNamespaces } from './netns-runtime.ts';
 registerRuntime({
   name: 'netns',
   summary: 'plain network namespaces on this machine (root and iproute2, no engine)',
-  kernel: { runs: 'host', whyNotOthers: "namespaces on this machine share its kernel" },
+  kernel: { runs: 'host', whyNotOthers: 'namespaces on this machine share its kernel' },
   create: ({ projectRoot }) =>
     new NetnsRuntime({
       name: 'netns',
       startMachine: async (log) => {
-        if (process.getuid?.() !== 0) throw new EnvironmentError('the netns runtime needs root: it creates network namespaces', 'run the lab as root, or use the docker runtime');
+        if (process.getuid?.() !== 0)
+          throw new EnvironmentError('the netns runtime needs root: it creates network namespaces', 'run the lab as root, or use the docker runtime');
         const ip = await $({ quiet: true, nothrow: true })`ip -V`;
         if (ip.exitCode !== 0) throw new EnvironmentError('the netns runtime needs iproute2 (the ip command)', 'install iproute2');
         return new LocalMachine(await buildLabPrograms(projectRoot, { static: false }, log));

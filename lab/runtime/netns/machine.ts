@@ -28,7 +28,11 @@ export interface Machine {
 export async function execOn(machine: Machine, argv: string[]): Promise<ExecResult> {
   const stdout: string[] = [];
   const stderr: string[] = [];
-  const process = await machine.spawn(argv, (chunk) => stdout.push(chunk), (chunk) => stderr.push(chunk));
+  const process = await machine.spawn(
+    argv,
+    (chunk) => stdout.push(chunk),
+    (chunk) => stderr.push(chunk),
+  );
   const exitCode = await process.exited;
   return { exitCode, stdout: stdout.join(''), stderr: stderr.join('') };
 }

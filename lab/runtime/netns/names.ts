@@ -17,13 +17,15 @@ export function runOfNamespace(name: string): string {
 
 /** The lab's namespaces among `ip netns list` output (of one run, or of every run). */
 export function labNamespaces(listing: string, runId: string | undefined): string[] {
-  return listing
-    .split('\n')
-    .map((line) => line.trim().split(/\s+/)[0] ?? '')
-    .filter((name) => {
-      const match = LAB_NAMESPACE.exec(name);
-      return !!match && (runId === undefined || match[1] === runId);
-    })
-    // Hosts before their switch, so that no veth outlives its bridge's namespace for long.
-    .sort((a, b) => Number(a.endsWith(`-${SWITCH}`)) - Number(b.endsWith(`-${SWITCH}`)));
+  return (
+    listing
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[0] ?? '')
+      .filter((name) => {
+        const match = LAB_NAMESPACE.exec(name);
+        return !!match && (runId === undefined || match[1] === runId);
+      })
+      // Hosts before their switch, so that no veth outlives its bridge's namespace for long.
+      .sort((a, b) => Number(a.endsWith(`-${SWITCH}`)) - Number(b.endsWith(`-${SWITCH}`)))
+  );
 }

@@ -98,7 +98,13 @@ class NetnsSession implements RunSession {
   }
 
   async silentEngine(): Promise<string | undefined> {
-    const reply = await within(execOn(this.on, ['true']).then((r) => r.exitCode === 0, () => false), ANSWER_TIMEOUT_MS);
+    const reply = await within(
+      execOn(this.on, ['true']).then(
+        (r) => r.exitCode === 0,
+        () => false,
+      ),
+      ANSWER_TIMEOUT_MS,
+    );
     return reply === true ? undefined : 'the netns engine';
   }
 
@@ -137,7 +143,11 @@ class NetnsSession implements RunSession {
 }
 
 /** Removes the namespaces of one run (or of every run) on a machine; returns what it removed. */
-export async function removeRunNamespaces(machine: Machine, runId: string | undefined, keep: (runId: string) => boolean = () => false): Promise<string[]> {
+export async function removeRunNamespaces(
+  machine: Machine,
+  runId: string | undefined,
+  keep: (runId: string) => boolean = () => false,
+): Promise<string[]> {
   const listing = await execOn(machine, ['ip', 'netns', 'list']);
   const namespaces = labNamespaces(listing.stdout, runId).filter((ns) => !keep(runOfNamespace(ns)));
   await removeNamespaces(machine, namespaces);

@@ -2,6 +2,7 @@
 import Docker from 'dockerode';
 import { registerRuntime } from '../registry.ts';
 import { removeByLabel } from '../docker/cleanup.ts';
+import { localSwarm } from './local-swarm.ts';
 import { SwarmRuntime, networksGoneFromNodes, swarmNodes } from './swarm-runtime.ts';
 
 registerRuntime({
@@ -15,7 +16,9 @@ registerRuntime({
     const info = (await manager.info().catch(() => undefined)) as { Swarm?: { ControlAvailable?: boolean } } | undefined;
     if (!info?.Swarm?.ControlAvailable) return [];
     const removed: string[] = [];
-    const nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: what runs left there stays until it is back (then lab clean again)`));
+    const nodes = await swarmNodes(manager, (out) =>
+      log(`swarm: ${out} not ready: what runs left there stays until it is back (then lab clean again)`),
+    );
     for (const node of nodes) {
       const gone = await removeByLabel(node.engine, runId, keep, 'containers').catch((error: Error) => {
         log(`node ${node.name}: ${error.message}`);
@@ -27,4 +30,5 @@ registerRuntime({
     await networksGoneFromNodes(nodes, runId);
     return removed;
   },
+  localCluster: localSwarm,
 });

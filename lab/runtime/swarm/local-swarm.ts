@@ -15,6 +15,7 @@ import { $ } from 'zx';
 import { sleep } from '../../abort.ts';
 import { EnvironmentError } from '../../errors.ts';
 import { alive } from '../../process-alive.ts';
+import type { LocalCluster } from '../registry.ts';
 import type { Log } from '../runtime.ts';
 
 /** Where the harness keeps its state, sockets and logs (gone at reboot, as are the namespaces). */
@@ -30,7 +31,7 @@ const NODE_ADDRESS_OFFSET = 10;
 export const ENGINE_LABEL = 'lab.engine';
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
-export const MAX_LOCAL_NODES = 8;
+const MAX_LOCAL_NODES = 8;
 
 export interface LocalNode {
   name: string;
@@ -63,6 +64,19 @@ export function localNode(index: number): LocalNode {
   };
 }
 
+/** The swarm runtime's local cluster, for `lab local-swarm`: a manager and at least one worker. */
+export const localSwarm: LocalCluster = {
+  nodes: { least: 2, most: MAX_LOCAL_NODES, usual: 3 },
+  up: async (count, log) => `manager: DOCKER_HOST=${(await localSwarmUp(count, log)).manager}`,
+  down: async (log) => void (await localSwarmDown(log)),
+  status: async () => {
+    const swarm = await readLocalSwarm();
+    return swarm
+      ? `${swarm.nodes.map((n) => `${n.name} ${n.address} ${n.socket}`).join('\n')}\nmanager: DOCKER_HOST=${swarm.manager}`
+      : 'no local swarm';
+  },
+};
+
 const quiet = $({ quiet: true });
 const tolerant = $({ quiet: true, nothrow: true });
 const engine = (node: LocalNode) => new Docker({ socketPath: node.socket });
@@ -75,7 +89,8 @@ export async function readLocalSwarm(): Promise<LocalSwarm | undefined> {
 /** Builds a swarm of `count` engines here; a swarm already up is taken down first. */
 export async function localSwarmUp(count: number, log: Log): Promise<LocalSwarm> {
   if (process.getuid?.() !== 0) throw new EnvironmentError('a local swarm needs root (network namespaces and dockerd)', 'run it as root');
-  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd')) throw new EnvironmentError('dockerd is not installed', 'run `lab setup` first: it installs Docker where it may');
+  if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd'))
+    throw new EnvironmentError('dockerd is not installed', 'run `lab setup` first: it installs Docker where it may');
   if (await readLocalSwarm()) await localSwarmDown(log);
   const nodes = Array.from({ length: count }, (_, i) => localNode(i + 1));
   const swarm: LocalSwarm = { nodes, manager: `unix://${nodes[0]!.socket}` };
@@ -91,7 +106,12 @@ export async function localSwarmUp(count: number, log: Log): Promise<LocalSwarm>
     await Promise.all(nodes.map((node) => startLocalEngine(node)));
     log(`${count} engines answer: ${nodes.map((n) => n.socket).join(', ')}`);
     await formSwarm(nodes);
-    log(`swarm formed: ${nodes[0]!.name} manages, ${nodes.slice(1).map((n) => n.name).join(', ')} joined; each node labelled ${ENGINE_LABEL}=<its socket>`);
+    log(
+      `swarm formed: ${nodes[0]!.name} manages, ${nodes
+        .slice(1)
+        .map((n) => n.name)
+        .join(', ')} joined; each node labelled ${ENGINE_LABEL}=<its socket>`,
+    );
     return swarm;
   } catch (error) {
     await localSwarmDown(() => {}).catch(() => undefined);
@@ -118,11 +138,36 @@ export async function startLocalEngine(node: LocalNode): Promise<void> {
   await writeFile(config, '{}\n');
   const out = openSync(node.log, 'a');
   // nsenter rather than `ip netns exec`, which remounts /sys and hides the cgroup mounts from dockerd.
-  const args = ['--net=/run/netns/' + node.netns, 'dockerd', '--config-file', config, '--data-root', node.dataRoot, '--exec-root', node.execRoot, '--pidfile', node.pidFile, '-H', `unix://${node.socket}`, '--bridge', 'none', '--cgroup-parent', `lab-swarm-${node.name}`];
+  const args = [
+    '--net=/run/netns/' + node.netns,
+    'dockerd',
+    '--config-file',
+    config,
+    '--data-root',
+    node.dataRoot,
+    '--exec-root',
+    node.execRoot,
+    '--pidfile',
+    node.pidFile,
+    '-H',
+    `unix://${node.socket}`,
+    '--bridge',
+    'none',
+    '--cgroup-parent',
+    `lab-swarm-${node.name}`,
+  ];
   spawn('nsenter', args, { detached: true, stdio: ['ignore', out, out] }).unref();
   const deadline = performance.now() + START_TIMEOUT_MS;
   while (performance.now() < deadline) {
-    if (await engine(node).ping().then(() => true, () => false)) return;
+    if (
+      await engine(node)
+        .ping()
+        .then(
+          () => true,
+          () => false,
+        )
+    )
+      return;
     await sleep(250);
   }
   throw new EnvironmentError(`the engine of ${node.name} did not answer within ${START_TIMEOUT_MS / 1000} s`, `see ${node.log}`);
@@ -133,12 +178,23 @@ async function formSwarm(nodes: LocalNode[]): Promise<void> {
   await engine(manager).swarmInit({ ListenAddr: `${manager.address}:2377`, AdvertiseAddr: manager.address });
   const token = ((await engine(manager).swarmInspect()) as { JoinTokens: { Worker: string } }).JoinTokens.Worker;
   for (const worker of workers) {
-    await engine(worker).swarmJoin({ ListenAddr: `${worker.address}:2377`, AdvertiseAddr: worker.address, RemoteAddrs: [`${manager.address}:2377`], JoinToken: token });
+    await engine(worker).swarmJoin({
+      ListenAddr: `${worker.address}:2377`,
+      AdvertiseAddr: worker.address,
+      RemoteAddrs: [`${manager.address}:2377`],
+      JoinToken: token,
+    });
   }
   for (const node of nodes) {
     const id = ((await engine(node).info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
     const found = await engine(manager).getNode(id).inspect();
-    await engine(manager).getNode(id).update({ version: found.Version.Index, ...found.Spec, Labels: { ...found.Spec.Labels, [ENGINE_LABEL]: `unix://${node.socket}`, 'lab.node': node.name } });
+    await engine(manager)
+      .getNode(id)
+      .update({
+        version: found.Version.Index,
+        ...found.Spec,
+        Labels: { ...found.Spec.Labels, [ENGINE_LABEL]: `unix://${node.socket}`, 'lab.node': node.name },
+      });
   }
 }
 

@@ -14,11 +14,18 @@ export function sshEngine(url: URL, node: string): Docker {
   const host = url.hostname.replace(/^\[|\]$/g, '');
   const port = Number(url.port || 22);
   const agent = process.env.SSH_AUTH_SOCK;
-  if (!agent) throw new EnvironmentError(`node ${node}: ${url.href} needs an ssh agent holding its key, and SSH_AUTH_SOCK is unset`, 'start one and add the key: eval "$(ssh-agent)" && ssh-add <key>');
+  if (!agent)
+    throw new EnvironmentError(
+      `node ${node}: ${url.href} needs an ssh agent holding its key, and SSH_AUTH_SOCK is unset`,
+      'start one and add the key: eval "$(ssh-agent)" && ssh-add <key>',
+    );
   const knownHosts = join(homedir(), '.ssh', 'known_hosts');
   const known = knownHostKeys(readOrNothing(knownHosts), host, port, knownHosts);
   if (!known.length) {
-    throw new EnvironmentError(`node ${node}: ${hostPattern(host, port)} is not in ${knownHosts}: the lab does not trust a host key it has not seen`, `ssh to it once (ssh -p ${port} ${url.username || 'root'}@${host}), checking its key`);
+    throw new EnvironmentError(
+      `node ${node}: ${hostPattern(host, port)} is not in ${knownHosts}: the lab does not trust a host key it has not seen`,
+      `ssh to it once (ssh -p ${port} ${url.username || 'root'}@${host}), checking its key`,
+    );
   }
   return new Docker({
     protocol: 'ssh',

@@ -11,7 +11,17 @@ import Docker from 'dockerode';
 import { $ } from 'zx';
 import { EnvironmentError, RuntimeFailure } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
-import type { ConnectionTracking, EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RaisableLimit, RunSession, Runtime } from '../runtime.ts';
+import type {
+  ConnectionTracking,
+  EnvironmentFingerprint,
+  Host,
+  LabNetwork,
+  Log,
+  MachineShell,
+  RaisableLimit,
+  RunSession,
+  Runtime,
+} from '../runtime.ts';
 import { MachineTables } from '../docker/machine-tables.ts';
 import { removeByLabel } from '../docker/cleanup.ts';
 import { DockerSession } from '../docker/docker-runtime.ts';
@@ -43,13 +53,20 @@ export interface SwarmNode {
 export function engineAt(address: string, node: string): Docker {
   const url = new URL(address);
   if (url.protocol === 'unix:') return new Docker({ socketPath: url.pathname });
-  if (url.protocol === 'tcp:' || url.protocol === 'http:') return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
+  if (url.protocol === 'tcp:' || url.protocol === 'http:')
+    return new Docker({ host: url.hostname, port: Number(url.port || 2375), protocol: 'http' });
   if (url.protocol === 'ssh:') return sshEngine(url, node);
-  throw new EnvironmentError(`node ${node}: ${ENGINE_LABEL}=${address} is not an address the lab can reach (unix://, ssh:// or tcp://)`, `label the node with its engine's address: docker node update --label-add ${ENGINE_LABEL}=ssh://<user>@<host> ${node}`);
+  throw new EnvironmentError(
+    `node ${node}: ${ENGINE_LABEL}=${address} is not an address the lab can reach (unix://, ssh:// or tcp://)`,
+    `label the node with its engine's address: docker node update --label-add ${ENGINE_LABEL}=ssh://<user>@<host> ${node}`,
+  );
 }
 
 /** Where each host goes: the server on its node, the clients round-robin over theirs. Says which way. */
-export function placeHosts<N extends { name: string; role?: string }>(nodes: readonly N[], hosts: readonly PlannedHost[]): { placed: Map<PlannedHost, N>; how: string } {
+export function placeHosts<N extends { name: string; role?: string }>(
+  nodes: readonly N[],
+  hosts: readonly PlannedHost[],
+): { placed: Map<PlannedHost, N>; how: string } {
   const labelled = nodes.some((n) => n.role === 'server' || n.role === 'client');
   const server = nodes.find((n) => n.role === 'server') ?? nodes[0]!;
   const named = nodes.filter((n) => n.role === 'client');
@@ -98,10 +115,16 @@ export class SwarmSession implements RunSession {
     this.log = log;
     const manager = new Docker();
     const info = (await manager.info().catch((error: Error) => {
-      throw new EnvironmentError(`no Docker engine answers at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}): ${error.message}`, 'point DOCKER_HOST at a swarm manager (lab local-swarm up makes one here)');
+      throw new EnvironmentError(
+        `no Docker engine answers at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}): ${error.message}`,
+        'point DOCKER_HOST at a swarm manager (lab local-swarm up makes one here)',
+      );
     })) as { Swarm?: { LocalNodeState?: string; ControlAvailable?: boolean } };
     if (info.Swarm?.LocalNodeState !== 'active' || !info.Swarm.ControlAvailable) {
-      throw new EnvironmentError(`the engine at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}) is not a swarm manager`, 'point DOCKER_HOST at a manager of the swarm (lab local-swarm up makes one here)');
+      throw new EnvironmentError(
+        `the engine at DOCKER_HOST (${process.env.DOCKER_HOST ?? 'unset'}) is not a swarm manager`,
+        'point DOCKER_HOST at a manager of the swarm (lab local-swarm up makes one here)',
+      );
     }
     this.nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: the run goes on without it`));
     this.manager = manager;
@@ -116,13 +139,28 @@ export class SwarmSession implements RunSession {
   async prepare(log: Log, programDockerfiles: readonly string[] = []): Promise<void> {
     await this.connect(log);
     const buildEngine = this.buildEngine;
-    this.builder ??= new DockerSession(this.projectRoot, this.runId, { name: 'build engine', local: true, engine: buildEngine, images: new Map(), programImages: new Map() });
+    this.builder ??= new DockerSession(this.projectRoot, this.runId, {
+      name: 'build engine',
+      local: true,
+      engine: buildEngine,
+      images: new Map(),
+      programImages: new Map(),
+    });
     await this.builder.prepare(log, programDockerfiles);
     const built = this.builder.preparedImages;
     const names = [...built.images.values(), ...built.programImages.values()];
     for (const node of this.nodes) {
       for (const name of names) await moveImage(buildEngine, node, name, log);
-      this.sessions.set(node.name, new DockerSession(this.projectRoot, this.runId, { name: node.name, local: isHere(node), engine: node.engine, ...built, untracked: () => this.tables?.untracked }));
+      this.sessions.set(
+        node.name,
+        new DockerSession(this.projectRoot, this.runId, {
+          name: node.name,
+          local: isHere(node),
+          engine: node.engine,
+          ...built,
+          untracked: () => this.tables?.untracked,
+        }),
+      );
     }
   }
 
@@ -136,12 +174,25 @@ export class SwarmSession implements RunSession {
   async fingerprint(): Promise<EnvironmentFingerprint> {
     const first = this.nodes[0];
     const own = first && this.sessions.get(first.name);
-    const base = own ? await own.fingerprint() : { runtime: 'swarm', hostKind: 'container', kernel: String(((await this.manager!.info()) as { KernelVersion: string }).KernelVersion), engine: 'Docker Swarm' };
+    const base = own
+      ? await own.fingerprint()
+      : {
+          runtime: 'swarm',
+          hostKind: 'container',
+          kernel: String(((await this.manager!.info()) as { KernelVersion: string }).KernelVersion),
+          engine: 'Docker Swarm',
+        };
     const ceilings = await this.nodeCeilings();
     const nodes = await Promise.all(
       this.nodes.map(async (node, i) => {
         const info = (await node.engine.info()) as { KernelVersion: string; ServerVersion: string };
-        return { name: node.name, address: node.engineAddress, kernel: info.KernelVersion, engine: `Docker ${info.ServerVersion}`, nofileCeiling: ceilings[i]! };
+        return {
+          name: node.name,
+          address: node.engineAddress,
+          kernel: info.KernelVersion,
+          engine: `Docker ${info.ServerVersion}`,
+          nofileCeiling: ceilings[i]!,
+        };
       }),
     );
     return { ...base, runtime: 'swarm', nodes };
@@ -155,8 +206,20 @@ export class SwarmSession implements RunSession {
 
   /** The first engine that does not answer: the manager's, or a node's, named with its address. */
   async silentEngine(): Promise<string | undefined> {
-    const engines: Array<[string, Docker | undefined]> = [[`the swarm manager's engine (DOCKER_HOST ${process.env.DOCKER_HOST ?? 'unset'})`, this.manager], ...this.nodes.map((n): [string, Docker] => [`${n.name}'s engine (${n.engineAddress})`, n.engine])];
-    const answers = await Promise.all(engines.map(([, d]) => (d ? d.ping().then(() => true, () => false) : true)));
+    const engines: Array<[string, Docker | undefined]> = [
+      [`the swarm manager's engine (DOCKER_HOST ${process.env.DOCKER_HOST ?? 'unset'})`, this.manager],
+      ...this.nodes.map((n): [string, Docker] => [`${n.name}'s engine (${n.engineAddress})`, n.engine]),
+    ];
+    const answers = await Promise.all(
+      engines.map(([, d]) =>
+        d
+          ? d.ping().then(
+              () => true,
+              () => false,
+            )
+          : true,
+      ),
+    );
     return engines.find((_, i) => !answers[i])?.[0];
   }
 
@@ -174,7 +237,13 @@ export class SwarmSession implements RunSession {
       this.nodes.map(async (n) => {
         if (isHere(n)) return dockerdNofile(new URL(n.engineAddress).pathname);
         await moveImage(this.buildEngine, n, await ensureBaseImage(this.buildEngine, this.log), this.log);
-        return new DockerSession(this.projectRoot, this.runId, { name: n.name, local: false, engine: n.engine, images: new Map(), programImages: new Map() }).nofileCeiling();
+        return new DockerSession(this.projectRoot, this.runId, {
+          name: n.name,
+          local: false,
+          engine: n.engine,
+          images: new Map(),
+          programImages: new Map(),
+        }).nofileCeiling();
       }),
     );
     return this.ceilings;
@@ -254,8 +323,18 @@ export class SwarmSession implements RunSession {
       await removeByLabel(node.engine, this.runId, undefined, 'containers').then(
         (gone) => removed.push(...gone.map((g) => `${g} on ${node.name}`)),
         async (error: Error) => {
-          const silent = !(await node.engine.ping().then(() => true, () => false));
-          failures.push(silent ? new RuntimeFailure(`${node.name}'s engine (${node.engineAddress}) does not answer: the run's containers there are left`, `once it answers again, \`lab clean --run ${this.runId}\` removes them`) : error);
+          const silent = !(await node.engine.ping().then(
+            () => true,
+            () => false,
+          ));
+          failures.push(
+            silent
+              ? new RuntimeFailure(
+                  `${node.name}'s engine (${node.engineAddress}) does not answer: the run's containers there are left`,
+                  `once it answers again, \`lab clean --run ${this.runId}\` removes them`,
+                )
+              : error,
+          );
         },
       );
     }
@@ -278,7 +357,12 @@ function isHere(node: SwarmNode): boolean {
 
 /** The swarm's ready nodes, each with its engine (from its lab.engine label); the others are named in `left`. */
 export async function swarmNodes(manager: Docker, left: (text: string) => void = () => {}): Promise<SwarmNode[]> {
-  const listed = (await manager.listNodes()) as Array<{ Description?: { Hostname?: string }; Status: { State: string }; Spec: { Availability?: string; Labels?: Record<string, string> }; ID: string }>;
+  const listed = (await manager.listNodes()) as Array<{
+    Description?: { Hostname?: string };
+    Status: { State: string };
+    Spec: { Availability?: string; Labels?: Record<string, string> };
+    ID: string;
+  }>;
   // Engines on one machine share its hostname: the node's lab.node label names it where there is one.
   const nameOf = (n: (typeof listed)[number]) => n.Spec.Labels?.[NODE_LABEL] ?? `${n.Description?.Hostname ?? 'node'}-${n.ID.slice(0, 6)}`;
   const usable = (n: (typeof listed)[number]) => n.Status.State === 'ready' && n.Spec.Availability !== 'drain';
@@ -287,7 +371,11 @@ export async function swarmNodes(manager: Docker, left: (text: string) => void =
   const nodes = listed.filter(usable).map((n) => {
     const name = nameOf(n);
     const address = n.Spec.Labels?.[ENGINE_LABEL];
-    if (!address) throw new EnvironmentError(`node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`, `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix://, ssh:// or tcp://> ${n.ID.slice(0, 12)}`);
+    if (!address)
+      throw new EnvironmentError(
+        `node ${name} has no ${ENGINE_LABEL} label: the lab cannot reach its engine`,
+        `docker node update --label-add ${ENGINE_LABEL}=<its engine, unix://, ssh:// or tcp://> ${n.ID.slice(0, 12)}`,
+      );
     return { name, engineAddress: address, role: n.Spec.Labels?.[ROLE_LABEL], engine: engineAt(address, name) };
   });
   // Stable order, whatever the addresses: by name (node2 before node10).
@@ -297,13 +385,27 @@ export async function swarmNodes(manager: Docker, left: (text: string) => void =
 /** A node without the image (by id) gets it from the build engine, through the engine API (save | load). */
 async function moveImage(from: Docker, node: SwarmNode, name: string, log: Log): Promise<void> {
   const wanted = (await from.getImage(name).inspect()).Id;
-  const there = await node.engine.getImage(name).inspect().then((i) => i.Id, () => undefined);
+  const there = await node.engine
+    .getImage(name)
+    .inspect()
+    .then(
+      (i) => i.Id,
+      () => undefined,
+    );
   if (there === wanted) return;
   const started = performance.now();
   const stream = await from.getImage(name).get();
   const loading = await node.engine.loadImage(stream);
-  await new Promise<void>((resolve, reject) => node.engine.modem.followProgress(loading, (error: Error | null) => (error ? reject(error) : resolve())));
-  const moved = await node.engine.getImage(name).inspect().then((i) => i.Id, () => undefined);
+  await new Promise<void>((resolve, reject) =>
+    node.engine.modem.followProgress(loading, (error: Error | null) => (error ? reject(error) : resolve())),
+  );
+  const moved = await node.engine
+    .getImage(name)
+    .inspect()
+    .then(
+      (i) => i.Id,
+      () => undefined,
+    );
   if (moved !== wanted) throw new RuntimeFailure(`image ${name} on ${node.name} has id ${moved ?? 'none'} after loading, not ${wanted}`);
   log(`moved image ${name} to ${node.name} (${((performance.now() - started) / 1000).toFixed(1)} s)`);
 }
@@ -334,7 +436,11 @@ export async function networksGoneFromNodes(nodes: readonly SwarmNode[], runId: 
   const deadline = performance.now() + NETWORK_GONE_MS;
   for (const node of nodes) {
     while ((await node.engine.listNetworks({ filters }).catch(() => [])).length) {
-      if (performance.now() > deadline) throw new RuntimeFailure(`a run's network is still listed on ${node.name} ${NETWORK_GONE_MS / 1000} s after the manager removed it`, `\`lab clean${runId ? ` --run ${runId}` : ''}\` removes what is left`);
+      if (performance.now() > deadline)
+        throw new RuntimeFailure(
+          `a run's network is still listed on ${node.name} ${NETWORK_GONE_MS / 1000} s after the manager removed it`,
+          `\`lab clean${runId ? ` --run ${runId}` : ''}\` removes what is left`,
+        );
       await sleep(250);
     }
   }

@@ -39,7 +39,24 @@ const HOST_TOOLS = [
   { at: '/usr/bin/pgrep', command: 'pgrep', package: 'procps' },
 ];
 const BUSYBOX = '/bin/busybox';
-const BUSYBOX_NEEDED = ['sh', 'mount', 'insmod', 'sleep', 'cat', 'awk', 'sed', 'grep', 'tr', 'printf', 'readlink', 'kill', 'timeout', 'mkdir', 'ps', 'poweroff'];
+const BUSYBOX_NEEDED = [
+  'sh',
+  'mount',
+  'insmod',
+  'sleep',
+  'cat',
+  'awk',
+  'sed',
+  'grep',
+  'tr',
+  'printf',
+  'readlink',
+  'kill',
+  'timeout',
+  'mkdir',
+  'ps',
+  'poweroff',
+];
 
 const INIT = `#!/bin/sh
 export PATH=${VM_PROGRAM_DIR}:/usr/sbin:/usr/bin:/sbin:/bin
@@ -145,11 +162,13 @@ function readHead(file: string, length: number): Buffer {
 async function busyboxEntries(): Promise<CpioEntry[]> {
   const applets = (await $({ quiet: true })`${BUSYBOX} --list`).stdout.split('\n').filter(Boolean);
   const missing = BUSYBOX_NEEDED.filter((a) => !applets.includes(a));
-  if (missing.length) throw new EnvironmentError(`${BUSYBOX} lacks the applets ${missing.join(', ')}`, 'install Debian\'s busybox-static');
+  if (missing.length) throw new EnvironmentError(`${BUSYBOX} lacks the applets ${missing.join(', ')}`, "install Debian's busybox-static");
   const replaced = new Set([...HOST_TOOLS.map((t) => basename(t.at)), 'init', 'linuxrc', 'busybox']);
   return [
     { path: 'bin/busybox', type: 'file', data: await readFile(BUSYBOX), mode: 0o755 },
-    ...applets.filter((a) => !replaced.has(a) && /^[\w.[-]+$/.test(a)).map((a): CpioEntry => ({ path: `bin/${a}`, type: 'symlink', target: 'busybox' })),
+    ...applets
+      .filter((a) => !replaced.has(a) && /^[\w.[-]+$/.test(a))
+      .map((a): CpioEntry => ({ path: `bin/${a}`, type: 'symlink', target: 'busybox' })),
   ];
 }
 
@@ -179,19 +198,29 @@ async function programEntries(programDir: string): Promise<CpioEntry[]> {
   const names = (await readdir(programDir)).sort();
   if (!names.includes('labagent')) throw new EnvironmentError(`${programDir} has no labagent`);
   return Promise.all(
-    names.map(async (name): Promise<CpioEntry> => ({ path: `${VM_PROGRAM_DIR.slice(1)}/${name}`, type: 'file', data: await readFile(join(programDir, name)), mode: 0o755 })),
+    names.map(async (name): Promise<CpioEntry> => ({
+      path: `${VM_PROGRAM_DIR.slice(1)}/${name}`,
+      type: 'file',
+      data: await readFile(join(programDir, name)),
+      mode: 0o755,
+    })),
   );
 }
 
 /** Normalised module name: file names and modinfo's depends= mix '-' and '_'. */
-const moduleName = (file: string) => basename(file).replace(/\.ko(\.\w+)?$/, '').replace(/-/g, '_');
+const moduleName = (file: string) =>
+  basename(file)
+    .replace(/\.ko(\.\w+)?$/, '')
+    .replace(/-/g, '_');
 
 /** The modules to load, dependencies first, decompressed for busybox's insmod; built-in ones skipped. */
 async function moduleEntries(kernel: Kernel, log: Log): Promise<{ entries: CpioEntry[]; order: string[]; available: Set<string> }> {
   if (!kernel.modulesDir) return { entries: [], order: [], available: new Set() };
   const dir = kernel.modulesDir;
   const builtin = new Set(
-    existsSync(join(dir, 'modules.builtin')) ? (await readFile(join(dir, 'modules.builtin'), 'utf8')).split('\n').filter(Boolean).map(moduleName) : [],
+    existsSync(join(dir, 'modules.builtin'))
+      ? (await readFile(join(dir, 'modules.builtin'), 'utf8')).split('\n').filter(Boolean).map(moduleName)
+      : [],
   );
   const files = new Map<string, string>();
   for (const file of await listFiles(join(dir, 'kernel'))) if (/\.ko(\.\w+)?$/.test(file)) files.set(moduleName(file), file);
@@ -202,7 +231,11 @@ async function moduleEntries(kernel: Kernel, log: Log): Promise<{ entries: CpioE
     if (builtin.has(name) || order.includes(name) || chain.includes(name)) return;
     const file = files.get(name);
     if (!file) {
-      if (required) throw new EnvironmentError(`kernel ${kernel.release} has neither a module nor a built-in ${name}`, 'the lab needs veth and bridge (CONFIG_VETH, CONFIG_BRIDGE)');
+      if (required)
+        throw new EnvironmentError(
+          `kernel ${kernel.release} has neither a module nor a built-in ${name}`,
+          'the lab needs veth and bridge (CONFIG_VETH, CONFIG_BRIDGE)',
+        );
       log(`kernel ${kernel.release} has no ${name} module: going without it`);
       return;
     }
@@ -214,7 +247,11 @@ async function moduleEntries(kernel: Kernel, log: Log): Promise<{ entries: CpioE
   for (const name of REQUIRED_MODULES) await visit(name, true, []);
   for (const name of OPTIONAL_MODULES) await visit(name, false, []);
   const available = new Set([...order, ...[...REQUIRED_MODULES, ...OPTIONAL_MODULES].filter((m) => builtin.has(m))]);
-  return { entries: order.map((name): CpioEntry => ({ path: `lib/modules/lab/${name}.ko`, type: 'file', data: contents.get(name)! })), order, available };
+  return {
+    entries: order.map((name): CpioEntry => ({ path: `lib/modules/lab/${name}.ko`, type: 'file', data: contents.get(name)! })),
+    order,
+    available,
+  };
 }
 
 /** The "depends=" of a module's .modinfo section (names of the modules it needs). */
@@ -223,7 +260,10 @@ export function modinfoDepends(module: Buffer): string[] {
   if (at < 0) return [];
   const end = module.indexOf(0, at + 1);
   const list = module.toString('latin1', at + '\0depends='.length, end);
-  return list.split(',').filter(Boolean).map((n) => n.replace(/-/g, '_'));
+  return list
+    .split(',')
+    .filter(Boolean)
+    .map((n) => n.replace(/-/g, '_'));
 }
 
 async function listFiles(dir: string): Promise<string[]> {

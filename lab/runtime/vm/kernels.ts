@@ -41,7 +41,10 @@ export const DEBIAN_KERNELS: Record<string, DebianKernel> = {
   '6.16': { suites: ['trixie-backports'], version: '6.16', about: 'the last 6.16 in trixie-backports' },
   '7.2': { suites: ['forky', 'sid'], version: '7.2', about: 'Debian forky (testing) and sid' },
   '7.3-rc': { suites: ['experimental'], version: '7.3', about: 'the 7.3 release candidate in experimental' },
-  latest: { suites: ['experimental', 'sid', 'forky', 'trixie-backports'], about: 'the newest kernel the mirror has (experimental, sid, forky, trixie-backports)' },
+  latest: {
+    suites: ['experimental', 'sid', 'forky', 'trixie-backports'],
+    about: 'the newest kernel the mirror has (experimental, sid, forky, trixie-backports)',
+  },
 };
 
 export function debianKernelNames(): string[] {
@@ -222,7 +225,10 @@ async function debianKernel(name: string, log: Log): Promise<Kernel> {
   log(`finding the kernel of Debian ${suites.join(', ')} (${name}) on ${main}`);
   const candidates: Candidate[] = [];
   for (const suite of suites) {
-    for (const [archive, dist] of [[main, suite], [security, `${suite}-security`]] as const) {
+    for (const [archive, dist] of [
+      [main, suite],
+      [security, `${suite}-security`],
+    ] as const) {
       const url = `${archive}/dists/${dist}/main/binary-amd64/Packages.xz`;
       const packages = await fetchPackages(url, archive === main, log);
       const image = packages === undefined ? undefined : chooseImage(packages, version);
@@ -246,7 +252,11 @@ function debsOf(image: Stanza, packages: string, dist: string): Stanza[] {
   if (parts.length === 0) return [image];
   return parts.map((part) => {
     const stanza = findPackage(packages, part);
-    if (!stanza) throw new EnvironmentError(`Debian ${dist} lists ${image.Package}, but not the ${part} it is made of`, 'try again later, or give another kernel');
+    if (!stanza)
+      throw new EnvironmentError(
+        `Debian ${dist} lists ${image.Package}, but not the ${part} it is made of`,
+        'try again later, or give another kernel',
+      );
     return stanza;
   });
 }
@@ -301,8 +311,10 @@ async function kernelFromImage(vmlinuz: string, log: Log): Promise<Kernel> {
   if (!release) throw new EnvironmentError(`${vmlinuz} is not an x86 bzImage kernel`, HINT);
   const dir = dirname(vmlinuz);
   // '..' finds the folder of a usr/lib/modules/<release>/vmlinuz itself.
-  const modulesDir = [`/lib/modules/${release}`, ...['lib/modules', '../lib/modules', '../usr/lib/modules', '.', '..'].map((d) => join(dir, d, release))]
-    .find((d) => existsSync(join(d, 'kernel')));
+  const modulesDir = [
+    `/lib/modules/${release}`,
+    ...['lib/modules', '../lib/modules', '../usr/lib/modules', '.', '..'].map((d) => join(dir, d, release)),
+  ].find((d) => existsSync(join(d, 'kernel')));
   if (!modulesDir) log(`no modules for ${release} (looked in /lib/modules and beside ${vmlinuz}): the kernel must have veth and bridge built in`);
   const config = firstExisting([join(dir, `config-${release}`), ...(modulesDir ? [join(modulesDir, 'config')] : [])]);
   return { release, vmlinuz, config, modulesDir };
@@ -325,7 +337,11 @@ function findVmlinuz(dir: string, release: string): string | undefined {
 
 function kernelIn(dir: string, release: string): Kernel {
   const vmlinuz = findVmlinuz(dir, release);
-  if (!vmlinuz) throw new EnvironmentError(`the cached kernel ${dir} has no boot/vmlinuz-${release} nor usr/lib/modules/${release}/vmlinuz`, `remove ${dir} and try again`);
+  if (!vmlinuz)
+    throw new EnvironmentError(
+      `the cached kernel ${dir} has no boot/vmlinuz-${release} nor usr/lib/modules/${release}/vmlinuz`,
+      `remove ${dir} and try again`,
+    );
   const modules = modulesDirsIn(dir, release);
   const config = firstExisting([join(dir, 'boot', `config-${release}`), ...modules.map((m) => join(m, 'config'))]);
   const modulesDir = modules.find((d) => existsSync(join(d, 'kernel')));
@@ -344,7 +360,10 @@ async function fetchPackages(url: string, required: boolean, log: Log): Promise<
     response = await fetch(url, { signal: AbortSignal.timeout(120_000) });
   } catch (error) {
     if (!required) return undefined;
-    throw new EnvironmentError(`cannot fetch ${url}: ${(error as Error).message}`, 'check the network to the Debian mirror, or give a kernel .deb or vmlinuz path');
+    throw new EnvironmentError(
+      `cannot fetch ${url}: ${(error as Error).message}`,
+      'check the network to the Debian mirror, or give a kernel .deb or vmlinuz path',
+    );
   }
   if (!response.ok) {
     if (!required) return undefined;
@@ -368,7 +387,11 @@ export async function decompress(data: Buffer, format: 'xz' | 'zstd', what: stri
     child.stdout.on('data', (c: Buffer) => chunks.push(c));
     child.on('error', reject);
     child.stdin.on('error', () => {});
-    child.on('close', (code) => (code === 0 ? resolvePromise(Buffer.concat(chunks)) : reject(new EnvironmentError(`${tool.command} could not decompress ${what} (exit ${code})`))));
+    child.on('close', (code) =>
+      code === 0
+        ? resolvePromise(Buffer.concat(chunks))
+        : reject(new EnvironmentError(`${tool.command} could not decompress ${what} (exit ${code})`)),
+    );
     child.stdin.end(data);
   });
 }
@@ -386,7 +409,9 @@ export async function bootImage(kernel: Kernel, log: Log): Promise<string> {
   if (existsSync(target)) return target;
   const payload = bzImagePayload(image);
   if (!payload) return kernel.vmlinuz;
-  return cached(target, async (temporary) => writeFile(temporary, await decompress(payload.data, payload.format, `the kernel ${kernel.release}`, log)));
+  return cached(target, async (temporary) =>
+    writeFile(temporary, await decompress(payload.data, payload.format, `the kernel ${kernel.release}`, log)),
+  );
 }
 
 async function download(url: string, file: string, sha256: string | undefined): Promise<void> {

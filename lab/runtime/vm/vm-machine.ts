@@ -66,25 +66,37 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
   // under software emulation). LAB_VM_CHANNEL=serial forces the serial port.
   const virtio = initramfs.virtioPort && process.env.LAB_VM_CHANNEL !== 'serial';
   const args = [
-    '-name', qemuName(options.runId),
-    '-machine', 'pc',
-    '-accel', accel,
-    '-cpu', accel === 'kvm' ? 'host' : 'max',
-    '-m', String(options.memoryMiB ?? 1024),
-    '-smp', String(options.cpus ?? 1),
-    '-kernel', image,
-    '-initrd', initramfs.file,
-    '-append', `console=ttyS0 panic=-1 quiet${virtio ? ` lab.agent=${VM_AGENT_VIRTIO_PORT}` : ''}`,
-    '-nic', 'none',
+    '-name',
+    qemuName(options.runId),
+    '-machine',
+    'pc',
+    '-accel',
+    accel,
+    '-cpu',
+    accel === 'kvm' ? 'host' : 'max',
+    '-m',
+    String(options.memoryMiB ?? 1024),
+    '-smp',
+    String(options.cpus ?? 1),
+    '-kernel',
+    image,
+    '-initrd',
+    initramfs.file,
+    '-append',
+    `console=ttyS0 panic=-1 quiet${virtio ? ` lab.agent=${VM_AGENT_VIRTIO_PORT}` : ''}`,
+    '-nic',
+    'none',
     '-nographic',
-    '-monitor', 'none',
-    '-serial', `file:${files.console}`,
-    '-chardev', `socket,id=agent,path=${files.socket}`,
-    ...(virtio
-      ? ['-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=agent,name=lab.agent']
-      : ['-serial', 'chardev:agent']),
+    '-monitor',
+    'none',
+    '-serial',
+    `file:${files.console}`,
+    '-chardev',
+    `socket,id=agent,path=${files.socket}`,
+    ...(virtio ? ['-device', 'virtio-serial-pci', '-device', 'virtserialport,chardev=agent,name=lab.agent'] : ['-serial', 'chardev:agent']),
     '-no-reboot',
-    '-pidfile', files.pid,
+    '-pidfile',
+    files.pid,
   ];
 
   const server = createServer();
@@ -93,7 +105,9 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
     server.listen(files.socket, () => resolve());
   });
   const started = Date.now();
-  log(`booting ${kernel.release} under qemu (${accel}, ${options.cpus ?? 1} cpu, ${options.memoryMiB ?? 1024} MiB, agent on ${virtio ? 'a virtio port' : 'ttyS1'})`);
+  log(
+    `booting ${kernel.release} under qemu (${accel}, ${options.cpus ?? 1} cpu, ${options.memoryMiB ?? 1024} MiB, agent on ${virtio ? 'a virtio port' : 'ttyS1'})`,
+  );
   // setpriv makes qemu die with the lab, even one killed with SIGKILL (where it is missing, lab clean does it).
   const qemu = existsSync('/usr/bin/setpriv')
     ? spawn('/usr/bin/setpriv', ['--pdeathsig', 'KILL', QEMU, ...args], { stdio: ['ignore', 'ignore', 'pipe'] })
@@ -194,7 +208,9 @@ class QemuVm implements VmMachine {
 
   private consoleTail(lines: number): string {
     if (!existsSync(this.files.console)) return '';
-    const text = readFileSync(this.files.console, 'utf8').replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '').replace(/\r/g, '');
+    const text = readFileSync(this.files.console, 'utf8')
+      .replace(/\x1b(\[[0-9;?]*[A-Za-z]|c)/g, '')
+      .replace(/\r/g, '');
     return text.split('\n').slice(-lines).join('\n');
   }
 
@@ -250,12 +266,21 @@ class QemuVm implements VmMachine {
 
   async spawn(argv: string[], onStdout: (chunk: string) => void, onStderr: (chunk: string) => void): Promise<MachineProcess> {
     if (this.stopped || !this.socket) throw new RuntimeFailure(`${this.description} cannot start ${argv[0]}: ${this.stopped ?? 'not booted'}`);
-    if (argv.length === 0 || argv.some((a) => a.includes('\0'))) throw new RuntimeFailure(`cannot start ${JSON.stringify(argv)}: empty, or an argument holds a NUL`);
+    if (argv.length === 0 || argv.some((a) => a.includes('\0')))
+      throw new RuntimeFailure(`cannot start ${JSON.stringify(argv)}: empty, or an argument holds a NUL`);
     const id = this.nextChannel++;
     let exit!: (code: number) => void;
     const exited = new Promise<number>((resolve) => (exit = resolve));
     const started = new Promise<void>((resolve, reject) => {
-      const channel: Channel = { onStdout, onStderr, stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8'), started: { resolve, reject }, exit, ended: false };
+      const channel: Channel = {
+        onStdout,
+        onStderr,
+        stdout: new StringDecoder('utf8'),
+        stderr: new StringDecoder('utf8'),
+        started: { resolve, reject },
+        exit,
+        ended: false,
+      };
       this.channels.set(id, channel);
     });
     this.socket.write(encodeStart(id, argv));

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
-import { containerOf, execIn, lab, labelledObjects, prepareRuntime, runIdIn, startLab, type LabProcess } from './helpers.ts';
+import { containerOf, execIn, lab, labelledObjects, prepareRuntime, runIdIn, startLab, type LabProcess } from '../integration/helpers.ts';
 
 const QUICK_ONE_CLIENT = ['run', 'scenarios/64k-myth.ts', '--quick', '--case', '1 client, default range'];
 
@@ -21,7 +21,11 @@ function serverIpIn(output: string): string {
 /** One connect from inside a client container, bounded: 1 connection, 2 s to connect, 5 s in all. */
 async function probe(client: Docker.Container, target: string): Promise<{ established: number; errors: Record<string, number> }> {
   const out = await execIn(client, ['labclient', '--targets', target, '--count', '1', '--connect-timeout-ms', '2000', '--deadline', '5']);
-  const filled = out.stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l)).find((l) => l.type === 'filled');
+  const filled = out.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l))
+    .find((l) => l.type === 'filled');
   return { established: filled.established, errors: filled.errors };
 }
 

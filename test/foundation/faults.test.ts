@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { containerOf, execIn, fixture, lab, labelledObjects, prepareRuntime, runIdIn, startLab } from './helpers.ts';
+import { containerOf, execIn, fixture, lab, labelledObjects, prepareRuntime, runIdIn, startLab } from '../integration/helpers.ts';
 
 const NOTHING = { containers: [], networks: [] };
 const QUICK_TWO_CLIENTS = ['run', 'scenarios/64k-myth.ts', '--quick', '--case', '2 clients, default range'];
@@ -121,9 +121,20 @@ describe('the flood program enforces its own bounds', function () {
       const server = /server (198\.\d+\.\d+\.\d+)/.exec(run.output())![1];
       const started = Date.now();
       // Run to completion inside the client: 50 connections, then it holds them until its 3 s deadline.
-      const out = await execIn(await containerOf(runId, 'client-1'), ['labclient', '--targets', `${server}:8080`, '--count', '50', '--deadline', '3']);
+      const out = await execIn(await containerOf(runId, 'client-1'), [
+        'labclient',
+        '--targets',
+        `${server}:8080`,
+        '--count',
+        '50',
+        '--deadline',
+        '3',
+      ]);
       const elapsed = Date.now() - started;
-      const lines = out.stdout.trim().split('\n').map((l) => JSON.parse(l));
+      const lines = out.stdout
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       const summary = lines.at(-1);
       expect(summary.type).to.equal('summary');
       expect(summary.reason).to.equal('deadline');

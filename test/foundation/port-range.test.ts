@@ -4,12 +4,10 @@
  * what the server holds.
  */
 import { expect } from 'chai';
-import { RANGE, rangeLaw as scenario } from './range-law.ts';
+import { RANGE, rangeLaw as scenario } from '../integration/range-law.ts';
 import { runScenario } from '../../lab/run/scenario-run.ts';
 import type { HostResult, Results } from '../../lab/results/results.ts';
-import { labelledObjects, prepareRuntime, runtime } from './helpers.ts';
-
-
+import { labelledObjects, prepareRuntime, runtime } from '../integration/helpers.ts';
 
 /** Docker's DNS listener takes a port from the ephemeral range when the container starts; sometimes ours. */
 function boundInRange(host: HostResult): number {
@@ -21,7 +19,7 @@ describe('port-range law on a real kernel', function () {
 
   before(async function () {
     await prepareRuntime();
-    results = await runScenario(runtime, scenario, { file: 'test/integration/port-range.test.ts', quick: false });
+    results = await runScenario(runtime, scenario, { file: 'test/foundation/port-range.test.ts', quick: false });
   });
 
   it('one client holds exactly the 1000 ports of "40000 40999" (less a listener in range), then gets EADDRNOTAVAIL', () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
-import { fixture, lab, labelledObjects, prepareRuntime, projectRoot } from './helpers.ts';
+import { fixture, lab, labelledObjects, prepareRuntime, projectRoot } from '../integration/helpers.ts';
 
 describe('lab run scenarios/64k-myth.ts --quick (real engine)', function () {
   let dir: string;
@@ -38,7 +38,12 @@ describe('lab run scenarios/64k-myth.ts --quick (real engine)', function () {
     expect(results.pass).to.equal(true);
     expect(results.environment.kernel).to.be.a('string').and.not.empty;
     expect(results.environment.engine).to.match(/^Docker /);
-    expect(results.cases.map((c: any) => c.name)).to.deep.equal(['1 client, default range', '2 clients, default range', '4 clients, default range', '1 client, range 1024-65535']);
+    expect(results.cases.map((c: any) => c.name)).to.deep.equal([
+      '1 client, default range',
+      '2 clients, default range',
+      '4 clients, default range',
+      '1 client, range 1024-65535',
+    ]);
     for (const c of results.cases) {
       expect(c.pass).to.equal(true);
       for (const e of c.expectations) expect(e).to.include.keys('claim', 'predicted', 'measured', 'pass');
@@ -55,7 +60,7 @@ describe('lab run scenarios/64k-myth.ts --quick (real engine)', function () {
     for (const c of clients) expect(c.errors.EADDRNOTAVAIL).to.be.at.least(1);
   });
 
-  it('writes results.json, summary.md and report.html into the run\'s own folder', () => {
+  it("writes results.json, summary.md and report.html into the run's own folder", () => {
     const folder = /results: (\S+)\/results\.json/.exec(run.stdout)?.[1];
     expect(folder, run.stdout).to.match(/\/results\/64k-myth-\w+$/);
     const summary = readFileSync(join(folder!, 'summary.md'), 'utf8');
@@ -81,10 +86,22 @@ describe('lab exit codes', function () {
 
   const badInput: Array<[string, string[], RegExp]> = [
     ['a missing scenario file', ['run', 'scenarios/nope.ts'], /^lab: scenarios\/nope\.ts: no such scenario file$/],
-    ['a misspelt field', ['run', fixture('misspelt-field.ts')], /misspelt-field\.ts: client\.conections: unknown field \(did you mean "connections"\?\)$/],
+    [
+      'a misspelt field',
+      ['run', fixture('misspelt-field.ts')],
+      /misspelt-field\.ts: client\.conections: unknown field \(did you mean "connections"\?\)$/,
+    ],
     ['a wrong type', ['run', fixture('wrong-type.ts')], /wrong-type\.ts: server\.ports\[0\]: must be a whole number from 1 to 65535 \(got "http"\)$/],
-    ['a host-wide sysctl', ['run', fixture('host-wide-sysctl.ts')], /host-wide-sysctl\.ts: server\.sysctls\["fs\.file-max"\]: fs\.file-max is host-wide/],
-    ['more clients than the subnet holds', ['run', fixture('too-many-clients.ts')], /too-many-clients\.ts: cases\[0\]\.clients: 6 clients do not fit in 198\.19\.250\.0\/28/],
+    [
+      'a host-wide sysctl',
+      ['run', fixture('host-wide-sysctl.ts')],
+      /host-wide-sysctl\.ts: server\.sysctls\["fs\.file-max"\]: fs\.file-max is host-wide/,
+    ],
+    [
+      'more clients than the subnet holds',
+      ['run', fixture('too-many-clients.ts')],
+      /too-many-clients\.ts: cases\[0\]\.clients: 6 clients do not fit in 198\.19\.250\.0\/28/,
+    ],
     ['a file with no default export', ['run', fixture('no-default-export.ts')], /no-default-export\.ts: has no default export/],
     ['an unknown flag', ['run', 'scenarios/64k-myth.ts', '--bogus'], /Unknown option `--bogus`/],
     ['an unknown case', ['run', 'scenarios/64k-myth.ts', '--case', 'nine clients'], /64k-myth\.ts: --case: no case named "nine clients"/],

@@ -1,0 +1,57 @@
+/**
+ * The other runs alive on this machine while a case measures. Host-wide figures (the slab's growth, TCP
+ * buffer pages, MemAvailable) are read machine-wide: they are the case's only when no other run could add to
+ * them between its readings before and after the flood. The run ledger knows which runs are alive; a run is
+ * a neighbour when its hosts share a kernel with the case's, or when it has not yet said where its hosts are.
+ */
+import { liveRuns } from '../run-ledger.ts';
+
+/** Often enough to see any run that lives a second: no run with hosts starts and ends faster. */
+const LOOK_EVERY_MS = 1000;
+
+export class NeighbourWatch {
+  /** Every other run seen alive since start(), with the kernels it last said it runs on. */
+  private readonly seen = new Map<string, readonly string[] | undefined>();
+  private timer?: NodeJS.Timeout;
+  private watching = false;
+
+  constructor(
+    private readonly runId: string,
+    private readonly runs: typeof liveRuns = liveRuns,
+  ) {}
+
+  /** Looks at once (before the case's first reading), then every second until stop(). */
+  async start(): Promise<void> {
+    this.watching = true;
+    await this.look();
+    this.timer = setInterval(() => void this.look().catch(() => undefined), LOOK_EVERY_MS);
+    this.timer.unref();
+  }
+
+  /** Looks a last time (after the case's last reading) and stops; safe to call more than once. */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    if (!this.watching) return;
+    await this.look();
+    this.watching = false;
+  }
+
+  /**
+   * The runs that may have added to the host-wide figures of a case whose hosts run on these kernels (boot
+   * ids): those on one of them, or that never said where they run. Without the case's own kernels, every run.
+   */
+  neighbours(kernels: readonly string[]): string[] {
+    return [...this.seen].filter(([, theirs]) => !theirs || !kernels.length || theirs.some((k) => kernels.includes(k))).map(([runId]) => runId);
+  }
+
+  private async look(): Promise<void> {
+    const alive = await this.runs();
+    if (!this.watching) return;
+    for (const { runId, kernels } of alive) if (runId !== this.runId) this.seen.set(runId, kernels ?? this.seen.get(runId));
+  }
+}
+
+/** Why a case's host-wide figures are not its own, in the words its rows and report give. */
+export function neighbourReason(runs: readonly string[]): string {
+  return runs.length === 1 ? `run ${runs[0]} was active on this machine` : `runs ${runs.join(', ')} were active on this machine`;
+}

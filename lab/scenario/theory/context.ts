@@ -1,0 +1,114 @@
+/**
+ * What the theory knows when it predicts: the kernel, the clients and the server as they really run. Stated
+ * here, not derived from the scenario's schema, because the schema needs these types (an expectation's
+ * predict() takes a TheoryContext): the two client settings the theory reads (the bind mode, the hold-ping)
+ * are stated here too, and schema.ts builds its fields from them. types.ts re-exports these for authors.
+ */
+import type { PortRange } from '../port-range.ts';
+
+/** How a client's sockets are bound before connect(): the bind-before-connect experiment's modes. */
+export const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'] as const;
+export type BindMode = (typeof BIND_MODES)[number];
+
+/** The settings of connscale's hold (client.holdPing, which schema.ts describes). */
+export interface HoldPing {
+  seconds: number;
+  intervalMs: number;
+  timeoutMs: number;
+}
+
+/** What the theory knows about a client when predicting: its settings and what its kernel already holds. */
+export interface ClientTheory {
+  name: string;
+  ip: string;
+  /** net.ipv4.ip_local_port_range as the container really has it (read back from inside). */
+  portRange: PortRange;
+  /** net.ipv4.ip_local_reserved_ports, expanded. */
+  reservedPorts: readonly number[];
+  /** TCP ports bound inside the container before the flood (Docker's DNS listener, for one). */
+  boundPorts: readonly number[];
+  /** Distinct (server IP, port) destinations this client connects to. */
+  destinations: number;
+  /** Connections the client asks for. */
+  asked: number;
+  bind: BindMode;
+  /** The per-socket range (IP_LOCAL_PORT_RANGE) the client sets, if any. */
+  socketPortRange?: PortRange;
+  /** Open-file limit of each flood process, and how many processes flood. */
+  nofile: number;
+  processes: number;
+  /** Descriptors a flood process held before its first socket, as the program reported (stdio, epoll...). */
+  openFilesAtStart?: number;
+  holdPing?: HoldPing;
+  /** The kernel this client runs on, where it was read inside it: its own node's in a swarm (else ctx.kernel's). */
+  kernel?: KernelRelease;
+}
+
+/** What the theory knows about the server: its settings and what its program reported at start. */
+export interface ServerTheory {
+  ip: string;
+  ports: readonly number[];
+  /** The backlog the kernel gave the listeners (listen()'s, capped at somaxconn), read back. */
+  backlog: number;
+  workers: number;
+  nofile: number;
+  /** Descriptors each server worker held before its first accept (stdio, epoll, listeners). */
+  openFilesAtStart?: number;
+  /** The server's own memory cgroup accounts its sockets (buffers, and since 6.12 accepted sockets' slab). */
+  socketsAccounted?: boolean;
+  /** A server program of the scenario's own: its processes once it listened (nginx's master and workers). */
+  processes?: readonly HostProcess[];
+  /**
+   * A server program of the scenario's own: the listening sockets it held once it listened, as the server's
+   * kernel listed them, one per address and port (a status page's included; reuseport's per-worker copies
+   * once). Its own ports are what the clients connect to; these are what it really listens on.
+   */
+  listeners?: readonly ServerListener[];
+  /** A server program of the scenario's own: what the scenario set it to (server.program.settings). */
+  settings?: Readonly<Record<string, number | string | boolean>>;
+}
+
+/** A listening socket's local address ("0.0.0.0", "127.0.0.1", "::") and port. */
+export interface ServerListener {
+  address: string;
+  port: number;
+}
+
+/** A process inside a host, read from /proc there. */
+export interface HostProcess {
+  pid: number;
+  /** Its argv joined by spaces, as it shows it ("nginx: worker process"). */
+  command: string;
+  /** Descriptors it held. */
+  openFiles: number;
+  /** Its soft open-file limit. */
+  nofile: number;
+}
+
+/** The kernel a case ran on, for predictions that differ between kernels. */
+export interface KernelRelease {
+  /** As `uname -r` prints it: "6.1.0-28-amd64". */
+  release: string;
+  /** The upstream version it is built from, [major, minor, patch]: Debian's 6.1.0-56 is 6.1.192. */
+  upstream: readonly [number, number, number];
+  /** A release candidate of that version ("Debian 7.3~rc7-1~exp1": 7): the theory treats it as the version. */
+  rc?: number;
+  /** The upstream version as people write it: "6.1.192", "7.3-rc7". */
+  name: string;
+  /** Whether its upstream version is this one or newer: atLeast(6, 3), atLeast(6, 1, 32). */
+  atLeast(major: number, minor: number, patch?: number): boolean;
+  /** Whether it is of this stable series: series(6, 1). */
+  series(major: number, minor: number): boolean;
+}
+
+export interface TheoryContext {
+  kernel: KernelRelease;
+  clients: readonly ClientTheory[];
+  server: ServerTheory;
+  /** Object size per slab cache on this kernel (/proc/slabinfo), read before the flood. */
+  slabObjectSizes?: Readonly<Record<string, number>>;
+  /** Whether each connection takes conntrack entries (bridged traffic tracked, not exempt with --notrack). */
+  tracked?: boolean;
+  /** The client the row is about, for subject 'each client'. */
+  client?: ClientTheory;
+}
