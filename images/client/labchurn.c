@@ -20,6 +20,7 @@
 #include <sys/epoll.h>
 #include <sys/socket.h>
 
+#include "addr.h"
 #include "errnames.h"
 
 #define MAX_TARGETS 64
@@ -27,7 +28,8 @@
 
 enum { FREE, CONNECTING, WAITING, DRAINING };
 
-static struct sockaddr_in targets[MAX_TARGETS];
+static struct sockaddr_storage targets[MAX_TARGETS];
+static socklen_t target_len[MAX_TARGETS];
 static int ntargets, rate = 100, seconds = 10, inflight_cap = 256, deadline_s = 60, progress_ms = 500;
 static int connect_timeout_ms = 5000;
 /* Wait for the server's FIN after the Pong before closing: the server then closes first, always. */
@@ -48,15 +50,9 @@ static void usage(const char *why)
 static void parse_targets(char *list)
 {
     for (char *item = strtok(list, ","); item; item = strtok(NULL, ",")) {
-        char *colon = strrchr(item, ':');
-        if (!colon || ntargets == MAX_TARGETS)
-            usage("--targets takes IP:PORT[,IP:PORT...]");
-        *colon = '\0';
-        struct sockaddr_in *t = &targets[ntargets++];
-        t->sin_family = AF_INET;
-        t->sin_port = htons((uint16_t)atoi(colon + 1));
-        if (inet_pton(AF_INET, item, &t->sin_addr) != 1)
-            usage("--targets: not an IPv4 address");
+        if (ntargets == MAX_TARGETS || !parse_endpoint(item, &targets[ntargets], &target_len[ntargets]))
+            usage("--targets takes IPv4:PORT or [IPv6]:PORT, comma-separated");
+        ntargets++;
     }
 }
 
@@ -76,15 +72,16 @@ static void finish(int fd, int err)
 
 static void open_one(void)
 {
-    const struct sockaddr_in *t = &targets[started % (uint64_t)ntargets];
+    int i = (int)(started % (uint64_t)ntargets);
+    const struct sockaddr_storage *t = &targets[i];
     started++;
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int fd = socket(t->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         errors[err_slot(errno)]++;
         failed++;
         return;
     }
-    if (connect(fd, (const struct sockaddr *)t, sizeof *t) < 0 && errno != EINPROGRESS) {
+    if (connect(fd, (const struct sockaddr *)t, target_len[i]) < 0 && errno != EINPROGRESS) {
         errors[err_slot(errno)]++;
         failed++;
         close(fd);

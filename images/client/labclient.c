@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 
+#include "addr.h"
 #include "errnames.h"
 #include "histogram.h"
 #include "workers.h"
@@ -29,6 +30,10 @@
 #endif
 
 #define MAX_TARGETS 64
+/* --sources: the addresses sockets are bound to in turn (several per family at most) */
+#define MAX_SOURCES 32
+/* what the flood spreads over: (source, target) of one family, or a target alone without --sources */
+#define MAX_PAIRS (MAX_SOURCES * MAX_TARGETS)
 #define MAX_PROCS 1024
 #define FD_RESERVE 32
 #define PARENT_POLL_MS 50
@@ -57,9 +62,15 @@ enum bind_mode { BIND_NONE, BIND_ANY, BIND_REUSEADDR, BIND_NOBINDPORT };
 static const char *bind_names[] = { "none", "any", "reuseaddr", "nobindport" };
 
 static struct {
-    struct sockaddr_in targets[MAX_TARGETS];
-    char target_str[MAX_TARGETS][32];
+    struct sockaddr_storage targets[MAX_TARGETS];
+    socklen_t target_len[MAX_TARGETS];
+    char target_str[MAX_TARGETS][64];
     int ntargets;
+    /* --sources: each socket is bound to one of these (port 0) before connect(), in turn */
+    struct sockaddr_storage sources[MAX_SOURCES];
+    socklen_t source_len[MAX_SOURCES];
+    char source_str[MAX_SOURCES][48];
+    int nsources;
     long count;
     int processes;
     int inflight;
@@ -103,7 +114,7 @@ static void die_usage(const char *msg)
     json_string(stdout, msg);
     printf("}\n");
     fflush(stdout);
-    fprintf(stderr, "usage: labclient --targets IP:PORT[,IP:PORT...] --count N [--processes P] "
+    fprintf(stderr, "usage: labclient --targets IP:PORT|[IPv6]:PORT[,...] --count N [--sources IP[,IP...]] [--processes P] "
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
                     "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
@@ -130,25 +141,61 @@ static void parse_targets(char *s)
     char msg[128];
 
     for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
-        struct sockaddr_in *sa = &opt.targets[opt.ntargets];
-        char *colon = strrchr(tok, ':');
+        int t = opt.ntargets;
 
-        if (opt.ntargets == MAX_TARGETS)
+        if (t == MAX_TARGETS)
             die_usage("too many targets");
-        if (!colon || strlen(tok) >= sizeof opt.target_str[0]) {
-            snprintf(msg, sizeof msg, "bad target '%.60s' (want IPv4:PORT)", tok);
+        if (strlen(tok) >= sizeof opt.target_str[0] || !parse_endpoint(tok, &opt.targets[t], &opt.target_len[t])) {
+            snprintf(msg, sizeof msg, "bad target '%.60s' (want IPv4:PORT or [IPv6]:PORT)", tok);
             die_usage(msg);
         }
-        snprintf(opt.target_str[opt.ntargets], sizeof opt.target_str[0], "%s", tok);
-        *colon = '\0';
-        sa->sin_family = AF_INET;
-        sa->sin_port = htons((uint16_t)parse_long(colon + 1, 1, 65535, "--targets port"));
-        if (inet_pton(AF_INET, tok, &sa->sin_addr) != 1) {
-            snprintf(msg, sizeof msg, "bad target address '%.60s'", tok);
-            die_usage(msg);
-        }
+        snprintf(opt.target_str[t], sizeof opt.target_str[0], "%s", tok);
         opt.ntargets++;
     }
+}
+
+static void parse_sources(char *s)
+{
+    char msg[128];
+
+    for (char *tok = strtok(s, ","); tok; tok = strtok(NULL, ",")) {
+        int i = opt.nsources;
+
+        if (i == MAX_SOURCES)
+            die_usage("too many sources");
+        if (strlen(tok) >= sizeof opt.source_str[0] || !parse_address(tok, &opt.sources[i], &opt.source_len[i])) {
+            snprintf(msg, sizeof msg, "bad source address '%.60s'", tok);
+            die_usage(msg);
+        }
+        snprintf(opt.source_str[i], sizeof opt.source_str[0], "%s", tok);
+        opt.nsources++;
+    }
+}
+
+/* What the flood spreads over, round robin: every (source, target) of one family, or each target alone. */
+static struct {
+    short source; /* -1: no source, the kernel's choice (or the wildcard with --bind) */
+    short target;
+} pairs[MAX_PAIRS];
+static int npairs;
+
+static void make_pairs(void)
+{
+    for (int t = 0; t < opt.ntargets; t++) {
+        if (!opt.nsources) {
+            pairs[npairs].source = -1;
+            pairs[npairs++].target = (short)t;
+            continue;
+        }
+        for (int i = 0; i < opt.nsources; i++) {
+            if (opt.sources[i].ss_family != opt.targets[t].ss_family)
+                continue;
+            pairs[npairs].source = (short)i;
+            pairs[npairs++].target = (short)t;
+        }
+    }
+    if (!npairs)
+        die_usage("no source address of a target's family");
 }
 
 static void parse_args(int argc, char **argv)
@@ -172,6 +219,7 @@ static void parse_args(int argc, char **argv)
         { "ping-timeout-ms", required_argument, 0, 'O' },
         { "cost-ports", required_argument, 0, 'C' },
         { "http", no_argument, 0, 'h' },
+        { "sources", required_argument, 0, 'S' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -180,6 +228,7 @@ static void parse_args(int argc, char **argv)
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 't': parse_targets(optarg); break;
+        case 'S': parse_sources(optarg); break;
         case 'n': opt.count = parse_long(optarg, 0, 100000000, "--count"); break;
         case 'p': opt.processes = (int)parse_long(optarg, 1, MAX_PROCS, "--processes"); break;
         case 'k': opt.inflight = (int)parse_long(optarg, 1, 1000000, "--inflight"); break;
@@ -226,6 +275,7 @@ static void parse_args(int argc, char **argv)
         die_usage("--count is required");
     if (opt.hold_ping_s && (!opt.ping_interval_ms || !opt.ping_timeout_ms))
         die_usage("--hold-ping-seconds needs --ping-interval-ms and --ping-timeout-ms");
+    make_pairs();
 }
 
 static long share_of(int w)
@@ -253,7 +303,7 @@ static int conn_head = -1, conn_tail = -1;
 static int epfd;
 static long share;
 static long asked;
-static bool spent[MAX_TARGETS];
+static bool spent[MAX_PAIRS];
 static int nspent, rr;
 static bool fd_limit;
 /* connscale's hold: 0 not yet, 1 pinging, 2 over. It starts when the orchestrator says every client has
@@ -304,21 +354,21 @@ static void list_remove(int fd)
         conn_tail = conns[fd].prev;
 }
 
-static void mark_spent(int t)
+static void mark_spent(int p)
 {
-    if (!spent[t]) {
-        spent[t] = true;
+    if (!spent[p]) {
+        spent[p] = true;
         nspent++;
     }
 }
 
-static int pick_target(void)
+static int pick_pair(void)
 {
-    for (int k = 0; k < opt.ntargets; k++) {
-        int t = (rr + k) % opt.ntargets;
-        if (!spent[t]) {
-            rr = t + 1;
-            return t;
+    for (int k = 0; k < npairs; k++) {
+        int p = (rr + k) % npairs;
+        if (!spent[p]) {
+            rr = p + 1;
+            return p;
         }
     }
     return -1;
@@ -326,10 +376,10 @@ static int pick_target(void)
 
 static bool more_to_ask(void)
 {
-    return asked < share && !fd_limit && nspent < opt.ntargets && !enough;
+    return asked < share && !fd_limit && nspent < npairs && !enough;
 }
 
-/* A failed connection attempt: counted, closed, maybe ending its target. */
+/* A failed connection attempt: counted, closed, maybe ending its (source, target) pair. */
 static void fail(int fd, uint64_t *map, int e, int target)
 {
     count_err(map, e);
@@ -338,7 +388,7 @@ static void fail(int fd, uint64_t *map, int e, int target)
         close(fd);
         conns[fd].state = C_FREE;
     }
-    /* Once the ephemeral ports for a target are gone every further attempt
+    /* Once the ephemeral ports for a pair are gone every further attempt
      * costs a full port-range scan in the kernel, so stop asking. */
     if (target >= 0 && !opt.keep_asking && (map == me->errors ? e == EADDRNOTAVAIL : e == EADDRINUSE))
         mark_spent(target);
@@ -398,15 +448,18 @@ static int cost_bucket(void)
     return b < COST_BUCKETS ? (int)b : COST_BUCKETS - 1;
 }
 
-static void open_one(int t)
+static void open_one(int p)
 {
     static const int one = 1;
-    struct sockaddr_in any = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_ANY) };
+    const struct sockaddr_storage *target = &opt.targets[pairs[p].target];
+    socklen_t target_len = opt.target_len[pairs[p].target];
+    int source = pairs[p].source, t = p;
+    struct sockaddr_storage any = { .ss_family = target->ss_family }; /* the wildcard, 0.0.0.0 or [::] */
     int fd;
 
     asked++;
     STAT_ADD(me->asked, 1);
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    fd = socket(target->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
         if (errno == EMFILE || errno == ENFILE)
             fd_limit = true;
@@ -423,14 +476,17 @@ static void open_one(int t)
         fail(fd, me->bind_errors, errno, t);
         return;
     }
-    if (opt.bind != BIND_NONE) {
+    /* With --sources every socket is bound to its pair's address; --bind says how its port is picked. IPv6
+     * sockets take the IPPROTO_IP options too (IP_BIND_ADDRESS_NO_PORT, IP_LOCAL_PORT_RANGE). */
+    if (opt.bind != BIND_NONE || source >= 0) {
         int r = 0;
         if (opt.bind == BIND_REUSEADDR)
             r = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
         else if (opt.bind == BIND_NOBINDPORT)
             r = setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one, sizeof one);
         if (r == 0)
-            r = bind(fd, (struct sockaddr *)&any, sizeof any);
+            r = source >= 0 ? bind(fd, (struct sockaddr *)&opt.sources[source], opt.source_len[source])
+                            : bind(fd, (struct sockaddr *)&any, target->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
         if (r < 0) {
             fail(fd, me->bind_errors, errno, t);
             return;
@@ -438,7 +494,7 @@ static void open_one(int t)
     }
     int bucket = opt.cost_ports ? cost_bucket() : -1;
     long long before = bucket >= 0 ? now_ns() : 0;
-    int connected = connect(fd, (struct sockaddr *)&opt.targets[t], sizeof opt.targets[t]);
+    int connected = connect(fd, (const struct sockaddr *)target, target_len);
     if (bucket >= 0 && (connected == 0 || errno == EINPROGRESS)) {
         struct cost_stats *mine = &costs[me - stats];
         uint64_t spent = (uint64_t)(now_ns() - before);
@@ -683,7 +739,7 @@ static void worker(int idx, pid_t parent)
     if (!conns || epfd < 0)
         _exit(1);
     STAT_ADD(me->fds_at_start, (uint64_t)open_descriptors());
-    rr = idx % opt.ntargets; /* spread the workers' first picks over the targets */
+    rr = idx % npairs; /* spread the workers' first picks over the pairs */
 
     for (;;) {
         /* epoll_pwait delivers a pending signal only when it would block (it returns events first), so a
@@ -701,8 +757,7 @@ static void worker(int idx, pid_t parent)
             }
         }
         while (more_to_ask() && STAT_GET(me->inflight) < (uint64_t)opt.inflight) {
-            int t = pick_target();
-            open_one(t);
+            open_one(pick_pair());
         }
         long long now = now_ms();
         if (!filled && !more_to_ask() && conn_head < 0) {
@@ -928,6 +983,9 @@ int main(int argc, char **argv)
     printf("{\"type\":\"start\",\"targets\":[");
     for (int i = 0; i < opt.ntargets; i++)
         printf("%s\"%s\"", i ? "," : "", opt.target_str[i]);
+    printf("],\"sources\":[");
+    for (int i = 0; i < opt.nsources; i++)
+        printf("%s\"%s\"", i ? "," : "", opt.source_str[i]);
     printf("],\"count\":%ld,\"processes\":%d,\"nofile\":%ld,\"inflight\":%d,\"bind\":\"%s\","
            "\"connect_timeout_ms\":%d,\"deadline\":%d,\"ping\":%s}\n",
            opt.count, opt.processes, nofile, opt.inflight, bind_names[opt.bind],

@@ -55,6 +55,9 @@ static struct {
     int emfile_backoff_ms;
     int deadline_s;
     int progress_ms;
+    /* Each listener an IPv6 socket on [::] with IPV6_V6ONLY off: one socket, one accept queue, per port for
+     * both families (IPv4 clients arrive as ::ffff:a.b.c.d). */
+    bool dual_stack;
 } opt = { .backlog = 4096, .workers = 1, .emfile_backoff_ms = 100, .deadline_s = 3600, .progress_ms = 1000 };
 
 static struct wstats *stats;
@@ -70,7 +73,7 @@ static void die_usage(const char *msg)
     fflush(stdout);
     fprintf(stderr, "usage: labserver --ports P1,P2 [--backlog N] [--workers W] "
                     "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--http] [--no-read] "
-                    "[--emfile-backoff-ms B] [--deadline S] "
+                    "[--emfile-backoff-ms B] [--dual-stack] [--deadline S] "
                     "[--progress-ms M]\n");
     exit(2);
 }
@@ -114,6 +117,7 @@ static void parse_args(int argc, char **argv)
         { "emfile-backoff-ms", required_argument, 0, 'E' },
         { "deadline", required_argument, 0, 'D' },
         { "progress-ms", required_argument, 0, 'g' },
+        { "dual-stack", no_argument, 0, '6' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -132,6 +136,7 @@ static void parse_args(int argc, char **argv)
         case 'E': opt.emfile_backoff_ms = parse_int(optarg, 0, 60000, "--emfile-backoff-ms"); break;
         case 'D': opt.deadline_s = parse_int(optarg, 1, 100000000, "--deadline"); break;
         case 'g': opt.progress_ms = parse_int(optarg, 10, 3600000, "--progress-ms"); break;
+        case '6': opt.dual_stack = true; break;
         default: die_usage("unknown option or missing argument");
         }
     }
@@ -270,15 +275,18 @@ static void worker(int idx, int pipefd, pid_t parent)
         report_ready(pipefd, OP_SOCKET, errno, 0);
 
     for (int i = 0; i < opt.nports; i++) {
+        static const int zero = 0;
         struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(opt.ports[i]),
                                   .sin_addr.s_addr = htonl(INADDR_ANY) };
-        int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        struct sockaddr_in6 sa6 = { .sin6_family = AF_INET6, .sin6_port = htons(opt.ports[i]), .sin6_addr = IN6ADDR_ANY_INIT };
+        int fd = socket(opt.dual_stack ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         if (fd < 0)
             report_ready(pipefd, OP_SOCKET, errno, opt.ports[i]);
         if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
-            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0)
+            setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) < 0 ||
+            (opt.dual_stack && setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero) < 0))
             report_ready(pipefd, OP_SETSOCKOPT, errno, opt.ports[i]);
-        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+        if (opt.dual_stack ? bind(fd, (struct sockaddr *)&sa6, sizeof sa6) < 0 : bind(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
             report_ready(pipefd, OP_BIND, errno, opt.ports[i]);
         if (listen(fd, opt.backlog) < 0)
             report_ready(pipefd, OP_LISTEN, errno, opt.ports[i]);

@@ -44,6 +44,12 @@ const run = defineCommand({
     },
     { name: 'runtime', kind: 'string', valueName: 'name', description: 'Where the hosts run, one of:', choices: runtimeChoices },
     {
+      name: 'family',
+      kind: 'string',
+      valueName: 'family',
+      description: "Every case over this IP family, whatever the scenario says: ipv4, ipv6 (in the run's own ULA /64) or dual (both side by side)",
+    },
+    {
       name: 'swarm',
       kind: 'boolean',
       description: 'Across the nodes of the Docker Swarm DOCKER_HOST manages: the server on one node, the clients on the others',
@@ -66,6 +72,7 @@ const run = defineCommand({
   examples: [
     'lab run scenarios/64k-myth.ts',
     'lab run scenarios/64k-myth.ts --quick --case "4 clients, default range"',
+    'lab run scenarios/64k-myth.ts --quick --family ipv6',
     'lab run scenarios/time-wait.ts --kernel 5.10 --report results/time-wait-5.10',
   ],
   run: async ({ scenario }, flags) => (await import('./commands/run.ts')).runCommand(scenario, exactly<RunFlags>()(flags)),
@@ -143,7 +150,7 @@ const matrix = defineCommand({
   ],
   examples: [
     'lab matrix scenarios/*.ts --kernels 5.10,6.1,6.12,host --quick',
-    'lab matrix scenarios/port-pressure.ts scenarios/socket-port-range.ts --kernels all --quick',
+    'lab matrix scenarios/port-range.ts scenarios/socket-port-range.ts --kernels all --quick',
     'lab matrix scenarios/64k-myth.ts --kernels 6.1,6.12 --parallel 2 --out results/matrix',
     'lab matrix --from matrix-results --out matrix-report',
   ],

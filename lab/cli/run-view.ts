@@ -6,6 +6,7 @@
 import { Listr, PRESET_TIMER, PRESET_TIMESTAMP, type ListrTaskWrapper } from 'listr2';
 import type { CaseInfo, PhaseInfo, RunEvents, RunStep } from '../run/events.ts';
 import type { FloodProgress } from '../run/case-run.ts';
+import { safeText } from '../report/escape.ts';
 
 interface Deferred {
   promise: Promise<void>;
@@ -73,17 +74,17 @@ function stepsView(lists: TaskLists): Pick<RunEvents, 'log' | 'stepStarted' | 's
   return {
     log(line, step) {
       const task = step && steps.get(step)?.task;
-      if (task) task.output = line;
-      else process.stdout.write(`lab: ${line}\n`);
+      if (task) task.output = safeText(line);
+      else process.stdout.write(`lab: ${safeText(line)}\n`);
     },
     stepStarted(step, title) {
       const entry: PendingTask = { done: deferred() };
       steps.set(step, entry);
-      lists.show(new Listr([{ title, task: async (_, task) => ((entry.task = task), entry.done.promise) }], lists.options));
+      lists.show(new Listr([{ title: safeText(title), task: async (_, task) => ((entry.task = task), entry.done.promise) }], lists.options));
     },
     async stepFinished(step, { title, error }) {
       const entry = steps.get(step)!;
-      if (entry.task && !error) entry.task.title = title;
+      if (entry.task && !error) entry.task.title = safeText(title);
       if (error) entry.done.reject(error);
       else entry.done.resolve();
       await lists.drawn();
@@ -150,7 +151,7 @@ function caseList(
           started(parent);
           return parent.newListr(
             info.phases.map((phase) => ({
-              title: phase.title,
+              title: safeText(phase.title),
               task: (_ctx: unknown, task: Task) => phaseTask(phase, task),
               ...(phase.name === 'flood' ? { rendererOptions: { outputBar: info.plan.clients.length + 1, persistentOutput: true } } : {}),
             })),
@@ -179,7 +180,8 @@ function sayWhatTeardownLeft(removed: readonly string[], interrupted: boolean, l
   if (left) process.stderr.write(`lab: ${left}\n`);
 }
 
-const caseTitle = (info: CaseInfo) => `Case ${info.index + 1}/${info.total}: ${info.name}`;
+// A case's name is the scenario's: shown safely (a control character in it must not reach the terminal).
+const caseTitle = (info: CaseInfo) => `Case ${info.index + 1}/${info.total}: ${safeText(info.name)}`;
 
 /**
  * Per client: a bar toward its predicted ceiling, the count, the rate and the time left at that rate, errors;

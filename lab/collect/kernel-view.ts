@@ -3,7 +3,7 @@
  * sysctls that decide the experiments, and the open-file limit the host's processes really got.
  */
 import type { Host } from '../runtime/runtime.ts';
-import { parseListenBacklogs, parseListeningPorts } from './listeners.ts';
+import { parseListenBacklogs, parseListeners, parseListeningPorts, type Listener } from './listeners.ts';
 import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
 import { parseSysctlLines, readSysctlsScript } from './sysctls.ts';
@@ -45,6 +45,8 @@ export interface KernelView {
   hostMemory: { slabKiB: number; tcpMemPages: number };
   nstat: Record<string, number>;
   listeningPorts: number[];
+  /** The listening sockets, with their addresses ("127.0.0.11", "*", "::"): which ports bind() to an address meets. */
+  listeners?: Listener[];
   /** Backlog per listening port, as the kernel set it. */
   listenBacklogs: Record<string, number>;
   sysctls: Record<string, string>;
@@ -118,6 +120,7 @@ export function parseKernelView(text: string, memoryCgroup?: { tcpAccounted: boo
     ss: parseSsSummary(section('ss')),
     nstat: counters,
     listeningPorts: parseListeningPorts(section('listen')),
+    listeners: parseListeners(section('listen')),
     listenBacklogs: parseListenBacklogs(section('listen')),
     sysctls,
     nofile: Number(section('nofile').trim()),
@@ -134,7 +137,9 @@ export function parseKernelView(text: string, memoryCgroup?: { tcpAccounted: boo
 }
 
 export async function readKernelView(host: Host, options: { listeners: boolean } = { listeners: true }): Promise<KernelView> {
-  const result = await host.exec(['sh', '-c', collectorScript(Object.keys(host.plan.sysctls), options.listeners, !!host.memoryCgroup)]);
+  // A host with an IPv6 address: whether [::] covers IPv4 too decides which ports bind() meets.
+  const extra = [...Object.keys(host.plan.sysctls), ...(host.plan.ip6 ? ['net.ipv6.bindv6only'] : [])];
+  const result = await host.exec(['sh', '-c', collectorScript(extra, options.listeners, !!host.memoryCgroup)]);
   if (result.exitCode !== 0) throw new Error(`collector failed on ${host.plan.name}: ${result.stderr.trim()}`);
   return parseKernelView(result.stdout, host.memoryCgroup);
 }

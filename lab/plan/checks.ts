@@ -1,17 +1,39 @@
 /** What a case may not ask of the subnet, the engine or a server program of its own: each refused where it was written. */
 import { InputError } from '../errors.ts';
-import { LAB_SERVER_SETTINGS } from '../scenario/schema.ts';
+import { LAB_SERVER_SETTINGS, netAdminProblem, sourceBindProblem } from '../scenario/schema.ts';
 import { subnetCapacity } from '../subnet.ts';
 import type { CaseInPlanning, PlanOptions } from './types.ts';
+import type { Family, Scenario } from '../scenario/types.ts';
+import { mergeCase, usesIpv6 } from './merge.ts';
 
 export function refuseTooManyClients({ merged, options, at }: CaseInPlanning): void {
   const capacity = Math.min(subnetCapacity(options.subnet), options.clientRoom?.clients ?? Infinity);
-  if (merged.clients > capacity) {
+  const perClient = merged.client.addresses ?? 1;
+  if (merged.clients * perClient > capacity) {
     const why = options.clientRoom && options.clientRoom.clients < subnetCapacity(options.subnet) ? `: ${options.clientRoom.why}` : '';
+    const [field, what] =
+      perClient > 1 ? ['client.addresses', `${merged.clients} clients x ${perClient} addresses`] : ['clients', `${merged.clients} clients`];
+    throw new InputError(options.file, `${at}.${field}`, `${what} do not fit in ${options.subnet} (room for ${capacity} beside the server${why})`);
+  }
+}
+
+/**
+ * A client's addresses and source mode, as the case's layers merged them: addresses beyond its own are added
+ * inside it (NET_ADMIN), a source mode binds each socket itself (no bind to the wildcard beside it), and only
+ * the lab's flood binds to its addresses (not a churn, not a program of one's own).
+ */
+export function refuseSourceSettings({ merged, options, at }: CaseInPlanning): void {
+  const client = merged.client;
+  const netAdmin = netAdminProblem('client', client);
+  if (netAdmin) throw new InputError(options.file, `${at}.client.addresses`, netAdmin);
+  const bind = sourceBindProblem(client);
+  if (bind) throw new InputError(options.file, `${at}.client.source`, bind);
+  const other = client.churn ? 'a churn (labchurn)' : client.program ? 'a client program of your own' : undefined;
+  if (other && (client.source ?? 'route') !== 'route') {
     throw new InputError(
       options.file,
-      `${at}.clients`,
-      `${merged.clients} clients do not fit in ${options.subnet} (room for ${capacity} beside the server${why})`,
+      `${at}.client.source`,
+      `'${client.source}' is how the lab's flood binds its sockets to the client's addresses: ${other} does not`,
     );
   }
 }
@@ -59,4 +81,36 @@ export function refuseLabServerOnly({ scenario, index, options, merged }: CaseIn
       );
     }
   }
+}
+
+/** The cases (of those run) that connect over IPv6, by index: the run's network must then carry it. */
+export function casesOverIpv6(scenario: Scenario, indexes: readonly number[], quick: boolean, family?: Family): number[] {
+  return indexes.filter((i) => usesIpv6(mergeCase(scenario, scenario.cases[i]!, quick, family).family));
+}
+
+/**
+ * A case over IPv6 on a runtime whose networks carry none is refused before anything starts, named where
+ * its family was said: --family, the case, or the scenario.
+ */
+export function refuseIpv6Without(
+  runtime: { name: string; ipv6: boolean },
+  scenario: Scenario,
+  file: string,
+  cases: readonly number[],
+  family?: Family,
+): void {
+  if (runtime.ipv6 || !cases.length) return;
+  const i = cases[0]!;
+  const own = scenario.cases[i]!.family;
+  const [source, field, said] =
+    family !== undefined
+      ? ['--family', undefined, family]
+      : own !== undefined
+        ? [file, `cases[${i}].family`, own]
+        : [file, 'family', scenario.family];
+  throw new InputError(
+    source,
+    field,
+    `'${said}' needs IPv6, and the ${runtime.name} runtime's networks carry none: choose another runtime for this case, or --family ipv4`,
+  );
 }

@@ -1,24 +1,40 @@
-import type { CaseSpec, ClientSpec, Scenario, ServerSpec } from '../scenario/types.ts';
+import type { CaseSpec, ClientSpec, Family, Scenario, ServerSpec } from '../scenario/types.ts';
 
 export interface MergedCase {
   clients: number;
   holdSeconds: number;
+  family: Family;
   client: ClientSpec;
   server: ServerSpec;
 }
 
-/** A case's settings: the scenario's, under the case's, under the case's quick overrides with --quick. */
-export function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean): MergedCase {
+/**
+ * A case's settings: the scenario's, under the case's, under the case's quick overrides with --quick; the
+ * family a run is told to use (--family) over all of them.
+ */
+export function mergeCase(scenario: Scenario, spec: CaseSpec, quick: boolean, family?: Family): MergedCase {
   const layers = quick && spec.quick ? [spec, spec.quick] : [spec];
   let clients = 1;
   let holdSeconds = 0;
+  let merged: Family = scenario.family ?? 'ipv4';
   let client: ClientSpec = { ...scenario.client, sysctls: { ...scenario.client?.sysctls } };
   let server: ServerSpec = { ...scenario.server, sysctls: { ...scenario.server.sysctls } };
   for (const layer of layers) {
     clients = layer.clients ?? clients;
     holdSeconds = layer.holdSeconds ?? holdSeconds;
+    merged = layer.family ?? merged;
     client = { ...client, ...layer.client, sysctls: { ...client.sysctls, ...layer.client?.sysctls } };
     server = { ...server, ...layer.server, sysctls: { ...server.sysctls, ...layer.server?.sysctls } };
   }
-  return { clients, holdSeconds, client, server };
+  return { clients, holdSeconds, family: family ?? merged, client, server };
+}
+
+/** Whether a case over this family needs the run's network to carry IPv6. */
+export function usesIpv6(family: Family): boolean {
+  return family !== 'ipv4';
+}
+
+/** Whether a host of this case has an IPv6 address: the case uses IPv6, or the run's network carries it for another case. */
+export function hasIpv6(family: Family, networkIpv6: boolean | undefined): boolean {
+  return usesIpv6(family) || !!networkIpv6;
 }

@@ -3,22 +3,33 @@
  * limits and programs. Runtimes execute plans; they never see scenarios.
  */
 import type { Scenario } from '../scenario/types.ts';
-import { refuseLabServerOnly, refuseTooManyClients } from './checks.ts';
+import { refuseLabServerOnly, refuseSourceSettings, refuseTooManyClients } from './checks.ts';
 import { planClients } from './clients.ts';
-import { mergeCase } from './merge.ts';
+import { hasIpv6, mergeCase } from './merge.ts';
 import { planServer, serverEndpoints } from './server.ts';
+import { ipv6SubnetFor } from '../subnet.ts';
 import type { CaseInPlanning, CasePlan, PlanOptions } from './types.ts';
 
 export type { CasePlan, PlanOptions, PlannedClient, PlannedHost, PlannedServer, Role } from './types.ts';
 export { mergeCase, type MergedCase } from './merge.ts';
 export { listenedPorts } from './ports.ts';
+export { usesIpv6 } from './merge.ts';
+export { addressingOf } from './clients.ts';
+export { casesOverIpv6, refuseIpv6Without } from './checks.ts';
 
 const DEFAULT_DEADLINE = { full: 600, quick: 120 };
 
 export function planCase(scenario: Scenario, index: number, options: PlanOptions): CasePlan {
   const spec = scenario.cases[index]!;
-  const planning: CaseInPlanning = { scenario, index, at: `cases[${index}]`, merged: mergeCase(scenario, spec, options.quick), options };
+  const planning: CaseInPlanning = {
+    scenario,
+    index,
+    at: `cases[${index}]`,
+    merged: mergeCase(scenario, spec, options.quick, options.family),
+    options,
+  };
   refuseTooManyClients(planning);
+  refuseSourceSettings(planning);
   const endpoints = serverEndpoints(planning);
   if (planning.merged.server.program) refuseLabServerOnly(planning);
   const deadlines = planDeadlines(planning);
@@ -31,6 +42,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     ...(spec.about ? { about: spec.about } : {}),
     quick: options.quick,
     subnet: options.subnet,
+    ...(hasIpv6(planning.merged.family, options.ipv6) && { subnet6: ipv6SubnetFor(options.subnet) }),
+    family: planning.merged.family,
     deadlineSeconds: deadlines.fill,
     holdSeconds: planning.merged.holdSeconds,
     server,

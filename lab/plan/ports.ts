@@ -10,12 +10,16 @@ export function listenedPorts(server: ServerSpec): number[] {
   return server.program?.ports ?? server.ports ?? [];
 }
 
-export function askedConnections(client: ClientSpec, sysctls: Record<string, string>, destinations: number): number {
+/**
+ * Connections a client asks for. 'fill': more than its pools of ports can give (each range whole, and 16
+ * more per (source, destination) pair, more than its flood processes can spend on failures), so the flood
+ * ends on EADDRNOTAVAIL or EADDRINUSE, not on its count.
+ */
+export function askedConnections(client: ClientSpec, sysctls: Record<string, string>, pools: readonly { ranges: number; pairs: number }[]): number {
   if (typeof client.connections === 'number') return client.connections;
-  // 'fill': ask for more than the range can give, so the flood ends on EADDRNOTAVAIL, not on its count.
   const [low, high] = parsePortRange(client.socketPortRange ?? sysctls['net.ipv4.ip_local_port_range'] ?? DEFAULT_PORT_RANGE);
-  const perDestination = high - low + 1;
-  return perDestination * destinations + 16 * destinations;
+  const perRange = high - low + 1;
+  return pools.reduce((sum, pool) => sum + pool.ranges * perRange + 16 * pool.pairs, 0);
 }
 
 /** Ports connect() may pick per destination: the namespace's range, narrowed by a per-socket range where they overlap. */

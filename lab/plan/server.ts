@@ -1,8 +1,9 @@
 /** The case's server: where it answers, and the program answering there. */
 import { InputError } from '../errors.ts';
-import { hostAddress, parseSubnet } from '../subnet.ts';
+import { endpoint, hostAddress, hostAddress6, parseSubnet } from '../subnet.ts';
 import { labserverArgv, serverWorkersFor } from '../programs/argv.ts';
 import type { ServerSpec } from '../scenario/types.ts';
+import { hasIpv6, usesIpv6 } from './merge.ts';
 import { nofileWithinCeiling } from './checks.ts';
 import { bounded, ownProgram } from './own-program.ts';
 import { listenedPorts } from './ports.ts';
@@ -15,17 +16,22 @@ const DEFAULT_READY_SECONDS = 30;
 export interface ServerEndpoints {
   /** The server's addresses, from .2 on. */
   ips: string[];
+  /** Its IPv6 addresses (the same host numbers in the run's IPv6 subnet), where the case connects over IPv6. */
+  ips6?: string[];
   ports: number[];
-  /** Every ip:port pair, which the clients aim at. */
+  /** Every ip:port pair of the families the case uses, IPv4 first, which the clients aim at. */
   targets: string[];
 }
 
 export function serverEndpoints({ merged, options, at }: CaseInPlanning): ServerEndpoints {
-  const ips = Array.from({ length: merged.server.addresses ?? 1 }, (_, i) => hostAddress(options.subnet, 2 + i));
+  const numbers = Array.from({ length: merged.server.addresses ?? 1 }, (_, i) => 2 + i);
+  const ips = numbers.map((n) => hostAddress(options.subnet, n));
+  const ips6 = usesIpv6(merged.family) ? numbers.map((n) => hostAddress6(options.subnet, n)) : undefined;
   const ports = listenedPorts(merged.server);
   if (!ports.length)
     throw new InputError(options.file, `${at}.server.ports`, 'is missing (the ports the server listens on; or server.program.ports)');
-  return { ips, ports, targets: ips.flatMap((ip) => ports.map((port) => `${ip}:${port}`)) };
+  const spoken = [...(merged.family === 'ipv6' ? [] : ips), ...(ips6 ?? [])];
+  return { ips, ...(ips6 && { ips6 }), ports, targets: spoken.flatMap((ip) => ports.map((port) => endpoint(ip, port))) };
 }
 
 /** The server, with labserver workers enough for what the clients ask, or the scenario's own program. */
@@ -43,11 +49,16 @@ export function planServer(
     name: 'server',
     role: 'server',
     ip: endpoints.ips[0]!,
+    ...(hasIpv6(merged.family, options.ipv6) && { ip6: hostAddress6(options.subnet, 2) }),
     sysctls: sysctlStrings(spec.sysctls),
     nofile,
     capabilities: { ...spec.capabilities },
-    extraAddresses: endpoints.ips.slice(1).map((ip) => `${ip}/${parseSubnet(options.subnet).prefix}`),
+    extraAddresses: [
+      ...endpoints.ips.slice(1).map((ip) => `${ip}/${parseSubnet(options.subnet).prefix}`),
+      ...(endpoints.ips6 ?? []).slice(1).map((ip) => `${ip}/64`),
+    ],
     ips: endpoints.ips,
+    ...(endpoints.ips6 && { ips6: endpoints.ips6 }),
     ports: endpoints.ports,
     backlog: spec.backlog ?? DEFAULT_BACKLOG,
     // A program of one's own has its own processes: the theory counts what it reports, not lab workers.
@@ -58,10 +69,13 @@ export function planServer(
       ...(own.settings && { settings: own.settings }),
     }),
   };
-  return { ...server, program: own ? bounded(deadlineSeconds, own.command) : labserverProgram(spec, server, deadlineSeconds) };
+  return {
+    ...server,
+    program: own ? bounded(deadlineSeconds, own.command) : labserverProgram(spec, server, deadlineSeconds, usesIpv6(merged.family)),
+  };
 }
 
-function labserverProgram(spec: ServerSpec, server: Omit<PlannedServer, 'program'>, deadlineSeconds: number): string[] {
+function labserverProgram(spec: ServerSpec, server: Omit<PlannedServer, 'program'>, deadlineSeconds: number, dualStack: boolean): string[] {
   return labserverArgv({
     ports: server.ports,
     backlog: server.backlog,
@@ -73,5 +87,7 @@ function labserverProgram(spec: ServerSpec, server: Omit<PlannedServer, 'program
     http: spec.protocol === 'http',
     noRead: spec.holdUnread,
     emfileBackoffMs: spec.emfileBackoffMs,
+    // Over IPv6 one listener per port takes both families: the accept queues stay one per port and worker.
+    dualStack,
   });
 }

@@ -1,5 +1,5 @@
 /** A case's plan: plain data saying which hosts exist, with which addresses, sysctls, limits and programs. */
-import type { BindMode, Expectation, HoldPing, Scenario } from '../scenario/types.ts';
+import type { BindMode, Expectation, Family, HoldPing, Scenario, SourceAddress, SourceMode } from '../scenario/types.ts';
 import type { MergedCase } from './merge.ts';
 
 export type Role = 'server' | 'client';
@@ -8,6 +8,8 @@ export interface PlannedHost {
   name: string;
   role: Role;
   ip: string;
+  /** Its IPv6 address, where the run's network carries IPv6 (the runtime gives it, as it gives ip). */
+  ip6?: string;
   sysctls: Record<string, string>;
   nofile: number;
   /** Capabilities added to the runtime's default set, each with the scenario's reason. */
@@ -24,6 +26,8 @@ export interface PlannedServer extends PlannedHost {
   role: 'server';
   /** Every address the server answers on; ip is the first. */
   ips: string[];
+  /** Its IPv6 addresses, where the case connects over IPv6: ip6 first. */
+  ips6?: string[];
   ports: number[];
   backlog: number;
   workers: number;
@@ -35,7 +39,16 @@ export interface PlannedServer extends PlannedHost {
 
 export interface PlannedClient extends PlannedHost {
   role: 'client';
+  /** The server's endpoints it connects to: "ip:port", "[ip6]:port". */
   targets: string[];
+  /** The family it connects over (IPv4 where not said). */
+  family?: Family;
+  /** Which of its addresses its sockets leave from (the route's source where not said). */
+  source?: SourceMode;
+  /** Its addresses in the families it connects over, each family's in the order they are added (ip, ip6 first); just ip where not said. */
+  addresses?: SourceAddress[];
+  /** The addresses its flood binds each socket to in turn (labclient --sources); none: the route's choice. */
+  sources?: string[];
   asked: number;
   processes: number;
   inflight: number;
@@ -54,6 +67,10 @@ export interface CasePlan {
   about?: string;
   quick: boolean;
   subnet: string;
+  /** The run's IPv6 subnet, where its network carries IPv6 (a case over IPv6 needs it). */
+  subnet6?: string;
+  /** The family the case connects over (IPv4 where not said). */
+  family?: Family;
   deadlineSeconds: number;
   /** Seconds the connections are held after the fill before collection. */
   holdSeconds: number;
@@ -72,6 +89,10 @@ export interface PlanOptions {
   file: string;
   /** Fewer clients than the subnet holds, where the runtime keeps addresses of it for itself, and why. */
   clientRoom?: { clients: number; why: string };
+  /** The family every case connects over (--family), whatever the scenario says. */
+  family?: Family;
+  /** The run's network carries IPv6 (some case uses it): every host gets its IPv6 address too. */
+  ipv6?: boolean;
 }
 
 /** What every planning step reads: the case, its merged settings, and where in the scenario it was written. */

@@ -45,6 +45,8 @@ export interface LabserverArgs {
   noRead?: boolean;
   /** Pause accepting this long after EMFILE; left out, the program's default (100 ms). */
   emfileBackoffMs?: number;
+  /** Listen on [::] with IPV6_V6ONLY off: one listener per port for IPv4 and IPv6 clients alike. */
+  dualStack?: boolean;
 }
 
 export function labserverArgv(a: LabserverArgs): string[] {
@@ -60,13 +62,16 @@ export function labserverArgv(a: LabserverArgs): string[] {
     ...flag('--close-after-pong', a.closeAfterPong),
     ...flag('--http', a.http),
     ...flag('--no-read', a.noRead),
+    ...flag('--dual-stack', a.dualStack),
     ...option('--emfile-backoff-ms', a.emfileBackoffMs),
   ];
 }
 
 export interface LabclientArgs {
-  /** "ip:port" each. */
+  /** "ip:port" or "[ip6]:port" each. */
   targets: readonly string[];
+  /** Addresses each socket is bound to in turn (port 0, --bind saying how the port is picked); none: no bind but --bind's. */
+  sources?: readonly string[];
   count: number;
   processes: number;
   inflight: number;
@@ -95,6 +100,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
   return [
     LABCLIENT.name,
     ...option('--targets', a.targets.join(',')),
+    ...option('--sources', a.sources?.length ? a.sources.join(',') : undefined),
     ...option('--count', a.count),
     ...option('--processes', a.processes),
     ...option('--inflight', a.inflight),
@@ -119,7 +125,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
 }
 
 export interface LabchurnArgs {
-  /** "ip:port" each. */
+  /** "ip:port" or "[ip6]:port" each. */
   targets: readonly string[];
   /** New connections per second, for `seconds`. */
   rate: number;

@@ -27,7 +27,12 @@ export const LABAGENT = { name: 'labagent', source: 'images/agent/labagent.c' } 
 export const PROGRAMS: readonly LabProgram[] = [LABSERVER, LABCLIENT, LABCHURN, LABAGENT];
 
 /** The headers under images/common the programs include. */
-export const PROGRAM_HEADERS: readonly string[] = ['images/common/errnames.h', 'images/common/histogram.h', 'images/common/workers.h'];
+export const PROGRAM_HEADERS: readonly string[] = [
+  'images/common/addr.h',
+  'images/common/errnames.h',
+  'images/common/histogram.h',
+  'images/common/workers.h',
+];
 
 /** Whether `file` is the name of a program that one of the lab's images builds (a binary built by hand beside its source). */
 export function isImageProgram(file: string): boolean {

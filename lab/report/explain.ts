@@ -20,6 +20,12 @@ export function explainScenario(scenario: Scenario, file: string, quick: boolean
       `  clients: ${settings.clients}, each asking for ${connections === 'fill' ? 'as many connections as its range gives (fill)' : `${connections} connections`}`,
     );
     out.push(`  client sysctls: ${sysctlText(settings.client.sysctls) || 'kernel defaults'}`);
+    const { addresses = 1, source = 'route' } = settings.client;
+    if (settings.family !== 'ipv4' || addresses > 1 || source !== 'route') {
+      out.push(
+        `  family: ${settings.family}; client addresses per family: ${addresses}, sockets leaving from ${source === 'route' ? "the route's source" : `each in turn (source '${source}')`}`,
+      );
+    }
     out.push(
       `  server ports: ${listenedPorts(settings.server).join(', ')}${settings.server.program ? ` (${settings.server.program.command.join(' ')})` : ''}`,
     );

@@ -4,6 +4,7 @@
  */
 import type { Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory/prediction.ts';
+// Safe text, escaped: XML 1.0 forbids most control characters even as &#x1b;, so they come out as "\x1b".
 import { escapeHtml as xml } from './escape.ts';
 import { measuredText } from './facts.ts';
 

@@ -18,6 +18,7 @@ import {
   sysctlShortName,
   theoryLines,
 } from './facts.ts';
+import { safeText } from './escape.ts';
 import { storyParagraphs } from './story.ts';
 
 export function renderMarkdown(results: Results, options: { story?: string | undefined } = {}): string {
@@ -29,7 +30,8 @@ export function renderMarkdown(results: Results, options: { story?: string | und
   const knee = kneeLine(results);
   if (knee) out.push('', '## Across cases', '', inline(`${knee[0]!.toUpperCase()}${knee.slice(1)}.`));
   out.push('', '## Verdict', '', `**${overallVerdict(results)}**`, '');
-  return out.join('\n');
+  // Every line of it: what it quotes of the run (names, claims, a node's label) may hold control characters.
+  return safeText(out.join('\n'));
 }
 
 function renderCase(c: CaseResult, index: number, total: number, kind: string): string[] {
@@ -86,7 +88,7 @@ function cell(text: string): string {
   return inline(text).replace(/\|/g, '\\|') || ' ';
 }
 
-/** Text from a results file stays on its line: a newline in a claim must not break the document. */
+/** Text from a results file stays on its line (a newline in a claim must not break the document), and is safe to show. */
 function inline(text: string): string {
-  return text.replace(/\s*\n\s*/g, ' ');
+  return safeText(text.replace(/\s*\n\s*/g, ' '));
 }

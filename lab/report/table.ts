@@ -14,10 +14,13 @@ import {
   scaleLines,
   theoryLines,
 } from './facts.ts';
+import { safeStrings } from './escape.ts';
 
 type Style = Parameters<typeof styleText>[0];
 
-export function renderResults(results: Results, color = false): string {
+export function renderResults(shown: Results, color = false): string {
+  // Safe before it is painted: a name's own ESC[31m must not colour the terminal, and ours must stay.
+  const results = safeStrings(shown);
   const paint = (style: Style, text: string) => (color ? styleText(style, text) : text);
   const out: string[] = [];
   out.push('');
@@ -67,6 +70,13 @@ function describeHost(h: HostResult): string {
   if (errorText) parts.push(`errors ${errorText}`);
   if (h.flood) parts.push(`filled in ${h.flood.fillSeconds} s by ${h.flood.processes} process(es)`);
   if (h.machine?.node) parts.push(`on ${h.machine.node}`);
+  if (h.ip6) parts.push(`IPv6 ${h.ip6}`);
+  if (h.sources)
+    parts.push(
+      `from ${Object.entries(h.sources)
+        .map(([address, n]) => `${address} ${n}`)
+        .join(', ')}`,
+    );
   return parts.join(', ');
 }
 

@@ -18,6 +18,8 @@ export interface HostReading {
   /** The server's accepted count, as it reported it. */
   accepted?: number;
   openFilesAtStart?: number;
+  /** A client's established connections per local address, as its kernel counted them after the flood. */
+  sources?: Record<string, number>;
   /** The server's own ports, whose listen backlog the results show. */
   serverPorts?: readonly number[];
   flood?: FloodFigures;
@@ -33,6 +35,7 @@ export function hostResult(reading: HostReading): HostResult {
     name: plan.name,
     role: plan.role,
     ip: plan.ip,
+    ...(plan.ip6 && { ip6: plan.ip6 }),
     ...(reading.machine && { machine: reading.machine }),
     estab: view.ss.estab,
     timewait: view.ss.timewait,
@@ -44,6 +47,7 @@ export function hostResult(reading: HostReading): HostResult {
     nofile: view.nofile,
     nstat: view.nstat,
     ...(plan.role === 'client' && before && { boundPortsBefore: before.listeningPorts }),
+    ...(reading.sources && { sources: reading.sources }),
     programRssKiB: view.programRssKiB,
     ...(reading.serverPorts && { listenBacklog: listenBacklogOf(reading.serverPorts, before) }),
     hostWide: {

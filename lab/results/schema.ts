@@ -164,6 +164,8 @@ export const hostResult = z.object({
   name: z.string(),
   role,
   ip: z.string(),
+  /** Its IPv6 address, where the run's network carried IPv6. */
+  ip6: z.string().optional(),
   machine: hostMachine.optional(),
   /** The host vanished mid-run (container killed): its figures below are not measurements. */
   lost: z.boolean().optional(),
@@ -189,6 +191,8 @@ export const hostResult = z.object({
   cgroupMemory: endMemory.optional(),
   /** TCP ports bound inside a client before its flood (connect() skips them). */
   boundPortsBefore: z.array(z.number()).optional(),
+  /** A client's established connections per local address (`ss -tn state established src <address>`), after the flood. */
+  sources: counts.optional(),
   /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */
   nstat: counts,
   /** `ss -s` figures that are host-wide, kept apart: never this host's own. */

@@ -8,6 +8,7 @@ import type { CasePlan } from '../plan/plan.ts';
 import type { CaseResult, ExpectationResult, HostResult } from '../results/results.ts';
 import type { Host, LabNetwork, NodeFacts, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
+import { readSources } from '../collect/sources.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted, within } from '../abort.ts';
@@ -21,11 +22,10 @@ import { milestones } from '../results/milestones.ts';
 import { hostMachine, oneKernel } from '../results/machines.ts';
 import { ClientFlood } from './client-flood.ts';
 import { MemoryWatch, type MemoryStop } from './memory-guard.ts';
-import { checkListeners, elsewhereProblem, parseListeners, parseListeningPorts, programListeners, type Listener } from '../collect/listeners.ts';
-import { readProcesses } from '../collect/processes.ts';
+import { parseListeningPorts, type Listener } from '../collect/listeners.ts';
+import { awaitOwnServer } from './own-server.ts';
 import type { HostProcess, ServerTheory } from '../scenario/types.ts';
-import { announceKernels } from '../run-ledger.ts';
-import { NeighbourWatch, neighbourReason } from './neighbours.ts';
+import { NeighbourWatch } from './neighbours.ts';
 
 export interface CaseRunOptions {
   /** What one host is, for the phases' titles: "container", "namespace". */
@@ -58,8 +58,6 @@ export interface CasePhase {
 }
 
 const SERVER_READY_TIMEOUT_MS = 20_000;
-/** How long a server program listening only where the clients cannot reach (127.0.0.1) gets to listen where they can. */
-const ELSEWHERE_GRACE_MS = 2_000;
 const STOP_TIMEOUT_MS = 10_000;
 const SETTLE_TIMEOUT_MS = 15_000;
 /** The hold waits at most this long for the server's accepts, and gives up once they stop growing for the other. */
@@ -197,7 +195,10 @@ export class CaseRun {
         if (line.type === 'ready' || line.type === 'error') ready(line);
       });
       state.program = program;
-      if (host.plan.customProgram) return this.awaitListeners(state);
+      if (host.plan.customProgram) {
+        Object.assign(state, await awaitOwnServer(host, program, this.plan.server.ready!));
+        return;
+      }
       const exited = program.exited.then((code) => {
         throw new RuntimeFailure(
           `the server program on ${host.plan.ip} exited (code ${code}) before it was ready: ${program.stderr().trim() || state.last?.message || ''}`,
@@ -210,46 +211,6 @@ export class CaseRun {
       const line = await Promise.race([readyLine, exited, timeout]);
       if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
     });
-  }
-
-  /**
-   * A server program of the scenario's own is ready once the server's kernel lists a listener the clients can
-   * reach (on the server's address, or on any) on each of its ready ports (it says nothing to the lab); one
-   * that listens only elsewhere (127.0.0.1) is named. Then its processes and listeners are read for the theory.
-   */
-  private async awaitListeners(state: ServerProgram): Promise<void> {
-    const { host, program } = state;
-    const { ports, timeoutSeconds } = this.plan.server.ready!;
-    const command = host.plan.customProgram!.command.join(' ');
-    let listeners: Listener[] = [];
-    const check = async () => checkListeners((listeners = parseListeners((await host.exec(['ss', '-Htlnp'])).stdout)), ports, host.plan.ip);
-    let exitCode: number | undefined;
-    void program!.exited.then((code) => (exitCode = code));
-    const deadline = performance.now() + timeoutSeconds * 1000;
-    let elsewhereSince: number | undefined;
-    for (let found = await check(), left = found.unreachable; left.length; found = await check(), left = found.unreachable) {
-      const what = `port${left.length > 1 ? 's' : ''} ${left.join(', ')}`;
-      if (exitCode !== undefined) {
-        throw new RuntimeFailure(
-          `the server program (${command}) on ${host.plan.ip} exited (code ${exitCode}) before it listened on ${what}: ${program!.stderr().trim().split('\n').slice(-3).join(' | ') || 'no output'}`,
-        );
-      }
-      // Every port held, some only where the clients cannot reach: a moment for the right listener, then said.
-      const onlyElsewhere = left.every((port) => listeners.some((l) => l.port === port));
-      elsewhereSince = onlyElsewhere ? (elsewhereSince ?? performance.now()) : undefined;
-      const late = performance.now() > deadline;
-      if (found.elsewhere.length && (late || (elsewhereSince !== undefined && performance.now() - elsewhereSince > ELSEWHERE_GRACE_MS))) {
-        throw new RuntimeFailure(elsewhereProblem(host.plan.name, found, host.plan.ip));
-      }
-      if (late) {
-        throw new RuntimeFailure(
-          `the server program (${command}) on ${host.plan.ip} never listened on ${what}: waited ${timeoutSeconds} s (server.program.ready.timeoutSeconds)`,
-        );
-      }
-      await sleep(200);
-    }
-    state.processes = await readProcesses(host);
-    state.listeners = programListeners(listeners);
   }
 
   /** The server's ports that no listener holds now, as its kernel lists them. */
@@ -267,19 +228,8 @@ export class CaseRun {
       await this.neighbours.start();
       const views = await Promise.all(this.hosts.map((h) => readKernelView(h)));
       this.hosts.forEach((h, i) => this.before.set(h.plan.name, views[i]!));
-      await announceKernels(this.session.runId, this.kernels());
+      await this.neighbours.readOn(views);
     });
-  }
-
-  /** The kernels (boot ids) the case's hosts run on, as read before the flood. */
-  private kernels(): string[] {
-    return [...new Set([...this.before.values()].flatMap((v) => (v.machine ? [v.machine.bootId] : [])))];
-  }
-
-  /** Why the host-wide figures are not the case's: other runs were alive on its kernels between the readings. */
-  private hostWideNotMeasured(): string | undefined {
-    const runs = this.neighbours.neighbours(this.kernels());
-    return runs.length ? neighbourReason(runs) : undefined;
   }
 
   /** Every client floods at once; resolves when all of them have filled what they could. */
@@ -436,9 +386,10 @@ export class CaseRun {
           }),
         ),
       );
-      await this.neighbours.stop();
-      const spoiled = this.hostWideNotMeasured();
-      const results = this.hosts.map((host, i) => this.hostResult(host, views[i], spoiled));
+      // Host-wide growth is the case's only where no other run was alive on its kernels between the readings.
+      const spoiled = await this.neighbours.stopAndTell();
+      const sources = await readSources(this.hosts, views, this.plan);
+      const results = this.hosts.map((host, i) => this.hostResult(host, views[i], spoiled, sources.get(host.plan.name)));
       const server = results.find((r) => r.role === 'server')!;
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       // As data: predict() runs where it can be stopped (judge.ts), which rebuilds the kernels from their strings.
@@ -504,7 +455,7 @@ export class CaseRun {
     };
   }
 
-  private hostResult(host: Host, view: KernelView | undefined, hostWideNotMeasured: string | undefined) {
+  private hostResult(host: Host, view: KernelView | undefined, hostWideNotMeasured: string | undefined, sources?: Record<string, number>) {
     const before = this.before.get(host.plan.name);
     const machine = hostMachine(host.node, (before ?? view)?.machine, this.options.nodes);
     if (host.plan.role === 'server') {
@@ -534,6 +485,7 @@ export class CaseRun {
       bindErrors: counts?.bind_errors ?? {},
       ...(flood?.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),
       ...(flood && { flood: flood.figures() }),
+      ...(sources && { sources }),
     });
   }
 

@@ -1,10 +1,11 @@
 /** Sets each expectation's prediction against what the kernel did. Pure: unit-tested on its own. */
-import type { CasePlan, PlannedClient, PlannedHost, PlannedServer } from '../plan/plan.ts';
+import { addressingOf, type CasePlan, type PlannedClient, type PlannedHost, type PlannedServer } from '../plan/plan.ts';
 import { InputError } from '../errors.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { parsePortList, parsePortRange } from '../scenario/port-range.ts';
 import { contains, MissingFigure } from '../scenario/theory/prediction.ts';
 import type { ClientTheory, Expectation, HostProcess, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
+import { addressesOf } from '../scenario/theory/addresses.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
 import { PING_FIGURES, type ConnectFigure, type PingFigure } from '../scenario/metrics.ts';
 import { connectFigure } from '../results/connect-cost.ts';
@@ -24,7 +25,10 @@ export function clientTheory(plan: PlannedClient, before: KernelView, filled?: C
     portRange: parsePortRange(range),
     reservedPorts: parsePortList(reserved),
     boundPorts: before.listeningPorts,
+    ...(before.listeners && { boundSockets: before.listeners.map(({ address, port }) => ({ address, port })) }),
     destinations: plan.targets.length,
+    ...addressingOf(plan),
+    ...(before.sysctls['net.ipv6.bindv6only'] !== undefined && { bindv6only: before.sysctls['net.ipv6.bindv6only'] === '1' }),
     asked: plan.asked,
     bind: plan.bind,
     ...(plan.socketPortRange ? { socketPortRange: plan.socketPortRange } : {}),
@@ -191,6 +195,8 @@ export function plannedContext(
     reservedPorts: parsePortList(sysctl(c, 'net.ipv4.ip_local_reserved_ports', '')),
     boundPorts: [],
     destinations: c.targets.length,
+    ...addressingOf(c),
+    bindv6only: sysctl(c, 'net.ipv6.bindv6only', '0') === '1',
     asked: c.asked,
     bind: c.bind,
     ...(c.socketPortRange ? { socketPortRange: c.socketPortRange } : {}),
@@ -231,7 +237,12 @@ export function checkPredictions(
 
 /** Why one expectation's predict() cannot be used on the planned context, if it cannot (see checkPredictions). */
 export function predictionProblem(e: Expectation, context: Omit<TheoryContext, 'client'>): string | undefined {
-  const contexts = e.subject === 'each client' ? context.clients.map((client) => ({ ...context, client })) : [context];
+  const contexts =
+    e.subject === 'each client'
+      ? context.clients.map((client) => ({ ...context, client }))
+      : e.subject === 'each address'
+        ? addressContexts(context)
+        : [context];
   for (const ctx of contexts) {
     let value: unknown;
     try {
@@ -267,6 +278,19 @@ export function unjudgedRows(
     pass: false,
     invalid: why,
   }));
+}
+
+/** One context per address of each client, for subject 'each address'. */
+function addressContexts(context: Omit<TheoryContext, 'client'>): TheoryContext[] {
+  return context.clients.flatMap((client) =>
+    addressesOf(client).map((address) => ({ ...context, client, address, kernel: client.kernel ?? context.kernel })),
+  );
+}
+
+/** The kernel's count of a client's connections from one address, read inside it after the flood. */
+function measureAddress(host: HostResult, address: string): Measurement {
+  if (host.flood?.unreported) return notMeasured(`${host.flood.program} exited without reporting its figures`);
+  return host.sources?.[address] ?? notMeasured(`no count per address was read inside ${host.name}`);
 }
 
 export function evaluate(
@@ -337,6 +361,14 @@ export function evaluate(
           [theory.name],
         );
       });
+    }
+    if (e.subject === 'each address') {
+      for (const ctx of addressContexts(context)) {
+        const i = context.clients.indexOf(ctx.client!);
+        row(e, `${ctx.client!.name} ${ctx.address!.address}`, predictOrWhy(e, ctx), measureAddress(clients[i]!, ctx.address!.address), [
+          ctx.client!.name,
+        ]);
+      }
     }
   }
   return rows;

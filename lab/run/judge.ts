@@ -17,7 +17,7 @@ import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { sourceOf } from '../scenario/source.ts';
 import type { Expectation, Scenario } from '../scenario/types.ts';
 import { checkPredictions, evaluate, unjudgedRows } from './evaluate.ts';
-import { signatureOf, theoryOf, type JudgeReply, type JudgeRequest, type TheoryData } from './judging.ts';
+import { signatureOf, theoryOf, type JudgeLoad, type JudgeReply, type JudgeRequest, type TheoryData } from './judging.ts';
 
 /** How long the predictions of one case may take, in seconds (LAB_JUDGE_TIMEOUT_SECONDS overrides it, for tests). */
 export const JUDGE_TIMEOUT_SECONDS = 10;
@@ -42,6 +42,8 @@ interface Answer {
   late?: boolean;
   /** Whether the worker had loaded the scenario file by the end. */
   loaded: boolean;
+  /** No worker can run here (it could not start tsx), and why: nothing of the scenario's is to blame. */
+  unavailable?: string;
 }
 
 export class Judge {
@@ -50,6 +52,8 @@ export class Judge {
   private thread?: JudgeThread;
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 0;
+  /** Why no worker can run here, once one could not start: then predict() runs on this thread, as it always did. */
+  private unavailable?: string;
 
   constructor(
     scenario: Scenario,
@@ -58,7 +62,7 @@ export class Judge {
     this.file = sourceOf(scenario);
   }
 
-  /** Starts the worker now, so that its start (tsx, the lab, the scenario: about 0.2 s) overlaps the run's. */
+  /** Starts the worker on the scenario now, so that its start (tsx, the lab, the file) overlaps the run's. */
   warm(): void {
     if (this.file) this.threadNow();
   }
@@ -75,9 +79,11 @@ export class Judge {
     fieldOf: (index: number) => string,
     signal?: AbortSignal,
   ): Promise<void> {
-    if (!this.file) return checkPredictions({ expectations: [...expectations] }, theoryOf(context), file, fieldOf);
+    const here = () => checkPredictions({ expectations: [...expectations] }, theoryOf(context), file, fieldOf);
+    if (!this.bounded()) return here();
     const what = `case ${caseIndex + 1}: trying each predict() on the plan`;
     const answer = await this.ask({ kind: 'check', caseIndex, context }, expectations, what, signal);
+    if (answer.unavailable) return this.withoutWorker(answer.unavailable, here);
     const seconds = judgeTimeoutMs() / 1000;
     if (answer.problem) throw new InputError(file, fieldOf(answer.problem.index), answer.problem.reason);
     if (answer.late && !answer.loaded) throw new InputError(file, undefined, `did not load again within ${seconds} s to try its predictions`);
@@ -99,9 +105,11 @@ export class Judge {
     clients: readonly HostResult[],
     signal?: AbortSignal,
   ): Promise<ExpectationResult[]> {
-    if (!this.file) return evaluate(expectations, theoryOf(context), server, clients);
+    const here = () => evaluate(expectations, theoryOf(context), server, clients);
+    if (!this.bounded()) return here();
     const what = `case ${caseIndex + 1}: judging`;
     const answer = await this.ask({ kind: 'judge', caseIndex, context, server, clients: [...clients] }, expectations, what, signal);
+    if (answer.unavailable) return this.withoutWorker(answer.unavailable, here);
     const names = context.clients.map((c) => c.name);
     const why = whyNotJudged(answer, judgeTimeoutMs() / 1000);
     return expectations.flatMap((e, index) => answer.rows[index] ?? unjudgedRows(e, server.name, names, why(index)));
@@ -114,8 +122,19 @@ export class Judge {
     await thread?.worker.terminate();
   }
 
+  private bounded(): boolean {
+    return !!this.file && !this.unavailable;
+  }
+
+  /** As the trial load does when it has no worker (lab/scenario/load.ts): on this thread, said once. */
+  private withoutWorker<T>(why: string, here: () => T): T {
+    if (!this.unavailable) this.log(`judging without a time limit: ${why}; predict() runs on the lab's own thread`);
+    this.unavailable = why;
+    return here();
+  }
+
   private threadNow(): JudgeThread {
-    if (!this.thread || this.thread.ended) this.thread = new JudgeThread(this.file!);
+    if (!this.thread || this.thread.ended) this.thread = JudgeThread.on(this.file!);
     return this.thread;
   }
 
@@ -174,6 +193,7 @@ export class Judge {
           settle(() => resolve(answer));
         },
         ended: (why) => {
+          if (thread.broken) answer.unavailable = thread.broken;
           answer.failed ??= why;
           settle(() => resolve(answer));
         },
@@ -217,37 +237,56 @@ interface Listener {
 }
 
 /**
- * Starts tsx in the worker, then the worker's module (judge-worker.ts), which loads the scenario. A worker
- * that cannot even start says so, rather than leave every request to the time limit.
+ * Starts tsx in the worker, for the whole thread as bin/lab.js does for the lab's (a namespaced tsx fails to
+ * import a scenario file outside an ES module package, which is compiled as CommonJS), then the worker's module
+ * (judge-worker.ts), which loads the scenario. A worker that cannot even start says so, rather than leave every
+ * request to the time limit.
  */
 const BOOT = `
 const { parentPort, workerData } = require('node:worker_threads');
 import(workerData.tsx)
-  .then(({ register }) => register({ namespace: 'lab-judge' }))
-  .then((tsx) => tsx.import(workerData.entry, workerData.parent))
+  .then(({ register }) => register())
+  .then(() => import(workerData.entry))
   .catch((error) => parentPort.postMessage({ type: 'broken', message: String((error && error.message) || error).split('\\n')[0] }));
 `;
 
 class JudgeThread {
+  /** One started ahead, before any run knows its file (see the end of this module). */
+  private static spare?: JudgeThread;
+
+  static startSpare(): void {
+    if (!JudgeThread.spare || JudgeThread.spare.ended) JudgeThread.spare = new JudgeThread();
+  }
+
+  /** A thread loading the file: the one started ahead when there is one, else a new one. */
+  static on(file: string): JudgeThread {
+    const spare = JudgeThread.spare;
+    JudgeThread.spare = undefined;
+    const thread = spare && !spare.ended ? spare : new JudgeThread();
+    thread.worker.postMessage({ file } satisfies JudgeLoad);
+    return thread;
+  }
+
   readonly worker: Worker;
   ready = false;
   /** Why it ended, once it has. */
   ended?: string;
   /** Stopped on purpose (a time limit, a signal). */
   stopped = false;
+  /** It could not start tsx and the lab (an odd install), and why. */
+  broken?: string;
   private readonly listeners = new Map<number, Listener>();
 
-  constructor(file: string) {
+  private constructor() {
     this.worker = new Worker(BOOT, {
       eval: true,
-      workerData: { tsx: tsxEsmApi(), entry: new URL('./judge-worker.ts', import.meta.url).href, parent: import.meta.url, file },
+      workerData: { tsx: tsxEsmApi(), entry: new URL('./judge-worker.ts', import.meta.url).href },
     });
-    // It never holds the process open between requests.
-    this.worker.unref();
     this.worker.on('message', (message: JudgeReply | { type: 'broken'; message: string }) => {
       if (message.type === 'ready') this.ready = true;
       else if (message.type === 'broken') {
-        this.end(`the judging thread could not start: ${message.message}`);
+        this.broken = `no worker thread could start tsx here (${message.message})`;
+        this.end(this.broken);
         void this.worker.terminate();
       } else this.listeners.get(message.id)?.reply(message);
     });
@@ -257,6 +296,8 @@ class JudgeThread {
         this.stopped ? 'the judging thread was stopped' : `the judging thread ended (exit code ${code}): does a predict() call process.exit()?`,
       ),
     );
+    // It never holds the process open between requests; unref'd after its listeners, which would ref it again.
+    this.worker.unref();
   }
 
   listen(id: number, listener: Listener): void {
@@ -282,3 +323,7 @@ function tsxEsmApi(): string {
   const exports = (require('tsx/package.json') as { exports: Record<string, { import: { default: string } }> }).exports;
   return pathToFileURL(join(dirname(manifest), exports['./esm/api']!.import.default)).href;
 }
+
+// Started as soon as a command that runs scenarios is imported: tsx and the lab load in it while the command
+// loads the scenario, and it is handed the file when the run starts. Idle, it holds nothing open.
+JudgeThread.startSpare();

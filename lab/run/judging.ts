@@ -55,6 +55,11 @@ export type JudgeRequest = { id: number; caseIndex: number; expected: Expectatio
   { kind: 'check' } | { kind: 'judge'; server: HostResult; clients: HostResult[] }
 );
 
+/** Which scenario file to load: the first message a worker gets, once the run knows it. */
+export interface JudgeLoad {
+  file: string;
+}
+
 /**
  * ready: the scenario file is loaded. done (after one 'expectation' per expectation, in order): the request
  * is answered; problem: the planning check refused an expectation; failed: nothing could be judged, and why.

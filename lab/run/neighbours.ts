@@ -4,7 +4,8 @@
  * them between its readings before and after the flood. The run ledger knows which runs are alive; a run is
  * a neighbour when its hosts share a kernel with the case's, or when it has not yet said where its hosts are.
  */
-import { liveRuns } from '../run-ledger.ts';
+import type { KernelView } from '../collect/kernel-view.ts';
+import { announceKernels, liveRuns } from '../run-ledger.ts';
 
 /** Often enough to see any run that lives a second: no run with hosts starts and ends faster. */
 const LOOK_EVERY_MS = 1000;
@@ -14,6 +15,8 @@ export class NeighbourWatch {
   private readonly seen = new Map<string, readonly string[] | undefined>();
   private timer?: NodeJS.Timeout;
   private watching = false;
+  /** The kernels (boot ids) the case's hosts run on, as read before the flood. */
+  private kernels: string[] = [];
 
   constructor(
     private readonly runId: string,
@@ -28,12 +31,25 @@ export class NeighbourWatch {
     this.timer.unref();
   }
 
+  /** The kernels the case's hosts were read on (before the flood), told to other runs through the ledger. */
+  async readOn(views: Iterable<KernelView>): Promise<void> {
+    this.kernels = [...new Set([...views].flatMap((v) => (v.machine ? [v.machine.bootId] : [])))];
+    await announceKernels(this.runId, this.kernels);
+  }
+
   /** Looks a last time (after the case's last reading) and stops; safe to call more than once. */
   async stop(): Promise<void> {
     clearInterval(this.timer);
     if (!this.watching) return;
     await this.look();
     this.watching = false;
+  }
+
+  /** Stops, and says why the case's host-wide figures are not its own, if another run may have added to them. */
+  async stopAndTell(): Promise<string | undefined> {
+    await this.stop();
+    const runs = this.neighbours(this.kernels);
+    return runs.length ? neighbourReason(runs) : undefined;
   }
 
   /**

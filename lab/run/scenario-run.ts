@@ -16,12 +16,12 @@ import {
   type RunSession,
   type Runtime,
 } from '../runtime/runtime.ts';
-import type { Scenario } from '../scenario/types.ts';
+import type { Family, Scenario } from '../scenario/types.ts';
 import { CaseRun } from './case-run.ts';
 import { unlessAborted } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
-import { planCase, type CasePlan } from '../plan/plan.ts';
-import { benchmarkingSubnets, overlaps } from '../subnet.ts';
+import { casesOverIpv6, planCase, refuseIpv6Without, type CasePlan } from '../plan/plan.ts';
+import { benchmarkingSubnets, ipv6SubnetFor, overlaps } from '../subnet.ts';
 import { EnvironmentError, InputError, Interrupted, LabError } from '../errors.ts';
 import { newRunId } from '../run-id.ts';
 import { markLive } from '../run-ledger.ts';
@@ -54,6 +54,8 @@ export interface ScenarioRunOptions {
   untilMemoryFloor?: boolean;
   /** The run's id, when the caller must know it before the run starts; a fresh one by default. */
   runId?: string;
+  /** Every case over this IP family (--family), whatever the scenario says. */
+  family?: Family;
 }
 
 const LAB_VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -99,6 +101,8 @@ class ScenarioRun {
   private plans = new Map<number, CasePlan>();
   private network?: LabNetwork;
   private machineFacts?: ReturnType<typeof readMachineFacts>;
+  /** Whether the run's network carries IPv6: some case it runs connects over it. */
+  private ipv6 = false;
   /** Whether the run's connections take entries in a machine-wide tracking table. */
   private tracked = false;
   /** Calls the scenario's predict(), bounded in time: on the plan, then on each case's figures. */
@@ -125,6 +129,10 @@ class ScenarioRun {
 
   /** Reaches the engine and plans every case against its limits: bad input stops here, nothing created. */
   async connect(): Promise<void> {
+    // A case over IPv6 where the runtime's networks carry none: refused before the runtime is even reached.
+    const overIpv6 = casesOverIpv6(this.scenario, this.caseIndexes, this.options.quick, this.options.family);
+    refuseIpv6Without({ name: this.runtime.name, ipv6: this.runtime.can.ipv6 }, this.scenario, this.options.file, overIpv6, this.options.family);
+    this.ipv6 = overIpv6.length > 0;
     await this.guard(this.session.connect(this.log));
     this.environment = await this.fingerprint();
     this.nofileCeiling = await this.session.nofileCeiling();
@@ -162,6 +170,8 @@ class ScenarioRun {
       nofileCeiling: this.nofileCeiling,
       subnet,
       ...(room && { clientRoom: room }),
+      ...(this.options.family && { family: this.options.family }),
+      ...(this.ipv6 && { ipv6: true }),
     };
     this.plans = new Map(this.scenario.cases.map((_, index) => [index, planCase(this.scenario, index, context)]));
   }
@@ -304,9 +314,9 @@ class ScenarioRun {
       const taken: string[] = [];
       for (;;) {
         try {
-          this.network = await this.guard(this.session.createNetwork(this.subnet));
+          this.network = await this.guard(this.session.createNetwork(this.subnet, this.ipv6 ? ipv6SubnetFor(this.subnet) : undefined));
           if (this.options.notrack) await this.session.connectionTracking?.exempt(this.network.subnet, this.log);
-          return `Network ${this.network.name} ${this.network.subnet} (internal, no egress${this.options.notrack && this.session.connectionTracking ? ', not tracked' : ''})`;
+          return `Network ${this.network.name} ${[this.network.subnet, this.network.subnet6].filter(Boolean).join(' ')} (internal, no egress${this.options.notrack && this.session.connectionTracking ? ', not tracked' : ''})`;
         } catch (error) {
           if (!(error instanceof SubnetTaken)) throw error;
           if (this.scenario.subnet)

@@ -74,6 +74,8 @@ export interface Host {
 export interface LabNetwork {
   readonly name: string;
   readonly subnet: string;
+  /** Its IPv6 subnet, where it carries IPv6 too. */
+  readonly subnet6?: string;
 }
 
 /** A machine-wide table every lab connection takes an entry in (netfilter's conntrack, on Docker). */
@@ -105,6 +107,8 @@ export interface RaisableLimit {
 export interface RuntimeAbilities {
   /** Hosts can run a scenario's own client or server program, an image built from its Dockerfile. */
   programImages: boolean;
+  /** The run's network can carry IPv6 beside IPv4 (its own ULA /64), for cases over IPv6. */
+  ipv6: boolean;
 }
 
 /** A place to run plans. Everything of one run goes through the session it opens for that run's id. */
@@ -147,10 +151,11 @@ export interface RunSession {
   /** The subnets the runtime's networks already use (a run's subnet must not overlap them). */
   subnetsInUse(): Promise<string[]>;
   /**
-   * The run's isolated network (internal, no egress) in exactly this subnet. Rejects with SubnetTaken when
-   * another network took it meanwhile, so that the run can choose again.
+   * The run's isolated network (internal, no egress) in exactly this subnet, and this IPv6 subnet too where
+   * one is given (only asked of a runtime that can.ipv6). Rejects with SubnetTaken when another network took
+   * it meanwhile, so that the run can choose again.
    */
-  createNetwork(subnet: string): Promise<LabNetwork>;
+  createNetwork(subnet: string, subnet6?: string): Promise<LabNetwork>;
   startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]>;
   /**
    * Removes every object of the run, puts back what it tuned, and lets go of what the runtime started for

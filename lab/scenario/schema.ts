@@ -10,20 +10,22 @@ import { closest } from '../did-you-mean.ts';
 import { overlaps, parseSubnet } from '../subnet.ts';
 import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
 import { isPortRange } from './port-range.ts';
-import { BIND_MODES, type HoldPing, type TheoryContext } from './theory/context.ts';
+import { BIND_MODES, FAMILIES, SOURCE_MODES, type HoldPing, type TheoryContext } from './theory/context.ts';
 
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
 export const MAX_SERVER_ADDRESSES = 8;
 /** Capabilities an experiment may ask for; anything broader (SYS_ADMIN) has no place in a network lab. */
 export const ALLOWED_CAPABILITIES = ['NET_ADMIN', 'NET_RAW', 'NET_BIND_SERVICE', 'SYS_PTRACE'];
 export const MAX_CLIENTS = 64;
+/** A client's addresses per family, its own first: the others are added inside it, as the server's are. */
+export const MAX_CLIENT_ADDRESSES = 8;
 /** The flood programs' own caps (MAX_PROCS in labclient.c, MAX_WORKERS in labserver.c). */
 const MAX_CLIENT_PROCESSES = 1024;
 const MAX_SERVER_WORKERS = 256;
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
 export const MAX_DEADLINE_SECONDS = 3600;
 
-const SUBJECTS = ['server', 'each client', 'all clients'] as const;
+const SUBJECTS = ['server', 'each client', 'all clients', 'each address'] as const;
 
 const textProblem = (input: unknown) => (input === undefined ? 'is missing' : 'must be a non-empty string');
 
@@ -182,13 +184,17 @@ function addressesNeedNetAdmin(
   server: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined },
   ctx: z.RefinementCtx,
 ): void {
-  if ((server.addresses ?? 1) > 1 && !server.capabilities?.NET_ADMIN) {
-    ctx.addIssue({
-      code: 'custom',
-      path: ['addresses'],
-      message: `${server.addresses} addresses are added inside the server: declare capabilities: { NET_ADMIN: '<why>' } beside it`,
-    });
-  }
+  const problem = netAdminProblem('server', server);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['addresses'], message: problem });
+}
+
+/** Addresses beyond the one the runtime gives a host are added inside it: that needs NET_ADMIN, with its reason. */
+export function netAdminProblem(
+  role: 'server' | 'client',
+  host: { addresses?: number | undefined; capabilities?: Record<string, string> | undefined },
+): string | undefined {
+  if ((host.addresses ?? 1) <= 1 || host.capabilities?.NET_ADMIN) return undefined;
+  return `${host.addresses} addresses are added inside the ${role}: declare capabilities: { NET_ADMIN: '<why>' } beside it`;
 }
 
 export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin).superRefine((server, ctx) => {
@@ -224,6 +230,8 @@ export const clientProgram = closedObject(
 );
 
 export const bindMode = z.enum(BIND_MODES, { error: `must be one of ${BIND_MODES.join(', ')}` });
+export const sourceMode = z.enum(SOURCE_MODES, { error: `must be one of ${SOURCE_MODES.join(', ')}` });
+export const family = z.enum(FAMILIES, { error: `must be one of ${FAMILIES.map((f) => `'${f}'`).join(', ')}` });
 
 const SOCKET_PORT_RANGE = 'must be "LOW HIGH" with 1 <= LOW <= HIGH <= 65535';
 
@@ -276,6 +284,18 @@ export const clientSpec = closedObject({
   keepAsking: flag().optional(),
   bind: bindMode.optional(),
   /**
+   * How many IP addresses the client has in each family it connects over (1 by default): Docker gives it one,
+   * the others are added inside it, which needs capabilities: { NET_ADMIN: 'why' }.
+   */
+  addresses: wholeNumber(1, MAX_CLIENT_ADDRESSES).optional(),
+  /**
+   * Which addresses its sockets leave from: 'route' (default; none bound: the kernel takes the route's
+   * source, one address per family, whatever else the client has), 'bind' (each socket bound to its
+   * addresses in turn with port 0: bind() picks the port, one range per address) or 'nobindport' (the same
+   * with IP_BIND_ADDRESS_NO_PORT: connect() picks it, one range per address and destination).
+   */
+  source: sourceMode.optional(),
+  /**
    * IP_LOCAL_PORT_RANGE on every socket before connect(), "LOW HIGH": a per-socket range inside the
    * namespace's (Linux 6.3+; older kernels refuse the option with ENOPROTOOPT).
    */
@@ -285,7 +305,15 @@ export const clientSpec = closedObject({
   if (client.keepAsking && (client.connections === undefined || client.connections === 'fill')) {
     ctx.addIssue({ code: 'custom', path: ['keepAsking'], message: "needs a number of connections to attempt, not 'fill'" });
   }
+  const problem = sourceBindProblem(client);
+  if (problem) ctx.addIssue({ code: 'custom', path: ['bind'], message: problem });
 });
+
+/** A source mode that binds each socket to an address leaves no room for a bind to the wildcard (client.bind). */
+export function sourceBindProblem(client: { source?: string | undefined; bind?: string | undefined }): string | undefined {
+  if (!client.source || client.source === 'route' || !client.bind || client.bind === 'none') return undefined;
+  return `'${client.bind}' binds to the wildcard address, and source '${client.source}' binds each socket to one of the client's addresses: leave bind out (or use source 'route')`;
+}
 
 export const prediction = z.object({
   min: z.number(),
@@ -325,12 +353,25 @@ export const expectation = closedObject({
     (value) => typeof value === 'function',
     'must be a function of the theory context',
   ),
+}).superRefine((e, ctx) => {
+  if (e.subject === 'each address' && e.metric !== 'estab') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['metric'],
+      message: `"${e.metric}" is not counted per address: subject 'each address' takes 'estab' (the kernel's count per source address)`,
+    });
+  }
 });
 
 const expectations = list(expectation);
 
 const caseOverridesShape = {
   clients: wholeNumber(1, MAX_CLIENTS).optional(),
+  /**
+   * The IP family the case connects over: 'ipv4' (default), 'ipv6', or 'dual' (both side by side, each
+   * client to each server address in both). The run's network then has an IPv6 /64 of its own (a ULA).
+   */
+  family: family.optional(),
   /** Seconds to hold the connections after the fill (and ping) before the kernel's view is collected. */
   holdSeconds: wholeNumber(0, MAX_DEADLINE_SECONDS).optional(),
   client: clientSpec.optional(),
@@ -403,6 +444,8 @@ export const scenario = closedObject({
   deadlineSeconds: wholeNumber(1, MAX_DEADLINE_SECONDS).optional(),
   /** Subnet of the run's internal network, inside 198.18.0.0/15 (RFC 2544); by default a free /24 there. */
   subnet: subnet.optional(),
+  /** The IP family every case connects over unless it says otherwise ('ipv4' by default; see cases[].family). */
+  family: family.optional(),
   expect: expectations.optional(),
   cases,
 }).superRefine((spec, ctx) => {

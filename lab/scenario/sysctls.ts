@@ -35,6 +35,8 @@ const SHAPES: ReadonlyMap<string, Shape> = new Map<string, Shape>([
   ['net.ipv4.tcp_timestamps', oneOf(2)],
   ['net.ipv4.tcp_orphan_retries', count(0, 255)],
   ['net.ipv4.tcp_retries2', count(0, 255)],
+  // Whether a socket bound to [::] covers IPv6 only (1) or IPv4 too (0, the default): which ports bind() meets.
+  ['net.ipv6.bindv6only', oneOf(1)],
 ]);
 
 export const NAMESPACED_SYSCTLS: ReadonlySet<string> = new Set(SHAPES.keys());

@@ -6,7 +6,19 @@
 import type { z } from 'zod';
 import type * as schema from './schema.ts';
 
-export type { BindMode, ClientTheory, HoldPing, HostProcess, KernelRelease, ServerTheory, TheoryContext } from './theory/context.ts';
+export type {
+  BindMode,
+  BoundSocket,
+  ClientTheory,
+  Family,
+  HoldPing,
+  HostProcess,
+  KernelRelease,
+  ServerTheory,
+  SourceAddress,
+  SourceMode,
+  TheoryContext,
+} from './theory/context.ts';
 
 export type Sysctls = z.infer<typeof schema.sysctls>;
 export type SysctlValue = Sysctls[string];

@@ -7,6 +7,7 @@ import Docker from 'dockerode';
 import { DockerRuntime } from '../../lab/runtime/docker/docker-runtime.ts';
 import { RUN_LABEL } from '../../lab/runtime/docker/labels.ts';
 import { newRunId } from '../../lab/run-id.ts';
+import { isLive } from '../../lab/run-ledger.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const runtime = new DockerRuntime(projectRoot);
@@ -25,11 +26,16 @@ export function prepareRuntime(): Promise<void> {
   return prepared;
 }
 
+/**
+ * What is labelled with the run (or, without one, with any run but those still going: another lab on this
+ * machine, a developer's demo beside the tests, is not a leftover of ours).
+ */
 export async function labelledObjects(runId?: string): Promise<{ containers: string[]; networks: string[] }> {
   const docker = new Docker();
   const filters = JSON.stringify({ label: [runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL] });
-  const containers = await docker.listContainers({ all: true, filters });
-  const networks = await docker.listNetworks({ filters });
+  const ours = (labels: Record<string, string> | undefined) => runId !== undefined || !isLive(labels?.[RUN_LABEL] ?? '');
+  const containers = (await docker.listContainers({ all: true, filters })).filter((c) => ours(c.Labels));
+  const networks = (await docker.listNetworks({ filters })).filter((n) => ours(n.Labels));
   return { containers: containers.map((c) => c.Names.join(',')), networks: networks.map((n) => n.Name) };
 }
 

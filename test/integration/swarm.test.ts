@@ -16,6 +16,7 @@ import { existsSync } from 'node:fs';
 import { ENGINE_LABEL, LOCAL_SWARM_DIR, localNode, startLocalEngine } from '../../lab/runtime/swarm/local-swarm.ts';
 import { fixture, lab, namespacesNamed, prepareRuntime, startLab } from './helpers.ts';
 import { startSshNode } from './ssh-node.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const nodes = [1, 2, 3].map(localNode);
 const manager = { DOCKER_HOST: `unix://${nodes[0]!.socket}` };
@@ -188,7 +189,23 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 
-  // Last: it stops a node's engine.
+  it('two --swarm runs at once on one swarm, both choosing one subnet: the manager allocates it to one, the other chooses again; both pass', async () => {
+    // Both plan their subnet, then hold before making their overlays, and make them within a second of each
+    // other: the manager accepts both and allocates one, the other never (it overlaps) until the first is gone.
+    const args = ['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '2 clients, default range'];
+    const runs = [0, 1].map(() => startLab(args, { ...manager, LAB_HOLD_PHASE: 'network' }));
+    const results = await Promise.all(runs.map((r) => r.exited));
+    for (const result of results) {
+      expect(result.status, result.stdout.slice(-3000) + result.stderr).to.equal(0);
+      expect(result.stderr).not.to.match(/^\s+at /m);
+    }
+    const subnets = results.map((r) => /Network lab-\w+ (\S+)/.exec(r.stdout + r.stderr)?.[1]);
+    expect(subnets[0], 'the subnet of the first').to.be.a('string');
+    expect(subnets[1], 'two runs, two subnets').to.be.a('string').and.not.equal(subnets[0]);
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
+  // Last: these stop a node's engine, or the swarm.
   it("a node's engine stopping mid-flood: exit 4 naming the node; once it is back, lab clean removes what was left there", async () => {
     const run = startLab(['run', fixture('long-fill.ts'), '--swarm'], manager);
     await run.waitFor(/client-2: \[[#.]+\] [1-9][\d,]*\//, 180_000);
@@ -207,12 +224,96 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(await labelledOnNodes()).to.deep.equal([]);
   });
 
+  it("lab clean a second after a node's engine died: says what it removed on each node, and that the dead node's leftovers wait for it (exit 3)", async () => {
+    const run = startLab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range'], {
+      ...manager,
+      LAB_HOLD_PHASE: 'flood',
+    });
+    const [, runId] = await run.waitFor(/Network lab-(\w+) /, 180_000);
+    await run.waitFor(/holding before flood/, 180_000);
+    run.signal('SIGKILL');
+    await run.exited;
+    const node3 = nodes[2]!;
+    process.kill(Number(readFileSync(node3.pidFile, 'utf8').trim()), 'SIGKILL');
+    await sleep(1000);
+    const clean = lab(['clean', '--run', runId!], manager);
+    const said = clean.stdout + clean.stderr;
+    expect(clean.status, said).to.equal(3);
+    const removedOn = (node: string) => new RegExp(`^lab: removed on ${node}: (.*)$`, 'm').exec(said)?.[1]?.split(', ').sort();
+    const named = (hosts: string[]) => hosts.map((h) => `container lab-${runId}-${h}`).sort();
+    expect(removedOn('node1'), said).to.deep.equal(named(['server', 'anchor-node1']));
+    expect(removedOn('node2'), said).to.deep.equal(named(['client-1', 'client-3', 'anchor-node2']));
+    expect(said).to.match(
+      new RegExp(`^lab: node3's engine does not answer: its leftovers stay until it is back; then lab clean --run ${runId}$`, 'm'),
+    );
+    expect(said).not.to.match(/removes what is left/);
+    expect(said).not.to.match(/^\s+at /m);
+    // Once it is back, they go.
+    await startLocalEngine(node3);
+    await untilReady('node3');
+    const again = lab(['clean', '--run', runId!], manager);
+    expect(again.status, again.stdout + again.stderr).to.equal(0);
+    expect(again.stdout).to.match(/removed \(run \w+\): .*on node3/);
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
+  it("a node's engine SIGKILLed under a SIGKILLed run: local-swarm up reaps what it left (containerd-shims, its containers' processes), saying so", async () => {
+    const run = startLab(['run', 'scenarios/64k-myth.ts', '--quick', '--swarm', '--case', '4 clients, default range'], {
+      ...manager,
+      LAB_HOLD_PHASE: 'flood',
+    });
+    await run.waitFor(/holding before flood/, 180_000);
+    run.signal('SIGKILL');
+    await run.exited;
+    const node3 = nodes[2]!;
+    const engine = Number(readFileSync(node3.pidFile, 'utf8').trim());
+    process.kill(engine, 'SIGKILL');
+    while (existsSync(`/proc/${engine}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${engine}/status`, 'utf8'))) await sleep(100);
+    const left = swarmProcesses('node3');
+    expect(
+      left.filter((p) => p.args.startsWith('/usr/bin/containerd-shim')),
+      "node3's shims outlive its engine",
+    ).not.to.deep.equal([]);
+    expect(
+      left.filter((p) => p.args.startsWith('sleep')),
+      'the anchor and the clients',
+    ).to.have.length.of.at.least(3);
+
+    const up = lab(['local-swarm', 'up', '--nodes', '3']);
+    expect(up.status, up.stderr + up.stdout).to.equal(0);
+    expect(up.stdout).to.match(
+      /^lab: node3's engine had stopped: reaped what it left: \d+ containerd-shims?, \d+ process(es)? of its containers \(sleep/m,
+    );
+    expect(
+      left.filter((p) => existsSync(`/proc/${p.pid}`)).map((p) => `${p.pid} ${p.args}`),
+      'the shims and their processes are gone',
+    ).to.deep.equal([]);
+    expect(swarmProcesses('node3').filter((p) => !p.args.startsWith('dockerd') && !p.args.startsWith('containerd '))).to.deep.equal([]);
+    expect(await labelledOnNodes()).to.deep.equal([]);
+  });
+
+  it('lab local-swarm down during a run: the run says the swarm was taken down under it, and advises no lab clean', async () => {
+    const run = startLab(['run', fixture('long-fill.ts'), '--swarm'], manager);
+    await run.waitFor(/client-2: \[[#.]+\] [1-9][\d,]*\//, 180_000);
+    const down = lab(['local-swarm', 'down']);
+    expect(down.status, down.stderr).to.equal(0);
+    const result = await run.exited;
+    expect(result.status, result.stdout.slice(-2000) + result.stderr).to.equal(4);
+    expect(result.stderr).to.match(/^lab: the local swarm was taken down during the run: nothing of it is left to clean$/m);
+    expect(result.stdout + result.stderr).not.to.match(/lab clean/);
+    expect(result.stderr).not.to.match(/^\s+at /m);
+    // Up again, for the tests after this one.
+    const up = lab(['local-swarm', 'up', '--nodes', '3']);
+    expect(up.status, up.stderr + up.stdout).to.equal(0);
+  });
+
   it('lab local-swarm down leaves nothing: engines, namespaces, data roots', () => {
     const down = lab(['local-swarm', 'down']);
     expect(down.status, down.stderr).to.equal(0);
     expect(down.stdout).to.include('the engine of node1');
     expect(namespacesNamed('labswarm-')).to.deep.equal([]);
     expect(swarmEngines()).to.deep.equal([]);
+    expect(swarmProcesses(), 'containerd, shims, containers').to.deep.equal([]);
     expect(existsSync('/var/lib/lab-swarm'), 'the engines’ data roots').to.equal(false);
     expect(existsSync(LOCAL_SWARM_DIR), 'sockets, pid files, logs').to.equal(false);
   });
@@ -226,6 +327,26 @@ describe('scenarios across the nodes of a Docker Swarm (--swarm)', function () {
     expect(namespacesNamed('labswarm-')).to.deep.equal([]);
   });
 });
+
+/**
+ * The processes of this machine that belong to the local swarm (of one node): by a path of theirs under its
+ * folders (dockerd, containerd, containerd-shim -address) or by their cgroup (its containers' processes).
+ */
+function swarmProcesses(node = 'node'): Array<{ pid: number; args: string }> {
+  return execFileSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => /^\s*(\d+) (.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => !!m)
+    .map((m) => ({ pid: Number(m[1]), args: m[2]! }))
+    .filter(({ pid, args }) => {
+      if (new RegExp(`/(run|var/lib)/lab-swarm/${node}`).test(args)) return true;
+      try {
+        return new RegExp(`:/lab-swarm-${node}`).test(readFileSync(`/proc/${pid}/cgroup`, 'utf8'));
+      } catch {
+        return false;
+      }
+    });
+}
 
 /** A docker CLI configuration of its own whose current context is `name`, at `host`: the environment that picks it. */
 function dockerContext(name: string, host: string): Record<string, string> {

@@ -194,6 +194,7 @@ describe('lab command line: help and version', () => {
       '--raise-file-max',
       '--until-memory-floor',
       '--runtime <name>',
+      '--family <family>',
       '--swarm',
       '--kernel <version>',
       '--report <dir>',

@@ -89,6 +89,7 @@ describe("the programs' command lines", () => {
       http: true,
       noRead: true,
       emfileBackoffMs: 0,
+      dualStack: true,
     });
     expectParsable(LABSERVER, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABSERVER).keys()]);
@@ -113,7 +114,8 @@ describe("the programs' command lines", () => {
 
   it('give labclient only flags of its getopt table, with every option set', () => {
     const argv = labclientArgv({
-      targets: ['198.18.0.2:8080', '198.18.0.2:8081'],
+      targets: ['198.18.0.2:8080', '[fd00:1ab:c612::2]:8081'],
+      sources: ['198.18.0.11', 'fd00:1ab:c612::b'],
       count: 100,
       processes: 2,
       inflight: 64,

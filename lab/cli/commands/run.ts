@@ -11,6 +11,7 @@ import { allOf } from '../../run/events.ts';
 import { runScenario } from '../../run/scenario-run.ts';
 import { selectRuntime } from '../../runtime/select.ts';
 import { findScenario, loadScenario } from '../../scenario/load.ts';
+import { FAMILIES, type Family } from '../../scenario/theory/context.ts';
 import { EXIT } from '../exit-codes.ts';
 import { projectRoot } from '../project.ts';
 import { terminalView } from '../run-view.ts';
@@ -30,6 +31,7 @@ export interface RunFlags {
   runtime?: string;
   swarm?: boolean;
   kernel?: string;
+  family?: string;
   junit?: string;
 }
 
@@ -38,6 +40,7 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   checkOutputPaths(outputsOf(file, flags));
   if (flags.swarm && flags.runtime) throw new InputError('--swarm', undefined, `is the swarm runtime: not with --runtime ${flags.runtime}`);
   const runtime = selectRuntime({ runtime: flags.swarm ? 'swarm' : flags.runtime, kernel: flags.kernel }, projectRoot);
+  const family = familyOf(flags.family);
   const scenario = await loadScenario(file);
   const cases = selectCases(
     scenario.cases.map((c) => c.name),
@@ -61,6 +64,7 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
         notrack: !!flags.notrack,
         raiseFileMax: !!flags.raiseFileMax,
         untilMemoryFloor: !!flags.untilMemoryFloor,
+        ...(family && { family }),
       },
       allOf(...views),
     );
@@ -71,6 +75,14 @@ export async function runCommand(nameOrFile: string, flags: RunFlags): Promise<n
   // Objects of the run still there (the view has named them): the lab broke its promise, whatever the verdict.
   if (leftBehind) return EXIT.runtime;
   return results.pass ? EXIT.pass : EXIT.expectationFailed;
+}
+
+/** --family, checked: one of the families a case can say. */
+function familyOf(flag: string | undefined): Family | undefined {
+  if (flag === undefined) return undefined;
+  const family = FAMILIES.find((f) => f === flag);
+  if (!family) throw new InputError('--family', undefined, `must be one of ${FAMILIES.join(', ')}, not "${flag}"`);
+  return family;
 }
 
 /**

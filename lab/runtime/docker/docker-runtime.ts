@@ -13,6 +13,7 @@ import { DockerHost } from './host.ts';
 import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
+import { isIpv6 } from '../../subnet.ts';
 import type { ConnectionTracking, RaisableLimit } from '../runtime.ts';
 import { MachineTables } from './machine-tables.ts';
 
@@ -23,7 +24,7 @@ const NOFILE_CAP = 1 << 20;
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   readonly hostKind = 'container';
-  readonly can = { programImages: true };
+  readonly can = { programImages: true, ipv6: true };
 
   constructor(private readonly projectRoot: string) {}
 
@@ -173,8 +174,8 @@ export class DockerSession implements RunSession {
     return subnetsInUse(this.docker);
   }
 
-  createNetwork(subnet: string): Promise<LabNetwork> {
-    return createLabNetwork(this.docker, this.runId, subnet);
+  createNetwork(subnet: string, subnet6?: string): Promise<LabNetwork> {
+    return createLabNetwork(this.docker, this.runId, subnet, subnet6);
   }
 
   async startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
@@ -202,15 +203,20 @@ export class DockerSession implements RunSession {
           CapAdd: Object.keys(host.capabilities),
           Init: false,
         },
-        NetworkingConfig: { EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: host.ip } } } },
+        NetworkingConfig: {
+          EndpointsConfig: { [network.name]: { IPAMConfig: { IPv4Address: host.ip, ...(host.ip6 && { IPv6Address: host.ip6 }) } } },
+        },
       });
       await container.start();
-      const pid = await this.dropDefaultRoute(container);
+      const pid = await this.dropDefaultRoutes(container, !!network.subnet6);
       if (this.untracked) await untrackInside(pid, this.untracked);
       const tcpAccounted = this.engineHere ? await accountSocketBuffers(pid) : false;
       const started = new DockerHost(this.docker, container, host, { tcpAccounted }, this.node?.name);
       for (const address of host.extraAddresses) {
-        const added = await started.exec(['ip', 'addr', 'add', address, 'dev', 'eth0']);
+        // An IPv6 address is usable at once only without duplicate address detection (as Docker adds its own).
+        const added = await started.exec(
+          isIpv6(address) ? ['ip', '-6', 'addr', 'add', address, 'dev', 'eth0', 'nodad'] : ['ip', 'addr', 'add', address, 'dev', 'eth0'],
+        );
         if (added.exitCode !== 0) throw new Error(`ip addr add ${address} failed: ${added.stderr.trim()}`);
       }
       return started;
@@ -221,24 +227,29 @@ export class DockerSession implements RunSession {
 
   /**
    * Docker gives containers a default route via the bridge even on an internal network (its iptables rules
-   * then drop what leaves). The lab removes the route so that nothing in a host even tries to leave the
-   * lab's subnet, from outside the container so that the container stays unprivileged: nsenter into its
-   * network namespace where the lab runs as root beside the engine, else a one-off privileged exec.
+   * then drop what leaves), and on a network with IPv6 an IPv6 one too (via the subnet's ::1). The lab removes
+   * them so that nothing in a host even tries to leave the lab's subnets, from outside the container so that
+   * the container stays unprivileged: nsenter into its network namespace where the lab runs as root beside
+   * the engine, else a one-off privileged exec.
    */
-  private async dropDefaultRoute(container: Docker.Container): Promise<number> {
+  private async dropDefaultRoutes(container: Docker.Container, ipv6: boolean): Promise<number> {
     const { State } = await container.inspect();
+    for (const family of ipv6 ? ['-4', '-6'] : ['-4']) await this.dropDefaultRoute(container, State.Pid, family);
+    return State.Pid;
+  }
+
+  private async dropDefaultRoute(container: Docker.Container, pid: number, family: string): Promise<void> {
     // A remote engine's pid is no process here (or somebody else's): only an engine here is entered.
     const viaNsenter = this.engineHere
-      ? await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${State.Pid}/ns/net ip route del default`
+      ? await $({ quiet: true, nothrow: true })`nsenter --net=/proc/${pid}/ns/net ip ${family} route del default`
       : undefined;
-    if (viaNsenter && (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr))) return State.Pid;
-    const exec = await container.exec({ Cmd: ['ip', 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
+    if (viaNsenter && (viaNsenter.exitCode === 0 || /No such process/.test(viaNsenter.stderr))) return;
+    const exec = await container.exec({ Cmd: ['ip', family, 'route', 'del', 'default'], Privileged: true, AttachStdout: true, AttachStderr: true });
     const stream = await exec.start({ hijack: true, stdin: false });
     stream.resume();
     await new Promise((resolve) => stream.on('end', resolve));
     // Exit 2 is "no such route": none to drop. Otherwise the route stays; the network is internal anyway.
     await exec.inspect();
-    return State.Pid;
   }
 
   async close(): Promise<string[]> {

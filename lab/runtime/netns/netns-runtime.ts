@@ -5,7 +5,7 @@
  */
 import { EnvironmentError } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
-import { parseSubnet } from '../../subnet.ts';
+import { isIpv6, parseSubnet } from '../../subnet.ts';
 import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
@@ -29,7 +29,7 @@ export interface NetnsRuntimeOptions {
 export class NetnsRuntime implements Runtime {
   readonly name: string;
   readonly hostKind = 'namespace';
-  readonly can = { programImages: false };
+  readonly can = { programImages: false, ipv6: true };
 
   constructor(private readonly options: NetnsRuntimeOptions) {
     this.name = options.name;
@@ -113,10 +113,11 @@ class NetnsSession implements RunSession {
     return [];
   }
 
-  async createNetwork(subnet: string): Promise<LabNetwork> {
+  async createNetwork(subnet: string, subnet6?: string): Promise<LabNetwork> {
     const name = namespaceName(this.runId, SWITCH);
     await this.sh(`ip netns add ${name} && ip -n ${name} link add ${BRIDGE} type bridge && ip -n ${name} link set ${BRIDGE} up`);
-    return { name, subnet };
+    // The bridge carries IPv6 as it carries IPv4: each host's addresses are all the network needs.
+    return { name, subnet, ...(subnet6 && { subnet6 }) };
   }
 
   async startHosts(network: LabNetwork, hosts: PlannedHost[]): Promise<Host[]> {
@@ -163,7 +164,9 @@ function hostSetup(namespace: string, switchNamespace: string, host: PlannedHost
     `ip -n ${switchNamespace} link set ${port} master ${BRIDGE} up`,
     `ip -n ${namespace} link set lo up`,
     `ip -n ${namespace} addr add ${host.ip}/${prefix} dev eth0`,
-    ...host.extraAddresses.map((address) => `ip -n ${namespace} addr add ${address} dev eth0`),
+    // IPv6 addresses without duplicate address detection, usable at once (as Docker adds them); its own first.
+    ...(host.ip6 ? [`ip -n ${namespace} -6 addr add ${host.ip6}/64 dev eth0 nodad`] : []),
+    ...host.extraAddresses.map((address) => `ip -n ${namespace} addr add ${address} dev eth0${isIpv6(address) ? ' nodad' : ''}`),
     `ip -n ${namespace} link set eth0 up`,
     ...(sysctls.length ? [`ip netns exec ${namespace} sh -c ${quote(sysctls.join('; '))}`] : []),
   ];

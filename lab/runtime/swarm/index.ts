@@ -3,7 +3,8 @@ import Docker from 'dockerode';
 import { registerRuntime } from '../registry.ts';
 import { removeByLabel } from '../docker/cleanup.ts';
 import { localSwarm } from './local-swarm.ts';
-import { SwarmRuntime, networksGoneFromNodes, swarmNodes } from './swarm-runtime.ts';
+import { EnvironmentError } from '../../errors.ts';
+import { SwarmRuntime, networksGoneFromNodes, nodesLeftOut, swarmNodes } from './swarm-runtime.ts';
 
 registerRuntime({
   name: 'swarm',
@@ -15,20 +16,42 @@ registerRuntime({
     const manager = new Docker();
     const info = (await manager.info().catch(() => undefined)) as { Swarm?: { ControlAvailable?: boolean } } | undefined;
     if (!info?.Swarm?.ControlAvailable) return [];
-    const removed: string[] = [];
-    const nodes = await swarmNodes(manager, (out) =>
-      log(`swarm: ${out} not ready: what runs left there stays until it is back (then lab clean again)`),
-    );
+    const again = `then lab clean${runId ? ` --run ${runId}` : ''}`;
+    // Nodes whose leftovers cannot go now: down in the swarm, or listed ready but with an engine that does
+    // not answer (the manager takes a while to notice one that died).
+    const away: string[] = [];
+    const nodes = await swarmNodes(manager, (out) => {
+      const drained = out.filter((n) => n.why === 'drain');
+      if (drained.length) log(`swarm: ${nodesLeftOut(drained)} not ready: what runs left there stays until it is back (then lab clean again)`);
+      away.push(...out.filter((n) => n.why !== 'drain').map((n) => `${n.name} is ${n.why} in the swarm`));
+    });
+    const removedOn: Array<[string, string[]]> = [];
     for (const node of nodes) {
-      const gone = await removeByLabel(node.engine, runId, keep, 'containers').catch((error: Error) => {
-        log(`node ${node.name}: ${error.message}`);
+      const gone = await removeByLabel(node.engine, runId, keep, 'containers').catch(async (error: Error) => {
+        if (await answers(node.engine)) log(`node ${node.name}: ${error.message}`);
+        else away.push(`${node.name}'s engine does not answer`);
         return [] as string[];
       });
-      removed.push(...gone.map((g) => `${g} on ${node.name}`));
+      if (gone.length) removedOn.push([node.name, gone]);
     }
-    removed.push(...(await removeByLabel(manager, runId, keep)));
-    await networksGoneFromNodes(nodes, runId);
-    return removed;
+    if (!away.length) {
+      const removed = removedOn.flatMap(([name, gone]) => gone.map((g) => `${g} on ${name}`));
+      removed.push(...(await removeByLabel(manager, runId, keep)));
+      await networksGoneFromNodes(nodes, runId);
+      return removed;
+    }
+    // The overlay stays while an absent node's containers are attached to it: it goes with them, later.
+    const fromManager = await removeByLabel(manager, runId, keep).catch(() => [] as string[]);
+    if (fromManager.length) removedOn.push(['the manager', fromManager]);
+    for (const [name, gone] of removedOn) log(`removed on ${name}: ${gone.join(', ')}`);
+    throw new EnvironmentError(away.map((why) => `${why}: its leftovers stay until it is back; ${again}`).join('; '));
   },
   localCluster: localSwarm,
 });
+
+function answers(engine: Docker): Promise<boolean> {
+  return engine.ping().then(
+    () => true,
+    () => false,
+  );
+}

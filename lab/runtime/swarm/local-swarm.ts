@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { existsSync, openSync, readFileSync } from 'node:fs';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import Docker from 'dockerode';
 import { $ } from 'zx';
 import { sleep } from '../../abort.ts';
@@ -48,6 +48,8 @@ export interface LocalSwarm {
   nodes: LocalNode[];
   /** DOCKER_HOST for the manager. */
   manager: string;
+  /** Set as `down` starts: a run on it then knows its engines went away for good, their data with them. */
+  goingDown?: boolean;
 }
 
 export function localNode(index: number): LocalNode {
@@ -86,12 +88,23 @@ export async function readLocalSwarm(): Promise<LocalSwarm | undefined> {
   return text ? (JSON.parse(text) as LocalSwarm) : undefined;
 }
 
+/**
+ * Whether engines at these addresses were the local swarm's, and it has been taken down since (or is being
+ * taken down): nothing of what ran on them is left, their data roots are deleted.
+ */
+export async function localSwarmTakenDown(engineAddresses: readonly string[]): Promise<boolean> {
+  if (!engineAddresses.length || !engineAddresses.every((a) => a.startsWith(`unix://${LOCAL_SWARM_DIR}/`))) return false;
+  const swarm = await readLocalSwarm().catch(() => undefined);
+  return !swarm || !!swarm.goingDown || !engineAddresses.every((a) => swarm.nodes.some((n) => `unix://${n.socket}` === a));
+}
+
 /** Builds a swarm of `count` engines here; a swarm already up is taken down first. */
 export async function localSwarmUp(count: number, log: Log): Promise<LocalSwarm> {
   if (process.getuid?.() !== 0) throw new EnvironmentError('a local swarm needs root (network namespaces and dockerd)', 'run it as root');
   if (!existsSync('/usr/sbin/dockerd') && !existsSync('/usr/bin/dockerd'))
     throw new EnvironmentError('dockerd is not installed', 'run `lab setup` first: it installs Docker where it may');
-  if (await readLocalSwarm()) await localSwarmDown(log);
+  // A swarm already up is taken down, and what an earlier one's dead engines left is reaped.
+  await localSwarmDown(log);
   const nodes = Array.from({ length: count }, (_, i) => localNode(i + 1));
   const swarm: LocalSwarm = { nodes, manager: `unix://${nodes[0]!.socket}` };
   await mkdir(LOCAL_SWARM_DIR, { recursive: true });
@@ -201,10 +214,22 @@ async function formSwarm(nodes: LocalNode[]): Promise<void> {
 /** Takes the local swarm down: engines stopped, their mounts, data and namespaces removed. Says what it removed. */
 export async function localSwarmDown(log: Log): Promise<string[]> {
   const swarm = await readLocalSwarm();
-  if (!swarm) return [];
+  // Without a record, what a swarm left may still be there (a shim of a node whose engine died): reaped all the same.
+  if (!swarm) {
+    await reapLeftovers(new Set(), log);
+    return [];
+  }
+  await writeFile(STATE_FILE, JSON.stringify({ ...swarm, goingDown: true }, null, 2) + '\n');
   const removed: string[] = [];
+  const stopped = new Set<string>();
   for (const node of swarm.nodes) {
-    if (await stopEngine(node)) removed.push(`the engine of ${node.name}`);
+    if (!(await stopEngine(node))) continue;
+    removed.push(`the engine of ${node.name}`);
+    stopped.add(node.name);
+  }
+  // Before the mounts go: an engine that died (SIGKILL, OOM) left its containers running, their shims holding them.
+  await reapLeftovers(stopped, log);
+  for (const node of swarm.nodes) {
     await unmountUnder(node.execRoot);
     await unmountUnder(node.dataRoot);
     await rm(node.execRoot, { recursive: true, force: true });
@@ -230,6 +255,104 @@ async function stopEngine(node: LocalNode): Promise<boolean> {
   if (alive(pid)) process.kill(pid, 'SIGKILL');
   while (alive(pid)) await sleep(100);
   return true;
+}
+
+interface SwarmProcess {
+  pid: number;
+  ppid: number;
+  /** The node it belongs to, from its paths or its cgroup. */
+  node: string;
+  command: string;
+  /** One of a node's containers (in its --cgroup-parent), not one of the engine's own processes. */
+  inContainer: boolean;
+}
+
+/** An engine's own programs: only these are known by a path of the swarm's in their command line. */
+const ENGINE_PROGRAMS = /^(dockerd|containerd|containerd-shim.*|runc|docker-proxy)$/;
+
+/**
+ * The processes on this machine that belong to the local swarm: an engine's programs with a path under its
+ * folders in their command line (dockerd, its containerd, a containerd-shim's -address), the processes in a
+ * node's cgroup (its containers'), and what they started. Nothing else on the machine is touched (a `tail`
+ * of a node's log, a shell in its namespace).
+ */
+async function swarmProcesses(): Promise<SwarmProcess[]> {
+  const paths = new RegExp(`(?:${LOCAL_SWARM_DIR}|${DATA_DIR})/(node\\d+)\\b`);
+  const cgroup = /:\/lab-swarm-(node\d+)(?:\/|$)/m;
+  const all: SwarmProcess[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    const pid = Number(entry);
+    if (!Number.isInteger(pid) || pid === process.pid || !alive(pid)) continue;
+    const argv = (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0').filter(Boolean);
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const command = argv[0]?.split('/').pop() ?? '';
+    const byPath = ENGINE_PROGRAMS.test(command) ? argv.map((a) => paths.exec(a)?.[1]).find(Boolean) : undefined;
+    const byCgroup = cgroup.exec(await readFile(`/proc/${pid}/cgroup`, 'utf8').catch(() => ''))?.[1];
+    all.push({ pid, ppid, node: byCgroup ?? byPath ?? '', command, inContainer: !!byCgroup });
+  }
+  // And their descendants, wherever those are.
+  const ours = new Map(all.filter((p) => p.node).map((p) => [p.pid, p]));
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const p of all) {
+      const parent = ours.get(p.ppid);
+      if (parent && !ours.has(p.pid)) (ours.set(p.pid, { ...p, node: parent.node, inContainer: parent.inContainer }), (grew = true));
+    }
+  }
+  return [...ours.values()];
+}
+
+/**
+ * Kills what the local swarm's engines left running (SIGKILL: their engines are gone), and the cgroups
+ * their containers were in. A node whose engine was stopped here leaves nothing; one whose engine had died
+ * leaves its containerd-shims and its containers' processes, in a namespace no longer named: each such
+ * node is a line saying what was reaped.
+ */
+async function reapLeftovers(stoppedHere: ReadonlySet<string>, log: Log): Promise<void> {
+  const found = await swarmProcesses();
+  for (const p of found) {
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  const deadline = performance.now() + STOP_TIMEOUT_MS;
+  while (found.some((p) => alive(p.pid)) && performance.now() < deadline) await sleep(100);
+  const byNode = new Map<string, SwarmProcess[]>();
+  for (const p of found) byNode.set(p.node, [...(byNode.get(p.node) ?? []), p]);
+  for (const [node, processes] of [...byNode].sort(([a], [b]) => a.localeCompare(b, 'en', { numeric: true }))) {
+    const shims = processes.filter((p) => p.command.startsWith('containerd-shim')).length;
+    const engines = processes.filter((p) => !p.inContainer && !p.command.startsWith('containerd-shim')).map((p) => `${p.command} ${p.pid}`);
+    const inContainers = processes.filter((p) => p.inContainer).map((p) => p.command);
+    const parts = [
+      ...(engines.length ? [engines.join(', ')] : []),
+      ...(shims ? [`${shims} containerd-shim${shims > 1 ? 's' : ''}`] : []),
+      ...(inContainers.length
+        ? [`${inContainers.length} process${inContainers.length > 1 ? 'es' : ''} of its containers (${inContainers.join(', ')})`]
+        : []),
+    ];
+    const still = processes.filter((p) => alive(p.pid)).map((p) => p.pid);
+    log(
+      `${node}'s engine ${stoppedHere.has(node) ? 'left processes running as it stopped' : 'had stopped'}: reaped what it left: ${parts.join(', ')}${still.length ? ` (still there: pids ${still.join(', ')})` : ''}`,
+    );
+  }
+  await removeNodeCgroups();
+}
+
+/** The cgroups of the nodes' containers (--cgroup-parent lab-swarm-<node>, under every hierarchy), deepest first. */
+async function removeNodeCgroups(): Promise<void> {
+  const roots = ['/sys/fs/cgroup', ...(await readdir('/sys/fs/cgroup').catch(() => [] as string[])).map((c) => `/sys/fs/cgroup/${c}`)];
+  const dirs: string[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    dirs.push(dir);
+    for (const entry of await readdir(dir, { withFileTypes: true }).catch(() => [])) if (entry.isDirectory()) await walk(`${dir}/${entry.name}`);
+  };
+  for (const root of roots)
+    for (const entry of await readdir(root, { withFileTypes: true }).catch(() => []))
+      if (entry.isDirectory() && /^lab-swarm-node\d+$/.test(entry.name)) await walk(`${root}/${entry.name}`);
+  for (const dir of dirs.sort((a, b) => b.length - a.length)) await rmdir(dir).catch(() => undefined);
 }
 
 /** Mounts an engine left under its roots (overlay layers, its netns files), deepest first. */

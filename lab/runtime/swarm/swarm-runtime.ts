@@ -29,18 +29,23 @@ import { runFilter, runLabels } from '../docker/labels.ts';
 import { sleep } from '../../abort.ts';
 import { subnetsInUse } from '../docker/network.ts';
 import { SubnetTaken } from '../runtime.ts';
-import { FIRST_CLIENT, formatAddress, parseSubnet } from '../../subnet.ts';
-import { ENGINE_LABEL } from './local-swarm.ts';
+import { FIRST_CLIENT, formatAddress, overlaps, parseSubnet } from '../../subnet.ts';
+import { ENGINE_LABEL, localSwarmTakenDown } from './local-swarm.ts';
 import { sshEngine } from './ssh-engine.ts';
 import { ensureBaseImage } from '../docker/base-image.ts';
 
 const ROLE_LABEL = 'lab.role';
+const SWARM_TAKEN_DOWN = 'the local swarm was taken down during the run: nothing of it is left to clean';
 const NODE_LABEL = 'lab.node';
 /** Where the images are built: this machine's own engine, whatever DOCKER_HOST says. */
 const BUILD_ENGINE = '/var/run/docker.sock';
 /** An anchor ends by itself after this long, whatever happens to the lab (lab clean removes it before). */
 const ANCHOR_LIFETIME_SECONDS = 24 * 3600;
 const NETWORK_GONE_MS = 30_000;
+/** How long a manager may take to allocate an overlay's subnet (it takes well under a second when it is free). */
+const ALLOCATION_MS = 20_000;
+/** Attempts at starting an anchor when the manager is slow to attach its node to the overlay. */
+const ATTACH_ATTEMPTS = 3;
 
 export interface SwarmNode {
   name: string;
@@ -82,7 +87,8 @@ export function placeHosts<N extends { name: string; role?: string }>(
 export class SwarmRuntime implements Runtime {
   readonly name = 'swarm';
   readonly hostKind = 'container';
-  readonly can = { programImages: true };
+  // An overlay across engines with IPv6 has not been tried here: cases over IPv6 are refused before anything starts.
+  readonly can = { programImages: true, ipv6: false };
 
   constructor(private readonly projectRoot: string) {}
 
@@ -126,7 +132,7 @@ export class SwarmSession implements RunSession {
         'point DOCKER_HOST at a manager of the swarm (lab local-swarm up makes one here)',
       );
     }
-    this.nodes = await swarmNodes(manager, (out) => log(`swarm: ${out} not ready: the run goes on without it`));
+    this.nodes = await swarmNodes(manager, (out) => log(`swarm: ${nodesLeftOut(out)} not ready: the run goes on without it`));
     this.manager = manager;
     if (this.nodes.length && this.nodes.every(isHere) && process.getuid?.() === 0) {
       this.tables = new MachineTables(this.runId, false);
@@ -204,7 +210,11 @@ export class SwarmSession implements RunSession {
     return (argv) => $({ quiet: true, nothrow: true })`${argv}`.then((r) => ({ exitCode: r.exitCode ?? 1, stdout: r.stdout, stderr: r.stderr }));
   }
 
-  /** The first engine that does not answer: the manager's, or a node's, named with its address. */
+  /**
+   * The first engine that does not answer: the manager's, or a node's, named with its address. Where the
+   * local swarm was taken down under the run, a RuntimeFailure that says so: there is no engine to start
+   * again, and nothing left to clean.
+   */
   async silentEngine(): Promise<string | undefined> {
     const engines: Array<[string, Docker | undefined]> = [
       [`the swarm manager's engine (DOCKER_HOST ${process.env.DOCKER_HOST ?? 'unset'})`, this.manager],
@@ -220,7 +230,14 @@ export class SwarmSession implements RunSession {
           : true,
       ),
     );
-    return engines.find((_, i) => !answers[i])?.[0];
+    const silent = engines.find((_, i) => !answers[i])?.[0];
+    if (silent && (await this.swarmTakenDown())) throw new RuntimeFailure(SWARM_TAKEN_DOWN);
+    return silent;
+  }
+
+  /** The local swarm (`lab local-swarm`) this run's nodes were, taken down during the run. */
+  private swarmTakenDown(): Promise<boolean> {
+    return localSwarmTakenDown(this.nodes.map((n) => n.engineAddress));
   }
 
   /** The lowest of the nodes' (containers inherit their dockerd's hard limit): asked before any image is there. */
@@ -263,8 +280,9 @@ export class SwarmSession implements RunSession {
 
   async createNetwork(subnet: string): Promise<LabNetwork> {
     const name = `lab-${this.runId}`;
+    let network: Docker.Network;
     try {
-      await this.manager!.createNetwork({
+      network = await this.manager!.createNetwork({
         Name: name,
         Driver: 'overlay',
         Attachable: true,
@@ -280,8 +298,39 @@ export class SwarmSession implements RunSession {
       if (/overlap|Pool/i.test(message)) throw new SubnetTaken(subnet);
       throw new RuntimeFailure(`cannot create overlay network ${name} (${subnet}): ${message}`);
     }
+    await this.untilAllocated(network, name, subnet);
     await Promise.all(this.nodes.map((node) => this.anchor(node, name)));
     return { name, subnet };
+  }
+
+  /**
+   * A manager accepts an overlay at once and allocates its subnet afterwards. Two runs that chose one subnet
+   * at the same moment (neither's overlay there yet) both have theirs accepted; the second is never allocated
+   * while the first lasts ("Pool overlaps" in the manager's log), and a container attaching to it fails after
+   * 20 s ("attaching to network failed ... context deadline exceeded"). So: wait for the allocation; where an
+   * overlay of the swarm holds the subnet meanwhile, remove this one and choose again (SubnetTaken).
+   */
+  private async untilAllocated(network: Docker.Network, name: string, subnet: string): Promise<void> {
+    const deadline = performance.now() + ALLOCATION_MS;
+    for (;;) {
+      const info = (await network.inspect()) as { Driver?: string; IPAM?: { Config?: Array<{ Subnet?: string }> | null } };
+      if (info.Driver && info.IPAM?.Config?.length) return;
+      const holder = (await this.manager!.listNetworks()).find(
+        (n) => n.Id !== network.id && n.Scope === 'swarm' && (n.IPAM?.Config ?? []).some((c) => !!c.Subnet && overlaps(c.Subnet, subnet)),
+      );
+      if (holder || performance.now() > deadline) {
+        await network.remove().catch(() => undefined);
+        if (holder) {
+          this.log(`swarm: ${subnet} went to overlay ${holder.Name} meanwhile: choosing another subnet`);
+          throw new SubnetTaken(subnet);
+        }
+        throw new RuntimeFailure(
+          `the swarm manager did not allocate overlay network ${name} (${subnet}) within ${ALLOCATION_MS / 1000} s`,
+          'its engine\'s log says why ("Failed allocation")',
+        );
+      }
+      await sleep(250);
+    }
   }
 
   /**
@@ -292,14 +341,31 @@ export class SwarmSession implements RunSession {
    */
   private async anchor(node: SwarmNode, network: string): Promise<void> {
     const image = this.builder!.preparedImages.images.get('client')!;
-    const container = await node.engine.createContainer({
-      name: `lab-${this.runId}-anchor-${node.name}`,
-      Image: image,
-      Cmd: ['sleep', String(ANCHOR_LIFETIME_SECONDS)],
-      Labels: runLabels(this.runId, { 'lab.role': 'anchor' }),
-      HostConfig: { NetworkMode: network },
-    });
-    await container.start();
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const container = await node.engine.createContainer({
+          name: `lab-${this.runId}-anchor-${node.name}`,
+          Image: image,
+          Cmd: ['sleep', String(ANCHOR_LIFETIME_SECONDS)],
+          Labels: runLabels(this.runId, { 'lab.role': 'anchor' }),
+          HostConfig: { NetworkMode: network },
+        });
+        await container.start().catch(async (error: Error) => {
+          await container.remove({ force: true }).catch(() => undefined);
+          throw error;
+        });
+        return;
+      } catch (error) {
+        const message = ((error as Error).message ?? String(error)).replace(/\s+/g, ' ').trim();
+        // The manager did not attach the node in time (busy): bounded, with growing pauses.
+        if (/attaching to network failed/.test(message) && attempt < ATTACH_ATTEMPTS) {
+          this.log(`swarm: ${node.name} was not attached to ${network} in time: trying again`);
+          await sleep(2000 * attempt);
+          continue;
+        }
+        throw new RuntimeFailure(`cannot attach ${node.name} to overlay network ${network}: ${message}`, "the manager's log says why");
+      }
+    }
   }
 
   async startHosts(network: LabNetwork, hosts: PlannedHost[], lifetimeSeconds: number): Promise<Host[]> {
@@ -317,6 +383,11 @@ export class SwarmSession implements RunSession {
 
   async close(): Promise<string[]> {
     if (!this.manager) return [];
+    // Its engines are stopped and their data deleted: nothing of the run is left, nor anything to advise.
+    if (await this.swarmTakenDown()) {
+      await this.tables?.close();
+      return [];
+    }
     const removed: string[] = [];
     const failures: Error[] = [];
     for (const node of this.nodes) {
@@ -355,8 +426,19 @@ function isHere(node: SwarmNode): boolean {
   return node.engineAddress.startsWith('unix://');
 }
 
+/** A node the swarm's manager lists but the lab does not use: its name, and why ("drain", "down", ...). */
+export interface NodeLeftOut {
+  name: string;
+  why: string;
+}
+
+/** "node3 (drain), node4 (down)". */
+export function nodesLeftOut(out: readonly NodeLeftOut[]): string {
+  return out.map((n) => `${n.name} (${n.why})`).join(', ');
+}
+
 /** The swarm's ready nodes, each with its engine (from its lab.engine label); the others are named in `left`. */
-export async function swarmNodes(manager: Docker, left: (text: string) => void = () => {}): Promise<SwarmNode[]> {
+export async function swarmNodes(manager: Docker, left: (out: NodeLeftOut[]) => void = () => {}): Promise<SwarmNode[]> {
   const listed = (await manager.listNodes()) as Array<{
     Description?: { Hostname?: string };
     Status: { State: string };
@@ -366,8 +448,10 @@ export async function swarmNodes(manager: Docker, left: (text: string) => void =
   // Engines on one machine share its hostname: the node's lab.node label names it where there is one.
   const nameOf = (n: (typeof listed)[number]) => n.Spec.Labels?.[NODE_LABEL] ?? `${n.Description?.Hostname ?? 'node'}-${n.ID.slice(0, 6)}`;
   const usable = (n: (typeof listed)[number]) => n.Status.State === 'ready' && n.Spec.Availability !== 'drain';
-  const out = listed.filter((n) => !usable(n)).map((n) => `${nameOf(n)} (${n.Status.State === 'ready' ? n.Spec.Availability : n.Status.State})`);
-  if (out.length) left(out.join(', '));
+  const out = listed
+    .filter((n) => !usable(n))
+    .map((n) => ({ name: nameOf(n), why: n.Status.State === 'ready' ? n.Spec.Availability! : n.Status.State }));
+  if (out.length) left(out);
   const nodes = listed.filter(usable).map((n) => {
     const name = nameOf(n);
     const address = n.Spec.Labels?.[ENGINE_LABEL];

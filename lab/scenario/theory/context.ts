@@ -1,14 +1,39 @@
 /**
  * What the theory knows when it predicts: the kernel, the clients and the server as they really run. Stated
  * here, not derived from the scenario's schema, because the schema needs these types (an expectation's
- * predict() takes a TheoryContext): the two client settings the theory reads (the bind mode, the hold-ping)
- * are stated here too, and schema.ts builds its fields from them. types.ts re-exports these for authors.
+ * predict() takes a TheoryContext): the settings the theory reads (the bind mode, the family, the source
+ * mode, the hold-ping) are stated here too, and schema.ts builds its fields from them. types.ts re-exports
+ * these for authors.
  */
 import type { PortRange } from '../port-range.ts';
 
 /** How a client's sockets are bound before connect(): the bind-before-connect experiment's modes. */
 export const BIND_MODES = ['none', 'any', 'reuseaddr', 'nobindport'] as const;
 export type BindMode = (typeof BIND_MODES)[number];
+
+/** Which IP families a case connects over: IPv4, IPv6, or both side by side ('dual'). */
+export const FAMILIES = ['ipv4', 'ipv6', 'dual'] as const;
+export type Family = (typeof FAMILIES)[number];
+
+/**
+ * Which of its addresses a client's sockets leave from: 'route', none bound (the kernel takes the route's
+ * source: one address per family); 'bind', each socket bound to the client's addresses in turn with port 0
+ * (bind() picks the port); 'nobindport', the same with IP_BIND_ADDRESS_NO_PORT (connect() picks the port).
+ */
+export const SOURCE_MODES = ['route', 'bind', 'nobindport'] as const;
+export type SourceMode = (typeof SOURCE_MODES)[number];
+
+/** One of a client's addresses. */
+export interface SourceAddress {
+  address: string;
+  family: 'ipv4' | 'ipv6';
+}
+
+/** A socket bound inside a host before the flood (a listener, as `ss -tln` lists it: "127.0.0.11", "*", "::"). */
+export interface BoundSocket {
+  address: string;
+  port: number;
+}
 
 /** The settings of connscale's hold (client.holdPing, which schema.ts describes). */
 export interface HoldPing {
@@ -27,8 +52,21 @@ export interface ClientTheory {
   reservedPorts: readonly number[];
   /** TCP ports bound inside the container before the flood (Docker's DNS listener, for one). */
   boundPorts: readonly number[];
-  /** Distinct (server IP, port) destinations this client connects to. */
+  /** TCP ports bound inside the container before the flood (Docker's DNS listener, for one), with their addresses. */
+  boundSockets?: readonly BoundSocket[];
+  /** Distinct (server IP, port) destinations this client connects to, over every family it uses. */
   destinations: number;
+  /** The families it connects over (IPv4 when not said): with 'dual', half its destinations are IPv6. */
+  family?: Family;
+  /** Which of its addresses its sockets leave from (the route's source when not said). */
+  source?: SourceMode;
+  /**
+   * Its addresses in the families it uses, each family's in the order they were added (the runtime's first);
+   * just ip when not said.
+   */
+  addresses?: readonly SourceAddress[];
+  /** net.ipv6.bindv6only as read back: a socket bound to [::] then covers IPv6 only, not IPv4 too. */
+  bindv6only?: boolean;
   /** Connections the client asks for. */
   asked: number;
   bind: BindMode;
@@ -109,6 +147,8 @@ export interface TheoryContext {
   slabObjectSizes?: Readonly<Record<string, number>>;
   /** Whether each connection takes conntrack entries (bridged traffic tracked, not exempt with --notrack). */
   tracked?: boolean;
-  /** The client the row is about, for subject 'each client'. */
+  /** The client the row is about, for subjects 'each client' and 'each address'. */
   client?: ClientTheory;
+  /** The client's address the row is about, for subject 'each address'. */
+  address?: SourceAddress;
 }
