@@ -1,6 +1,7 @@
 /** What a case may not ask of the subnet, the engine or a server program of its own: each refused where it was written. */
 import { InputError } from '../errors.ts';
 import { LAB_SERVER_SETTINGS, netAdminProblem, sourceBindProblem } from '../scenario/schema.ts';
+import { localPortRangeProblem } from '../scenario/port-range.ts';
 import { subnetCapacity } from '../subnet.ts';
 import type { CaseInPlanning, PlanOptions } from './types.ts';
 import type { Family, Scenario } from '../scenario/types.ts';
@@ -113,4 +114,28 @@ export function refuseIpv6Without(
     field,
     `'${said}' needs IPv6, and the ${runtime.name} runtime's networks carry none: choose another runtime for this case, or --family ipv4`,
   );
+}
+
+const PORT_RANGE = 'net.ipv4.ip_local_port_range';
+
+/**
+ * A port range the kernel will refuse when the host's namespace is made (a low end below
+ * ip_unprivileged_port_start): refused as the case is planned, before anything starts, naming the layer
+ * that wrote it (the case's quick overrides, the case, the scenario). A scenario that says it still lists
+ * and explains: which ranges a kernel takes is the kernel's rule, checked where the case runs.
+ */
+export function refuseRangesTheKernelRefuses({ scenario, index, merged, options, at }: CaseInPlanning): void {
+  const spec = scenario.cases[index]!;
+  for (const role of ['client', 'server'] as const) {
+    const value = merged[role].sysctls?.[PORT_RANGE];
+    const problem = value === undefined ? undefined : localPortRangeProblem(String(value));
+    if (!problem) continue;
+    const layers: Array<[string, Record<string, string | number> | undefined]> = [
+      [`${at}.quick.${role}`, options.quick ? spec.quick?.[role]?.sysctls : undefined],
+      [`${at}.${role}`, spec[role]?.sysctls],
+      [role, scenario[role]?.sysctls],
+    ];
+    const [where] = layers.find(([, sysctls]) => sysctls?.[PORT_RANGE] !== undefined) ?? [role];
+    throw new InputError(options.file, `${where}.sysctls["${PORT_RANGE}"]`, problem);
+  }
 }

@@ -4,7 +4,7 @@
  * so both are checked before anything is created. So is each value's shape: a value the kernel refuses
  * fails only once the run's network exists, and a value is written into /proc by a shell on some runtimes.
  */
-import { localPortRangeProblem } from './port-range.ts';
+import { portRangeProblem } from './port-range.ts';
 
 /** What a sysctl's value looks like: whole numbers within bounds, a port range, three numbers, a port list. */
 type Shape = { kind: 'integer'; min: number; max: number } | { kind: 'triple'; min: number } | { kind: 'port range' } | { kind: 'port list' };
@@ -90,7 +90,7 @@ export function sysctlValueProblem(name: string, value: string | number): string
       return undefined;
     }
     case 'port range':
-      return localPortRangeProblem(text);
+      return portRangeProblem(text);
     case 'port list':
       return portListProblem(text);
     default:
