@@ -20,8 +20,8 @@ describe('signals at each phase tear the run down', function () {
     it(`${signal} before ${phase}: exit 130, one clear line, nothing labelled lab.run left`, async () => {
       const run = startLab(QUICK_TWO_CLIENTS, { LAB_HOLD_PHASE: phase });
       await run.waitFor(new RegExp(`holding before ${phase}`));
-      if (!['images', 'network'].includes(phase)) expect((await labelledObjects(undefined, { live: true })).networks).to.have.length(1);
-      if (['server', 'flood', 'collect'].includes(phase)) expect((await labelledObjects(undefined, { live: true })).containers).to.have.length(3);
+      if (!['images', 'network'].includes(phase)) expect((await labelledObjects(runIdIn(run.output()))).networks).to.have.length(1);
+      if (['server', 'flood', 'collect'].includes(phase)) expect((await labelledObjects(runIdIn(run.output()))).containers).to.have.length(3);
       run.signal(signal);
       const result = await run.exited;
       expect(result.status, result.stderr).to.equal(130);

@@ -28,13 +28,13 @@ export function prepareRuntime(): Promise<void> {
 
 /**
  * What is labelled with the run (or, without one, with any run but those still going: another lab on this
- * machine, a developer's demo beside the tests, is not a leftover of ours). `live: true` counts those too,
- * for a test that holds a run of its own mid-way and counts what it has made.
+ * machine, a developer's demo beside the tests, is not a leftover of ours). A test that holds a run of its
+ * own mid-way counts what it has made by the run's id (runIdIn).
  */
-export async function labelledObjects(runId?: string, { live = false } = {}): Promise<{ containers: string[]; networks: string[] }> {
+export async function labelledObjects(runId?: string): Promise<{ containers: string[]; networks: string[] }> {
   const docker = new Docker();
   const filters = JSON.stringify({ label: [runId ? `${RUN_LABEL}=${runId}` : RUN_LABEL] });
-  const counted = (labels: Record<string, string> | undefined) => runId !== undefined || live || !isLive(labels?.[RUN_LABEL] ?? '');
+  const counted = (labels: Record<string, string> | undefined) => runId !== undefined || !isLive(labels?.[RUN_LABEL] ?? '');
   const containers = (await docker.listContainers({ all: true, filters })).filter((c) => counted(c.Labels));
   const networks = (await docker.listNetworks({ filters })).filter((n) => counted(n.Labels));
   return { containers: containers.map((c) => c.Names.join(',')), networks: networks.map((n) => n.Name) };

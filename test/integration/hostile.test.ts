@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
-import { fixture, labelledObjects, prepareRuntime, projectRoot, startLab, type CliResult } from './helpers.ts';
+import { fixture, labelledObjects, prepareRuntime, projectRoot, runIdIn, startLab, type CliResult } from './helpers.ts';
 
 const NOTHING = { containers: [], networks: [] };
 /** One quick case: about 4 s from start to the verdict. */
@@ -108,7 +108,7 @@ describe('hostile use of the lab (real engine)', function () {
     leaves('SIGQUIT with the hosts up: exit 130, everything removed', async () => {
       const run = startLab([...ONE_CASE, ...report()], { LAB_HOLD_PHASE: 'flood' });
       await run.waitFor(/holding before flood/);
-      expect((await labelledObjects(undefined, { live: true })).containers).to.have.length(2);
+      expect((await labelledObjects(runIdIn(run.output()))).containers).to.have.length(2);
       run.signal('SIGQUIT');
       const result = await run.exited;
       expect(result.status, result.stderr).to.equal(130);
@@ -157,7 +157,7 @@ describe('hostile use of the lab (real engine)', function () {
         const run = onTerminal([...ONE_CASE, '--step', ...report()]);
         try {
           await run.waitFor(/Press Enter to start it/);
-          expect((await labelledObjects(undefined, { live: true })).networks).to.have.length(1);
+          expect((await labelledObjects(runIdIn(run.output()))).networks).to.have.length(1);
           // Past the prompt's write: readline has the terminal in raw mode, so the key is a byte, not a signal.
           await new Promise((r) => setTimeout(r, 300));
           run.type(keys);

@@ -90,16 +90,23 @@ describe('output paths, checked before anything starts', () => {
     const wanted = /locked is a folder this user cannot write to$/;
     if (process.getuid?.() !== 0) return expect(refusal({ flag: '--report', path: join(locked, 'x'), kind: 'dir' }).message).to.match(wanted);
     // Root writes anywhere permissions say: the same check runs as nobody (uid 65534), for whom it is read-only.
+    // The checkout may sit where nobody cannot look (a 0700 temporary folder): in a mount namespace of its
+    // own, it is bound at a folder nobody can reach, and the check runs from there.
     chmodSync(dir, 0o755);
-    const check = `import { checkOutputPath } from ${JSON.stringify(join(projectRoot, 'lab/cli/output-paths.ts'))};
+    const seen = join(dir, 'checkout');
+    mkdirSync(seen, { mode: 0o755 });
+    const check = `import { checkOutputPath } from ${JSON.stringify(join(seen, 'lab/cli/output-paths.ts'))};
 try { checkOutputPath({ flag: '--report', path: ${JSON.stringify(join(locked, 'x'))}, kind: 'dir' }); console.log('accepted'); } catch (e) { console.log(e.message); }`;
-    const asNobody = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', check], {
-      cwd: projectRoot,
-      uid: 65534,
-      gid: 65534,
-      encoding: 'utf8',
-      timeout: 30_000,
-    });
+    const script =
+      'mount --bind "$1" "$2" && cd "$2" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$3" --import tsx --input-type=module -e "$4"';
+    const asNobody = spawnSync(
+      'unshare',
+      ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', projectRoot, seen, process.execPath, check],
+      {
+        encoding: 'utf8',
+        timeout: 30_000,
+      },
+    );
     expect(asNobody.stdout.trim(), asNobody.stderr).to.match(wanted);
   });
 });
