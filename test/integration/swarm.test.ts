@@ -5,6 +5,7 @@
  * on any node.
  */
 import { spawnSync } from 'node:child_process';
+import { Agent } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -30,7 +31,8 @@ async function labelledOnNodes(): Promise<string[]> {
   const filters = JSON.stringify({ label: ['lab.run'] });
   const found = await Promise.all(
     nodes.map(async (n) => {
-      const docker = new Docker({ socketPath: n.socket });
+      // No kept-alive connection: one to an engine a test stopped (or a local swarm made anew) fails (EPIPE).
+      const docker = new Docker({ socketPath: n.socket, agent: new Agent({ keepAlive: false }) } as Docker.DockerOptions);
       const containers = await docker.listContainers({ all: true, filters });
       const networks = await docker.listNetworks({ filters });
       return [...containers.map((c) => `${n.name} ${c.Names[0]}`), ...networks.map((x) => `${n.name} ${x.Name}`)];

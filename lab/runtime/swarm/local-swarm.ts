@@ -297,7 +297,9 @@ async function swarmProcesses(): Promise<SwarmProcess[]> {
     grew = false;
     for (const p of all) {
       const parent = ours.get(p.ppid);
-      if (parent && !ours.has(p.pid)) (ours.set(p.pid, { ...p, node: parent.node, inContainer: parent.inContainer }), (grew = true));
+      if (!parent || ours.has(p.pid)) continue;
+      ours.set(p.pid, { ...p, node: parent.node, inContainer: parent.inContainer });
+      grew = true;
     }
   }
   return [...ours.values()];
