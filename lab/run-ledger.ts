@@ -8,7 +8,8 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promise
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-interface LiveRun {
+/** A run's entry in the ledger. */
+export interface LiveRun {
   pid: number;
   /** The process's start time (clock ticks since boot, /proc/<pid>/stat), so a reused pid is told apart. */
   startTicks: number;
@@ -17,6 +18,8 @@ interface LiveRun {
    * another kernel (a VM's, another machine's) does not share this one's slab or memory.
    */
   kernels?: string[];
+  /** When the run ended (ms since the epoch): kept a moment in an .ended file, for the runs measuring beside it. */
+  endedAt?: number;
 }
 
 export function ledgerDir(): string {
@@ -25,6 +28,16 @@ export function ledgerDir(): string {
 }
 
 const fileOf = (runId: string) => join(ledgerDir(), `${runId}.json`);
+/** A run that has just ended: not live (`lab clean` never reads these), still a neighbour for a moment. */
+const endedFileOf = (runId: string) => join(ledgerDir(), `${runId}.ended`);
+
+/**
+ * How long an ended run still counts as active beside others: the kernel frees what a run's hosts held a
+ * little after its lab says all is gone (its conntrack entries up to 0.6 s after, measured with 10,000 held).
+ */
+export const ENDED_GRACE_MS = 5000;
+/** Ended traces older than this are removed by whoever reads the ledger next. */
+const ENDED_KEPT_MS = 60_000;
 
 /** When a live process started; undefined for one that is gone, or dead and not yet reaped (a zombie). */
 function startTicks(pid: number): number | undefined {
@@ -48,7 +61,20 @@ export async function markLive(runId: string): Promise<() => Promise<void>> {
     // Nowhere to write it: the run goes on, only unprotected from a `lab clean` meanwhile.
     return async () => {};
   }
-  return () => rm(fileOf(runId), { force: true });
+  return async () => {
+    // The trace first, then the entry: a reader never sees the run neither live nor ended.
+    await writeEnded(runId);
+    await rm(fileOf(runId), { force: true });
+  };
+}
+
+async function writeEnded(runId: string): Promise<void> {
+  try {
+    const entry = JSON.parse(await readFile(fileOf(runId), 'utf8')) as LiveRun;
+    await writeFile(endedFileOf(runId), JSON.stringify({ ...entry, endedAt: Date.now() }));
+  } catch {
+    // No trace: others' readings only lose the moment after this run.
+  }
 }
 
 /** Whether the run's lab process is still alive on this machine. */
@@ -82,20 +108,35 @@ export async function announceKernels(runId: string, kernels: readonly string[])
   }
 }
 
-/** The runs alive on this machine now, with the kernels each has said its hosts run on (none yet: unknown). */
-export async function liveRuns(): Promise<Array<{ runId: string; kernels?: readonly string[] }>> {
-  const runs = await ledgerRuns();
-  const entries = await Promise.all(
-    runs.map((runId) =>
-      readFile(fileOf(runId), 'utf8').then(
-        (text) => ({ runId, entry: JSON.parse(text) as LiveRun }),
-        () => undefined,
-      ),
-    ),
+/**
+ * The runs active on this machine now, with the kernels each has said its hosts run on (none yet: unknown):
+ * those alive, and those that ended within ENDED_GRACE_MS.
+ */
+export async function liveRuns(now = Date.now()): Promise<ActiveRun[]> {
+  const files = await readdir(ledgerDir()).catch(() => [] as string[]);
+  const runs = await Promise.all(
+    files.map(async (file) => {
+      if (!file.endsWith('.json') && !file.endsWith('.ended')) return undefined;
+      const entry = await readFile(join(ledgerDir(), file), 'utf8').then((text) => JSON.parse(text) as LiveRun, () => undefined);
+      if (file.endsWith('.ended') && now - (entry?.endedAt ?? 0) > ENDED_KEPT_MS) await rm(join(ledgerDir(), file), { force: true });
+      return activeRun(file, entry, now);
+    }),
   );
-  return entries.flatMap((e) =>
-    e && startTicks(e.entry.pid) === e.entry.startTicks ? [{ runId: e.runId, ...(e.entry.kernels?.length && { kernels: e.entry.kernels }) }] : [],
-  );
+  return runs.filter((run): run is ActiveRun => run !== undefined);
+}
+
+export interface ActiveRun {
+  runId: string;
+  kernels?: readonly string[];
+}
+
+/** A ledger file's run, if it is active: its lab alive (<id>.json), or ended within the grace (<id>.ended). */
+export function activeRun(file: string, entry: LiveRun | undefined, now: number): ActiveRun | undefined {
+  const ended = file.endsWith('.ended');
+  if (!entry || (!ended && !file.endsWith('.json'))) return undefined;
+  const active = ended ? now - (entry.endedAt ?? 0) <= ENDED_GRACE_MS : startTicks(entry.pid) === entry.startTicks;
+  if (!active) return undefined;
+  return { runId: file.slice(0, file.lastIndexOf('.')), ...(entry.kernels?.length && { kernels: entry.kernels }) };
 }
 
 /** Forgets a run whose lab is gone (its objects have just been removed). */

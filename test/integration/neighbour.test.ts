@@ -3,7 +3,7 @@
  * slab figure, read while another lab run is alive on this machine, is INVALID naming that run, never FAIL or
  * PASS; the figures from the case's own containers are still judged. Alone, socket-memory --quick passes.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
@@ -78,6 +78,8 @@ describe('host-wide figures and the other runs on this machine (real engine)', f
       await aloneOnThisMachine(10 * 60_000);
       const json = join(dir, `alone-${attempt}.json`);
       const run = lab(['run', 'scenarios/socket-memory.ts', '--quick', '--json', json, '--report', join(dir, `alone-${attempt}`)], { CI: 'true' });
+      if (!existsSync(json))
+        throw new Error(`socket-memory did not run (exit ${run.status}): ${run.stderr.trim() || run.stdout.trim().split('\n').at(-1)}`);
       mine.push(runIdIn(run.stdout));
       const results = JSON.parse(readFileSync(json, 'utf8')) as Results;
       const rows = results.cases.flatMap((c) => c.expectations);

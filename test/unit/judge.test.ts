@@ -3,6 +3,10 @@
  * never returns is stopped at the limit (its rows INVALID, saying so), a signal stops it at once, and the
  * normal path gives the rows evaluate() gives. No engine: hand-made host results.
  */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { expect } from 'chai';
 import type { TheoryData } from '../../lab/run/judging.ts';
 import type { HostResult } from '../../lab/results/results.ts';
@@ -168,6 +172,21 @@ describe('judging bounded in time', function () {
         expect(row.invalid).to.equal('not judged: the scenario file changed during the run: its expectations are not the ones the run planned');
     }),
   );
+
+  it('the worker started ahead holds no process open: a process that imports the judging ends by itself', () => {
+    // Importing lab/run/judge.ts starts a spare worker; a listener added after unref() would ref it again.
+    const dir = mkdtempSync(join(tmpdir(), 'lab-judge-'));
+    try {
+      const script = join(dir, 'imports-judge.mjs');
+      writeFileSync(script, `await import(${JSON.stringify(new URL('../../lab/run/judge.ts', import.meta.url).href)});\nconsole.log('imported');\n`);
+      const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 20_000 });
+      expect(child.signal, 'held open until killed').to.equal(null);
+      expect(child.status, child.stderr).to.equal(0);
+      expect(child.stdout.trim()).to.equal('imported');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 
   it("a scenario made in code is judged in this thread: its predict() is its caller's own", async () => {
     const inCode = defineScenario({ ...scenario });

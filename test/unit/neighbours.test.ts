@@ -2,9 +2,11 @@
  * A neighbour's work is not the case's: host-wide figures read while another run was active on the machine
  * are not measured (INVALID, naming the run), never judged; the results carry why, and the report says it.
  */
+import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
 import { evaluate } from '../../lab/run/evaluate.ts';
 import { NeighbourWatch, neighbourReason } from '../../lab/run/neighbours.ts';
+import { activeRun, ENDED_GRACE_MS } from '../../lab/run-ledger.ts';
 import { hostResult } from '../../lab/results/host-result.ts';
 import { memoryPerConnection } from '../../lab/results/memory.ts';
 import { results as resultsSchema } from '../../lab/results/schema.ts';
@@ -136,6 +138,28 @@ describe('the other runs a case watches', () => {
   it('says which runs, in the words the rows give', () => {
     expect(neighbourReason(['abc'])).to.equal('run abc was active on this machine');
     expect(neighbourReason(['abc', 'def'])).to.equal('runs abc, def were active on this machine');
+  });
+});
+
+describe('the ledger: which runs are active on this machine', () => {
+  const now = 1_000_000;
+  const me = { pid: process.pid, startTicks: Number(readFileSync(`/proc/${process.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]) };
+
+  it('a run whose lab is alive, with the kernels it said it runs on', () => {
+    expect(activeRun('abc.json', { ...me, kernels: ['boot-a'] }, now)).to.deep.equal({ runId: 'abc', kernels: ['boot-a'] });
+    expect(activeRun('abc.json', me, now)).to.deep.equal({ runId: 'abc' });
+  });
+
+  it('not one whose lab is gone (SIGKILL), nor a file that is no entry', () => {
+    expect(activeRun('abc.json', { pid: me.pid, startTicks: me.startTicks + 1 }, now)).to.equal(undefined);
+    expect(activeRun('abc.json.123.tmp', me, now)).to.equal(undefined);
+    expect(activeRun('abc.json', undefined, now)).to.equal(undefined);
+  });
+
+  it('a run that ended a moment ago: the kernel still frees what its hosts held (conntrack entries, after its lab is done)', () => {
+    const ended = { pid: 1, startTicks: 1, kernels: ['boot-a'], endedAt: now - ENDED_GRACE_MS + 1 };
+    expect(activeRun('abc.ended', ended, now)).to.deep.equal({ runId: 'abc', kernels: ['boot-a'] });
+    expect(activeRun('abc.ended', { ...ended, endedAt: now - ENDED_GRACE_MS - 1 }, now)).to.equal(undefined);
   });
 });
 
