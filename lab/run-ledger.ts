@@ -117,7 +117,10 @@ export async function liveRuns(now = Date.now()): Promise<ActiveRun[]> {
   const runs = await Promise.all(
     files.map(async (file) => {
       if (!file.endsWith('.json') && !file.endsWith('.ended')) return undefined;
-      const entry = await readFile(join(ledgerDir(), file), 'utf8').then((text) => JSON.parse(text) as LiveRun, () => undefined);
+      const entry = await readFile(join(ledgerDir(), file), 'utf8').then(
+        (text) => JSON.parse(text) as LiveRun,
+        () => undefined,
+      );
       if (file.endsWith('.ended') && now - (entry?.endedAt ?? 0) > ENDED_KEPT_MS) await rm(join(ledgerDir(), file), { force: true });
       return activeRun(file, entry, now);
     }),
