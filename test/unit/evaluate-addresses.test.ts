@@ -13,6 +13,7 @@ import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
 import { addressCeiling } from '../../lab/scenario/theory/ports.ts';
 import type { Expectation, TheoryContext } from '../../lab/scenario/types.ts';
 import { clientTheoryOf } from './client-theory.ts';
+import { hostResultOf } from '../fixtures/host-result.ts';
 
 const addresses = [
   { address: '198.18.0.11', family: 'ipv4' as const },
@@ -23,20 +24,7 @@ const context = (source: 'route' | 'bind'): Omit<TheoryContext, 'client'> => ({
   clients: [clientTheoryOf('client-1', { addresses, source, asked: 5000 })],
   server: { ip: '198.18.0.2', ports: [80], backlog: 4096, workers: 1, nofile: 20000 },
 });
-const host = (overrides: Partial<HostResult> = {}): HostResult => ({
-  name: 'client-1',
-  role: 'client',
-  ip: '198.18.0.11',
-  estab: 2000,
-  timewait: 0,
-  errors: {},
-  bindErrors: {},
-  sysctls: {},
-  nofile: 20000,
-  nstat: {},
-  hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0 },
-  ...overrides,
-});
+const host = (overrides: Partial<HostResult> = {}): HostResult => hostResultOf('client-1', { ip: '198.18.0.11', estab: 2000, ...overrides });
 const server = host({ name: 'server', role: 'server', ip: '198.18.0.2' });
 const perAddress: Expectation = {
   claim: 'per address',

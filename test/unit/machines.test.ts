@@ -13,6 +13,7 @@ import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
 import { clientCeiling, serverHolds } from '../../lab/scenario/theory/ports.ts';
 import type { Expectation } from '../../lab/scenario/types.ts';
 import { clientTheoryOf } from './client-theory.ts';
+import { hostResultOf } from '../fixtures/host-result.ts';
 
 const NODES = [
   { name: 'node1', address: 'unix:///run/lab-swarm/node1.sock', kernel: '6.18.44', engine: 'Docker 20.10.24', nofileCeiling: 20000 },
@@ -103,20 +104,7 @@ describe('the machine under each host', () => {
       predict: ({ client }) => clientCeiling(client!),
     };
     const sum: Expectation = { claim: 'server holds the sum', subject: 'server', metric: 'estab', predict: serverHolds };
-    const measured = (name: string, estab: number) =>
-      ({
-        name,
-        role: 'client',
-        ip: '',
-        estab,
-        timewait: 0,
-        errors: {},
-        bindErrors: {},
-        sysctls: {},
-        nofile: 20000,
-        nstat: {},
-        hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0 },
-      }) as HostResult;
+    const measured = (name: string, estab: number) => hostResultOf(name, { role: 'client', estab });
     const rows = evaluate([each, sum], context, { ...measured('server', 500), role: 'server' }, [measured('client-1', 500), measured('client-2', 0)]);
     expect(rows.map((r) => [r.host, r.predicted.min, r.predicted.max, r.pass])).to.deep.equal([
       ['client-1', 500, 500, true],

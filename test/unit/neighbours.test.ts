@@ -17,22 +17,11 @@ import type { PlannedHost } from '../../lab/plan/plan.ts';
 import { between } from '../../lab/scenario/theory/prediction.ts';
 import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
 import type { Expectation, TheoryContext } from '../../lab/scenario/types.ts';
+import { hostResultOf } from '../fixtures/host-result.ts';
 
 const SPOILED = 'run mxd25u8g77e1 was active on this machine';
 
-const server = (hostWide: HostResult['hostWide']): HostResult => ({
-  name: 'server',
-  role: 'server',
-  ip: '198.18.0.2',
-  estab: 10_000,
-  timewait: 0,
-  errors: {},
-  bindErrors: {},
-  sysctls: {},
-  nofile: 20000,
-  nstat: {},
-  hostWide,
-});
+const server = (hostWide: HostResult['hostWide']): HostResult => hostResultOf('server', { ip: '198.18.0.2', estab: 10_000, hostWide });
 
 const context: Omit<TheoryContext, 'client'> = {
   kernel: kernelRelease('6.12.48'),
