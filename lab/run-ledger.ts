@@ -131,6 +131,8 @@ export async function liveRuns(now = Date.now()): Promise<ActiveRun[]> {
 export interface ActiveRun {
   runId: string;
   kernels?: readonly string[];
+  /** Set for a run that has ended and is still within ENDED_GRACE_MS of it. */
+  endedAt?: number;
 }
 
 /** A ledger file's run, if it is active: its lab alive (<id>.json), or ended within the grace (<id>.ended). */
@@ -139,7 +141,11 @@ export function activeRun(file: string, entry: LiveRun | undefined, now: number)
   if (!entry || (!ended && !file.endsWith('.json'))) return undefined;
   const active = ended ? now - (entry.endedAt ?? 0) <= ENDED_GRACE_MS : startTicks(entry.pid) === entry.startTicks;
   if (!active) return undefined;
-  return { runId: file.slice(0, file.lastIndexOf('.')), ...(entry.kernels?.length && { kernels: entry.kernels }) };
+  return {
+    runId: file.slice(0, file.lastIndexOf('.')),
+    ...(entry.kernels?.length && { kernels: entry.kernels }),
+    ...(ended && { endedAt: entry.endedAt ?? 0 }),
+  };
 }
 
 /** Forgets a run whose lab is gone (its objects have just been removed). */

@@ -5,7 +5,8 @@
  * a neighbour when its hosts share a kernel with the case's, or when it has not yet said where its hosts are.
  */
 import type { KernelView } from '../collect/kernel-view.ts';
-import { announceKernels, liveRuns } from '../run-ledger.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { announceKernels, ENDED_GRACE_MS, liveRuns } from '../run-ledger.ts';
 
 /** Often enough to see any run that lives a second: no run with hosts starts and ends faster. */
 const LOOK_EVERY_MS = 1000;
@@ -23,8 +24,15 @@ export class NeighbourWatch {
     private readonly runs: typeof liveRuns = liveRuns,
   ) {}
 
-  /** Looks at once (before the case's first reading), then every second until stop(). */
+  /**
+   * Waits out the runs that have just ended (the kernel is still freeing what they held: a case measured
+   * back to back with the one before would see it as a neighbour), then looks at once (before the case's
+   * first reading), then every second until stop().
+   */
   async start(): Promise<void> {
+    const ended = (await this.runs()).flatMap((run) => (run.endedAt === undefined || run.runId === this.runId ? [] : [run.endedAt]));
+    const waitMs = Math.max(0, ...ended.map((endedAt) => endedAt + ENDED_GRACE_MS + 50 - Date.now()));
+    if (waitMs > 0) await sleep(Math.min(waitMs, ENDED_GRACE_MS + 50));
     this.watching = true;
     await this.look();
     this.timer = setInterval(() => void this.look().catch(() => undefined), LOOK_EVERY_MS);

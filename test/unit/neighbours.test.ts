@@ -124,6 +124,18 @@ describe('the other runs a case watches', () => {
     expect(w.neighbours([])).to.deep.equal(['vm']);
   });
 
+  it('waits out a run that has just ended before its first look, instead of counting it', async () => {
+    const endedAt = Date.now() - ENDED_GRACE_MS + 300;
+    const w = new NeighbourWatch('mine', async () =>
+      Date.now() - endedAt <= ENDED_GRACE_MS ? [{ runId: 'before', kernels: ['boot-a'], endedAt }] : [],
+    );
+    const started = Date.now();
+    await w.start();
+    await w.stop();
+    expect(Date.now() - started).to.be.within(250, 1500);
+    expect(w.neighbours(['boot-a'])).to.deep.equal([]);
+  });
+
   it('says which runs, in the words the rows give', () => {
     expect(neighbourReason(['abc'])).to.equal('run abc was active on this machine');
     expect(neighbourReason(['abc', 'def'])).to.equal('runs abc, def were active on this machine');
@@ -147,7 +159,7 @@ describe('the ledger: which runs are active on this machine', () => {
 
   it('a run that ended a moment ago: the kernel still frees what its hosts held (conntrack entries, after its lab is done)', () => {
     const ended = { pid: 1, startTicks: 1, kernels: ['boot-a'], endedAt: now - ENDED_GRACE_MS + 1 };
-    expect(activeRun('abc.ended', ended, now)).to.deep.equal({ runId: 'abc', kernels: ['boot-a'] });
+    expect(activeRun('abc.ended', ended, now)).to.deep.equal({ runId: 'abc', kernels: ['boot-a'], endedAt: ended.endedAt });
     expect(activeRun('abc.ended', { ...ended, endedAt: now - ENDED_GRACE_MS - 1 }, now)).to.equal(undefined);
   });
 });
