@@ -57,26 +57,25 @@ one range, unless bindv6only is 1. The lab counts each source address's connecti
       quick,
     },
     {
-      name: 'two addresses, bind(address, 0)',
+      name: 'four addresses, IP_BIND_ADDRESS_NO_PORT',
       about:
-        'Each socket bound to the next address with port 0: one range per address, whatever the destination. Two ranges for 2 addresses x 2 ports.',
-      server: { ports: [80, 443] },
-      client: addresses(2, 'bind'),
+        'Each socket bound to the next of the 4 addresses, the port left to connect(): one range per address and destination. 4 ranges to one server port.',
+      client: addresses(4, 'nobindport'),
       quick,
     },
     {
-      name: 'two addresses, IP_BIND_ADDRESS_NO_PORT',
-      about: 'The address bound, the port left to connect(): one range per address and destination. 2 addresses x 2 ports = 4 ranges.',
+      name: 'four addresses, bind(address, 0)',
+      about:
+        'Each socket bound to the next address with port 0: one range per address, whatever the destination. 4 ranges for 4 addresses x 2 ports, not 8.',
       server: { ports: [80, 443] },
-      client: addresses(2, 'nobindport'),
+      client: addresses(4, 'bind'),
       quick,
     },
     {
-      name: 'IPv6, two addresses, IP_BIND_ADDRESS_NO_PORT',
+      name: 'IPv6, four addresses, IP_BIND_ADDRESS_NO_PORT',
       about: "The same over IPv6, in the run's own ULA /64: net.ipv4.ip_local_port_range decides IPv6 ports too. 4 ranges again.",
       family: 'ipv6',
-      server: { ports: [80, 443] },
-      client: addresses(2, 'nobindport'),
+      client: addresses(4, 'nobindport'),
       quick,
     },
     {

@@ -5,8 +5,11 @@
  * that nothing reports them as the container's own.
  */
 export interface SsSummary {
+  /** Both families: Linux keeps one TCP MIB for IPv4 and IPv6 (/proc/net/snmp6 has no Tcp6 section). */
   estab: number;
   timewait: number;
+  /** The namespace's TCP sockets in use per family (the table's TCP row, from sockstat and sockstat6): connected and listening, not TIME_WAIT. */
+  tcpSockets?: { ipv4: number; ipv6: number };
   hostWide: { total: number; tcp: number; closed: number; orphaned: number };
 }
 
@@ -25,9 +28,11 @@ export function parseSsSummary(text: string): SsSummary {
     if (v === undefined || Number.isNaN(v)) throw new Error(`ss -s: no "${name}" in "${tcp[0]}"`);
     return v;
   };
+  const perFamily = /^TCP\s+(\d+)\s+(\d+)\s+(\d+)/m.exec(text);
   return {
     estab: need('estab'),
     timewait: need('timewait'),
+    ...(perFamily && { tcpSockets: { ipv4: Number(perFamily[2]), ipv6: Number(perFamily[3]) } }),
     hostWide: { total: Number(total?.[1] ?? NaN), tcp: Number(tcp[1]), closed: need('closed'), orphaned: need('orphaned') },
   };
 }

@@ -72,7 +72,14 @@ export function measuredFigure(e: ExpectationResult): string {
 /** A host's own figures as text; a host lost mid-run has none. */
 export function hostFigures(h: HostResult): { estab: string; timewait: string; errors: string } {
   if (h.lost) return { estab: '-', timewait: '-', errors: 'LOST mid-run: it vanished, no figures' };
-  return { estab: formatCount(h.estab), timewait: formatCount(h.timewait), errors: formatErrors(h) };
+  return { estab: formatCount(h.estab) + familyNote(h), timewait: formatCount(h.timewait), errors: formatErrors(h) };
+}
+
+/** estab counts IPv4 and IPv6 together (one TCP MIB); where the host had IPv6 sockets, say so and split the sockets in use. */
+export function familyNote(h: HostResult): string {
+  const sockets = h.tcpSockets;
+  if (!sockets?.ipv6) return '';
+  return ` (both families; TCP sockets in use: IPv4 ${formatCount(sockets.ipv4)}, IPv6 ${formatCount(sockets.ipv6)})`;
 }
 
 /** Connect and bind failures by errno name; bind() failures are told apart ("bind EADDRINUSE"). */

@@ -4,6 +4,7 @@ import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory/prediction.ts';
 import {
   errorCounts,
+  familyNote,
   hostKind,
   expectationVerdict,
   formatPhases,
@@ -61,7 +62,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
 
 function describeHost(h: HostResult): string {
   if (h.lost) return `${h.name.padEnd(9)} ${h.ip.padEnd(13)} LOST mid-run: it vanished, no figures`;
-  const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}, timewait ${h.timewait}`];
+  const parts = [`${h.name.padEnd(9)} ${h.ip.padEnd(13)} estab ${h.estab}${familyNote(h)}, timewait ${h.timewait}`];
   const range = h.sysctls['net.ipv4.ip_local_port_range'];
   if (h.role === 'client' && range) parts.push(`range ${range.replace(/\s+/, '-')}`);
   const errorText = errorCounts(h)

@@ -46,6 +46,7 @@ export function hostResult(reading: HostReading): HostResult {
     sysctls: view.sysctls,
     nofile: view.nofile,
     nstat: view.nstat,
+    ...(view.ss.tcpSockets && { tcpSockets: view.ss.tcpSockets }),
     ...(plan.role === 'client' && before && { boundPortsBefore: before.listeningPorts }),
     ...(reading.sources && { sources: reading.sources }),
     programRssKiB: view.programRssKiB,

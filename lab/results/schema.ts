@@ -193,8 +193,10 @@ export const hostResult = z.object({
   boundPortsBefore: z.array(z.number()).optional(),
   /** A client's established connections per local address (`ss -tn state established src <address>`), after the flood. */
   sources: counts.optional(),
-  /** The namespace's SNMP and netstat counters (nstat -asz) at collection. */
+  /** The namespace's SNMP and netstat counters (nstat -asz) at collection. Tcp* count both families: Linux has no Tcp6 MIB. */
   nstat: counts,
+  /** The namespace's TCP sockets in use per family at collection (`ss -s` table: connected and listening, not TIME_WAIT). estab counts both. */
+  tcpSockets: z.object({ ipv4: z.number(), ipv6: z.number() }).optional(),
   /** `ss -s` figures that are host-wide, kept apart: never this host's own. */
   hostWide: z.object({
     total: z.number(),

@@ -18,6 +18,12 @@ describe('ss -s parsing (outputs captured inside lab containers mid-flood)', () 
     expect(ss.hostWide.tcp).to.be.greaterThan(ss.estab * 3);
   });
 
+  it("reads the namespace's TCP sockets in use per family from the table (estab counts both families)", () => {
+    const ss = parseSsSummary(fixture('ss-s-client-filling.txt'));
+    // The table's TCP row is the namespace's own (sockstat, sockstat6): the 26,931 established and one not (yet).
+    expect(ss.tcpSockets).to.deep.equal({ ipv4: 26932, ipv6: 0 });
+  });
+
   it("reads the server's estab while two clients flood it", () => {
     const ss = parseSsSummary(fixture('ss-s-server-filling.txt'));
     expect(ss.estab).to.equal(52648);
