@@ -5,7 +5,7 @@ const { join } = require('node:path');
  * The lab's architecture, checked in `npm test` (depcruise lab bench): imports flow one way, and only a
  * runtime's own folder talks to an engine.
  *
- *   cli → run, report;  run → results → collect → runtime → plan → programs → scenario;  report → results
+ *   cli → run, report;  run → results → collect → runtime → plan → programs, proxy → scenario;  report → results
  *
  * lab/errors.ts, lab/abort.ts, lab/did-you-mean.ts, lab/run-id.ts, lab/run-ledger.ts and lab/subnet.ts are shared by
  * every layer.
@@ -20,7 +20,9 @@ const above = {
   runtime: ['cli', 'run', 'report', 'results', 'collect'],
   plan: ['cli', 'run', 'report', 'results', 'collect', 'runtime'],
   programs: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan'],
-  scenario: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan', 'programs'],
+  // A reverse proxy's configuration files and log lines (the programs' level: the plan writes them, the collectors read them).
+  proxy: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan'],
+  scenario: ['cli', 'run', 'report', 'results', 'collect', 'runtime', 'plan', 'programs', 'proxy'],
 };
 /** Every runtime folder there is (lab/runtime/<name>/): a new runtime falls under the rules below by existing. */
 const runtimeFolders = readdirSync(join(__dirname, 'lab/runtime'), { withFileTypes: true })

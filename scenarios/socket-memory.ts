@@ -47,7 +47,8 @@ slab objects: struct tcp_sock (the TCP cache), the socket's inode (sock_inode_ca
 (filp) and dentry, and the program's epoll registration (eventpoll_epi); with bridged traffic tracked, a
 conntrack entry per connection too. The lab reads what each container's own memory cgroup was charged
 (cgroup v1 memory.kmem.usage_in_bytes, v2 memory.stat) and, kept apart and labelled host-wide, how every
-slab cache of the machine grew, with object sizes read from this kernel (/proc/slabinfo).
+slab cache of the machine grew, with object sizes read from this kernel (/sys/kernel/slab). Over IPv6 the
+socket is a struct tcp6_sock (tcp_sock and its ipv6_pinfo), from a cache of its own, TCPv6.
 Socket buffers are not allocated for an idle connection: tcp_rmem and tcp_wmem (min, default, max bytes)
 bound what a socket may queue, they are not reserved. Urban Airship set both to "4096 4096 16777216" to
 keep idle sockets cheap; an idle socket costs the same either way. Memory follows the buffers when data
@@ -131,6 +132,15 @@ never sets them.`,
         },
         { claim: 'no connection was refused', subject: 'each client', metric: 'errors.ECONNREFUSED', predict: () => exactly(0) },
       ],
+    },
+    {
+      name: 'idle connections over IPv6',
+      about: "The same idle connections over IPv6: each end's socket comes from the TCPv6 cache, a larger object than TCP's.",
+      family: 'ipv6',
+      clients: CLIENTS,
+      holdSeconds: 2,
+      quick: { client: { connections: CONNECTIONS.quick / CLIENTS } },
+      expect: idle,
     },
   ],
 });

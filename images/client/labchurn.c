@@ -8,6 +8,11 @@
  *
  * Output: JSON lines like labclient's (start, progress, filled, summary); "established" counts
  * completed request/response rounds.
+ *
+ * With --request PATH each connection is HTTP/1.1 instead: it sends "GET PATH", reads the answer, and
+ * sends the next GET on the same connection until it has had --requests-per-connection answers (1: one
+ * request per connection), then closes; an answer saying "Connection: close" ends it sooner. The lines then
+ * count the requests sent, the answers per HTTP status ("statuses") and the requests a close cut short.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -22,6 +27,7 @@
 
 #include "addr.h"
 #include "errnames.h"
+#include "http.h"
 
 #define MAX_TARGETS 64
 #define DRAIN_MS 5000
@@ -34,10 +40,17 @@ static int ntargets, rate = 100, seconds = 10, inflight_cap = 256, deadline_s = 
 static int connect_timeout_ms = 5000;
 /* Wait for the server's FIN after the Pong before closing: the server then closes first, always. */
 static bool wait_eof;
+/* --request: the GET sent, and how many answers a connection takes before it closes */
+static const char *request_path;
+static char request_text[256];
+static size_t request_len;
+static int requests_per_connection = 1;
+static uint64_t requests, answered, cut_short, statuses[HTTP_STATUS_SLOTS];
+static struct http_reader *readers;
 static uint64_t started, completed, failed, errors[ERR_SLOTS];
 static int inflight, epfd, max_fd;
 static long nofile;
-static struct slot { unsigned char state; long long since; } *slots;
+static struct slot { unsigned char state; int served; long long since; } *slots;
 
 static void usage(const char *why)
 {
@@ -56,9 +69,13 @@ static void parse_targets(char *list)
     }
 }
 
+/* err: an errno; -1 for a request the peer's close cut short. */
 static void finish(int fd, int err)
 {
-    if (err) {
+    if (err < 0) {
+        cut_short++;
+        failed++;
+    } else if (err) {
         errors[err_slot(err)]++;
         failed++;
     } else {
@@ -90,10 +107,56 @@ static void open_one(void)
     struct epoll_event ev = { .events = EPOLLOUT | EPOLLIN | EPOLLRDHUP, .data.fd = fd };
     epoll_ctl(epfd, EPOLL_CTL_ADD, fd, &ev);
     slots[fd].state = CONNECTING;
+    slots[fd].served = 0;
     slots[fd].since = now_ms();
     if (fd > max_fd)
         max_fd = fd;
     inflight++;
+}
+
+/* --request: the next GET on this connection, whole in one send. */
+static bool send_request(int fd)
+{
+    http_reader_reset(&readers[fd]);
+    if (send(fd, request_text, request_len, MSG_NOSIGNAL) != (ssize_t)request_len)
+        return false;
+    requests++;
+    slots[fd].since = now_ms();
+    return true;
+}
+
+/* --request: an answer is in: the next request, or the close. */
+static void answer_in(int fd, int status)
+{
+    statuses[http_status_slot(status)]++;
+    answered++;
+    slots[fd].served++;
+    if (slots[fd].served >= requests_per_connection || readers[fd].closing)
+        return finish(fd, 0);
+    if (!send_request(fd))
+        finish(fd, errno ? errno : EPIPE);
+}
+
+static void request_event(int fd)
+{
+    char buf[4096];
+    uint16_t got[16];
+    ssize_t n = recv(fd, buf, sizeof buf, 0);
+    if (n < 0 && errno == EAGAIN)
+        return;
+    if (n <= 0) {
+        int status = n == 0 ? http_at_close(&readers[fd]) : -1;
+        if (status >= 0) {
+            statuses[http_status_slot(status)]++;
+            answered++;
+            return finish(fd, 0);
+        }
+        return finish(fd, n < 0 ? errno : -1);
+    }
+    int k = http_read(&readers[fd], buf, (size_t)n, got, 16);
+    /* One request is out at a time, so one answer at most completes per read. */
+    if (k > 0)
+        answer_in(fd, got[0]);
 }
 
 static void on_event(int fd, uint32_t events)
@@ -104,13 +167,15 @@ static void on_event(int fd, uint32_t events)
         getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
         if (err)
             return finish(fd, err);
-        if (send(fd, "Ping", 4, MSG_NOSIGNAL) != 4)
+        if (request_path ? !send_request(fd) : send(fd, "Ping", 4, MSG_NOSIGNAL) != 4)
             return finish(fd, errno ? errno : EPIPE);
         slots[fd].state = WAITING;
         struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
         epoll_ctl(epfd, EPOLL_CTL_MOD, fd, &ev);
         return;
     }
+    if (slots[fd].state == WAITING && request_path && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)))
+        return request_event(fd);
     if (slots[fd].state == WAITING && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR))) {
         char buf[64];
         ssize_t n = recv(fd, buf, sizeof buf, 0);
@@ -141,6 +206,11 @@ static void print_counts(const char *type, long long t, const char *reason)
            type, t, (unsigned long long)started, (unsigned long long)completed, inflight, (unsigned long long)failed);
     json_errmap(stdout, "errors", errors);
     printf(",\"bind_errors\":{}");
+    if (request_path) {
+        printf(",\"requests\":%llu,\"answered\":%llu,\"cut_short\":%llu,", (unsigned long long)requests,
+               (unsigned long long)answered, (unsigned long long)cut_short);
+        json_statusmap(stdout, "statuses", statuses);
+    }
     if (reason)
         printf(",\"reason\":\"%s\"", reason);
     printf("}\n");
@@ -153,7 +223,8 @@ int main(int argc, char **argv)
         { "targets", required_argument, 0, 't' }, { "rate", required_argument, 0, 'r' },
         { "seconds", required_argument, 0, 's' }, { "inflight", required_argument, 0, 'i' },
         { "deadline", required_argument, 0, 'd' }, { "progress-ms", required_argument, 0, 'p' },
-        { "connect-timeout-ms", required_argument, 0, 'c' }, { "wait-eof", no_argument, 0, 'e' }, { 0, 0, 0, 0 },
+        { "connect-timeout-ms", required_argument, 0, 'c' }, { "wait-eof", no_argument, 0, 'e' },
+        { "request", required_argument, 0, 'q' }, { "requests-per-connection", required_argument, 0, 'n' }, { 0, 0, 0, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -166,20 +237,30 @@ int main(int argc, char **argv)
         case 'p': progress_ms = atoi(optarg); break;
         case 'c': connect_timeout_ms = atoi(optarg); break;
         case 'e': wait_eof = true; break;
-        default: usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D]");
+        case 'q': request_path = optarg; break;
+        case 'n': requests_per_connection = atoi(optarg); break;
+        default: usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D] [--request PATH [--requests-per-connection N]]");
         }
     }
     if (!ntargets || rate < 1 || rate > 1000000 || seconds < 1 || inflight_cap < 1 || deadline_s < 1 || progress_ms < 10)
-        usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D]");
+        usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D] [--request PATH [--requests-per-connection N]]");
     if (seconds >= deadline_s)
         usage("--seconds must end before --deadline");
+    if (request_path && (request_path[0] != '/' || strpbrk(request_path, " \r\n\t") ||
+                         !(request_len = http_request(request_text, sizeof request_text, request_path))))
+        usage("--request takes a path: /..., at most 200 characters, no spaces");
+    if (requests_per_connection < 1 || requests_per_connection > 1000000 || (requests_per_connection > 1 && !request_path))
+        usage("--requests-per-connection takes 1 to 1000000, with --request");
+    if (request_path && wait_eof)
+        usage("--wait-eof is for Ping rounds, not with --request");
 
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)deadline_s + 2); /* a hard stop even if the loop below never gets to check */
     nofile = raise_nofile();
     slots = calloc((size_t)nofile, sizeof *slots);
+    readers = request_path ? calloc((size_t)nofile, sizeof *readers) : NULL;
     epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!slots || epfd < 0)
+    if (!slots || epfd < 0 || (request_path && !readers))
         usage("out of memory");
     sigset_t stop;
     sigemptyset(&stop);

@@ -2,7 +2,15 @@
  * of targets, holds them until a signal or the deadline, optionally pings
  * them (one round, or connscale's Ping every interval with a Pong timeout),
  * and reports JSON lines on stdout (start, progress, filled, ping, held,
- * summary). */
+ * summary).
+ *
+ * With --request PATH every connection sends one "GET PATH HTTP/1.1" as soon
+ * as it is up and holds on waiting for the answer (a long-poll through a
+ * proxy): the lines count the answers per HTTP status ("statuses"), the
+ * requests sent, and the connections that ended before their answer came.
+ * "filled" then waits, after the last connect, until every request has its
+ * answer or no answer has come for --answer-wait-ms: a held request never
+ * gets one, and a busy proxy may still be answering the others. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <signal.h>
@@ -20,6 +28,7 @@
 #include "addr.h"
 #include "errnames.h"
 #include "histogram.h"
+#include "http.h"
 #include "workers.h"
 
 #ifndef IP_LOCAL_PORT_RANGE
@@ -52,6 +61,9 @@ struct wstats {
      * of those the Pings still unanswered when given up. Every timeout is in the rtt histogram too: a late
      * Pong at its round trip, an unanswered Ping at the time it was given up (at least the timeout). */
     uint64_t hp_sent, hp_pongs, hp_timeouts, hp_unanswered, hold_ms;
+    /* --request: GETs sent, their answers per status, and connections that ended with theirs still due */
+    uint64_t requests, answered, cut_short;
+    uint64_t statuses[HTTP_STATUS_SLOTS];
     uint32_t filled, pinged, held; /* set with release semantics after the counters */
     struct histogram rtt;
     uint64_t errors[ERR_SLOTS];
@@ -90,11 +102,15 @@ static struct {
     long send_bytes;
     /* connscale: after the fill, every connection sends Ping every interval for this long. */
     int hold_ping_s, ping_interval_ms, ping_timeout_ms;
+    /* --request: the path each connection GETs once, and how long "filled" waits for the answers. */
+    const char *request;
+    int answer_wait_ms;
     /* The ports connect() may pick from: with it, each connect() that gets a port is timed and counted
      * under the share of them in use (this namespace's connections, every worker's) when it was called. */
     long cost_ports;
 } opt = { .count = -1, .processes = 1, .inflight = 256, .deadline_s = 120,
-          .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000 };
+          .connect_timeout_ms = 10000, .progress_ms = 500, .ping_wait_ms = 5000,
+          .answer_wait_ms = 2000 };
 
 static struct wstats *stats;
 
@@ -118,7 +134,8 @@ static void die_usage(const char *msg)
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
                     "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
-                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N] [--http]\n");
+                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N] [--http] "
+                    "[--request PATH [--answer-wait-ms W]]\n");
     exit(2);
 }
 
@@ -220,6 +237,8 @@ static void parse_args(int argc, char **argv)
         { "cost-ports", required_argument, 0, 'C' },
         { "http", no_argument, 0, 'h' },
         { "sources", required_argument, 0, 'S' },
+        { "request", required_argument, 0, 'Q' },
+        { "answer-wait-ms", required_argument, 0, 'A' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -244,6 +263,12 @@ static void parse_args(int argc, char **argv)
         case 'I': opt.ping_interval_ms = (int)parse_long(optarg, 1, 3600000, "--ping-interval-ms"); break;
         case 'O': opt.ping_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--ping-timeout-ms"); break;
         case 'C': opt.cost_ports = parse_long(optarg, 1, 65536, "--cost-ports"); break;
+        case 'Q':
+            if (optarg[0] != '/' || strlen(optarg) > 200 || strpbrk(optarg, " \r\n\t"))
+                die_usage("--request takes a path: /..., at most 200 characters, no spaces");
+            opt.request = optarg;
+            break;
+        case 'A': opt.answer_wait_ms = (int)parse_long(optarg, 1, 3600000, "--answer-wait-ms"); break;
         case 'R': {
             char *dash = strchr(optarg, '-');
             long lo, hi;
@@ -275,6 +300,8 @@ static void parse_args(int argc, char **argv)
         die_usage("--count is required");
     if (opt.hold_ping_s && (!opt.ping_interval_ms || !opt.ping_timeout_ms))
         die_usage("--hold-ping-seconds needs --ping-interval-ms and --ping-timeout-ms");
+    if (opt.request && (opt.ping || opt.hold_ping_s || opt.http))
+        die_usage("--request is a mode of its own: not with --ping, --hold-ping-seconds or --http");
     make_pairs();
 }
 
@@ -298,6 +325,10 @@ struct conn {
 
 static struct wstats *me;
 static struct conn *conns;
+/* --request: each connection's answer as read so far */
+static struct http_reader *readers;
+static char request_text[256];
+static size_t request_len;
 static void abort_all(int sig);
 static int conn_head = -1, conn_tail = -1;
 static int epfd;
@@ -409,6 +440,64 @@ static void send_payload(int fd)
     }
 }
 
+static void drop(int fd);
+/* --request: requests of this worker still waiting for their answer, and when the last answer came */
+static long awaiting;
+static long long last_answer_ms;
+
+/* --request: the GET, whole in one send (a connection that cannot take it is dropped, nothing asked). */
+static void send_request(int fd)
+{
+    http_reader_reset(&readers[fd]);
+    if (send(fd, request_text, request_len, MSG_NOSIGNAL | MSG_DONTWAIT) != (ssize_t)request_len) {
+        drop(fd);
+        return;
+    }
+    conns[fd].awaiting_pong = 1;
+    awaiting++;
+    STAT_ADD(me->requests, 1);
+}
+
+static void count_answer(int fd, int status)
+{
+    last_answer_ms = now_ms();
+    STAT_ADD(me->statuses[http_status_slot(status)], 1);
+    if (conns[fd].awaiting_pong) {
+        conns[fd].awaiting_pong = 0;
+        awaiting--;
+        STAT_ADD(me->answered, 1);
+    }
+}
+
+/* --request: the answer as it comes; the peer's close completes an answer without Content-Length, or cuts
+ * the request short. */
+static void request_readable(int fd)
+{
+    char buf[4096];
+    uint16_t statuses[16];
+    ssize_t r = read(fd, buf, sizeof buf);
+
+    if (r < 0 && (errno == EAGAIN || errno == EINTR))
+        return;
+    if (r <= 0) {
+        if (r < 0)
+            count_err(me->errors, errno);
+        int status = r == 0 ? http_at_close(&readers[fd]) : -1;
+        if (status >= 0)
+            count_answer(fd, status);
+        else if (conns[fd].awaiting_pong) {
+            conns[fd].awaiting_pong = 0;
+            awaiting--;
+            STAT_ADD(me->cut_short, 1);
+        }
+        drop(fd);
+        return;
+    }
+    int n = http_read(&readers[fd], buf, (size_t)r, statuses, 16);
+    for (int i = 0; i < n && i < 16; i++)
+        count_answer(fd, statuses[i]);
+}
+
 static void hold(int fd)
 {
     struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP, .data.fd = fd };
@@ -421,6 +510,8 @@ static void hold(int fd)
     STAT_ADD(me->open, 1);
     if (opt.send_bytes)
         send_payload(fd);
+    if (opt.request)
+        send_request(fd);
 }
 
 static void drop(int fd)
@@ -556,6 +647,8 @@ static bool send_ping(int fd)
 
 static void held_readable(int fd)
 {
+    if (opt.request)
+        return request_readable(fd);
     char buf[4096];
     ssize_t r = read(fd, buf, sizeof buf);
 
@@ -709,7 +802,7 @@ static void worker(int idx, pid_t parent)
 {
     struct epoll_event evs[512];
     bool filled = false, pinged = !opt.ping;
-    long long ping_until = 0;
+    long long ping_until = 0, answers_until = 0;
 
     me = &stats[idx];
     share = share_of(idx);
@@ -738,6 +831,12 @@ static void worker(int idx, pid_t parent)
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!conns || epfd < 0)
         _exit(1);
+    if (opt.request) {
+        readers = calloc((size_t)nofile, sizeof *readers);
+        request_len = http_request(request_text, sizeof request_text, opt.request);
+        if (!readers || !request_len)
+            _exit(1);
+    }
     STAT_ADD(me->fds_at_start, (uint64_t)open_descriptors());
     rr = idx % npairs; /* spread the workers' first picks over the pairs */
 
@@ -760,7 +859,14 @@ static void worker(int idx, pid_t parent)
             open_one(pick_pair());
         }
         long long now = now_ms();
-        if (!filled && !more_to_ask() && conn_head < 0) {
+        /* --request: the connects are over; the answers are in once none has come for --answer-wait-ms. */
+        bool answers_in = true;
+        if (opt.request && !filled && !more_to_ask() && conn_head < 0) {
+            long long quiet_from = answers_until ? (last_answer_ms > answers_until - opt.answer_wait_ms ? last_answer_ms : answers_until - opt.answer_wait_ms) : now;
+            answers_until = quiet_from + opt.answer_wait_ms;
+            answers_in = awaiting <= 0 || now >= answers_until;
+        }
+        if (!filled && !more_to_ask() && conn_head < 0 && answers_in) {
             filled = true;
             STAT_ADD(me->fill_ms, (uint64_t)(now - t0));
             __atomic_store_n(&me->filled, 1, __ATOMIC_RELEASE);
@@ -792,6 +898,11 @@ static void worker(int idx, pid_t parent)
         }
         if (hp_wait >= 0 && (timeout < 0 || hp_wait < timeout))
             timeout = hp_wait;
+        if (!filled && answers_until) {
+            long long left = answers_until > now ? answers_until - now : 0;
+            if (timeout < 0 || left < timeout)
+                timeout = (int)left;
+        }
 
         int n = epoll_pwait(epfd, evs, 512, timeout, &waiting);
         for (int i = 0; i < n; i++) {
@@ -895,6 +1006,23 @@ static void print_connect_cost(void)
     printf("]}");
 }
 
+/* --request: GETs sent, answered, cut short by a close, and the answers per HTTP status. */
+static void print_requests(void)
+{
+    uint64_t requests = 0, answered = 0, cut_short = 0, statuses[HTTP_STATUS_SLOTS] = { 0 };
+
+    for (int w = 0; w < opt.processes; w++) {
+        requests += STAT_GET(stats[w].requests);
+        answered += STAT_GET(stats[w].answered);
+        cut_short += STAT_GET(stats[w].cut_short);
+        for (int s = 0; s < HTTP_STATUS_SLOTS; s++)
+            statuses[s] += STAT_GET(stats[w].statuses[s]);
+    }
+    printf(",\"requests\":%llu,\"answered\":%llu,\"cut_short\":%llu,", (unsigned long long)requests,
+           (unsigned long long)answered, (unsigned long long)cut_short);
+    json_statusmap(stdout, "statuses", statuses);
+}
+
 static void print_counts(const char *type, long long t_ms, const char *reason)
 {
     uint64_t v[8] = { 0 }, errors[ERR_SLOTS] = { 0 }, bind_errors[ERR_SLOTS] = { 0 };
@@ -926,6 +1054,8 @@ static void print_counts(const char *type, long long t_ms, const char *reason)
     printf(",\"fds_at_start\":%llu", (unsigned long long)fds_at_start);
     if (opt.send_bytes)
         printf(",\"sent_bytes\":%llu", (unsigned long long)sent_bytes);
+    if (opt.request)
+        print_requests();
     if (opt.hold_ping_s)
         print_hold_ping(!strcmp(type, "progress"));
     if (opt.cost_ports && (!strcmp(type, "filled") || !strcmp(type, "summary")))

@@ -1,6 +1,12 @@
 /* labserver: listens on several TCP ports with W SO_REUSEPORT workers, accepts
  * and holds connections, answers every "Ping" with "Pong", and reports JSON
- * lines on stdout (ready, progress, summary). */
+ * lines on stdout (ready, progress, summary).
+ *
+ * With --http it is an HTTP/1.1 backend: each request gets an empty 200 with
+ * Content-Length and the connection stays open for the next (it never closes
+ * first); with --hold-ms H as well, each answer waits H ms after its request
+ * was read (a long-poll: past the deadline, never). "requests" counts the
+ * requests read and "held" those still waiting for their answer. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <getopt.h>
@@ -25,7 +31,7 @@
 #define LISTENER_TAG (1ULL << 32)
 
 struct wstats {
-    uint64_t accepted, open, pongs;
+    uint64_t accepted, open, pongs, requests, held;
     uint64_t fds_at_start; /* descriptors the worker held before its first accept (stdio, epoll, listeners) */
     uint64_t errors[ERR_SLOTS];
 } __attribute__((aligned(64)));
@@ -53,6 +59,8 @@ static struct {
     bool no_read;
     /* After accept() fails with EMFILE or ENFILE, stop accepting this long (0: retry at once, and spin). */
     int emfile_backoff_ms;
+    /* --http: each answer waits this long after its request was read (0: at once). */
+    int hold_ms;
     int deadline_s;
     int progress_ms;
     /* Each listener an IPv6 socket on [::] with IPV6_V6ONLY off: one socket, one accept queue, per port for
@@ -73,7 +81,7 @@ static void die_usage(const char *msg)
     fflush(stdout);
     fprintf(stderr, "usage: labserver --ports P1,P2 [--backlog N] [--workers W] "
                     "[--accept-delay-ms D] [--accept-paused] [--close-after-pong] [--http] [--no-read] "
-                    "[--emfile-backoff-ms B] [--dual-stack] [--deadline S] "
+                    "[--emfile-backoff-ms B] [--dual-stack] [--hold-ms H] [--deadline S] "
                     "[--progress-ms M]\n");
     exit(2);
 }
@@ -118,6 +126,7 @@ static void parse_args(int argc, char **argv)
         { "deadline", required_argument, 0, 'D' },
         { "progress-ms", required_argument, 0, 'g' },
         { "dual-stack", no_argument, 0, '6' },
+        { "hold-ms", required_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
     int c;
@@ -137,6 +146,7 @@ static void parse_args(int argc, char **argv)
         case 'D': opt.deadline_s = parse_int(optarg, 1, 100000000, "--deadline"); break;
         case 'g': opt.progress_ms = parse_int(optarg, 10, 3600000, "--progress-ms"); break;
         case '6': opt.dual_stack = true; break;
+        case 'h': opt.hold_ms = parse_int(optarg, 0, 100000000, "--hold-ms"); break;
         default: die_usage("unknown option or missing argument");
         }
     }
@@ -144,12 +154,24 @@ static void parse_args(int argc, char **argv)
         die_usage("unexpected positional argument");
     if (!opt.nports)
         die_usage("--ports is required");
+    if (opt.hold_ms && !opt.http)
+        die_usage("--hold-ms holds HTTP answers: it needs --http");
 }
 
 /* ---------------------------------------------------------------- worker */
 
 static struct wstats *me;
 static unsigned char *ping_state; /* per fd: partial "Ping" match */
+/* --hold-ms: answers due, oldest first (one hold for all, so the order they were asked is the order they are
+ * due); a connection's generation tells an entry whose connection has closed since. */
+struct held_answer {
+    int fd, count;
+    uint32_t gen;
+    long long due;
+};
+static struct held_answer *held_ring;
+static size_t held_cap, held_head, held_len;
+static uint32_t *conn_gen, *conn_held;
 static int epfd;
 static int lfds[MAX_PORTS];
 static bool armed;
@@ -175,6 +197,11 @@ static void close_conn(int fd)
 {
     close(fd);
     ping_state[fd] = 0;
+    if (conn_gen) {
+        conn_gen[fd]++;
+        STAT_ADD(me->held, -(uint64_t)conn_held[fd]);
+        conn_held[fd] = 0;
+    }
     STAT_ADD(me->open, -1);
 }
 
@@ -207,9 +234,11 @@ static long long accept_some(int lfd)
     }
 }
 
+static void answer(int fd, int n);
+
 static void conn_readable(int fd)
 {
-    char buf[4096], out[4096];
+    char buf[4096];
     ssize_t r = read(fd, buf, sizeof buf);
 
     if (r < 0 && (errno == EAGAIN || errno == EINTR))
@@ -223,13 +252,30 @@ static void conn_readable(int fd)
     /* Ping answers Pong; with --http, each request (headers up to a blank line) gets an empty 200,
      * and the connection stays open (HTTP/1.1 keep-alive). */
     const char *token = opt.http ? "\r\n\r\n" : "Ping";
-    const char *reply = opt.http ? HTTP_REPLY : "Pong";
-    size_t reply_len = strlen(reply);
     int n = count_token(&ping_state[fd], token, buf, (size_t)r);
-    if (n > (int)(sizeof out / reply_len))
-        n = (int)(sizeof out / reply_len);
     if (!n)
         return;
+    if (opt.http)
+        STAT_ADD(me->requests, (uint64_t)n);
+    /* Held for later; a full ring (more requests waiting than descriptors) answers at once instead. */
+    if (opt.hold_ms && held_len < held_cap) {
+        held_ring[(held_head + held_len++) % held_cap] =
+            (struct held_answer){ .fd = fd, .count = n, .gen = conn_gen[fd], .due = now_ms() + opt.hold_ms };
+        STAT_ADD(me->held, (uint64_t)n);
+        conn_held[fd] += (uint32_t)n;
+        return;
+    }
+    answer(fd, n);
+}
+
+/* The answers to n requests (or n Pongs) at once. */
+static void answer(int fd, int n)
+{
+    char out[4096];
+    const char *reply = opt.http ? HTTP_REPLY : "Pong";
+    size_t reply_len = strlen(reply);
+    if (n > (int)(sizeof out / reply_len))
+        n = (int)(sizeof out / reply_len);
     for (int i = 0; i < n; i++)
         memcpy(out + reply_len * (size_t)i, reply, reply_len);
     /* Best effort: a reply that does not fit the socket buffer is dropped. */
@@ -243,6 +289,25 @@ static void conn_readable(int fd)
         count_err(errno);
         close_conn(fd);
     }
+}
+
+/* --hold-ms: answers whose hold has ended; returns ms until the next is due, or -1 if none waits. */
+static int answer_due(void)
+{
+    long long now = now_ms();
+    while (held_len) {
+        struct held_answer *h = &held_ring[held_head];
+        if (h->due > now)
+            return (int)(h->due - now);
+        if (conn_gen[h->fd] == h->gen) {
+            STAT_ADD(me->held, -(uint64_t)h->count);
+            conn_held[h->fd] -= (uint32_t)h->count;
+            answer(h->fd, h->count);
+        }
+        held_head = (held_head + 1) % held_cap;
+        held_len--;
+    }
+    return -1;
 }
 
 static void report_ready(int pipefd, int op, int err, int port)
@@ -273,6 +338,14 @@ static void worker(int idx, int pipefd, pid_t parent)
     epfd = epoll_create1(EPOLL_CLOEXEC);
     if (!ping_state || epfd < 0)
         report_ready(pipefd, OP_SOCKET, errno, 0);
+    if (opt.hold_ms) {
+        held_cap = (size_t)nofile + 1024;
+        held_ring = calloc(held_cap, sizeof *held_ring);
+        conn_gen = calloc((size_t)nofile, sizeof *conn_gen);
+        conn_held = calloc((size_t)nofile, sizeof *conn_held);
+        if (!held_ring || !conn_gen || !conn_held)
+            report_ready(pipefd, OP_SOCKET, ENOMEM, 0);
+    }
 
     for (int i = 0; i < opt.nports; i++) {
         static const int zero = 0;
@@ -311,6 +384,9 @@ static void worker(int idx, int pipefd, pid_t parent)
             else
                 timeout = (int)left;
         }
+        int due = opt.hold_ms ? answer_due() : -1;
+        if (due >= 0 && (timeout < 0 || due < timeout))
+            timeout = due;
         int n = epoll_wait(epfd, evs, 256, timeout);
         if (n < 0) {
             if (errno != EINTR)
@@ -338,7 +414,7 @@ static void worker(int idx, int pipefd, pid_t parent)
 
 static void print_counts(const char *type, const char *reason)
 {
-    uint64_t accepted = 0, open = 0, pongs = 0, fds_at_start = 0, errors[ERR_SLOTS] = { 0 };
+    uint64_t accepted = 0, open = 0, pongs = 0, requests = 0, held = 0, fds_at_start = 0, errors[ERR_SLOTS] = { 0 };
 
     for (int w = 0; w < opt.workers; w++) {
         if (STAT_GET(stats[w].fds_at_start) > fds_at_start)
@@ -346,6 +422,8 @@ static void print_counts(const char *type, const char *reason)
         accepted += STAT_GET(stats[w].accepted);
         open += STAT_GET(stats[w].open);
         pongs += STAT_GET(stats[w].pongs);
+        requests += STAT_GET(stats[w].requests);
+        held += STAT_GET(stats[w].held);
         for (int e = 0; e < ERR_SLOTS; e++)
             errors[e] += STAT_GET(stats[w].errors[e]);
     }
@@ -353,6 +431,8 @@ static void print_counts(const char *type, const char *reason)
            "\"fds_at_start\":%llu,",
            type, now_ms() - t0, (unsigned long long)accepted, (unsigned long long)open,
            (unsigned long long)pongs, (unsigned long long)fds_at_start);
+    if (opt.http)
+        printf("\"requests\":%llu,\"held\":%llu,", (unsigned long long)requests, (unsigned long long)held);
     json_errmap(stdout, "errors", errors);
     if (reason)
         printf(",\"reason\":\"%s\"", reason);

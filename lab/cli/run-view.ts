@@ -153,7 +153,9 @@ function caseList(
             info.phases.map((phase) => ({
               title: safeText(phase.title),
               task: (_ctx: unknown, task: Task) => phaseTask(phase, task),
-              ...(phase.name === 'flood' ? { rendererOptions: { outputBar: info.plan.clients.length + 1, persistentOutput: true } } : {}),
+              ...(phase.name === 'flood'
+                ? { rendererOptions: { outputBar: info.plan.clients.length + (info.plan.middle ? 2 : 1), persistentOutput: true } }
+                : {}),
             })),
             { exitOnError: true },
           );
@@ -198,6 +200,7 @@ export function progressReporter(
   let shownAt = -Infinity;
   let serverText = '';
   const total = Object.values(info.ceilings).reduce((a, b) => a + b, 0);
+  const middleText = info.plan.middle && middleTier(info.plan.middle, info.plan.legs);
   return ({ host, line, kernel }) => {
     const at = now();
     if (kernel) {
@@ -222,8 +225,16 @@ export function progressReporter(
     if (!tty && at - shownAt < 5000 && line?.type !== 'filled') return;
     shownAt = at;
     const lines = info.plan.clients.map((c) => latest.get(c.name) ?? `${c.name}: starting`);
-    show([...lines, ...(serverText ? [serverText] : [])].join('\n'));
+    show([...lines, ...(middleText ? [middleText] : []), ...(serverText ? [serverText] : [])].join('\n'));
   };
+}
+
+/** The middle tier as its own line: the host, and its two legs (clients -> it, it -> the server). */
+export function middleTier(middle: NonNullable<CaseInfo['plan']['middle']>, legs: CaseInfo['plan']['legs']): string {
+  const kind = middle.role === 'gateway' ? `NAT${middle.nat?.randomFully ? ' --random-fully' : ''}` : (middle.proxy?.software ?? 'proxy');
+  const onward = legs.find((leg) => leg.from.includes(middle.name));
+  const to = onward ? `${onward.to} ${onward.endpoints.join(', ')}` : 'the server';
+  return `${middle.name} ${middle.ips.join(', ')} (${kind}): clients -> ${middle.name} -> ${to}`;
 }
 
 /**

@@ -8,6 +8,7 @@ import { parseNstat } from './nstat.ts';
 import { parseSsSummary, type SsSummary } from './ss.ts';
 import { parseSysctlLines, readSysctlsScript } from './sysctls.ts';
 import { CGROUP_MEMORY_SCRIPT, SLABINFO_SCRIPT, parseCgroupMemory, parseSlabinfo, type CgroupMemory, type SlabObjects } from './memory.ts';
+import { SLAB_SIZES_SCRIPT, parseSlabSizes, type SlabCacheSizes } from './slab-caches.ts';
 import { LABCLIENT, LABSERVER } from '../programs/programs.ts';
 
 /** The programs whose memory is the lab's own in a host: the ones that hold connections for the case. */
@@ -57,6 +58,8 @@ export interface KernelView {
   cgroupMemory?: CgroupMemory;
   /** Host-wide: the slab caches' active objects. */
   slabObjects: SlabObjects;
+  /** The object and slab sizes of the caches the memory theory names (/sys/kernel/slab), where the kernel has them. */
+  slabSizes?: SlabCacheSizes;
   /** The kernel the host runs on (the same from every host on one machine) and conntrack's ceiling, where it has one. */
   machine?: MachineOfHost;
 }
@@ -96,6 +99,8 @@ export function collectorScript(extraSysctls: string[], listeners = true, ownCgr
     'cat /proc/net/softnet_stat',
     "echo '### slabinfo'",
     SLABINFO_SCRIPT,
+    "echo '### slabsizes'",
+    SLAB_SIZES_SCRIPT,
     "echo '### cgroup'",
     ownCgroup ? CGROUP_MEMORY_SCRIPT : 'true',
     "echo '### machine'",
@@ -127,6 +132,7 @@ export function parseKernelView(text: string, memoryCgroup?: { tcpAccounted: boo
     softnetDropped: parseSoftnetDropped(section('softnet')),
     programRssKiB: Number(section('rss').trim()),
     slabObjects: parseSlabinfo(sections.get('slabinfo') ?? ''),
+    slabSizes: parseSlabSizes(sections.get('slabsizes') ?? ''),
     ...(memoryCgroup && withCgroup(sections.get('cgroup') ?? '', memoryCgroup.tcpAccounted)),
     ...withMachine(sections.get('machine')),
     hostMemory: {

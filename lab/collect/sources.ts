@@ -6,11 +6,11 @@ import type { CasePlan } from '../plan/plan.ts';
 import type { Host } from '../runtime/runtime.ts';
 
 /** One "address count" line per address ss could count; none for an address it could not (never a made-up 0). */
-export function sourcesScript(addresses: readonly string[]): string {
+export function sourcesScript(addresses: readonly string[], side: 'src' | 'dst' = 'src'): string {
   const file = '/tmp/lab-sources-$$';
   const counts = addresses.map((a) => {
     const filter = a.includes(':') ? `[${a}]` : a;
-    return `ss -Htn state established src '${filter}' > ${file} && printf '%s %s\\n' '${a}' "$(wc -l < ${file})"`;
+    return `ss -Htn state established ${side} '${filter}' > ${file} && printf '%s %s\\n' '${a}' "$(wc -l < ${file})"`;
   });
   return [...counts, `rm -f ${file}`].join('; ');
 }
@@ -49,5 +49,14 @@ export async function readSources(hosts: readonly Host[], views: readonly unknow
 
 async function countSources(host: Host, addresses: readonly string[]): Promise<Record<string, number>> {
   const result = await host.exec(['sh', '-c', sourcesScript(addresses)]);
+  return parseSources(result.stdout);
+}
+
+/**
+ * The server's established connections per peer address, for the middle host's addresses: through a NAT
+ * gateway every connection should come from one of them.
+ */
+export async function readPeers(server: Host, addresses: readonly string[]): Promise<Record<string, number>> {
+  const result = await server.exec(['sh', '-c', sourcesScript(addresses, 'dst')]);
   return parseSources(result.stdout);
 }

@@ -139,3 +139,58 @@ export function refuseRangesTheKernelRefuses({ scenario, index, merged, options,
     throw new InputError(options.file, `${where}.sysctls["${PORT_RANGE}"]`, problem);
   }
 }
+
+/**
+ * A case with a NAT gateway on a runtime whose hosts cannot be one (its rules and routes are set from outside
+ * each host's namespace): refused before anything starts, named where its middle tier was written.
+ */
+export function refuseGatewayWithout(
+  runtime: { name: string; natGateway: boolean },
+  scenario: Scenario,
+  file: string,
+  indexes: readonly number[],
+  quick: boolean,
+): void {
+  if (runtime.natGateway) return;
+  const i = indexes.find((index) => mergeCase(scenario, scenario.cases[index]!, quick).middle?.kind === 'nat');
+  if (i === undefined) return;
+  const spec = scenario.cases[i]!;
+  const field = quick && spec.quick?.middle ? `cases[${i}].quick.middle` : spec.middle ? `cases[${i}].middle` : 'middle';
+  throw new InputError(
+    file,
+    field,
+    `a NAT gateway needs its rules set in its namespace from outside, which the ${runtime.name} runtime does not do: run it on docker`,
+  );
+}
+
+/**
+ * A reverse proxy runs from its own image (nginx and HAProxy on the lab's server image), and its further
+ * source addresses are added in its namespace from outside: a runtime that builds no program images, or sets
+ * nothing from outside, cannot run one.
+ */
+export function refuseProxyWithout(
+  runtime: { name: string; programImages: boolean; natGateway: boolean },
+  scenario: Scenario,
+  file: string,
+  indexes: readonly number[],
+  quick: boolean,
+): void {
+  for (const i of indexes) {
+    const middle = mergeCase(scenario, scenario.cases[i]!, quick).middle;
+    if (middle?.kind !== 'proxy') continue;
+    const spec = scenario.cases[i]!;
+    const field = quick && spec.quick?.middle ? `cases[${i}].quick.middle` : spec.middle ? `cases[${i}].middle` : 'middle';
+    if (!runtime.programImages)
+      throw new InputError(
+        file,
+        field,
+        `a ${middle.software} proxy runs from an image of its own, which the ${runtime.name} runtime does not build: run it on docker`,
+      );
+    if ((middle.settings?.sources ?? 1) > 1 && !runtime.natGateway)
+      throw new InputError(
+        file,
+        `${field}.settings.sources`,
+        `further source addresses are added in the proxy's namespace from outside, which the ${runtime.name} runtime does not do: run it on docker`,
+      );
+  }
+}

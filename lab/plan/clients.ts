@@ -69,6 +69,7 @@ function planClientHost({ merged, options, at }: CaseInPlanning, i: number, targ
     ping: spec.ping ?? false,
     ...(holdPing && { holdPing }),
     ...(costPorts && { costPorts }),
+    ...(spec.request && { requests: { perConnection: spec.request.perConnection ?? 1, ...(spec.churn && { churnSeconds: spec.churn.seconds }) } }),
     ...(spec.program && { customProgram: ownProgram(spec.program, options.file) }),
   };
 }
@@ -121,6 +122,7 @@ function clientProgram(client: ClientWithoutProgram, { client: spec, server }: M
       connectTimeoutMs: spec.connectTimeoutMs,
       // Against a server that closes first, read to its FIN before closing, as an HTTP/1.0 client would.
       waitEof: server.closeFirst,
+      ...(spec.request && { request: { path: spec.request.path ?? '/', perConnection: spec.request.perConnection } }),
     });
   }
   return labclientArgv({
@@ -141,6 +143,7 @@ function clientProgram(client: ClientWithoutProgram, { client: spec, server }: M
     connectTimeoutMs: spec.connectTimeoutMs,
     costPorts: client.costPorts,
     // The clients speak what the server answers: Ping, or HTTP/1.1 keep-alive requests.
-    http: (server.program?.protocol ?? server.protocol) === 'http',
+    http: !spec.request && (server.program?.protocol ?? server.protocol) === 'http',
+    ...(spec.request && { request: { path: spec.request.path ?? '/', answerWaitMs: spec.request.answerWaitMs } }),
   });
 }

@@ -7,15 +7,29 @@ import { refuseLabServerOnly, refuseRangesTheKernelRefuses, refuseSourceSettings
 import { planClients } from './clients.ts';
 import { hasIpv6, mergeCase } from './merge.ts';
 import { planServer, serverEndpoints } from './server.ts';
+import { clientTargets, planLegs, planMiddle } from './middle.ts';
 import { ipv6SubnetFor } from '../subnet.ts';
 import type { CaseInPlanning, CasePlan, PlanOptions } from './types.ts';
 
-export type { CasePlan, PlanOptions, PlannedClient, PlannedHost, PlannedServer, Role } from './types.ts';
+export type {
+  CasePlan,
+  MiddleRole,
+  PlanOptions,
+  PlannedClient,
+  PlannedHost,
+  PlannedLeg,
+  PlannedMiddle,
+  PlannedNat,
+  PlannedRoute,
+  PlannedServer,
+  Role,
+} from './types.ts';
+export { plannedHosts } from './hosts.ts';
 export { mergeCase, type MergedCase } from './merge.ts';
 export { listenedPorts } from './ports.ts';
 export { usesIpv6 } from './merge.ts';
 export { addressingOf } from './clients.ts';
-export { casesOverIpv6, refuseIpv6Without } from './checks.ts';
+export { casesOverIpv6, refuseGatewayWithout, refuseIpv6Without, refuseProxyWithout } from './checks.ts';
 
 const DEFAULT_DEADLINE = { full: 600, quick: 120 };
 
@@ -34,7 +48,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   const endpoints = serverEndpoints(planning);
   if (planning.merged.server.program) refuseLabServerOnly(planning);
   const deadlines = planDeadlines(planning);
-  const clients = planClients(planning, endpoints.targets, deadlines.client);
+  const planned = planClients(planning, clientTargets(planning, endpoints), deadlines.client);
+  const { middle, clients } = planMiddle(planning, endpoints, planned, deadlines.server);
   const server = planServer(planning, endpoints, clients, deadlines.server);
   return {
     runId: options.runId,
@@ -49,6 +64,8 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
     holdSeconds: planning.merged.holdSeconds,
     server,
     clients,
+    ...(middle && { middle }),
+    legs: planLegs(endpoints, clients, middle),
     expectations: [...(scenario.expect ?? []), ...(spec.expect ?? [])],
   };
 }

@@ -87,6 +87,7 @@ function labserverProgram(spec: ServerSpec, server: Omit<PlannedServer, 'program
     http: spec.protocol === 'http',
     noRead: spec.holdUnread,
     emfileBackoffMs: spec.emfileBackoffMs,
+    holdMs: spec.holdAnswersMs,
     // Over IPv6 one listener per port takes both families: the accept queues stay one per port and worker.
     dualStack,
   });

@@ -1,8 +1,18 @@
 /** A case's plan: plain data saying which hosts exist, with which addresses, sysctls, limits and programs. */
 import type { BindMode, Expectation, Family, HoldPing, Scenario, SourceAddress, SourceMode } from '../scenario/types.ts';
 import type { MergedCase } from './merge.ts';
+import type { ProxyConfig } from '../proxy/config.ts';
 
-export type Role = 'server' | 'client';
+/** The host between the clients and the server: a NAT gateway they are routed through, or a proxy they connect to. */
+export type MiddleRole = 'gateway' | 'proxy';
+export type Role = 'server' | 'client' | MiddleRole;
+
+/** A route a host gets from outside (the runtime, as root in its namespace): the host itself stays unprivileged. */
+export interface PlannedRoute {
+  /** An address or CIDR: "198.18.7.2/32". */
+  to: string;
+  via: string;
+}
 
 export interface PlannedHost {
   name: string;
@@ -20,6 +30,64 @@ export interface PlannedHost {
   program: string[];
   /** The scenario's own program (not the lab's): its command, and the absolute path of the Dockerfile its image builds from. */
   customProgram?: { command: string[]; dockerfile?: string };
+  /** Routes set in its namespace from outside, after the runtime's default route is gone (a client's via the gateway). */
+  routes?: PlannedRoute[];
+  /**
+   * Commands run as root in its network namespace from outside, once it is up and before its program starts
+   * (netfilter rules, addresses, sysctls the namespace cannot be given at creation): the host stays unprivileged.
+   */
+  setFromOutside?: string[][];
+  /**
+   * Its namespace must track connections (a NAT needs conntrack): the runtime leaves out the NOTRACK rules it
+   * puts in the others' namespaces.
+   */
+  tracksConnections?: true;
+}
+
+/** What a NAT gateway does, as planned: the rules are in setFromOutside; this is what the theory and the views read. */
+export interface PlannedNat {
+  /** The addresses it translates to, its own first; with several, each client is given one in turn. */
+  addresses: string[];
+  /** Which gateway address each client's connections leave from, by client name. */
+  addressOf: Record<string, string>;
+  /** The ports translation picks from ("--to-ports"); none: the kernel's own search, 1024-65535. */
+  ports?: readonly [number, number];
+  randomFully: boolean;
+}
+
+/**
+ * The middle tier: the host the clients reach the server through. Its legs: the clients to it (their targets,
+ * or for a gateway their routes), and it on to the server's endpoints (backends).
+ */
+export interface PlannedMiddle extends PlannedHost {
+  role: MiddleRole;
+  /** Every address it connects onward from; ip is the first. */
+  ips: string[];
+  /** The server's endpoints it connects (or forwards) onward to: "ip:port". */
+  backends: string[];
+  nat?: PlannedNat;
+  /** A proxy's settings, as planned (helper B's: the program is in `program`). */
+  proxy?: PlannedProxy;
+}
+
+/** A proxy as planned: its software, the ports it listens on, its configuration resolved from the case's settings. */
+export interface PlannedProxy {
+  software: 'nginx' | 'haproxy';
+  /** The ports it listens on (on ip), which the clients aim at. */
+  ports: number[];
+  config: ProxyConfig;
+}
+
+/** Who connects to whom: one leg of the case's path, from hosts to endpoints, directly or through a gateway. */
+export interface PlannedLeg {
+  /** Host names. */
+  from: string[];
+  /** The host they connect to (a gateway forwards to the server: the leg's host is the server). */
+  to: string;
+  /** The endpoints they connect to: "ip:port". */
+  endpoints: string[];
+  /** A gateway the leg passes through, by name. */
+  via?: string;
 }
 
 export interface PlannedServer extends PlannedHost {
@@ -58,6 +126,8 @@ export interface PlannedClient extends PlannedHost {
   holdPing?: HoldPing;
   /** connectCost: the ports its connect() calls may pick from (all destinations), which the cost is counted against. */
   costPorts?: number;
+  /** client.request: HTTP GETs, the answers each connection takes, and with a churn how long it lasts. */
+  requests?: { perConnection: number; churnSeconds?: number };
 }
 
 export interface CasePlan {
@@ -76,6 +146,10 @@ export interface CasePlan {
   holdSeconds: number;
   server: PlannedServer;
   clients: PlannedClient[];
+  /** The host between the clients and the server, where the case has one. */
+  middle?: PlannedMiddle;
+  /** Who connects to whom, tier by tier: clients -> server, or clients -> middle -> server. */
+  legs: PlannedLeg[];
   expectations: Expectation[];
 }
 

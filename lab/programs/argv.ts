@@ -47,6 +47,8 @@ export interface LabserverArgs {
   emfileBackoffMs?: number;
   /** Listen on [::] with IPV6_V6ONLY off: one listener per port for IPv4 and IPv6 clients alike. */
   dualStack?: boolean;
+  /** With http: each answer waits this long after its request was read (a long-poll); 0 or left out, at once. */
+  holdMs?: number;
 }
 
 export function labserverArgv(a: LabserverArgs): string[] {
@@ -63,6 +65,7 @@ export function labserverArgv(a: LabserverArgs): string[] {
     ...flag('--http', a.http),
     ...flag('--no-read', a.noRead),
     ...flag('--dual-stack', a.dualStack),
+    ...option('--hold-ms', a.holdMs || undefined),
     ...option('--emfile-backoff-ms', a.emfileBackoffMs),
   ];
 }
@@ -94,6 +97,18 @@ export interface LabclientArgs {
   costPorts?: number;
   /** The server speaks HTTP/1.1: Pings are keep-alive GET / requests, Pongs the answers' status lines. */
   http?: boolean;
+  /** Each connection sends one GET of this path once up and holds on for its answer, counted per HTTP status. */
+  request?: HttpRequest;
+}
+
+/** One GET per connection (labclient) or per round (labchurn), its answers counted per HTTP status. */
+export interface HttpRequest {
+  /** "/..." */
+  path: string;
+  /** labclient: how long 'filled' waits after the last connect for the answers still due; left out, 2 s. */
+  answerWaitMs?: number;
+  /** labchurn: the answers a connection takes before it closes (HTTP/1.1 keep-alive); left out, 1. */
+  perConnection?: number;
 }
 
 export function labclientArgv(a: LabclientArgs): string[] {
@@ -121,6 +136,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
     ...option('--connect-timeout-ms', a.connectTimeoutMs || undefined),
     ...option('--cost-ports', a.costPorts),
     ...flag('--http', a.http),
+    ...(a.request ? [...option('--request', a.request.path), ...option('--answer-wait-ms', a.request.answerWaitMs)] : []),
   ];
 }
 
@@ -139,6 +155,8 @@ export interface LabchurnArgs {
   connectTimeoutMs?: number;
   /** Read to the server's FIN before closing, as an HTTP/1.0 client would against a server that closes first. */
   waitEof?: boolean;
+  /** Each round is HTTP/1.1 GETs instead of a Ping: perConnection of them, then the close. */
+  request?: HttpRequest;
 }
 
 export function labchurnArgv(a: LabchurnArgs): string[] {
@@ -152,6 +170,7 @@ export function labchurnArgv(a: LabchurnArgs): string[] {
     ...option('--progress-ms', a.progressMs ?? CLIENT_PROGRESS_MS),
     ...option('--connect-timeout-ms', a.connectTimeoutMs || undefined),
     ...flag('--wait-eof', a.waitEof),
+    ...(a.request ? [...option('--request', a.request.path), ...option('--requests-per-connection', a.request.perConnection)] : []),
   ];
 }
 

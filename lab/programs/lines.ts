@@ -41,6 +41,12 @@ export interface ClientLine {
    * and the histogram of one call's µs as [top of bin, calls] pairs.
    */
   connect_cost?: { ports: number; calls: number[]; ns: number[]; us: Array<Array<[number, number]>> };
+  /** --request (labclient, labchurn): GETs sent, answered, and cut short by the peer's close. */
+  requests?: number;
+  answered?: number;
+  cut_short?: number;
+  /** --request: answers per HTTP status ("200", "502", ...; "other" for an answer that was not HTTP). */
+  statuses?: Record<string, number>;
   message?: string;
   reason?: string;
 }
@@ -52,6 +58,9 @@ export interface ServerLine {
   open?: number;
   pongs?: number;
   fds_at_start?: number;
+  /** --http: requests read, and those still waiting for their answer (--hold-ms). */
+  requests?: number;
+  held?: number;
   errors?: Record<string, number>;
   message?: string;
   op?: string;

@@ -31,6 +31,7 @@ export const PROGRAM_HEADERS: readonly string[] = [
   'images/common/addr.h',
   'images/common/errnames.h',
   'images/common/histogram.h',
+  'images/common/http.h',
   'images/common/workers.h',
 ];
 

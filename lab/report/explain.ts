@@ -1,6 +1,6 @@
 /** `lab explain`: a scenario read aloud (claim, story, seeds, and per case what it sets and expects). */
 import { listenedPorts, mergeCase } from '../plan/plan.ts';
-import type { CaseOverrides, Scenario, Sysctls } from '../scenario/types.ts';
+import type { CaseOverrides, MiddleSpec, Scenario, Sysctls } from '../scenario/types.ts';
 
 export function explainScenario(scenario: Scenario, file: string, quick: boolean): string {
   const out = [`${scenario.name}: ${scenario.claim}`, `file: ${file}`];
@@ -29,6 +29,7 @@ export function explainScenario(scenario: Scenario, file: string, quick: boolean
     out.push(
       `  server ports: ${listenedPorts(settings.server).join(', ')}${settings.server.program ? ` (${settings.server.program.command.join(' ')})` : ''}`,
     );
+    if (settings.middle) out.push(`  middle tier: ${middleText(settings.middle)}`);
     if (quick) out.push(`  --quick overrides: ${spec.quick ? describeOverrides(spec.quick) : 'none (runs as in full)'}`);
     out.push('  expects:');
     for (const e of [...(scenario.expect ?? []), ...(spec.expect ?? [])]) out.push(`    - ${e.claim} (${e.subject}, ${e.metric})`);
@@ -46,10 +47,21 @@ function sysctlText(sysctls: Sysctls | undefined, prefix = ''): string {
 function describeOverrides(overrides: CaseOverrides): string {
   const parts: string[] = [];
   if (overrides.clients !== undefined) parts.push(`clients ${overrides.clients}`);
+  if (overrides.middle) parts.push(`middle ${middleText(overrides.middle)}`);
   for (const role of ['client', 'server'] as const) {
     for (const [field, value] of Object.entries(overrides[role] ?? {})) {
       parts.push(field === 'sysctls' ? `${role} ${sysctlText(value as Sysctls)}` : `${role} ${field} ${JSON.stringify(value)}`);
     }
   }
   return parts.join('; ') || 'none';
+}
+
+/** The middle tier with its two legs: clients -> it -> the server. */
+function middleText(middle: MiddleSpec): string {
+  if (middle.kind === 'proxy')
+    return `a ${middle.software} reverse proxy (clients -> proxy, ports ${(middle.ports ?? [80]).join(', ')} -> the server's ports)`;
+  const addresses = middle.addresses ?? 1;
+  const how = addresses > 1 ? `SNAT to ${addresses} gateway addresses, the clients shared among them` : 'MASQUERADE to its address';
+  const ports = middle.ports ? `ports ${middle.ports} (--to-ports)` : 'ports 1024-65535 searched';
+  return `a NAT gateway (clients -> gateway, their route to the server -> server from the gateway's address): ${how}, ${ports}${middle.randomFully ? ', --random-fully' : ''}`;
 }

@@ -4,6 +4,7 @@
  * It reads top to bottom as a presenter tells it: the claim and its story, the verdict (naming any case that
  * failed), the cases side by side in one chart, then each case in detail.
  */
+import { tierLines } from './tiers.ts';
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
 import { acrossCasesChart } from './across-cases.ts';
 import { hostColors } from './colors.ts';
@@ -131,7 +132,7 @@ ${theoryLines(c)
 ${c.hosts.map(hostRow).join('\n')}
 </tbody>
 </table></div>
-${[...machineLines(c), ...scaleLines(c)].map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
+${[...tierLines(c), ...machineLines(c), ...scaleLines(c)].map((line) => `<p class="scale">${esc(line)}</p>`).join('\n')}
 ${holdPingFigures(c, index, colors)}${slabFigures(c.memory?.slabCaches ?? [], index)}<p class="phases">Phases: ${esc(formatPhases(c))}</p>
 </section>`;
 }

@@ -1,4 +1,5 @@
 /** summary.md: the run as Markdown, readable raw and rendered (a pull request, an issue, a wiki). */
+import { tierLines } from './tiers.ts';
 import type { CaseResult, HostResult, Results, SlabGrowth } from '../results/results.ts';
 import {
   KEY_SYSCTLS,
@@ -55,6 +56,8 @@ function renderCase(c: CaseResult, index: number, total: number, kind: string): 
   lines.push(...markdownTable([['host', 'role', 'ip', 'estab', 'timewait', 'errors', ...KEY_SYSCTLS.map(sysctlShortName)], ...c.hosts.map(hostRow)]));
   const pings = holdPingLines(c);
   if (pings.length) lines.push('', ...pings.map((line) => `- ${inline(line)}`));
+  const tiers = tierLines(c);
+  if (tiers.length) lines.push('', 'Tiers:', '', ...tiers.map((line) => `- ${inline(line)}`));
   for (const line of [...machineLines(c), ...scaleLines(c)]) lines.push('', `${line[0]!.toUpperCase()}${line.slice(1)}.`);
   if (c.memory?.slabCaches?.length) lines.push('', 'Slab growth per connection, both ends:', '', ...slabTable(c.memory.slabCaches));
   lines.push('', `Phases: ${formatPhases(c)}.`);

@@ -1,7 +1,7 @@
 /**
  * The kernel matrix: the same scenarios on several kernels in one report. Verdicts per scenario and kernel,
  * the time each case took to fill, the cost of one connect() as the range fills (where clients timed it),
- * what a new namespace starts with on each kernel, and every expectation whose measured value or verdict
+ * bytes per connection and slab object sizes (where cases measured memory), what a new namespace starts with on each kernel, and every expectation whose measured value or verdict
  * differs between kernels. Pure: built from results into one list of blocks, which matrix-markdown.ts and
  * matrix-html.ts render (matrix.md, matrix.html).
  */
@@ -14,6 +14,7 @@ import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
 import { formatRatio } from './connect-cost-chart.ts';
 import { expectationVerdict, formatCount, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
 import { caseConnectCost, caseIn, connectCostChart, fillTimeChart, serverEstabChart } from './matrix-charts.ts';
+import { memoryByKernelBlocks } from './matrix-memory.ts';
 import { table } from './table.ts';
 
 /** The runs of every scenario by kernel, and the runs that broke (a VM that did not boot, a scenario that broke). */
@@ -67,6 +68,7 @@ export function matrixBlocks(matrix: Matrix): MatrixBlock[] {
     ...brokenRunBlocks(matrix),
     ...fillTimeBlocks(matrix),
     ...connectCostBlocks(matrix),
+    ...memoryByKernelBlocks(matrix),
     ...namespaceDefaultBlocks(matrix),
     ...kernelsDifferBlocks(matrix),
     ...matrix.scenarios.flatMap((s) => everyExpectationBlocks(s, matrix.kernels)),

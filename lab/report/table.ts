@@ -1,4 +1,5 @@
 /** The terminal view of results: one table per case, predicted against measured, with verdicts. */
+import { tierLines } from './tiers.ts';
 import { styleText } from 'node:util';
 import type { CaseResult, HostResult, Results } from '../results/results.ts';
 import { formatPrediction } from '../scenario/theory/prediction.ts';
@@ -53,6 +54,7 @@ function renderCase(c: CaseResult, index: number, total: number, paint: (s: Styl
   for (const why of theoryLines(c)) lines.push(paint('dim', `  theory: ${why}`));
   lines.push(paint('dim', `  hosts (from ss -s inside each ${kind}):`));
   for (const h of c.hosts) lines.push(`  ${describeHost(h)}`);
+  for (const line of tierLines(c)) lines.push(`  ${line}`);
   for (const line of machineLines(c)) lines.push(paint('dim', `  ${line}`));
   for (const line of holdPingLines(c)) lines.push(`  ${line}`);
   for (const line of scaleLines(c)) lines.push(paint('dim', `  ${line}`));

@@ -3,6 +3,7 @@
  * after the flood) and what its program reported in its last lines. A host that vanished gets no figures.
  */
 import type { KernelView } from '../collect/kernel-view.ts';
+import type { ConntrackReading } from '../collect/conntrack.ts';
 import type { PlannedClient, PlannedHost } from '../plan/plan.ts';
 import type { ClientLine } from '../programs/lines.ts';
 import { cgroupGrowth, slabGrowth } from './memory.ts';
@@ -26,6 +27,10 @@ export interface HostReading {
   machine?: HostMachine;
   /** Why the host-wide growth between the readings is not the case's (another run was active): it is left out. */
   hostWideNotMeasured?: string;
+  /** Connection tracking in its own namespace, where it tracks (a gateway). */
+  conntrack?: ConntrackReading;
+  /** The server's connections per peer address, for the middle host's addresses. */
+  peers?: Record<string, number>;
 }
 
 export function hostResult(reading: HostReading): HostResult {
@@ -59,6 +64,9 @@ export function hostResult(reading: HostReading): HostResult {
     },
     ...(before?.cgroupMemory && view.cgroupMemory && { cgroupMemory: cgroupGrowth(before.cgroupMemory, view.cgroupMemory) }),
     ...(reading.flood && { flood: reading.flood }),
+    ...(reading.conntrack && { conntrack: reading.conntrack }),
+    ...(reading.peers && { peers: reading.peers }),
+    ...('ips' in plan && Array.isArray(plan.ips) && plan.ips.length > 1 && { ips: plan.ips as string[] }),
   };
 }
 
@@ -70,6 +78,8 @@ export interface FloodReading {
   filled?: ClientLine;
   pinged?: ClientLine;
   held?: ClientLine;
+  /** The program's latest line: the answers to held requests keep coming after the fill. */
+  latest?: ClientLine;
   holdSeries: HoldPingFigures['series'];
   unreported?: boolean;
   fillSeconds: number;
@@ -90,7 +100,13 @@ export function floodFigures(flood: FloodReading): FloodFigures {
     ...(filled?.sent_bytes !== undefined && { sentBytes: filled.sent_bytes }),
     ...(plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(plan.holdPing, flood.held, flood.holdSeries) }),
     ...(filled?.connect_cost && { connectCost: filled.connect_cost }),
+    ...(plan.requests && { requests: requestFigures(flood.latest?.requests !== undefined ? flood.latest : filled) }),
   };
+}
+
+/** A client's requests as its line counts them: sent, answered, cut short, the answers per HTTP status. */
+function requestFigures(line: ClientLine | undefined): NonNullable<FloodFigures['requests']> {
+  return { sent: line?.requests ?? 0, answered: line?.answered ?? 0, cutShort: line?.cut_short ?? 0, statuses: line?.statuses ?? {} };
 }
 
 function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {

@@ -3,9 +3,10 @@
  * end (from each host's own cgroup), cache by cache.
  */
 import { objectSizesOf, type CgroupMemory, type SlabObjects } from '../collect/memory.ts';
+import { bytesPerObject } from '../collect/slab-caches.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 import { slabObjectsPerConnection } from '../scenario/theory/memory.ts';
-import type { EndMemory, HostResult, MemoryFigures, SlabGrowth } from './results.ts';
+import type { EndMemory, HostResult, MemoryFigures, SlabCacheSize, SlabGrowth } from './results.ts';
 
 const MEMORY_MIN_CONNECTIONS = 10_000;
 
@@ -18,7 +19,7 @@ export const formatGiB = (bytes: number) => `${(bytes / 1024 ** 3).toFixed(1)} G
  */
 export function memoryPerConnection(
   before: Map<string, KernelView>,
-  hosts: ReadonlyArray<{ plan: { name: string; role: 'server' | 'client' } }>,
+  hosts: ReadonlyArray<{ plan: { name: string; role: string } }>,
   after: readonly (KernelView | undefined)[],
   connections: number,
   results: readonly HostResult[],
@@ -42,6 +43,7 @@ export function memoryPerConnection(
   if (!was || !now) return undefined;
   const kernelBytes = (now.slabKiB - was.slabKiB) * 1024 + (now.tcpMemPages - was.tcpMemPages) * 4096;
   const serverBefore = before.get(hosts[serverIndex]!.plan.name)!;
+  const sizes = slabCacheSizes(serverBefore);
   const perEnd = {
     ...endMemory(results.filter((r) => r.role === 'server'), 'server'),
     ...endMemory(results.filter((r) => r.role === 'client'), 'client'),
@@ -58,6 +60,7 @@ export function memoryPerConnection(
     clientRssBytesPerConnection: Math.round((rssDelta('client') * 1024) / connections),
     ...(Object.keys(perEnd).length && { perEnd }),
     ...(slabCaches.length && { slabCaches }),
+    ...(sizes.length && { slabCacheSizes: sizes }),
   };
 }
 
@@ -73,9 +76,14 @@ function endMemory(hosts: readonly HostResult[], end: 'server' | 'client'): Part
   return { [end]: { kernelBytes, ...(tcp !== undefined && { tcpBufferBytes: tcp }), source: cgroups[0]!.source } };
 }
 
-/** Object size per slab cache, as the theory reads it. */
+/** Bytes per object per slab cache, as the theory reads it: the slab size where sysfs has it, slabinfo's elsewhere. */
 export function objectSizes(view: KernelView | undefined): Record<string, number> {
-  return objectSizesOf(view?.slabObjects ?? {});
+  return bytesPerObject(objectSizesOf(view?.slabObjects ?? {}), view?.slabSizes ?? {});
+}
+
+/** The caches the theory names as the kernel has them, in the theory's order. */
+export function slabCacheSizes(view: KernelView | undefined): SlabCacheSize[] {
+  return Object.entries(view?.slabSizes ?? {}).map(([cache, s]) => ({ cache, ...s }));
 }
 
 export function slabGrowth(before: SlabObjects, after: SlabObjects): Array<{ cache: string; objects: number; size: number; bytes: number }> {

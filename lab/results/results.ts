@@ -13,6 +13,7 @@ export type Milestone = z.infer<typeof schema.milestone>;
 export type MemoryFigures = z.infer<typeof schema.memoryFigures>;
 export type EndMemory = z.infer<typeof schema.endMemory>;
 export type SlabGrowth = z.infer<typeof schema.slabGrowth>;
+export type SlabCacheSize = z.infer<typeof schema.slabCacheSize>;
 export type ConnectCost = z.infer<typeof schema.connectCost>;
 export type HostResult = z.infer<typeof schema.hostResult>;
 export type HostMachine = z.infer<typeof schema.hostMachine>;

@@ -15,7 +15,7 @@ const counts = z.record(z.string(), z.number());
 const numberOrNaN = z.union([z.number(), z.nan()]);
 
 // Types stated by other modules: checked as far as the reports read them, and typed as those types.
-const role: z.ZodType<Role> = z.enum(['server', 'client']);
+const role: z.ZodType<Role> = z.enum(['server', 'client', 'gateway', 'proxy']);
 /** Older files have samples without a source: the reports read only these fields of one. */
 const sample = z.object({ t: z.number(), host: z.string(), estab: z.number(), errors: z.number() }).pipe(z.custom<Sample>());
 const environmentFingerprint: z.ZodType<EnvironmentFingerprint> = z.object({
@@ -93,6 +93,10 @@ export const floodFigures = z.object({
   sentBytes: z.number().optional(),
   holdPing: holdPingFigures.optional(),
   connectCost: connectCost.optional(),
+  /** client.request: GETs sent, answered, cut short by a close, and the answers per HTTP status ("200", "502", "other"). */
+  requests: z
+    .object({ sent: z.number(), answered: z.number(), cutShort: z.number(), statuses: z.record(z.string(), z.number()) })
+    .optional(),
 });
 
 const milestoneReading = z.object({ connections: z.number(), seconds: z.number() });
@@ -124,6 +128,16 @@ export const slabGrowth = z.object({
   why: z.string().optional(),
 });
 
+/** A slab cache the memory theory names, as the kernel has it (/sys/kernel/slab/<cache>). */
+export const slabCacheSize = z.object({
+  cache: z.string(),
+  /** sizeof the object as compiled (object_size). */
+  objectSize: z.number(),
+  /** Bytes each object takes in its slab (slab_size): aligned, with the free pointer where it sits outside the object. */
+  slabSize: z.number(),
+  /** The cache it is merged into (SLUB's ":A-0000128"), where it shares one. */
+  mergedInto: z.string().optional(),
+});
 export const memoryFigures = z.object({
   connections: z.number(),
   /** Slab and TCP memory growth per connection on the server's machine: both ends where the clients share its kernel. */
@@ -140,6 +154,8 @@ export const memoryFigures = z.object({
   perEnd: z.object({ server: endMemory.optional(), client: endMemory.optional() }).optional(),
   /** Host-wide slab growth per connection, cache by cache, largest first (both ends and conntrack). */
   slabCaches: z.array(slabGrowth).optional(),
+  /** The caches the memory theory names, as the server's kernel has them: its objects' sizes. */
+  slabCacheSizes: z.array(slabCacheSize).optional(),
   /**
    * Why the host-wide figures (kernelBytesPerConnection, tcpMemPages, slabCaches) are not the case's: another
    * run was active on the machine between the readings. tcpMemPages and slabCaches are then left out.
@@ -214,6 +230,12 @@ export const hostResult = z.object({
     notMeasured: z.string().optional(),
   }),
   flood: floodFigures.optional(),
+  /** Connection tracking in the host's own namespace (a NAT gateway's), at collection. */
+  conntrack: z.object({ count: z.number(), max: z.number(), insertFailed: z.number(), drop: z.number(), earlyDrop: z.number() }).optional(),
+  /** The server's established connections per peer address, for the middle host's addresses (`ss state established dst`). */
+  peers: counts.optional(),
+  /** A middle host's addresses beyond ip (a gateway's further translation addresses). */
+  ips: z.array(z.string()).optional(),
 });
 
 export const expectationResult = z.object({
@@ -257,6 +279,8 @@ export const caseResult = z.object({
   holdStart: z.object({ waitedSeconds: z.number(), serverAccepted: z.number(), clientsHeld: z.number() }).optional(),
   /** Every host reported the same boot id: one kernel held both ends of every connection (the local swarm's nodes too). */
   oneKernel: z.boolean().optional(),
+  /** Who connected to whom, tier by tier (clients -> server, or through a middle host), as the case was planned. */
+  legs: z.array(z.object({ from: z.array(z.string()), to: z.string(), endpoints: z.array(z.string()), via: z.string().optional() })).optional(),
   expectations: z.array(expectationResult),
   hosts: z.array(hostResult),
 });

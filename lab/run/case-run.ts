@@ -4,19 +4,21 @@
  * and tells its subscribers; the figures are assembled by lab/results.
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
-import type { CasePlan } from '../plan/plan.ts';
+import { plannedHosts, type CasePlan } from '../plan/plan.ts';
 import type { CaseResult, ExpectationResult, HostResult } from '../results/results.ts';
 import type { Host, LabNetwork, NodeFacts, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
 import { readSources } from '../collect/sources.ts';
+import { readMiddle, type MiddleReading } from '../collect/middle.ts';
 import { parseSsSummary } from '../collect/ss.ts';
 import { Sampler, type Sample } from '../collect/sampler.ts';
 import { failAfter, sleep, unlessAborted, within } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
-import { clientTheory, evaluate, serverTheory } from './evaluate.ts';
+import { clientTheory, evaluate, middleTheory, serverTheory } from './evaluate.ts';
 import { theoryOf, type KernelSource, type TheoryData } from './judging.ts';
 import { failuresIn, parseLine, type ClientLine, type ServerLine } from '../programs/lines.ts';
-import { hostResult } from '../results/host-result.ts';
+import { proxySettled, startProxy } from './proxy-middle.ts';
+import { caseHostResult, removedFromOutside, serverTitle, vanished } from './case-hosts.ts';
 import { memoryPerConnection, objectSizes } from '../results/memory.ts';
 import { milestones } from '../results/milestones.ts';
 import { hostMachine, oneKernel } from '../results/machines.ts';
@@ -36,6 +38,10 @@ export interface CaseRunOptions {
   kernelVersion?: string;
   /** Whether connections take an entry in a machine-wide tracking table (conntrack) in this run. */
   tracked: boolean;
+  /** Whether the runtime gives each host a memory cgroup of its own (RuntimeAbilities.hostMemoryCgroups). */
+  hostMemoryCgroups: boolean;
+  /** Whether the run's hosts run on a machine booted for it alone (RuntimeAbilities.machineOfItsOwn): no run is a neighbour there. */
+  machineOfItsOwn?: boolean;
   /** The run's nodes, where it spans several engines: each host's results name its node's facts. */
   nodes?: readonly NodeFacts[];
   signal?: AbortSignal;
@@ -43,7 +49,7 @@ export interface CaseRunOptions {
    * Sets the plan's expectations against the figures: the run's judge, bounded in time (judge.ts). By default
    * here, unbounded: for a scenario whose predict() is its caller's own.
    */
-  judge?: (context: TheoryData, server: HostResult, clients: readonly HostResult[]) => Promise<ExpectationResult[]>;
+  judge?: (context: TheoryData, server: HostResult, clients: readonly HostResult[], middle?: HostResult) => Promise<ExpectationResult[]>;
 }
 
 /** A client's own progress line, or the kernel's count read inside a host. */
@@ -82,6 +88,8 @@ export class CaseRun {
   private hosts: Host[] = [];
   private server?: ServerProgram;
   private floods: ClientFlood[] = [];
+  /** The reverse proxy's program, where the case has one in the middle. */
+  private proxyProgram?: RunningProgram;
   private before = new Map<string, KernelView>();
   private sampler?: Sampler;
   private memoryWatch?: MemoryWatch;
@@ -113,7 +121,7 @@ export class CaseRun {
     const phases: CasePhase[] = [
       {
         name: 'hosts',
-        title: `Start ${plan.clients.length + 1} ${kind}s (server ${plan.server.ip}, ${plan.clients.length} client(s))`,
+        title: `Start ${plannedHosts(plan).length} ${kind}s (server ${plan.server.ip}${plan.middle ? `, ${plan.middle.name} ${plan.middle.ip}` : ''}, ${plan.clients.length} client(s))`,
         run: () => this.startHosts(),
       },
       { name: 'server', title: serverTitle(plan), run: () => this.startServer() },
@@ -176,7 +184,7 @@ export class CaseRun {
     return this.phase('hosts', async () => {
       // Containers outlive the flood deadline a little, then end by themselves whatever happens to the lab.
       const lifetime = this.plan.deadlineSeconds + this.plan.holdSeconds + 240;
-      this.hosts = await this.session.startHosts(this.network, [this.plan.server, ...this.plan.clients], lifetime);
+      this.hosts = await this.session.startHosts(this.network, plannedHosts(this.plan), lifetime);
     });
   }
 
@@ -210,6 +218,7 @@ export class CaseRun {
       );
       const line = await Promise.race([readyLine, exited, timeout]);
       if (line.type === 'error') throw new RuntimeFailure(`the server on ${host.plan.ip} could not listen: ${line.message}`);
+      this.proxyProgram = await startProxy(this.plan, this.hosts);
     });
   }
 
@@ -359,6 +368,7 @@ export class CaseRun {
         const { name, ip } = this.plan.server;
         throw new RuntimeFailure(`the server ${name} (${ip}) stopped listening on port(s) ${silent.join(', ')} mid-flood`);
       }
+      await proxySettled(this.plan, this.serverHost, this.floods);
       const expected = this.floods.reduce((sum, f) => sum + (f.lost ? 0 : (f.filled?.established ?? 0)), 0);
       const deadline = performance.now() + SETTLE_TIMEOUT_MS;
       let previous = -1;
@@ -380,17 +390,21 @@ export class CaseRun {
         this.hosts.map((h) =>
           readKernelView(h, { listeners: false }).catch(async (error: Error) => {
             if (h.plan.role === 'client' && (await vanished(h))) return undefined;
-            if (h.plan.role === 'server' && (await vanished(h)))
-              throw new RuntimeFailure(`the server ${h.plan.name} (${h.plan.ip}) was lost before collection`);
+            if (h.plan.role !== 'client' && (await vanished(h)))
+              throw new RuntimeFailure(`the ${h.plan.role} ${h.plan.name} (${h.plan.ip}) was lost before collection`);
             throw error;
           }),
         ),
       );
       // Host-wide growth is the case's only where no other run was alive on its kernels between the readings.
-      const spoiled = await this.neighbours.stopAndTell();
+      const spoiled = this.options.machineOfItsOwn ? void (await this.neighbours.stop()) : await this.neighbours.stopAndTell();
       const sources = await readSources(this.hosts, views, this.plan);
-      const results = this.hosts.map((host, i) => this.hostResult(host, views[i], spoiled, sources.get(host.plan.name)));
+      const middleReadings = await readMiddle(this.hosts, this.plan);
+      const results = this.hosts.map((host, i) =>
+        this.resultOf(host, views[i], spoiled, sources.get(host.plan.name), middleReadings.get(host.plan.name)),
+      );
       const server = results.find((r) => r.role === 'server')!;
+      const middle = this.plan.middle && results.find((r) => r.name === this.plan.middle!.name);
       const clients = this.plan.clients.map((c) => results.find((r) => r.name === c.name)!);
       // As data: predict() runs where it can be stopped (judge.ts), which rebuilds the kernels from their strings.
       const context: TheoryData = {
@@ -406,14 +420,19 @@ export class CaseRun {
           this.server?.processes,
           this.server?.listeners,
         ),
+        ...(this.plan.middle && {
+          middle: middleTheory(this.plan.middle, middleReadings.get(this.plan.middle.name)?.conntrack?.max, this.before.get(this.plan.middle.name)),
+        }),
         slabObjectSizes: objectSizes(this.before.get(this.plan.server.name)),
         tracked: this.options.tracked,
+        hostMemoryCgroups: this.options.hostMemoryCgroups,
         kernel: this.kernelOf(this.plan.server.name),
       };
       const judge =
         this.options.judge ??
-        (async (data: TheoryData, s: HostResult, c: readonly HostResult[]) => evaluate(this.plan.expectations, theoryOf(data), s, c));
-      const expectations = await judge(context, server, clients);
+        (async (data: TheoryData, s: HostResult, c: readonly HostResult[], m?: HostResult) =>
+          evaluate(this.plan.expectations, theoryOf(data), s, c, m));
+      const expectations = await judge(context, server, clients, middle);
       const sharedKernel = oneKernel(results.map((r) => r.machine));
       const memory = memoryPerConnection(this.before, this.hosts, views, server.estab, results, this.options.tracked, {
         oneKernel: sharedKernel,
@@ -432,6 +451,7 @@ export class CaseRun {
         ...(this.memoryWatch && { machineMemory: this.machineMemory(this.memoryWatch, !!spoiled) }),
         ...(this.holdStart && { holdStart: this.holdStart }),
         ...(sharedKernel !== undefined && { oneKernel: sharedKernel }),
+        legs: this.plan.legs,
         expectations,
         hosts: results,
       };
@@ -455,37 +475,17 @@ export class CaseRun {
     };
   }
 
-  private hostResult(host: Host, view: KernelView | undefined, hostWideNotMeasured: string | undefined, sources?: Record<string, number>) {
+  private resultOf(host: Host, view: KernelView | undefined, spoiled?: string, sources?: Record<string, number>, middle?: MiddleReading): HostResult {
     const before = this.before.get(host.plan.name);
-    const machine = hostMachine(host.node, (before ?? view)?.machine, this.options.nodes);
-    if (host.plan.role === 'server') {
-      const last = this.server?.last;
-      return hostResult({
-        plan: host.plan,
-        view,
-        before,
-        ...(hostWideNotMeasured && { hostWideNotMeasured }),
-        ...(machine && { machine }),
-        errors: last?.errors ?? {},
-        bindErrors: {},
-        ...(last?.accepted !== undefined && { accepted: last.accepted }),
-        ...(this.server?.ready?.fds_at_start !== undefined && { openFilesAtStart: this.server.ready.fds_at_start }),
-        serverPorts: this.plan.server.ports,
-      });
-    }
-    const flood = this.floods.find((f) => f.host === host);
-    const counts = flood?.lastFigures;
-    return hostResult({
-      plan: host.plan,
-      view,
+    return caseHostResult(host, view, {
       before,
-      ...(hostWideNotMeasured && { hostWideNotMeasured }),
-      ...(machine && { machine }),
-      errors: counts?.errors ?? {},
-      bindErrors: counts?.bind_errors ?? {},
-      ...(flood?.filled?.fds_at_start !== undefined && { openFilesAtStart: flood.filled.fds_at_start }),
-      ...(flood && { flood: flood.figures() }),
-      ...(sources && { sources }),
+      machine: hostMachine(host.node, (before ?? view)?.machine, this.options.nodes),
+      hostWideNotMeasured: spoiled,
+      server: this.server,
+      serverPorts: this.plan.server.ports,
+      flood: this.floods.find((f) => f.host === host),
+      sources,
+      middle,
     });
   }
 
@@ -505,6 +505,7 @@ export class CaseRun {
           await program.signal('KILL');
       };
       await Promise.all(this.floods.map((f) => stop(f.program)));
+      await stop(this.proxyProgram);
       await stop(this.server?.program);
     });
   }
@@ -521,28 +522,4 @@ export class CaseRun {
     await Promise.all(this.hosts.map((h) => h.remove()));
     this.phases.teardown = Math.round(performance.now() - started);
   }
-}
-
-/** A container being removed dies first and is gone a moment later: a short wait tells removed from crashed. */
-async function removedFromOutside(host: Host): Promise<boolean> {
-  for (let i = 0; i < 10; i++) {
-    if (!(await host.exists())) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-/** The engine may report a killed container as running for a moment after its processes died. */
-async function vanished(host: Host): Promise<boolean> {
-  for (let i = 0; i < 10; i++) {
-    if (!(await host.alive())) return true;
-    await sleep(200);
-  }
-  return false;
-}
-
-function serverTitle(plan: CasePlan): string {
-  const { ports, workers, customProgram, ready } = plan.server;
-  if (!customProgram) return `Start the server on port(s) ${ports.join(', ')} (${workers} worker(s))`;
-  return `Start ${customProgram.command.join(' ')} and wait (at most ${ready!.timeoutSeconds} s) until it listens on port(s) ${ready!.ports.join(', ')}`;
 }

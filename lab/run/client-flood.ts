@@ -95,6 +95,8 @@ export class ClientFlood {
       ...(this.filled && { filled: this.filled }),
       ...(this.pinged && { pinged: this.pinged }),
       ...(this.held && { held: this.held }),
+      // Held requests are answered after the fill too (a proxy working through them): the latest line counts.
+      ...(this.last && { latest: this.last }),
       holdSeries: this.holdSeries,
       unreported: this.unreported,
       fillSeconds: Math.round(((this.filledAt ?? performance.now()) - this.startedAt) / 100) / 10,

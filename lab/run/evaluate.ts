@@ -1,13 +1,31 @@
 /** Sets each expectation's prediction against what the kernel did. Pure: unit-tested on its own. */
-import { addressingOf, type CasePlan, type PlannedClient, type PlannedHost, type PlannedServer } from '../plan/plan.ts';
+import { addressingOf, type CasePlan, type PlannedClient, type PlannedHost, type PlannedMiddle, type PlannedServer } from '../plan/plan.ts';
 import { InputError } from '../errors.ts';
 import type { ExpectationResult, HostResult } from '../results/results.ts';
 import { parsePortList, parsePortRange } from '../scenario/port-range.ts';
-import { contains, MissingFigure } from '../scenario/theory/prediction.ts';
-import type { ClientTheory, Expectation, HostProcess, KernelRelease, Metric, Prediction, ServerTheory, TheoryContext } from '../scenario/types.ts';
+import { contains, doesNotApply, MissingFigure } from '../scenario/theory/prediction.ts';
+import type {
+  ClientTheory,
+  Expectation,
+  HostProcess,
+  KernelRelease,
+  Metric,
+  MiddleTheory,
+  Prediction,
+  ProxyTheory,
+  ServerTheory,
+  TheoryContext,
+} from '../scenario/types.ts';
 import { addressesOf } from '../scenario/theory/addresses.ts';
 import type { ClientLine, ServerLine } from '../programs/lines.ts';
-import { PING_FIGURES, type ConnectFigure, type PingFigure } from '../scenario/metrics.ts';
+import {
+  CONNTRACK_FIGURES,
+  PING_FIGURES,
+  type ConnectFigure,
+  type ConntrackFigure,
+  type MemoryFigure,
+  type PingFigure,
+} from '../scenario/metrics.ts';
 import { connectFigure } from '../results/connect-cost.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 
@@ -36,6 +54,7 @@ export function clientTheory(plan: PlannedClient, before: KernelView, filled?: C
     processes: plan.processes,
     ...(filled?.fds_at_start !== undefined && { openFilesAtStart: filled.fds_at_start }),
     ...(plan.holdPing && { holdPing: plan.holdPing }),
+    ...(plan.requests && { requests: plan.requests }),
   };
 }
 
@@ -59,6 +78,50 @@ export function serverTheory(
     ...(processes && { processes }),
     ...(listeners && { listeners }),
     ...(plan.settings && { settings: plan.settings }),
+  };
+}
+
+/**
+ * What the theory knows of the middle host: its plan, the conntrack ceiling read inside it, and (a proxy) what
+ * its kernel held before the flood: its port range read back, the ports its sockets held.
+ */
+export function middleTheory(
+  plan: PlannedMiddle,
+  conntrackMax?: number,
+  before?: KernelView,
+  namespaceDefaults: Readonly<Record<string, string>> = {},
+): MiddleTheory {
+  const nat = plan.nat;
+  const clientsOf: Record<string, string[]> = {};
+  for (const [client, address] of Object.entries(nat?.addressOf ?? {})) (clientsOf[address] ??= []).push(client);
+  return {
+    name: plan.name,
+    role: plan.role,
+    ips: plan.ips,
+    backends: plan.backends.length,
+    ...(nat && { nat: { clientsOf, ...(nat.ports && { ports: nat.ports }), randomFully: nat.randomFully } }),
+    ...(conntrackMax !== undefined && { conntrackMax }),
+    ...(plan.proxy && { proxy: proxyTheory(plan, plan.proxy, before, namespaceDefaults) }),
+  };
+}
+
+/** A proxy's theory: its settings as planned, its kernel's as read back before the flood (as planned where not read). */
+function proxyTheory(
+  plan: PlannedMiddle,
+  proxy: NonNullable<PlannedMiddle['proxy']>,
+  before: KernelView | undefined,
+  defaults: Readonly<Record<string, string>>,
+): ProxyTheory {
+  const sysctl = (name: string, fallback: string) => before?.sysctls[name] ?? plan.sysctls[name] ?? defaults[name] ?? fallback;
+  return {
+    software: proxy.software,
+    portRange: parsePortRange(sysctl('net.ipv4.ip_local_port_range', '32768 60999')),
+    reservedPorts: parsePortList(sysctl('net.ipv4.ip_local_reserved_ports', '')),
+    boundPorts: before?.listeningPorts ?? [],
+    sources: proxy.config.sources,
+    keepalive: proxy.config.keepalive,
+    workers: proxy.config.workers,
+    twReuse: Number(sysctl('net.ipv4.tcp_tw_reuse', '2')),
   };
 }
 
@@ -86,6 +149,11 @@ export function measure(host: HostResult, metric: Metric): Measurement {
   if (metric === 'estab') return host.estab;
   if (metric === 'timewait') return host.timewait;
   if (metric === 'listen.backlog') return host.listenBacklog ?? notMeasured('no listener backlog was read');
+  if (metric.startsWith('conntrack.')) return conntrackFigure(host, metric.slice('conntrack.'.length));
+  if (metric === 'fromMiddle') {
+    if (!host.peers) return notMeasured(`${host.name}'s connections per peer were not read (the case has no middle host)`);
+    return Object.values(host.peers).reduce((a, b) => a + b, 0);
+  }
   if (metric.startsWith('nstat.')) {
     const counter = metric.slice('nstat.'.length);
     return host.nstat[counter] ?? notMeasured(`the kernel has no counter ${counter}`);
@@ -98,8 +166,20 @@ export function measure(host: HostResult, metric: Metric): Measurement {
   if (metric.startsWith('ping.')) return pingFigure(host, metric.slice('ping.'.length));
   if (metric.startsWith('memory.')) return memoryFigure(host, metric.slice('memory.'.length));
   if (metric.startsWith('connect.')) return connectCostFigure(host, metric.slice('connect.'.length) as ConnectFigure);
+  if (metric.startsWith('http.')) {
+    const requests = host.flood?.requests;
+    if (!requests) return notMeasured(`${host.name} sent no HTTP requests (client.request)`);
+    return requests.statuses[metric.slice('http.'.length)] ?? 0;
+  }
   const errno = metric.slice('errors.'.length);
   return (host.errors[errno] ?? 0) + (host.bindErrors[errno] ?? 0);
+}
+
+/** The host's own connection tracking (a gateway's namespace), as read at collection. */
+function conntrackFigure(host: HostResult, name: string): Measurement {
+  if (!host.conntrack) return notMeasured(`${host.name}'s own connection tracking was not read (only a gateway's is)`);
+  if (!CONNTRACK_FIGURES.includes(name as ConntrackFigure)) return notMeasured(`no conntrack figure '${name}'`);
+  return host.conntrack[name as ConntrackFigure];
 }
 
 function pingFigure(host: HostResult, name: string): Measurement {
@@ -120,6 +200,17 @@ function pingFigure(host: HostResult, name: string): Measurement {
   return value;
 }
 
+/** The memory figures read from the host's own memory cgroup: a runtime whose hosts have none cannot measure them. */
+const OWN_CGROUP_FIGURES: readonly string[] = ['cgroupBytesPerConnection', 'tcpBufferBytesPerConnection'] satisfies MemoryFigure[];
+
+/** Why a metric does not apply on this runtime, where it does not: one read from a memory cgroup its hosts lack. */
+export function notOnThisRuntime(metric: Metric, context: Pick<TheoryContext, 'hostMemoryCgroups'>): string | undefined {
+  if (context.hostMemoryCgroups !== false || !metric.startsWith('memory.')) return undefined;
+  return OWN_CGROUP_FIGURES.includes(metric.slice('memory.'.length))
+    ? 'does not apply on this runtime: its hosts have no memory cgroup of their own'
+    : undefined;
+}
+
 /** Kernel memory per connection the host holds: its own cgroup's growth, or the machine's slab growth. */
 function memoryFigure(host: HostResult, name: string): Measurement {
   if (!host.estab) return notMeasured(`${host.name} holds no connection to divide by`);
@@ -129,6 +220,7 @@ function memoryFigure(host: HostResult, name: string): Measurement {
     if (host.hostWide.notMeasured) return notMeasured(host.hostWide.notMeasured);
     return host.hostWide.slabObjectBytes === undefined ? notMeasured('no slabinfo was read') : per(host.hostWide.slabObjectBytes);
   }
+  if (!OWN_CGROUP_FIGURES.includes(name)) return notMeasured(`no memory figure '${name}'`);
   if (!host.cgroupMemory) return notMeasured(`${host.name} has no memory cgroup of its own`);
   if (name === 'cgroupBytesPerConnection') return per(host.cgroupMemory.kernelBytes);
   if (name === 'tcpBufferBytesPerConnection') {
@@ -203,6 +295,7 @@ export function plannedContext(
     nofile: c.nofile,
     processes: c.processes,
     ...(c.holdPing && { holdPing: c.holdPing }),
+    ...(c.requests && { requests: c.requests }),
   }));
   const somaxconn = Number(sysctl(plan.server, 'net.core.somaxconn', '4096'));
   return {
@@ -216,6 +309,7 @@ export function plannedContext(
       nofile: plan.server.nofile,
       ...(plan.server.settings && { settings: plan.server.settings }),
     },
+    ...(plan.middle && { middle: middleTheory(plan.middle, undefined, undefined, namespaceDefaults) }),
   };
 }
 
@@ -266,8 +360,10 @@ export function unjudgedRows(
   server: string,
   clients: readonly string[],
   why: string,
+  middle?: string,
 ): ExpectationResult[] {
-  const hosts = e.subject === 'server' ? [server] : e.subject === 'all clients' ? ['all clients'] : clients;
+  const hosts =
+    e.subject === 'server' ? [server] : e.subject === 'all clients' ? ['all clients'] : e.subject === 'middle' ? [middle ?? 'middle'] : clients;
   return hosts.map((host) => ({
     claim: e.claim,
     subject: e.subject,
@@ -293,11 +389,22 @@ function measureAddress(host: HostResult, address: string): Measurement {
   return host.sources?.[address] ?? notMeasured(`no count per address was read inside ${host.name}`);
 }
 
+/**
+ * The one host a 'server' or 'middle' row is about, and its figure: they depend on every client, as the
+ * clients' sum does. A case without a middle host has nothing to measure there.
+ */
+function oneHost(e: Expectation, server: HostResult, middle: HostResult | undefined): [string | undefined, Measurement?] {
+  if (e.subject !== 'server' && e.subject !== 'middle') return [undefined];
+  const host = e.subject === 'server' ? server : middle;
+  return host ? [host.name, measure(host, e.metric)] : ['middle', notMeasured('the case has no middle host')];
+}
+
 export function evaluate(
   expectations: readonly Expectation[],
   context: Omit<TheoryContext, 'client'>,
   server: HostResult,
   clients: readonly HostResult[],
+  middle?: HostResult,
 ): ExpectationResult[] {
   const rows: ExpectationResult[] = [];
   const lostClients = clients.filter((c) => c.lost).map((c) => c.name);
@@ -344,30 +451,29 @@ export function evaluate(
     });
   };
   const everyClient = clients.map((c) => c.name);
+  // A figure this runtime cannot measure is no claim about the kernel: its rows do not apply, whatever predict() says.
+  const predict = (e: Expectation, ctx: TheoryContext): Prediction | NotMeasured => {
+    const why = notOnThisRuntime(e.metric, ctx);
+    return why ? doesNotApply(why) : predictOrWhy(e, ctx);
+  };
   for (const e of expectations) {
-    // The server's figures and the clients' sum depend on every client.
-    if (e.subject === 'server') row(e, server.name, predictOrWhy(e, context), measure(server, e.metric), everyClient);
+    const [name, figure] = oneHost(e, server, middle);
+    if (name) row(e, name, predict(e, context), figure!, everyClient);
     if (e.subject === 'all clients') {
-      row(e, 'all clients', predictOrWhy(e, context), sum(clients.map((c) => measure(c, e.metric))), everyClient);
+      row(e, 'all clients', predict(e, context), sum(clients.map((c) => measure(c, e.metric))), everyClient);
     }
     if (e.subject === 'each client') {
       context.clients.forEach((theory, i) => {
         // A client's claims are about its own kernel: its node's, in a swarm.
-        row(
-          e,
+        row(e, theory.name, predict(e, { ...context, client: theory, kernel: theory.kernel ?? context.kernel }), measure(clients[i]!, e.metric), [
           theory.name,
-          predictOrWhy(e, { ...context, client: theory, kernel: theory.kernel ?? context.kernel }),
-          measure(clients[i]!, e.metric),
-          [theory.name],
-        );
+        ]);
       });
     }
     if (e.subject === 'each address') {
       for (const ctx of addressContexts(context)) {
         const i = context.clients.indexOf(ctx.client!);
-        row(e, `${ctx.client!.name} ${ctx.address!.address}`, predictOrWhy(e, ctx), measureAddress(clients[i]!, ctx.address!.address), [
-          ctx.client!.name,
-        ]);
+        row(e, `${ctx.client!.name} ${ctx.address!.address}`, predict(e, ctx), measureAddress(clients[i]!, ctx.address!.address), [ctx.client!.name]);
       }
     }
   }

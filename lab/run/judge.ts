@@ -104,15 +104,21 @@ export class Judge {
     server: HostResult,
     clients: readonly HostResult[],
     signal?: AbortSignal,
+    middle?: HostResult,
   ): Promise<ExpectationResult[]> {
-    const here = () => evaluate(expectations, theoryOf(context), server, clients);
+    const here = () => evaluate(expectations, theoryOf(context), server, clients, middle);
     if (!this.bounded()) return here();
     const what = `case ${caseIndex + 1}: judging`;
-    const answer = await this.ask({ kind: 'judge', caseIndex, context, server, clients: [...clients] }, expectations, what, signal);
+    const answer = await this.ask(
+      { kind: 'judge', caseIndex, context, server, clients: [...clients], ...(middle && { middle }) },
+      expectations,
+      what,
+      signal,
+    );
     if (answer.unavailable) return this.withoutWorker(answer.unavailable, here);
     const names = context.clients.map((c) => c.name);
     const why = whyNotJudged(answer, judgeTimeoutMs() / 1000);
-    return expectations.flatMap((e, index) => answer.rows[index] ?? unjudgedRows(e, server.name, names, why(index)));
+    return expectations.flatMap((e, index) => answer.rows[index] ?? unjudgedRows(e, server.name, names, why(index), middle?.name));
   }
 
   /** Stops the worker, whatever it is doing. */

@@ -52,7 +52,7 @@ export const signatureOf = ({ claim, subject, metric }: ExpectationSignature): E
  * measured, against the hosts' figures (evaluate).
  */
 export type JudgeRequest = { id: number; caseIndex: number; expected: ExpectationSignature[]; context: TheoryData } & (
-  { kind: 'check' } | { kind: 'judge'; server: HostResult; clients: HostResult[] }
+  { kind: 'check' } | { kind: 'judge'; server: HostResult; clients: HostResult[]; middle?: HostResult }
 );
 
 /** Which scenario file to load: the first message a worker gets, once the run knows it. */
@@ -89,7 +89,7 @@ export function answer(expectations: readonly Expectation[], request: JudgeReque
       if (reason) return say({ type: 'done', id, problem: { index, reason } });
       say({ type: 'expectation', id, index, rows: [] });
     } else {
-      say({ type: 'expectation', id, index, rows: evaluate([e], context, request.server, request.clients).map(plainRow) });
+      say({ type: 'expectation', id, index, rows: evaluate([e], context, request.server, request.clients, request.middle).map(plainRow) });
     }
   }
   say({ type: 'done', id });

@@ -1,8 +1,8 @@
 /**
  * Runs scenarios on several kernels: one job per kernel (its scenarios one after another), jobs in parallel
  * as the machine's cores allow (each VM is one emulated CPU), except that a scenario that times connect()
- * runs alone (turns.ts). A run that breaks is recorded and the others go on; the caller renders the matrix
- * from what came back.
+ * runs alone (turns.ts), and so does one that judges host-wide memory on a machine other runs share. A run
+ * that breaks is recorded and the others go on; the caller renders the matrix from what came back.
  */
 import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { Results } from '../results/results.ts';
@@ -63,11 +63,17 @@ export async function runMatrix(
           continue;
         }
         const timed = cases.some((i) => mergeCase(scenario, scenario.cases[i]!, options.quick).client.connectCost);
+        // On a machine shared with the other runs, a run still booting a VM has not said which kernel it uses: a neighbour.
+        const alone = timed || (!runtime.can.machineOfItsOwn && cases.some((i) => readsHostWideMemory(scenario, i)));
         say(
           'running',
-          timed ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)' : 'waiting for its turn',
+          timed
+            ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)'
+            : alone
+              ? 'waiting to have the machine alone (it reads host-wide memory, which a neighbour would add to)'
+              : 'waiting for its turn',
         );
-        await turns.enter(timed);
+        await turns.enter(alone);
         say('running', 'starting');
         try {
           const results = await runScenario(
@@ -95,13 +101,21 @@ export async function runMatrix(
           failures.push({ kernel: job.kernel, scenario: scenario.name, error: message });
           say('broke', `BROKE: ${message}`);
         } finally {
-          turns.leave(timed);
+          turns.leave(alone);
         }
       }
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, jobs.length)) }, worker));
   return { runs, failures };
+}
+
+/**
+ * Whether a case judges the machine's slab growth: that figure is the case's only where no other run was alive
+ * on its kernel meanwhile, and a neighbour that has not said where its hosts are counts (neighbours.ts).
+ */
+function readsHostWideMemory(scenario: Scenario, caseIndex: number): boolean {
+  return [...(scenario.expect ?? []), ...(scenario.cases[caseIndex]!.expect ?? [])].some((e) => e.metric === 'memory.slabBytesPerConnection');
 }
 
 /** A scenario's own client or server program is an image built from a Dockerfile: only some runtimes can run those. */

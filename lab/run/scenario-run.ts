@@ -20,7 +20,7 @@ import type { Family, Scenario } from '../scenario/types.ts';
 import { CaseRun } from './case-run.ts';
 import { unlessAborted } from '../abort.ts';
 import { holdIfAsked } from './hold.ts';
-import { casesOverIpv6, planCase, refuseIpv6Without, type CasePlan } from '../plan/plan.ts';
+import { casesOverIpv6, planCase, plannedHosts, refuseGatewayWithout, refuseIpv6Without, refuseProxyWithout, type CasePlan } from '../plan/plan.ts';
 import { benchmarkingSubnets, ipv6SubnetFor, overlaps } from '../subnet.ts';
 import { EnvironmentError, InputError, Interrupted, LabError } from '../errors.ts';
 import { newRunId } from '../run-id.ts';
@@ -133,6 +133,20 @@ class ScenarioRun {
     const overIpv6 = casesOverIpv6(this.scenario, this.caseIndexes, this.options.quick, this.options.family);
     refuseIpv6Without({ name: this.runtime.name, ipv6: this.runtime.can.ipv6 }, this.scenario, this.options.file, overIpv6, this.options.family);
     this.ipv6 = overIpv6.length > 0;
+    refuseGatewayWithout(
+      { name: this.runtime.name, natGateway: this.runtime.can.natGateway },
+      this.scenario,
+      this.options.file,
+      this.caseIndexes,
+      this.options.quick,
+    );
+    refuseProxyWithout(
+      { name: this.runtime.name, programImages: this.runtime.can.programImages, natGateway: this.runtime.can.natGateway },
+      this.scenario,
+      this.options.file,
+      this.caseIndexes,
+      this.options.quick,
+    );
     await this.guard(this.session.connect(this.log));
     this.environment = await this.fingerprint();
     this.nofileCeiling = await this.session.nofileCeiling();
@@ -222,7 +236,8 @@ class ScenarioRun {
    */
   private checkTracking(state: TrackingState | undefined): (() => Promise<void>) | undefined {
     if (!state) return undefined;
-    const needed = Math.max(...this.caseIndexes.map((i) => this.asked(i)));
+    // A connection through a middle host crosses the bridge twice (clients -> middle, middle -> server): two entries.
+    const needed = Math.max(...this.caseIndexes.map((i) => this.asked(i) * this.plan(i).legs.length));
     // Room for what is tracked already (other traffic, TIME_WAIT entries of earlier cases) and a margin.
     const wanted = Math.ceil((state.count + needed) * 1.1);
     if (wanted <= state.max) return undefined;
@@ -299,7 +314,7 @@ class ScenarioRun {
   async prepare(): Promise<void> {
     await this.step('images', 'Images (built when missing or when their sources changed)', async () => {
       await holdIfAsked('images', this.options.signal);
-      const hosts = this.caseIndexes.flatMap((i) => [this.plan(i).server, ...this.plan(i).clients]);
+      const hosts = this.caseIndexes.flatMap((i) => plannedHosts(this.plan(i)));
       const dockerfiles = hosts.flatMap((h) => (h.customProgram?.dockerfile ? [h.customProgram.dockerfile] : []));
       await this.guard(this.session.prepare((line) => this.events.log?.(line, 'images'), dockerfiles));
       this.environment = await this.fingerprint();
@@ -353,10 +368,13 @@ class ScenarioRun {
         hostKind: this.runtime.hostKind,
         kernel: this.environment?.kernel ?? '',
         tracked: this.tracked,
+        hostMemoryCgroups: this.runtime.can.hostMemoryCgroups,
+        machineOfItsOwn: this.runtime.can.machineOfItsOwn,
         ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
         ...(this.environment?.nodes && { nodes: this.environment.nodes }),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
-        judge: (context, server, clients) => this.judge.judge(index, plan.expectations, context, server, clients, this.options.signal),
+        judge: (context, server, clients, middle) =>
+          this.judge.judge(index, plan.expectations, context, server, clients, this.options.signal, middle),
       },
       (progress) => this.events.progress?.(info!, progress),
     );

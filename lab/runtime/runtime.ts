@@ -109,6 +109,21 @@ export interface RuntimeAbilities {
   programImages: boolean;
   /** The run's network can carry IPv6 beside IPv4 (its own ULA /64), for cases over IPv6. */
   ipv6: boolean;
+  /**
+   * Each host has a memory cgroup of its own (Host.memoryCgroup), so the kernel memory its sockets cost is
+   * charged to it: where not, the figures read from one (memory.cgroupBytesPerConnection...) do not apply.
+   */
+  hostMemoryCgroups: boolean;
+  /**
+   * Each run's hosts run on a machine booted for that run alone (a VM per run): no other run shares its
+   * kernel, so none can add to its host-wide figures (its slab), whatever it says of itself.
+   */
+  machineOfItsOwn: boolean;
+  /**
+   * A host can be a NAT gateway for the others: routes, addresses and netfilter rules set in its namespace from
+   * outside (PlannedHost.routes, setFromOutside), its namespace left tracking connections.
+   */
+  natGateway: boolean;
 }
 
 /** A place to run plans. Everything of one run goes through the session it opens for that run's id. */

@@ -15,3 +15,10 @@ export type MemoryFigure = (typeof MEMORY_FIGURES)[number];
  */
 export const CONNECT_FIGURES = ['sparseUs', 'at10', 'at50', 'at90', 'at99'] as const;
 export type ConnectFigure = (typeof CONNECT_FIGURES)[number];
+
+/**
+ * Connection tracking in the middle host's own namespace (a NAT gateway): count and max from
+ * /proc/sys/net/netfilter, the rest summed over CPUs from /proc/net/stat/nf_conntrack (what `conntrack -S` shows).
+ */
+export const CONNTRACK_FIGURES = ['count', 'max', 'insertFailed', 'drop', 'earlyDrop'] as const;
+export type ConntrackFigure = (typeof CONNTRACK_FIGURES)[number];

@@ -5,11 +5,11 @@
  * that compare fields (superRefine) once its fields are sound.
  */
 import { z } from 'zod';
-import { CONNECT_FIGURES, MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
+import { CONNECT_FIGURES, CONNTRACK_FIGURES, MEMORY_FIGURES, PING_FIGURES } from './metrics.ts';
 import { closest } from '../did-you-mean.ts';
 import { overlaps, parseSubnet } from '../subnet.ts';
 import { sysctlProblem, sysctlValueProblem } from './sysctls.ts';
-import { isPortRange } from './port-range.ts';
+import { isPortRange, portRangeProblem } from './port-range.ts';
 import { BIND_MODES, FAMILIES, SOURCE_MODES, type HoldPing, type TheoryContext } from './theory/context.ts';
 
 /** Server addresses take .2 to .9 of the subnet; clients start at .11. */
@@ -25,7 +25,7 @@ const MAX_SERVER_WORKERS = 256;
 export const MAX_CONNECTIONS_PER_CLIENT = 1_000_000;
 export const MAX_DEADLINE_SECONDS = 3600;
 
-const SUBJECTS = ['server', 'each client', 'all clients', 'each address'] as const;
+const SUBJECTS = ['server', 'each client', 'all clients', 'each address', 'middle'] as const;
 
 const textProblem = (input: unknown) => (input === undefined ? 'is missing' : 'must be a non-empty string');
 
@@ -137,7 +137,16 @@ export const serverProgram = closedObject(
 );
 
 /** Settings only labserver has: a program of one's own sets its own (its config file, its flags). */
-export const LAB_SERVER_SETTINGS = ['backlog', 'accept', 'closeFirst', 'holdUnread', 'workers', 'emfileBackoffMs', 'protocol'] as const;
+export const LAB_SERVER_SETTINGS = [
+  'backlog',
+  'accept',
+  'closeFirst',
+  'holdUnread',
+  'workers',
+  'emfileBackoffMs',
+  'protocol',
+  'holdAnswersMs',
+] as const;
 
 const serverFields = closedObject({
   /** Ports the server listens on, on every one of its addresses (or server.program.ports). */
@@ -165,6 +174,11 @@ const serverFields = closedObject({
   emfileBackoffMs: wholeNumber(0, 60_000).optional(),
   /** What the server speaks: Ping/Pong (default), or enough HTTP/1.1 for keep-alive clients (an empty 200 each). */
   protocol: z.enum(['ping', 'http'], { error: "must be 'ping' or 'http'" }).optional(),
+  /**
+   * With protocol 'http': each answer waits this long after its request was read (a long-poll backend that
+   * holds every request; past the deadline, never answered).
+   */
+  holdAnswersMs: wholeNumber(1, 100_000_000).optional(),
   /**
    * How many IP addresses the server answers on (1 by default). Docker gives a container one address per
    * network; the others are added inside the server, which needs capabilities: { NET_ADMIN: 'why' }.
@@ -198,10 +212,101 @@ export function netAdminProblem(
 }
 
 export const serverSpec = serverFields.superRefine(addressesNeedNetAdmin).superRefine((server, ctx) => {
+  if (server.holdAnswersMs && server.protocol !== 'http')
+    ctx.addIssue({ code: 'custom', path: ['holdAnswersMs'], message: "holds HTTP answers: it needs protocol 'http'" });
   if (!server.ports && !server.program?.ports)
     ctx.addIssue({ code: 'custom', path: ['ports'], message: 'is missing (the ports the server listens on; or server.program.ports)' });
 });
 const serverOverrides = serverFields.partial().superRefine(addressesNeedNetAdmin);
+
+/** Addresses of the middle tier: its own, and those added in its namespace from outside (.254 downwards). */
+export const MAX_MIDDLE_ADDRESSES = 8;
+
+/** A port range written "LOW HIGH", each problem said as the port-range module says it. */
+const portRangeText = z.string({ error: 'must be "LOW HIGH" such as "40000 40999"' }).superRefine((text, ctx) => {
+  const problem = portRangeProblem(text);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/**
+ * A NAT gateway between the clients and the server (one-armed, on the run's network): the clients' route to
+ * the server goes through it, it forwards and rewrites their source (MASQUERADE) to its own address.
+ */
+export const natMiddle = closedObject(
+  {
+    kind: z.literal('nat'),
+    /**
+     * Addresses it translates to (1 by default: MASQUERADE to its own). With several, each client is given one
+     * in turn (SNAT by source), so that every address serves its share of the clients.
+     */
+    addresses: wholeNumber(1, MAX_MIDDLE_ADDRESSES).optional(),
+    /**
+     * The ports translation picks from, "LOW HIGH" (iptables --to-ports): by default the kernel keeps a
+     * client's port where it is free and otherwise searches 1024-65535. A narrow range reaches the same wall sooner.
+     */
+    ports: portRangeText.optional(),
+    /** --random-fully: every translated port is picked at random, none kept from the client. */
+    randomFully: flag().optional(),
+    ...hostSettingsShape,
+  },
+  'must be { kind: \'nat\', addresses?, ports?: "LOW HIGH", randomFully?, sysctls?, nofile?, capabilities? }',
+);
+
+/** A reverse proxy's settings, written into its nginx.conf or haproxy.cfg (lab/proxy/). */
+export const proxySettings = closedObject(
+  {
+    /**
+     * Idle upstream connections kept for reuse (nginx `keepalive N` per worker; HAProxy `http-reuse always`
+     * with `pool-max-conn N`); 0, the default: a new upstream connection for every request.
+     */
+    keepalive: wholeNumber(0, 100_000).optional(),
+    /**
+     * Addresses its upstream connections leave from, in turn (nginx proxy_bind over split_clients, HAProxy a
+     * server line per `source`): 1 by default, its own. The others are added in its namespace from outside.
+     */
+    sources: wholeNumber(1, MAX_MIDDLE_ADDRESSES).optional(),
+    /** Connecting to a backend (default 5 s). */
+    connectTimeoutMs: wholeNumber(1, 3_600_000).optional(),
+    /** Waiting for a backend's answer (default 10 minutes): past it the client gets 504. */
+    upstreamTimeoutMs: wholeNumber(1, 3_600_000).optional(),
+    /** An idle client connection (default 10 minutes). */
+    clientTimeoutMs: wholeNumber(1, 3_600_000).optional(),
+    /** nginx worker processes, HAProxy threads (default 1). */
+    workers: wholeNumber(1, 64).optional(),
+    /** nginx worker_connections per worker, HAProxy maxconn (by default what the open-file limit leaves room for). */
+    connections: wholeNumber(1, 1 << 20).optional(),
+    /** The listen backlog (default 4096; the kernel caps it at net.core.somaxconn). */
+    backlog: wholeNumber(1, 1 << 20).optional(),
+  },
+  'must be { keepalive?, sources?, connectTimeoutMs?, upstreamTimeoutMs?, clientTimeoutMs?, workers?, connections?, backlog? }',
+);
+
+/**
+ * A reverse proxy between the clients and the server: the clients connect to it, it connects onward to the
+ * server's endpoints (its backends). Its settings are the proxy's (helper B's part of issue 30).
+ */
+export const proxyMiddle = closedObject(
+  {
+    kind: z.literal('proxy'),
+    software: z.enum(['nginx', 'haproxy'], { error: "must be 'nginx' or 'haproxy'" }),
+    /** The ports it listens on, which the clients connect to (80 by default). */
+    ports: serverPorts().optional(),
+    /** What the proxy is set to (upstream keepalive, source addresses, timeouts, its own limits). */
+    settings: proxySettings.optional(),
+    ...hostSettingsShape,
+  },
+  "must be { kind: 'proxy', software: 'nginx' | 'haproxy', ports?, settings?, sysctls?, nofile?, capabilities? }",
+);
+
+const MIDDLE_KINDS = "must be { kind: 'nat', ... } (a NAT gateway) or { kind: 'proxy', ... } (a reverse proxy)";
+
+/** The middle tier: one host between the clients and the server, of one kind. */
+export const middleSpec = z.discriminatedUnion('kind', [natMiddle, proxyMiddle], {
+  error: (iss) =>
+    iss.code === 'invalid_union' && typeof iss.input === 'object' && iss.input !== null && 'kind' in iss.input
+      ? `kind ${JSON.stringify((iss.input as { kind: unknown }).kind)} is not 'nat' or 'proxy'`
+      : MIDDLE_KINDS,
+});
 
 export const holdPing: z.ZodType<HoldPing> = closedObject(
   {
@@ -269,6 +374,23 @@ export const clientSpec = closedObject({
     { rate: wholeNumber(1, 100_000), seconds: wholeNumber(1, 600) },
     'must be { rate: connections per second, seconds: N }',
   ).optional(),
+  /**
+   * HTTP/1.1 against a proxy (or an HTTP server): each connection sends "GET path" once it is up and holds on
+   * for the answer (a long-poll; the fill waits answerWaitMs after the last connect for the answers still due),
+   * or with churn takes perConnection answers, one request after another, before it closes. The answers are
+   * counted per HTTP status (metrics http.200, http.502, ...).
+   */
+  request: closedObject(
+    {
+      path: z
+        .string({ error: 'must be a path such as "/"' })
+        .regex(/^\/[^\s]{0,199}$/, 'must be a path such as "/" with no spaces')
+        .optional(),
+      answerWaitMs: wholeNumber(1, 3_600_000).optional(),
+      perConnection: wholeNumber(1, 1_000_000).optional(),
+    },
+    'must be { path?: "/...", answerWaitMs?, perConnection? }',
+  ).optional(),
   /** After the fill, a Ping/Pong round on every held connection (measured as metric 'pongs'). */
   ping: flag().optional(),
   /**
@@ -307,6 +429,14 @@ export const clientSpec = closedObject({
   }
   const problem = sourceBindProblem(client);
   if (problem) ctx.addIssue({ code: 'custom', path: ['bind'], message: problem });
+  const other = client.ping ? 'ping' : client.holdPing ? 'holdPing' : client.program ? 'program' : client.sendBytes ? 'sendBytes' : undefined;
+  if (client.request && other) ctx.addIssue({ code: 'custom', path: ['request'], message: `is a mode of its own: leave ${other} out` });
+  if (client.request?.perConnection && client.request.perConnection > 1 && !client.churn)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['request', 'perConnection'],
+      message: 'takes several answers per connection only in a churn (client.churn): a held request waits for one',
+    });
 });
 
 /** A source mode that binds each socket to an address leaves no room for a bind to the wildcard (client.bind). */
@@ -330,17 +460,19 @@ const oneOf = (names: readonly string[]) => new RegExp(`^(${names.join('|')})$`)
 
 export const metric = z.union(
   [
-    z.enum(['estab', 'timewait', 'opened', 'pongs', 'accepted', 'listen.backlog']),
+    z.enum(['estab', 'timewait', 'opened', 'pongs', 'accepted', 'listen.backlog', 'fromMiddle']),
     z.templateLiteral(['errors.', z.string().regex(/^E[A-Z]+$/)]),
     z.templateLiteral(['nstat.', z.string().regex(/^[A-Za-z]+$/)]),
     z.templateLiteral(['ping.', z.string().regex(oneOf(PING_FIGURES))]),
     z.templateLiteral(['memory.', z.string().regex(oneOf(MEMORY_FIGURES))]),
     z.templateLiteral(['connect.', z.string().regex(oneOf(CONNECT_FIGURES))]),
+    z.templateLiteral(['conntrack.', z.string().regex(oneOf(CONNTRACK_FIGURES))]),
+    z.templateLiteral(['http.', z.string().regex(/^([1-5][0-9][0-9]|other)$/)]),
   ],
   {
     error: (iss) =>
       typeof iss.input === 'string' && iss.input.trim() !== ''
-        ? `"${iss.input}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure>, memory.<figure> or connect.<figure>`
+        ? `"${iss.input}" is not estab, timewait, opened, pongs, accepted, listen.backlog, errors.<ERRNO>, nstat.<Counter>, ping.<figure>, memory.<figure>, connect.<figure>, conntrack.<figure>, http.<status> or fromMiddle`
         : textProblem(iss.input),
   },
 );
@@ -376,6 +508,8 @@ const caseOverridesShape = {
   holdSeconds: wholeNumber(0, MAX_DEADLINE_SECONDS).optional(),
   client: clientSpec.optional(),
   server: serverOverrides.optional(),
+  /** A host between the clients and the server (over the scenario's; a layer of another kind replaces it). */
+  middle: middleSpec.optional(),
 };
 export const caseOverrides = closedObject(caseOverridesShape);
 
@@ -440,6 +574,8 @@ export const scenario = closedObject({
   seeds: list(text()).optional(),
   server: serverSpec,
   client: clientSpec.optional(),
+  /** A host between the clients and the server in every case (a NAT gateway or a reverse proxy); cases may set their own. */
+  middle: middleSpec.optional(),
   /** Hard limit for each flood, enforced inside the flood program as well as by the lab. */
   deadlineSeconds: wholeNumber(1, MAX_DEADLINE_SECONDS).optional(),
   /** Subnet of the run's internal network, inside 198.18.0.0/15 (RFC 2544); by default a free /24 there. */

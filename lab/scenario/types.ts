@@ -14,6 +14,8 @@ export type {
   HoldPing,
   HostProcess,
   KernelRelease,
+  MiddleTheory,
+  ProxyTheory,
   ServerTheory,
   SourceAddress,
   SourceMode,
@@ -27,6 +29,11 @@ export type HostSettings = z.infer<typeof schema.hostSettings>;
 export type ServerSpec = z.infer<typeof schema.serverSpec>;
 export type ClientSpec = z.infer<typeof schema.clientSpec>;
 export type ClientProgram = z.infer<typeof schema.clientProgram>;
+/** The host between the clients and the server: a NAT gateway or a reverse proxy. */
+export type MiddleSpec = z.infer<typeof schema.middleSpec>;
+export type NatMiddle = z.infer<typeof schema.natMiddle>;
+export type ProxyMiddle = z.infer<typeof schema.proxyMiddle>;
+export type ProxySettings = z.infer<typeof schema.proxySettings>;
 
 /** A closed interval of acceptable values; max may be Infinity. */
 export type Prediction = z.infer<typeof schema.prediction>;
@@ -37,11 +44,12 @@ export type Prediction = z.infer<typeof schema.prediction>;
  * listen.backlog: the server's listener backlog. errors.<ERRNO>: the program's failures. nstat.<Counter>:
  * the namespace's counter. ping.<figure>: connscale's hold (holdPing). memory.<figure>: kernel memory per
  * connection end (memory.cgroupBytesPerConnection: the host's own cgroup; memory.slabBytesPerConnection:
- * host-wide slab, both ends).
+ * host-wide slab, both ends). conntrack.<figure>: the middle host's own connection tracking (a gateway's).
+ * fromMiddle: the server's connections whose peer is one of the middle host's addresses.
  */
 export type Metric = z.infer<typeof schema.metric>;
 
-/** Who is measured: the server, each client (one row each), or the sum over all clients. */
+/** Who is measured: the server, each client (one row each), the sum over all clients, or the middle host. */
 export type Subject = z.infer<typeof schema.subject>;
 
 export type Expectation = z.infer<typeof schema.expectation>;

@@ -62,7 +62,7 @@ export const DEFAULT_SYSCTLS: Readonly<Record<string, string>> = {
 export class FakeRuntime implements Runtime {
   readonly name: string;
   readonly hostKind = 'fake host';
-  readonly can = { programImages: false, ipv6: true };
+  readonly can = { programImages: false, ipv6: true, hostMemoryCgroups: false, natGateway: false, machineOfItsOwn: false };
   readonly journal: string[] = [];
   /** Every host any session started, removed or not. */
   readonly hosts: FakeHost[] = [];

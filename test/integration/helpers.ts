@@ -1,8 +1,10 @@
 /** Shared by the integration tests: one real engine, the lab's CLI as a user runs it, and leak checks. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'chai';
 import Docker from 'dockerode';
 import { DockerRuntime } from '../../lab/runtime/docker/docker-runtime.ts';
 import { RUN_LABEL } from '../../lab/runtime/docker/labels.ts';
@@ -153,4 +155,23 @@ export function namespacesNamed(prefix: string): string[] {
     .split('\n')
     .map((line) => line.split(' ')[0]!)
     .filter((name) => name.startsWith(prefix));
+}
+
+/** A scenario of scenarios/ explains itself, runs in quick mode with every verdict held, and leaves nothing; its results. */
+export async function expectQuickRunHolds(file: string, dir: string): Promise<any> {
+  const explain = lab(['explain', `scenarios/${file}`]);
+  expect(explain.status, explain.stderr).to.equal(0);
+  expect(explain.stdout).to.match(/^Case 1\//m);
+  const json = join(dir, `${file}.json`);
+  const run = lab(['run', `scenarios/${file}`, '--quick', '--json', json], { CI: 'true' });
+  const results = JSON.parse(readFileSync(json, 'utf8'));
+  const failed = results.cases.flatMap((c: any) =>
+    c.expectations
+      .filter((e: any) => !e.pass)
+      .map((e: any) => `${c.name}: ${e.claim} (${e.host}): predicted ${JSON.stringify(e.predicted)}, measured ${e.measured}`),
+  );
+  expect(failed, run.stdout.slice(-3000)).to.deep.equal([]);
+  expect(run.status).to.equal(0);
+  expect(await labelledObjects()).to.deep.equal({ containers: [], networks: [] });
+  return results;
 }

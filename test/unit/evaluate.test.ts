@@ -261,3 +261,51 @@ describe('round-trip percentiles of a Ping/Pong hold (ping.p99, ping.max)', () =
     ]);
   });
 });
+
+describe('memory figures a runtime cannot measure (hosts without a memory cgroup of their own)', () => {
+  const ownCgroup: Expectation = {
+    claim: 'server end, charged to its own cgroup',
+    subject: 'server',
+    metric: 'memory.cgroupBytesPerConnection',
+    predict: () => between(1000, 2000),
+  };
+  const buffers: Expectation = {
+    claim: 'nothing queued',
+    subject: 'each client',
+    metric: 'memory.tcpBufferBytesPerConnection',
+    predict: () => between(0, 64),
+  };
+  const slab: Expectation = {
+    claim: 'slab machine-wide',
+    subject: 'server',
+    metric: 'memory.slabBytesPerConnection',
+    predict: () => between(7000, 9000),
+  };
+  const held = host({
+    name: 'server',
+    role: 'server',
+    ip: '198.18.0.2',
+    estab: 1000,
+    hostWide: { total: 0, tcp: 0, closed: 0, orphaned: 0, slabObjectBytes: 8_300_000 },
+  });
+  const client = reported({ estab: 1000 });
+
+  it('makes the rows read from a cgroup "does not apply on this runtime", and judges the case on the rest', () => {
+    const rows = evaluate([ownCgroup, buffers, slab], { ...context('client-1'), hostMemoryCgroups: false }, held, [client]);
+    const [cgroup, buffer, machineWide] = rows;
+    for (const row of [cgroup!, buffer!]) {
+      expect(row.notApplicable).to.equal('does not apply on this runtime: its hosts have no memory cgroup of their own');
+      expect(row.pass).to.equal(true);
+      expect(row).not.to.have.property('invalid');
+    }
+    expect(machineWide).to.deep.include({ measured: 8300, pass: true });
+    expect(machineWide).not.to.have.property('notApplicable');
+  });
+
+  it('keeps them INVALID where the runtime gives hosts a cgroup but none was read', () => {
+    const [row] = evaluate([ownCgroup], { ...context('client-1'), hostMemoryCgroups: true }, held, [client]);
+    expect(row!.invalid).to.equal('not measured: server has no memory cgroup of its own');
+    expect(row!.pass).to.equal(false);
+    expect(row!).not.to.have.property('notApplicable');
+  });
+});

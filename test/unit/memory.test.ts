@@ -3,8 +3,10 @@ import { parseCgroupMemory, parseSlabinfo } from '../../lab/collect/memory.ts';
 import { readMachineSysctls } from '../../lab/collect/sysctls.ts';
 import { slabCachesPerConnection } from '../../lab/results/memory.ts';
 import { kernelRelease } from '../../lab/scenario/theory/kernel.ts';
+import { parseSlabSizes, bytesPerObject, SLAB_SIZES_SCRIPT } from '../../lab/collect/slab-caches.ts';
 import { endCgroupBytes, slabBytesPerConnection, slabObjectsPerConnection } from '../../lab/scenario/theory/memory.ts';
 import type { TheoryContext } from '../../lab/scenario/types.ts';
+import { clientTheoryOf } from './client-theory.ts';
 
 // Object sizes as /proc/slabinfo printed them on 6.18.44 (no eventpoll merging shown: names only).
 const SIZES = {
@@ -78,5 +80,51 @@ describe('kernel memory per connection', () => {
     expect(sysctls).to.deep.equal({ 'net.ipv4.tcp_mem': '287898 383866 575796', 'fs.file-max': '2466174' });
     expect(seen[0]!.join(' ')).to.include('/proc/sys/net/ipv4/tcp_mem');
     expect(await readMachineSysctls(async () => ({ exitCode: 0, stdout: '' }))).to.equal(undefined);
+  });
+});
+
+describe('slab cache sizes read inside a host, and IPv6 sockets in their own cache', () => {
+  // As Debian's 6.12 has them (/sys/kernel/slab): TCP keeps its free pointer outside the object, eventpoll_epi is merged.
+  const SYSFS_612 = ['TCP 2368 2432', 'TCPv6 2560 2624', 'sock_inode_cache 768 832', 'eventpoll_epi 128 128 :A-0000128', 'nf_conntrack 248 256'].join(
+    '\n',
+  );
+
+  it('reads object and slab sizes per cache, and what a merged cache links to', () => {
+    expect(parseSlabSizes(`${SYSFS_612}\nbroken line\n`)).to.deep.equal({
+      TCP: { objectSize: 2368, slabSize: 2432 },
+      TCPv6: { objectSize: 2560, slabSize: 2624 },
+      sock_inode_cache: { objectSize: 768, slabSize: 832 },
+      eventpoll_epi: { objectSize: 128, slabSize: 128, mergedInto: ':A-0000128' },
+      nf_conntrack: { objectSize: 248, slabSize: 256 },
+    });
+    expect(SLAB_SIZES_SCRIPT).to.include('TCPv6').and.include('eventpoll_epi').and.include('/sys/kernel/slab');
+  });
+
+  it("counts slab sizes where sysfs has them, slabinfo's sizes for the rest, and a merged cache slabinfo does not list", () => {
+    const sizes = bytesPerObject({ TCP: 2432, filp: 192 }, parseSlabSizes(SYSFS_612));
+    expect(sizes).to.include({ TCP: 2432, TCPv6: 2624, filp: 192, eventpoll_epi: 128 });
+  });
+
+  const over = (family: 'ipv4' | 'ipv6' | 'dual'): TheoryContext => ({
+    ...context('6.12.118+deb13-amd64', true),
+    clients: [{ ...clientTheoryOf('client-1'), family }],
+    slabObjectSizes: { ...SIZES, TCPv6: 2496 },
+  });
+
+  it('takes the TCPv6 object for connections over IPv6, half of each for dual', () => {
+    expect(slabObjectsPerConnection(over('ipv6').slabObjectSizes!, true, 'ipv6').find((o) => o.cache === 'TCPv6')?.objects).to.equal(2);
+    expect(slabObjectsPerConnection(over('ipv6').slabObjectSizes!, true, 'ipv6').some((o) => o.cache === 'TCP')).to.equal(false);
+    // 8336 with TCP (above) becomes 8336 + 2 x (2496 - 2368) over IPv6
+    expect(slabBytesPerConnection(over('ipv6')).why)
+      .to.include('2 x TCPv6 2496 B')
+      .and.include('= 8592 B');
+    expect(slabBytesPerConnection(over('dual')).why)
+      .to.include('1 x TCP 2368 B + 1 x TCPv6 2496 B')
+      .and.include('= 8464 B');
+    expect(slabBytesPerConnection(over('ipv4')).why).to.include('= 8336 B');
+    const end = 832 + 192 + 192 + 128 + 16 + 24 + 32;
+    expect(endCgroupBytes({ ...over('ipv6'), client: over('ipv6').clients[0]! }, 'client').why)
+      .to.include(`TCPv6 2496 B`)
+      .and.include(`= ${end + 2496} B`);
   });
 });

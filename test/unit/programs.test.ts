@@ -90,6 +90,7 @@ describe("the programs' command lines", () => {
       noRead: true,
       emfileBackoffMs: 0,
       dualStack: true,
+      holdMs: 30000,
     });
     expectParsable(LABSERVER, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABSERVER).keys()]);
@@ -131,6 +132,7 @@ describe("the programs' command lines", () => {
       connectTimeoutMs: 2000,
       costPorts: 1000,
       http: true,
+      request: { path: '/hold', answerWaitMs: 1500 },
     });
     expectParsable(LABCLIENT, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCLIENT).keys()]);
@@ -190,6 +192,7 @@ describe("the programs' command lines", () => {
       progressMs: 1000,
       connectTimeoutMs: 3000,
       waitEof: true,
+      request: { path: '/', perConnection: 100 },
     });
     expectParsable(LABCHURN, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCHURN).keys()]);

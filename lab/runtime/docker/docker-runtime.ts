@@ -10,7 +10,8 @@ import { removeByLabel } from './cleanup.ts';
 import { connectEngine, engineIsLocal } from './engine.ts';
 import { accountSocketBuffers } from './memory-cgroup.ts';
 import { DockerHost } from './host.ts';
-import { ensureImage, ensureProgramImage, type ImageRole } from './images.ts';
+import { ensureImage, ensureProgramImage, IMAGE_OF_ROLE, type ImageRole } from './images.ts';
+import { setFromOutside } from './outside.ts';
 import { runLabels } from './labels.ts';
 import { createLabNetwork, subnetsInUse } from './network.ts';
 import { isIpv6 } from '../../subnet.ts';
@@ -24,7 +25,7 @@ const NOFILE_CAP = 1 << 20;
 export class DockerRuntime implements Runtime {
   readonly name = 'docker';
   readonly hostKind = 'container';
-  readonly can = { programImages: true, ipv6: true };
+  readonly can = { programImages: true, ipv6: true, hostMemoryCgroups: true, natGateway: true, machineOfItsOwn: false };
 
   constructor(private readonly projectRoot: string) {}
 
@@ -184,7 +185,7 @@ export class DockerSession implements RunSession {
 
   private async startHost(network: LabNetwork, host: PlannedHost, lifetimeSeconds: number): Promise<Host> {
     const dockerfile = host.customProgram?.dockerfile;
-    const image = dockerfile ? this.programImages.get(dockerfile) : this.images.get(host.role);
+    const image = dockerfile ? this.programImages.get(dockerfile) : this.images.get(IMAGE_OF_ROLE[host.role]);
     if (!image) throw new Error('DockerSession.startHosts before prepare()');
     const name = `lab-${this.runId}-${host.name}`;
     try {
@@ -209,7 +210,9 @@ export class DockerSession implements RunSession {
       });
       await container.start();
       const pid = await this.dropDefaultRoutes(container, !!network.subnet6);
-      if (this.untracked) await untrackInside(pid, this.untracked);
+      // A gateway's NAT needs its namespace to track: its connections are the ones it translates.
+      if (this.untracked && !host.tracksConnections) await untrackInside(pid, this.untracked);
+      await setFromOutside(container, this.engineHere ? pid : undefined, host);
       const tcpAccounted = this.engineHere ? await accountSocketBuffers(pid) : false;
       const started = new DockerHost(this.docker, container, host, { tcpAccounted }, this.node?.name);
       for (const address of host.extraAddresses) {

@@ -10,10 +10,14 @@ import type Docker from 'dockerode';
 import { RuntimeFailure } from '../../errors.ts';
 import { isImageProgram } from '../../programs/programs.ts';
 import type { Log } from '../runtime.ts';
+import type { Role } from '../../plan/plan.ts';
 import { isBuildStep, lastLines, openBuildLog } from './build-log.ts';
 import { IMAGE_LABEL, SOURCE_HASH_LABEL } from './labels.ts';
 
 export type ImageRole = 'server' | 'client';
+
+/** The image a host of each role runs: a gateway needs only the client image's tools (ip, ss, nstat). */
+export const IMAGE_OF_ROLE: Record<Role, ImageRole> = { server: 'server', client: 'client', gateway: 'client', proxy: 'client' };
 
 async function listFiles(root: string, dir: string): Promise<string[]> {
   const entries = await readdir(join(root, dir), { withFileTypes: true });

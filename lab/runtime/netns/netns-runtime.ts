@@ -6,7 +6,7 @@
 import { EnvironmentError } from '../../errors.ts';
 import type { PlannedHost } from '../../plan/plan.ts';
 import { isIpv6, parseSubnet } from '../../subnet.ts';
-import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime } from '../runtime.ts';
+import type { EnvironmentFingerprint, Host, LabNetwork, Log, MachineShell, RunSession, Runtime, RuntimeAbilities } from '../runtime.ts';
 import { NetnsHost, removeNamespaces } from './host.ts';
 import { execOn, type Machine } from './machine.ts';
 import { labNamespaces, namespaceName, runOfNamespace, SWITCH } from './names.ts';
@@ -23,16 +23,19 @@ export interface NetnsRuntimeOptions {
   startMachine(log: Log, runId: string): Promise<Machine>;
   /** What runs the namespaces, for the environment fingerprint. */
   engine(machine: Machine): Promise<string>;
+  /** startMachine boots a machine for each run alone (a VM), not this shared one. */
+  machineOfItsOwn?: boolean;
 }
 
 /** Namespaces on a machine: this one, or a VM booted for each run. */
 export class NetnsRuntime implements Runtime {
   readonly name: string;
   readonly hostKind = 'namespace';
-  readonly can = { programImages: false, ipv6: true };
+  readonly can: RuntimeAbilities;
 
   constructor(private readonly options: NetnsRuntimeOptions) {
     this.name = options.name;
+    this.can = { programImages: false, ipv6: true, hostMemoryCgroups: false, natGateway: false, machineOfItsOwn: options.machineOfItsOwn ?? false };
   }
 
   open(runId: string): RunSession {

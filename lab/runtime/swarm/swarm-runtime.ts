@@ -88,7 +88,7 @@ export class SwarmRuntime implements Runtime {
   readonly name = 'swarm';
   readonly hostKind = 'container';
   // An overlay across engines with IPv6 has not been tried here: cases over IPv6 are refused before anything starts.
-  readonly can = { programImages: true, ipv6: false };
+  readonly can = { programImages: true, ipv6: false, hostMemoryCgroups: true, natGateway: false, machineOfItsOwn: false };
 
   constructor(private readonly projectRoot: string) {}
 

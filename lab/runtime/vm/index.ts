@@ -20,6 +20,7 @@ registerRuntime({
   create: ({ kernel }) =>
     new NetnsRuntime({
       name: 'vm',
+      machineOfItsOwn: true,
       // The VM carries the run's id, so `lab clean --run <id>` finds its qemu and its files.
       startMachine: (log, runId) => bootVm({ kernel: kernel!, runId, cpus: VM_CPUS, memoryMiB: VM_MEMORY_MIB, log }),
       engine: async () =>

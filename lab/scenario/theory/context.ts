@@ -78,6 +78,8 @@ export interface ClientTheory {
   /** Descriptors a flood process held before its first socket, as the program reported (stdio, epoll...). */
   openFilesAtStart?: number;
   holdPing?: HoldPing;
+  /** HTTP requests (client.request): answers taken per connection, and with a churn how long it lasts. */
+  requests?: { perConnection: number; churnSeconds?: number };
   /** The kernel this client runs on, where it was read inside it: its own node's in a swarm (else ctx.kernel's). */
   kernel?: KernelRelease;
 }
@@ -139,14 +141,61 @@ export interface KernelRelease {
   series(major: number, minor: number): boolean;
 }
 
+/** What the theory knows of the host between the clients and the server. */
+export interface MiddleTheory {
+  name: string;
+  role: 'gateway' | 'proxy';
+  /** The addresses it connects (or translates) onward from, its own first. */
+  ips: readonly string[];
+  /** The server's endpoints (ip:port) it forwards or connects to. */
+  backends: number;
+  /** A NAT gateway: which clients each of its addresses translates, and the ports it picks from. */
+  nat?: {
+    /** Client names by the gateway address their connections leave from. */
+    clientsOf: Readonly<Record<string, readonly string[]>>;
+    /** --to-ports; none: the kernel's own search (1024-65535). */
+    ports?: PortRange;
+    randomFully: boolean;
+  };
+  /** nf_conntrack_max as read inside it (machine-wide: read-only in a namespace), where it was read. */
+  conntrackMax?: number;
+  /** A reverse proxy: what it runs, and the ports its kernel gives its upstream connections. */
+  proxy?: ProxyTheory;
+}
+
+/** A reverse proxy as the theory reads it (lab/scenario/theory/proxy.ts): its kernel's range as read back before the flood. */
+export interface ProxyTheory {
+  software: 'nginx' | 'haproxy';
+  /** net.ipv4.ip_local_port_range inside the proxy (the plan's, or the kernel's default, where not read). */
+  portRange: PortRange;
+  reservedPorts: readonly number[];
+  /** TCP ports bound inside the proxy before the flood (its own listeners, Docker's DNS listener). */
+  boundPorts: readonly number[];
+  /** The addresses its upstream connections leave from, in turn. */
+  sources: readonly string[];
+  /** Idle upstream connections it keeps for reuse; 0: a new upstream connection for every request. */
+  keepalive: number;
+  /** nginx worker processes, HAProxy threads. */
+  workers: number;
+  /** net.ipv4.tcp_tw_reuse inside the proxy (2, the default: loopback only). */
+  twReuse: number;
+}
+
 export interface TheoryContext {
   kernel: KernelRelease;
   clients: readonly ClientTheory[];
   server: ServerTheory;
+  /** The host between the clients and the server, where the case has one. */
+  middle?: MiddleTheory;
   /** Object size per slab cache on this kernel (/proc/slabinfo), read before the flood. */
   slabObjectSizes?: Readonly<Record<string, number>>;
   /** Whether each connection takes conntrack entries (bridged traffic tracked, not exempt with --notrack). */
   tracked?: boolean;
+  /**
+   * Whether the runtime gives each host a memory cgroup of its own (not a VM's namespaces): where it does not,
+   * the figures read from one do not apply on that runtime.
+   */
+  hostMemoryCgroups?: boolean;
   /** The client the row is about, for subjects 'each client' and 'each address'. */
   client?: ClientTheory;
   /** The client's address the row is about, for subject 'each address'. */

@@ -1,16 +1,24 @@
 /** Kernel memory per connection: the slab objects behind each end, and what each end's memory cgroup is charged. */
 import type { Prediction } from '../types.ts';
-import type { TheoryContext } from './context.ts';
+import type { Family, TheoryContext } from './context.ts';
 import { between, MissingFigure } from './prediction.ts';
 
 /**
- * The slab objects behind one connection end held by an epoll program: the socket (struct tcp_sock, from
- * the TCP cache), its inode, the descriptor's file and dentry, the epoll registration and its head, and with
- * an LSM its blobs. Caches this kernel does not have (or merges into others) are left out. Each connection
- * also takes one conntrack entry where bridged traffic is tracked.
+ * The slab cache of an end's socket, by family: an IPv6 socket is a struct tcp6_sock (tcp_sock and its
+ * ipv6_pinfo), from a cache of its own with its own object size.
  */
-export const END_SLAB_OBJECTS: ReadonlyArray<{ cache: string; why: string }> = [
-  { cache: 'TCP', why: 'struct tcp_sock' },
+export const SOCKET_CACHES = {
+  ipv4: { cache: 'TCP', why: 'struct tcp_sock' },
+  ipv6: { cache: 'TCPv6', why: 'struct tcp6_sock (tcp_sock and ipv6_pinfo)' },
+} as const;
+
+/**
+ * The other slab objects behind one connection end held by an epoll program: the socket's inode, the
+ * descriptor's file and dentry, the epoll registration and its head, and with an LSM its blobs. Caches this
+ * kernel does not have are left out. Each connection also takes one conntrack entry where bridged traffic is
+ * tracked.
+ */
+export const END_FILE_OBJECTS: ReadonlyArray<{ cache: string; why: string }> = [
   { cache: 'sock_inode_cache', why: "the socket's inode" },
   { cache: 'filp', why: 'the struct file behind the descriptor' },
   { cache: 'dentry', why: "the socket file's dentry" },
@@ -21,6 +29,32 @@ export const END_SLAB_OBJECTS: ReadonlyArray<{ cache: string; why: string }> = [
 ];
 export const CONNTRACK_CACHE = 'nf_conntrack';
 
+/** Every slab cache the theory names: what the collectors read the sizes of inside each host. */
+export const NAMED_SLAB_CACHES: readonly string[] = [
+  ...Object.values(SOCKET_CACHES).map((s) => s.cache),
+  ...END_FILE_OBJECTS.map((o) => o.cache),
+  CONNTRACK_CACHE,
+];
+
+/** The family a case's connections use (IPv4 unless its clients say otherwise). */
+export function caseFamily(ctx: Pick<TheoryContext, 'client' | 'clients'>): Family {
+  return ctx.client?.family ?? ctx.clients[0]?.family ?? 'ipv4';
+}
+
+/**
+ * Objects per connection end, cache by cache: its socket (a 'dual' case's connections are half IPv4, half
+ * IPv6), then the rest, for the caches this kernel has (sizes). Without the socket where it is charged elsewhere.
+ */
+export function endSlabObjects(
+  sizes: Readonly<Record<string, number>>,
+  family: Family = 'ipv4',
+  withSocket = true,
+): Array<{ cache: string; objects: number; why: string }> {
+  const sockets = family === 'dual' ? [SOCKET_CACHES.ipv4, SOCKET_CACHES.ipv6] : [SOCKET_CACHES[family]];
+  const socketObjects = withSocket ? sockets.map((s) => ({ ...s, objects: 1 / sockets.length })) : [];
+  return [...socketObjects, ...END_FILE_OBJECTS.map((o) => ({ ...o, objects: 1 }))].filter((o) => sizes[o.cache]);
+}
+
 /**
  * Objects per connection the theory expects in each slab cache: both ends on this one kernel, and conntrack
  * entries where traffic is tracked: one in the host's table (bridged traffic, br_netfilter) and one in each
@@ -29,8 +63,9 @@ export const CONNTRACK_CACHE = 'nf_conntrack';
 export function slabObjectsPerConnection(
   sizes: Readonly<Record<string, number>>,
   tracked: boolean,
+  family: Family = 'ipv4',
 ): Array<{ cache: string; objects: number; why: string }> {
-  const ends = END_SLAB_OBJECTS.filter((o) => sizes[o.cache]).map((o) => ({ cache: o.cache, objects: 2, why: `${o.why}, one per end` }));
+  const ends = endSlabObjects(sizes, family).map((o) => ({ cache: o.cache, objects: 2 * o.objects, why: `${o.why}, one per end` }));
   const conntrack = { cache: CONNTRACK_CACHE, objects: 3, why: "one entry in the host's table and one in each end's namespace" };
   return tracked && sizes[CONNTRACK_CACHE] ? [...ends, conntrack] : ends;
 }
@@ -42,8 +77,9 @@ const UNNAMED_SLAB_MAX = 0.4;
 export function connectionSlabBytes(
   sizes: Readonly<Record<string, number>>,
   tracked: boolean,
+  family: Family = 'ipv4',
 ): { bytes: number; max: number; terms: string } | undefined {
-  const objects = slabObjectsPerConnection(sizes, tracked);
+  const objects = slabObjectsPerConnection(sizes, tracked, family);
   if (!objects.length) return undefined;
   const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
   return {
@@ -58,8 +94,8 @@ export function connectionSlabBytes(
  * top allows for objects in caches merged under other names (the ports' bind buckets) and per-object slack.
  */
 export function slabBytesPerConnection(ctx: TheoryContext, tracked = ctx.tracked ?? true): Prediction {
-  const slab = connectionSlabBytes(ctx.slabObjectSizes ?? {}, tracked);
-  if (!slab) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
+  const slab = connectionSlabBytes(ctx.slabObjectSizes ?? {}, tracked, caseFamily(ctx));
+  if (!slab) throw new MissingFigure('no slab object sizes were read (/sys/kernel/slab, /proc/slabinfo)');
   return between(
     Math.round(slab.bytes * 0.95),
     slab.max,
@@ -85,9 +121,9 @@ function acceptChargesSocket(ctx: TheoryContext): boolean {
 export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Prediction {
   const sizes = ctx.slabObjectSizes ?? {};
   const socketCharged = end === 'client' || acceptChargesSocket(ctx);
-  const objects = END_SLAB_OBJECTS.filter((o) => sizes[o.cache] && (socketCharged || o.cache !== 'TCP'));
-  if (!objects.length) throw new MissingFigure('no slab object sizes were read (/proc/slabinfo)');
-  const bytes = objects.reduce((sum, o) => sum + sizes[o.cache]!, 0);
+  const objects = endSlabObjects(sizes, caseFamily(ctx), socketCharged);
+  if (!objects.length) throw new MissingFigure('no slab object sizes were read (/sys/kernel/slab, /proc/slabinfo)');
+  const bytes = objects.reduce((sum, o) => sum + o.objects * sizes[o.cache]!, 0);
   const left =
     end === 'client'
       ? ''
@@ -97,6 +133,6 @@ export function endCgroupBytes(ctx: TheoryContext, end: 'server' | 'client'): Pr
   return between(
     Math.round(bytes * 0.95),
     Math.round(bytes * 1.3),
-    `${objects.map((o) => `${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B${left}; from 5% less (charges batched per CPU) to 30% more (bind buckets, slack)`,
+    `${objects.map((o) => `${o.objects === 1 ? '' : `${o.objects} x `}${o.cache} ${sizes[o.cache]} B`).join(' + ')} = ${bytes} B${left}; from 5% less (charges batched per CPU) to 30% more (bind buckets, slack)`,
   );
 }
