@@ -14,21 +14,11 @@ import { ensureBaseImage } from '../../lab/runtime/docker/base-image.ts';
 import { ensureImage, ensureProgramImage } from '../../lab/runtime/docker/images.ts';
 import { labProxyArgv } from '../../lab/plan/proxy.ts';
 import type { ProxyConfig } from '../../lab/proxy/config.ts';
+import { baseProxyConfig } from '../fixtures/proxy-config.ts';
 
 const dockerfile = fileURLToPath(new URL('../../images/proxy/Dockerfile', import.meta.url));
 
-const base: ProxyConfig = {
-  kind: 'nginx',
-  ports: [80],
-  backends: [{ ip: '198.18.0.2', port: 8080 }],
-  sources: [],
-  keepalive: 0,
-  timeouts: { connectMs: 5000, upstreamMs: 600000, clientMs: 600000 },
-  workers: 1,
-  connections: 19936,
-  nofile: 20000,
-  backlog: 4096,
-};
+const base = baseProxyConfig;
 
 /** Every shape the scenarios write: one backend, several ports and addresses, source addresses, keepalive, workers. */
 const shapes: Array<[string, Partial<ProxyConfig>]> = [

@@ -9,19 +9,9 @@ import { haproxyConfig } from '../../lab/proxy/haproxy.ts';
 import { parseUpstreamErrors, upstreamErrorsCommand } from '../../lab/proxy/log.ts';
 import { nginxConfig } from '../../lab/proxy/nginx.ts';
 import { labProxyArgv, proxyConfig } from '../../lab/plan/proxy.ts';
+import { baseProxyConfig } from '../fixtures/proxy-config.ts';
 
-const base: ProxyConfig = {
-  kind: 'nginx',
-  ports: [80],
-  backends: [{ ip: '198.18.0.2', port: 8080 }],
-  sources: [],
-  keepalive: 0,
-  timeouts: { connectMs: 5000, upstreamMs: 600000, clientMs: 600000 },
-  workers: 1,
-  connections: 19936,
-  nofile: 20000,
-  backlog: 4096,
-};
+const base = baseProxyConfig;
 
 const lines = (text: string) => text.split('\n').map((l) => l.trim());
 
