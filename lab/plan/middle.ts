@@ -114,7 +114,7 @@ export function planLegs(server: ServerEndpoints, clients: readonly PlannedClien
 
 /**
  * What a middle tier of its kind cannot be here: a NAT over IPv6 (the gateway's rules are iptables', IPv4),
- * further addresses that would meet the clients'. Named where the middle tier was written.
+ * a proxy with no HTTP backend behind it, further addresses that would meet the clients'. Named where the middle tier was written.
  */
 function refuseMiddleSettings(planning: CaseInPlanning, spec: MiddleSpec, clients: readonly PlannedClient[]): void {
   const { merged, options } = planning;
@@ -124,6 +124,14 @@ function refuseMiddleSettings(planning: CaseInPlanning, spec: MiddleSpec, client
       options.file,
       where('kind'),
       `a NAT gateway here translates IPv4 (iptables' MASQUERADE, SNAT): the case connects over '${merged.family}'; use family 'ipv4'`,
+    );
+  }
+  if (spec.kind === 'proxy' && !merged.server.program && merged.server.protocol !== 'http') {
+    const caseSpec = planning.scenario.cases[planning.index]!;
+    throw new InputError(
+      options.file,
+      caseSpec.server ? `${planning.at}.server.protocol` : 'server.protocol',
+      `a proxy needs a backend that speaks HTTP: the lab's server answers HTTP with protocol 'http' (it speaks '${merged.server.protocol ?? 'ping'}' here)`,
     );
   }
   const ips = middleAddresses(options.subnet, addressCount(spec));
