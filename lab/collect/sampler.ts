@@ -113,8 +113,11 @@ export class Sampler {
       this.block.push(text);
       return;
     }
-    const ss = parseSsSummary(this.block.join('\n'));
+    const output = this.block.join('\n');
     this.block = [];
+    // A reading ss could not take (no socket left to ask the kernel with: ENFILE, EMFILE) is a gap in the series, never the run's end.
+    const ss = readableSs(output);
+    if (!ss) return;
     const host = this.kernelHost.plan.name;
     const sample: Sample = {
       t: this.takenAt(trimmed.slice(MARK.length)),
@@ -126,5 +129,13 @@ export class Sampler {
     };
     this.samples.push(sample);
     this.onSample(sample);
+  }
+}
+
+function readableSs(output: string): ReturnType<typeof parseSsSummary> | undefined {
+  try {
+    return parseSsSummary(output);
+  } catch {
+    return undefined;
   }
 }

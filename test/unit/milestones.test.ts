@@ -100,4 +100,27 @@ describe("the sampler's times", () => {
     expect(milestones(sampler.samples, 'server').map((m) => Math.round((m.seconds! - first) * 1000))).to.deep.equal([10, 20, 30]);
     expect(Sampler.script({ stopFile: '/tmp/s.stop', maxReadings: 3 })).to.include('read up _ < /proc/uptime; echo "### sample $up"');
   });
+
+  it('skips a reading ss could not take (ENFILE: no output), and goes on with the next', async () => {
+    let onLine!: (line: string) => void;
+    const program: RunningProgram = { exited: new Promise<number>(() => {}), signal: async () => {}, stderr: () => '' };
+    const host = {
+      plan: { name: 'client-1' },
+      exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+      spawn: async (_argv: string[], line: (text: string) => void) => ((onLine = line), program),
+    } as unknown as Host;
+    const sampler = new Sampler(
+      host,
+      () => 0,
+      () => {},
+      { stopFile: '/tmp/s.stop', maxReadings: 100 },
+    );
+    sampler.start();
+    await new Promise((resolve) => setImmediate(resolve));
+    onLine('Cannot open netlink socket: Too many open files in system');
+    onLine('### sample 100.00');
+    onLine('TCP:   5 (estab 4, closed 0, orphaned 0, timewait 0)');
+    onLine('### sample 101.00');
+    expect(sampler.samples.map((s) => s.estab)).to.deep.equal([4]);
+  });
 });
