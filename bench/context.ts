@@ -13,6 +13,8 @@ export interface Images {
   server: string;
   /** The lab's client image with refconnect added (images/bench/Dockerfile.refconnect). */
   bench: string;
+  /** The lab's server image with refpong added (images/bench/Dockerfile.refpong). */
+  benchServer: string;
 }
 
 export interface Sizes {
@@ -61,5 +63,7 @@ export interface BenchContext {
   maxWaitS: number;
   demoCases?: number[];
   demoBare: boolean;
+  holdSizes: number[];
+  holdBuckets?: number;
   report: BenchReport;
 }

@@ -3,7 +3,11 @@ import { join } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { root } from './context.ts';
 
-export const PARTS = ['rate', 'node', 'rss', 'overhead', 'demo'] as const;
+export const PARTS = ['rate', 'node', 'rss', 'overhead', 'demo', 'hold'] as const;
+/** hold only when asked for: a million connections need about 10 GiB and a quiet machine for most of an hour. */
+const DEFAULT_PARTS: readonly Part[] = PARTS.filter((p) => p !== 'hold');
+/** Connections held by the hold part's sizes (--hold-sizes). */
+export const HOLD_SIZES = [10_000, 100_000, 300_000, 1_000_000];
 export type Part = (typeof PARTS)[number];
 
 export interface Options {
@@ -16,6 +20,10 @@ export interface Options {
   demoCases?: number[];
   /** In the demo, also labclient started by the bench itself with the lab's argv: the lab without its orchestration. */
   demoBare: boolean;
+  /** The hold part's sizes, connections held. */
+  holdSizes: number[];
+  /** The hold part sets the host's conntrack hash to this many buckets for its time (and puts the old count back). */
+  holdBuckets?: number;
 }
 
 const FLAGS = {
@@ -27,6 +35,8 @@ const FLAGS = {
   out: { type: 'string' },
   'demo-cases': { type: 'string' },
   'demo-bare': { type: 'boolean' },
+  'hold-sizes': { type: 'string' },
+  'hold-conntrack-buckets': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const satisfies ParseArgsConfig['options'];
 
@@ -40,6 +50,8 @@ export function parseOptions(argv: string[]): Options {
   let maxWaitS = 90;
   let demoCases: number[] | undefined;
   let demoBare = false;
+  let holdSizes = HOLD_SIZES;
+  let holdBuckets: number | undefined;
   // Not strict: an unknown flag, a positional or '--' is said as the argument it was, with the usage.
   const { tokens } = parseArgs({ args: argv, options: FLAGS, strict: false, allowPositionals: true, tokens: true });
   for (const token of tokens) {
@@ -58,11 +70,35 @@ export function parseOptions(argv: string[]): Options {
     else if (name === 'out') out = value ?? usage('--out needs a file');
     else if (name === 'demo-cases') demoCases = (value ?? '').split(',').map((n) => Number(n) - 1);
     else if (name === 'demo-bare') demoBare = true;
+    else if (name === 'hold-sizes') holdSizes = (value ?? '').split(',').map(count);
+    else if (name === 'hold-conntrack-buckets') holdBuckets = count(value ?? '');
     else usage();
   }
   if (reps !== undefined && (!Number.isInteger(reps) || reps < 1 || reps > 15)) usage('--reps must be 1..15');
   if (demoCases?.some((n) => !Number.isInteger(n) || n < 0)) usage('--demo-cases takes case numbers from 1, comma-separated');
-  return { parts: (only ?? [...PARTS]).filter((p) => !skip.includes(p)), quick, reps: reps ?? (quick ? 1 : 3), out, maxWaitS, demoCases, demoBare };
+  if (!holdSizes.length || holdSizes.some((n) => !Number.isInteger(n) || n < 1000 || n > 2_000_000))
+    usage('--hold-sizes takes counts of 1000 to 2,000,000 connections, comma-separated (10000, 10k, 1M)');
+  if (holdBuckets !== undefined && !(Number.isInteger(holdBuckets) && holdBuckets >= 1024 && holdBuckets <= 16_000_000))
+    usage('--hold-conntrack-buckets takes 1024 to 16M');
+  return {
+    parts: (only ?? [...DEFAULT_PARTS]).filter((p) => !skip.includes(p)),
+    quick,
+    reps: reps ?? (quick ? 1 : 3),
+    out,
+    maxWaitS,
+    demoCases,
+    demoBare,
+    holdSizes,
+    ...(holdBuckets && { holdBuckets }),
+  };
+}
+
+/** "10000", "10k" or "1M"; NaN when it is none of those. */
+function count(text: string): number {
+  const m = /^(\d+(?:\.\d+)?)([kKmM]?)$/.exec(text.trim());
+  if (!m) return NaN;
+  const unit = { '': 1, k: 1e3, m: 1e6 }[m[2]!.toLowerCase() as '' | 'k' | 'm'];
+  return Math.round(Number(m[1]) * unit);
 }
 
 /** --only's or --skip's comma-separated parts, each one of PARTS. */
@@ -79,7 +115,7 @@ function partList(text: string | undefined): Part[] {
 function usage(message?: string): never {
   if (message) console.error(`bench: ${message}`);
   console.error(
-    `usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--max-wait S] [--out file.json] [--demo-cases 1,3] [--demo-bare]`,
+    `usage: npm run bench -- [--only ${PARTS.join(',')}] [--skip ...] [--quick] [--reps N] [--max-wait S] [--out file.json] [--demo-cases 1,3] [--demo-bare] [--hold-sizes 10k,100k,300k,1M] [--hold-conntrack-buckets 4M]`,
   );
   process.exit(message ? 2 : 0);
 }

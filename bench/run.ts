@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- --only rate,node,rss,overhead,demo] [--skip ...] [--quick] [--reps N]`
+ * `npm run bench [-- --only rate,node,rss,overhead,demo,hold] [--skip ...] [--quick] [--reps N] [--hold-sizes 10k,1M]`
  *
  * Measures, side by side in one run on this machine, the lab's flood client (labclient) against a minimal
  * reference connector (images/bench/refconnect.c) and a plain Node net.connect flood, the user-space bytes
@@ -11,12 +11,14 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DockerRuntime } from '../lab/runtime/docker/docker-runtime.ts';
+import { markLive } from '../lab/run-ledger.ts';
 import { root, sizes, type BenchContext } from './context.ts';
 import { INFLIGHT } from './floods.ts';
 import { BenchDocker } from './lib.ts';
 import { parseOptions, type Options, type Part } from './options.ts';
 import { BenchReport, say } from './output.ts';
 import { measureDemo } from './parts/demo.ts';
+import { measureHold } from './parts/hold.ts';
 import { measureNodeFlood } from './parts/node.ts';
 import { measureOverhead } from './parts/overhead.ts';
 import { measureRate } from './parts/rate.ts';
@@ -29,13 +31,16 @@ const MEASURE: Record<Part, (ctx: BenchContext) => Promise<void>> = {
   rss: measureRss,
   overhead: measureOverhead,
   demo: measureDemo,
+  hold: measureHold,
 };
 
 async function main(): Promise<number> {
   const options = parseOptions(process.argv.slice(2));
   const runId = `bench-${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const bench = new BenchDocker(runId);
-  cleanUpOnSignal(bench);
+  // In the lab's ledger of live runs, so that a `lab clean` meanwhile leaves the bench's objects alone.
+  const over = await markLive(runId);
+  cleanUpOnSignal(bench, over);
   const started = new Date();
   say(`bench ${runId}: ${options.parts.join(', ')}${options.quick ? ' (quick)' : ''}, ${options.reps} repetition(s)`);
   const runtime = new DockerRuntime(root);
@@ -51,6 +56,7 @@ async function main(): Promise<number> {
   } finally {
     const removed = await bench.cleanup().catch((e: Error) => [`cleanup failed: ${e.message}`]);
     say(`\ncleanup: removed ${removed.length} object(s) labelled ${runId}*`);
+    await over();
   }
   report.printTable();
   await saveResults(options, runId, started, report);
@@ -58,13 +64,14 @@ async function main(): Promise<number> {
 }
 
 /** On SIGINT or SIGTERM, once: remove what this run created, and exit. */
-function cleanUpOnSignal(bench: BenchDocker): void {
+function cleanUpOnSignal(bench: BenchDocker, over: () => Promise<void>): void {
   let interrupted = false;
   const onSignal = async (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     console.error(`\nbench: ${signal}: removing what this run created (${bench.runId})...`);
     await bench.cleanup().catch(() => undefined);
+    await over();
     process.exit(130);
   };
   process.on('SIGINT', onSignal).on('SIGTERM', onSignal);

@@ -32,6 +32,8 @@ export async function prepare(
     maxWaitS: options.maxWaitS,
     demoCases: options.demoCases,
     demoBare: options.demoBare,
+    holdSizes: options.holdSizes,
+    holdBuckets: options.holdBuckets,
     report,
   };
 }
@@ -60,17 +62,29 @@ async function prepareImages(bench: BenchDocker, labSession: DockerSession): Pro
   const { base, client, server } = await bench.engine.labImages(root, log);
   const t = performance.now();
   const benchImage = await buildBenchImage(bench, base, client);
-  say(`images: ${client}, ${server}, ${benchImage} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
-  return { base, client, server, bench: benchImage };
+  const benchServer = await buildBenchServerImage(bench, base, server);
+  say(`images: ${client}, ${server}, ${benchImage}, ${benchServer} (built in ${fmt((performance.now() - t) / 1000, 1)} s)`);
+  return { base, client, server, bench: benchImage, benchServer };
 }
 
 function buildBenchImage(bench: BenchDocker, base: string, client: string): Promise<string> {
   return bench.engine.buildImage({
     context: root,
-    files: ['images/bench/Dockerfile.refconnect', 'images/bench/refconnect.c'],
+    files: ['images/bench/Dockerfile.refconnect', 'images/bench/refconnect.c', 'images/bench/refhold.c', 'images/common/histogram.h'],
     tag: `lab-bench-refconnect:${bench.runId}`,
     dockerfile: 'images/bench/Dockerfile.refconnect',
     buildArgs: { BASE_IMAGE: base, CLIENT_IMAGE: client, BENCH_RUN: bench.runId },
+    labels: bench.labels(),
+  });
+}
+
+function buildBenchServerImage(bench: BenchDocker, base: string, server: string): Promise<string> {
+  return bench.engine.buildImage({
+    context: root,
+    files: ['images/bench/Dockerfile.refpong', 'images/bench/refpong.c'],
+    tag: `lab-bench-refpong:${bench.runId}`,
+    dockerfile: 'images/bench/Dockerfile.refpong',
+    buildArgs: { BASE_IMAGE: base, SERVER_IMAGE: server, BENCH_RUN: bench.runId },
     labels: bench.labels(),
   });
 }

@@ -25,7 +25,7 @@ function ending(...argv: string[]): { lines: string[]; code: number } {
 }
 
 describe('bench options', () => {
-  it('runs every part three times by default, into bench/results/latest.json', () => {
+  it('runs every part but hold three times by default, into bench/results/latest.json', () => {
     expect(parseOptions([])).to.deep.equal({
       parts: ['rate', 'node', 'rss', 'overhead', 'demo'],
       quick: false,
@@ -34,7 +34,17 @@ describe('bench options', () => {
       maxWaitS: 90,
       demoCases: undefined,
       demoBare: false,
+      holdSizes: [10_000, 100_000, 300_000, 1_000_000],
     });
+  });
+
+  it('runs hold only when asked, at the sizes --hold-sizes gives (10000, 10k or 1M)', () => {
+    expect(parseOptions(['--only', 'hold', '--hold-sizes', '10000,100k,1.5M']))
+      .to.include({ reps: 3 })
+      .and.to.deep.include({
+        parts: ['hold'],
+        holdSizes: [10_000, 100_000, 1_500_000],
+      });
   });
 
   it('takes --only and --skip as comma-separated parts, in the bench order', () => {
@@ -57,12 +67,14 @@ describe('bench options', () => {
     const { lines, code } = ending('--max-wait', '5', '-h');
     expect(code).to.equal(0);
     expect(lines).to.have.length(1);
-    expect(lines[0]).to.match(/^usage: npm run bench -- \[--only rate,node,rss,overhead,demo\]/);
+    expect(lines[0]).to.match(/^usage: npm run bench -- \[--only rate,node,rss,overhead,demo,hold\]/);
   });
 
   for (const [argv, message] of [
-    [['--only', 'bogus'], "unknown part(s) 'bogus': choose from rate, node, rss, overhead, demo"],
-    [['--only'], "unknown part(s) 'undefined': choose from rate, node, rss, overhead, demo"],
+    [['--only', 'bogus'], "unknown part(s) 'bogus': choose from rate, node, rss, overhead, demo, hold"],
+    [['--only'], "unknown part(s) 'undefined': choose from rate, node, rss, overhead, demo, hold"],
+    [['--hold-sizes', '10k,lots'], '--hold-sizes takes counts of 1000 to 2,000,000 connections, comma-separated (10000, 10k, 1M)'],
+    [['--hold-sizes', '3M'], '--hold-sizes takes counts of 1000 to 2,000,000 connections, comma-separated (10000, 10k, 1M)'],
     [['--reps', '16'], '--reps must be 1..15'],
     [['--demo-cases', '0'], '--demo-cases takes case numbers from 1, comma-separated'],
     [['--out'], '--out needs a file'],

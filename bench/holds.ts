@@ -1,0 +1,304 @@
+/**
+ * connscale's hold, by the lab's pair (labclient + labserver) and by the reference pair (refhold + refpong,
+ * images/bench/), in the same containers: N connections spread as the lab spreads them (client hosts of at
+ * most 62,500, c1m's, each over as many processes as the open-file cap needs; server workers as the lab's
+ * plan sizes them), every one pinging once per interval for HOLD_S seconds, a Pong later than TIMEOUT_MS
+ * ending its connection. A probe is one fill and one hold at one rate; the search finds the highest rate a
+ * pair keeps up with.
+ */
+import { performance } from 'node:perf_hooks';
+import { $ } from 'zx';
+import { clientProcessesFor, labclientArgv, labserverArgv, serverWorkersFor } from '../lab/programs/argv.ts';
+import { LABCLIENT, LABSERVER } from '../lab/programs/programs.ts';
+import type { BenchContext } from './context.ts';
+import { INFLIGHT } from './floods.ts';
+import { difference, readCounters, type Counters } from './kernel-counters.ts';
+import { sleep, until, type BenchHost, type Program, type ProgramLine } from './lib.ts';
+
+/** The lab's pair, the reference pair spread as the lab spreads, and the reference spread over c1m's process counts. */
+export type Pair = 'lab' | 'ref' | 'wide';
+
+/** c1m's share per client IP: under a quarter of each of its four destinations' 64,512 ports. */
+export const PER_CLIENT_MAX = 62_500;
+export const PORTS = [8080, 8081, 8082, 8083];
+const CLIENT_RANGE = '1024 65535';
+/** Each probe's hold: long enough that a rate 10% past what the pair answers piles a second of Pings up. */
+export const HOLD_S = 10;
+/** hold-ping's timeout (connscale's was a second too): stricter than c1m's 20 s, so a rate kept here is kept there. */
+export const TIMEOUT_MS = 1000;
+/** A rate is kept up with when every Pong came in time and the Pings sent were at least this share of those asked. */
+const SENT_SHARE = 0.95;
+const PROGRAMS: Record<Pair, { client: string; server: string }> = {
+  lab: { client: LABCLIENT.name, server: LABSERVER.name },
+  ref: { client: 'refhold', server: 'refpong' },
+  wide: { client: 'refhold', server: 'refpong' },
+};
+
+/** c1m's processes (a million connections under this cap), over however many connections: what the process count costs. */
+export const WIDE_AT = 1_000_000;
+
+/** The layout a pair runs at: the lab's for both pairs; for 'wide', c1m's process counts over the same connections. */
+export function shapeFor(pair: Pair, layout: Layout, nofile: number): Layout {
+  if (pair !== 'wide') return layout;
+  const c1m = layoutFor(WIDE_AT, nofile);
+  return { ...layout, processesPerClient: Math.ceil((c1m.clients * c1m.processesPerClient) / layout.clients), serverWorkers: c1m.serverWorkers };
+}
+
+export interface Layout {
+  connections: number;
+  clients: number;
+  perClient: number;
+  processesPerClient: number;
+  serverWorkers: number;
+}
+
+/** How the lab's plan spreads `connections` under an open-file cap of `nofile` (lab/plan/clients.ts, server.ts). */
+export function layoutFor(connections: number, nofile: number): Layout {
+  const clients = Math.ceil(connections / PER_CLIENT_MAX);
+  const perClient = Math.ceil(connections / clients);
+  return {
+    connections,
+    clients,
+    perClient,
+    processesPerClient: clientProcessesFor(perClient, nofile),
+    serverWorkers: serverWorkersFor(connections, nofile, PORTS.length),
+  };
+}
+
+export interface Rig {
+  layout: Layout;
+  server: BenchHost;
+  clients: BenchHost[];
+  /** Each host's TCP sockets before any probe (Docker's DNS resolver listens inside every container), by container id. */
+  idleTcp: Map<string, number>;
+}
+
+export async function makeRig(ctx: BenchContext, layout: Layout): Promise<Rig> {
+  const sysctls = { 'net.ipv4.ip_local_port_range': CLIENT_RANGE };
+  const [server, ...clients] = await Promise.all([
+    ctx.bench.start({ image: ctx.images.benchServer, role: 'hold-server', nofile: ctx.nofile }),
+    ...Array.from({ length: layout.clients }, () => ctx.bench.start({ image: ctx.images.bench, role: 'hold-client', nofile: ctx.nofile, sysctls })),
+  ]);
+  const idleTcp = new Map<string, number>();
+  for (const h of [server!, ...clients]) idleTcp.set(h.container.id, await tcpInUse(ctx, h));
+  return { layout, server: server!, clients, idleTcp };
+}
+
+export async function removeRig(ctx: BenchContext, rig: Rig): Promise<void> {
+  await ctx.bench.remove(rig.server.container, ...rig.clients.map((c) => c.container));
+}
+
+export interface Probe {
+  pair: Pair;
+  rate: number;
+  intervalMs: number;
+  established: number;
+  sent: number;
+  asked: number;
+  pongs: number;
+  timeouts: number;
+  /** The worst client's p99 and max round trip, µs. */
+  p99Us: number;
+  maxUs: number;
+  holdMs: number;
+  keptUp: boolean;
+  fillMs: number;
+  /** What the hold cost both sides' containers, and the machine's softirqs, over the hold. */
+  cost: Counters;
+  /** The window the cost was read over, s. */
+  windowS: number;
+  /** The hold on CLOCK_MONOTONIC, s (process.hrtime): the window for `perf record -k monotonic`'s --time. */
+  monotonic: [number, number];
+}
+
+/** The interval that gives `rate` pings/s over the layout's connections (what the programs take). */
+export const intervalFor = (layout: Layout, rate: number) => Math.max(1, Math.round((layout.connections * 1000) / rate));
+
+function serverArgv(pair: Pair, layout: Layout, deadlineS: number): string[] {
+  if (pair === 'lab')
+    return labserverArgv({ ports: PORTS, backlog: 4096, workers: layout.serverWorkers, deadlineSeconds: deadlineS, progressMs: 200 });
+  return ['refpong', PORTS.join(','), String(layout.serverWorkers), String(deadlineS)];
+}
+
+function clientArgv(pair: Pair, layout: Layout, targets: string[], intervalMs: number, deadlineS: number): string[] {
+  if (pair === 'lab')
+    return labclientArgv({
+      targets,
+      count: layout.perClient,
+      processes: layout.processesPerClient,
+      inflight: INFLIGHT,
+      bind: 'none',
+      deadlineSeconds: deadlineS,
+      holdPing: { seconds: HOLD_S, intervalMs, timeoutMs: TIMEOUT_MS },
+    });
+  const args = [layout.perClient, layout.processesPerClient, INFLIGHT, intervalMs, TIMEOUT_MS, HOLD_S, deadlineS].map(String);
+  return ['refhold', targets.join(','), ...args];
+}
+
+interface HeldLine {
+  established: number;
+  hold_ping: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: { p99: number; max: number } };
+}
+
+/** One fill and one hold at `rate` by one pair on the rig; everything the pair opened is gone afterwards. */
+export async function probe(ctx: BenchContext, rig: Rig, pair: Pair, rate: number): Promise<Probe> {
+  const { bench } = ctx;
+  const layout = shapeFor(pair, rig.layout, ctx.nofile);
+  const intervalMs = intervalFor(layout, rate);
+  const deadlineS = 600;
+  const server = await bench.run(rig.server.container, serverArgv(pair, layout, deadlineS));
+  try {
+    const ready = await server.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
+    if (ready.json.type !== 'ready') throw new Error(`${PROGRAMS[pair].server}: ${JSON.stringify(ready.json)}`);
+    const targets = PORTS.map((p) => `${rig.server.ip}:${p}`);
+    const t0 = performance.now();
+    const clients = await Promise.all(rig.clients.map((c) => bench.run(c.container, clientArgv(pair, layout, targets, intervalMs, deadlineS), t0)));
+    const filled = await Promise.all(clients.map((c) => c.waitLine((j) => j.type === 'filled', 300_000)));
+    const fillMs = Math.max(...filled.map((f) => f.at));
+    const established = filled.reduce((s, f) => s + Number(f.json.established), 0);
+    if (established < layout.connections) throw new Error(`${pair}: ${established} of ${layout.connections} connections established`);
+    // A Ping on a connection still in an accept queue waits for that accept (c2m's lesson): hold once all are in.
+    await untilAccepted(server, established, 60_000);
+    const everything = [rig.server.container, ...rig.clients.map((c) => c.container)];
+    const before = await readCounters(everything);
+    const tHold = performance.now();
+    const monotonicStart = monotonicS();
+    await Promise.all(rig.clients.map((c) => bench.exec(c.container, ['pkill', '-USR2', '-x', PROGRAMS[pair].client])));
+    const held = await Promise.all(clients.map((c) => c.waitLine((j) => j.type === 'held', (HOLD_S + 60) * 1000)));
+    const cost = difference(before, await readCounters(everything));
+    const windowS = (performance.now() - tHold) / 1000;
+    return { ...summarize({ pair, rate, intervalMs, layout }, held, fillMs, cost, windowS), monotonic: [monotonicStart, monotonicS()] };
+  } finally {
+    await clear(ctx, rig, pair);
+  }
+}
+
+function summarize(
+  { pair, rate, intervalMs, layout }: { pair: Pair; rate: number; intervalMs: number; layout: Layout },
+  held: ProgramLine[],
+  fillMs: number,
+  cost: Counters,
+  windowS: number,
+): Omit<Probe, 'monotonic'> {
+  const lines = held.map((h) => h.json as unknown as HeldLine);
+  const total = (pick: (l: HeldLine) => number) => lines.reduce((s, l) => s + pick(l), 0);
+  const holdMs = Math.max(...lines.map((l) => l.hold_ping.hold_ms));
+  // What the pair was asked: every connection once per interval, over the hold.
+  const asked = Math.round((layout.connections * (holdMs / 1000)) / (intervalMs / 1000));
+  const sent = total((l) => l.hold_ping.sent);
+  const timeouts = total((l) => l.hold_ping.timeouts);
+  const p99Us = Math.max(...lines.map((l) => l.hold_ping.rtt_us.p99));
+  return {
+    pair,
+    rate,
+    intervalMs,
+    established: total((l) => l.established),
+    sent,
+    asked,
+    pongs: total((l) => l.hold_ping.pongs),
+    timeouts,
+    p99Us,
+    maxUs: Math.max(...lines.map((l) => l.hold_ping.rtt_us.max)),
+    holdMs,
+    keptUp: timeouts === 0 && p99Us < TIMEOUT_MS * 1000 && sent >= asked * SENT_SHARE,
+    fillMs: Math.round(fillMs),
+    cost,
+    windowS: Math.round(windowS * 10) / 10,
+  };
+}
+
+const monotonicS = () => Math.round(Number(process.hrtime.bigint() / 1_000_000n)) / 1000;
+
+async function untilAccepted(server: Program, count: number, timeoutMs: number): Promise<void> {
+  const deadline = performance.now() + timeoutMs;
+  const accepted = () => Number(server.lines.at(-1)?.json.accepted ?? 0);
+  while (accepted() < count && performance.now() < deadline) await sleep(100);
+  if (accepted() < count) throw new Error(`the server accepted ${accepted()} of ${count} within ${timeoutMs} ms`);
+}
+
+/**
+ * Every connection aborted from the server's side (a reset each: no TIME_WAIT on either side), both programs
+ * killed, and every container of the rig empty again.
+ */
+async function clear(ctx: BenchContext, rig: Rig, pair: Pair): Promise<void> {
+  const pid = await ctx.bench.engine.pid(rig.server.container);
+  await $({ quiet: true, nothrow: true })`nsenter -t ${pid} -n ss -K state established`;
+  await ctx.bench.exec(rig.server.container, ['pkill', '-KILL', '-x', PROGRAMS[pair].server]).catch(() => undefined);
+  await Promise.all(rig.clients.map((c) => ctx.bench.exec(c.container, ['pkill', '-KILL', '-x', PROGRAMS[pair].client]).catch(() => undefined)));
+  await Promise.all(
+    [rig.server, ...rig.clients].map((h) =>
+      until(
+        `a hold container holds no more TCP sockets than before the probes after ${pair}'s probe`,
+        async () => (await tcpInUse(ctx, h)) <= (rig.idleTcp.get(h.container.id) ?? 0),
+        180_000,
+      ),
+    ),
+  );
+}
+
+/**
+ * The container's TCP sockets, from its namespace's /proc/net/sockstat (inuse and tw are per namespace):
+ * constant time, where ss walks the machine's whole established table (every namespace's millions).
+ */
+async function tcpInUse(ctx: BenchContext, host: BenchHost): Promise<number> {
+  const { stdout } = await ctx.bench.exec(host.container, ['cat', '/proc/net/sockstat']);
+  const m = /^TCP: inuse (\d+) orphan \d+ tw (\d+)/m.exec(stdout);
+  return m ? Number(m[1]) + Number(m[2]) : -1;
+}
+
+export interface Search {
+  pair: Pair;
+  probes: Probe[];
+  /** The highest rate kept up with, and the lowest not (undefined: none found within the probes). */
+  kept?: number;
+  missed?: number;
+}
+
+/**
+ * Each pair's search, from `start`: up by `step` while kept, down while not, then halving the bracket
+ * (geometric means) until it is within `resolution` or `maxProbes` are spent. The pairs take turns probe by
+ * probe (the first one turning each step), so that both see the machine in the same minutes; pairs that
+ * behave alike probe the same rates. Rates are whole pings/s.
+ */
+export async function searchKnees(
+  measure: (pair: Pair, rate: number) => Promise<Probe>,
+  pairs: Pair[],
+  start: number,
+  opts: { maxProbes: number; step: number; resolution: number; min: number; max: number },
+  seeds: Partial<Record<Pair, Probe>> = {},
+): Promise<Record<Pair, Search>> {
+  const searches = Object.fromEntries(pairs.map((pair) => [pair, { pair, probes: [] } as Search])) as Record<Pair, Search>;
+  // A probe already made (the cost probe) counts as found, not as one of maxProbes.
+  for (const [pair, seed] of Object.entries(seeds) as Array<[Pair, Probe]>) if (searches[pair]) record(searches[pair], seed);
+  const next: Partial<Record<Pair, number>> = Object.fromEntries(pairs.map((pair) => [pair, start]));
+  for (let step = 0; step < opts.maxProbes; step++) {
+    const order = step % 2 === 0 ? pairs : [...pairs].reverse();
+    for (const pair of order) {
+      const rate = next[pair];
+      if (rate === undefined) continue;
+      const search = searches[pair];
+      record(search, await measure(pair, rate));
+      next[pair] = nextRate(search, rate, opts);
+    }
+  }
+  return searches;
+}
+
+function record(search: Search, p: Probe): void {
+  search.probes.push(p);
+  if (p.keptUp) search.kept = Math.max(search.kept ?? 0, p.rate);
+  else search.missed = Math.min(search.missed ?? Infinity, p.rate);
+}
+
+export function nextRate(
+  s: Pick<Search, 'kept' | 'missed'>,
+  last: number,
+  opts: { step: number; resolution: number; min: number; max: number },
+): number | undefined {
+  if (s.kept !== undefined && s.missed !== undefined) {
+    if (s.missed / s.kept <= opts.resolution) return undefined;
+    return Math.round(Math.sqrt(s.kept * s.missed));
+  }
+  const next = Math.round(s.kept !== undefined ? last * opts.step : last / opts.step);
+  return next < opts.min || next > opts.max ? undefined : next;
+}
