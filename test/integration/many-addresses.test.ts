@@ -74,28 +74,29 @@ describe('many addresses and IPv6 against the real kernel', function () {
     });
 
     it('bind(address, 0): one whole range per address for two server ports, then EADDRINUSE once per (address, port)', () => {
-      const { client } = caseNamed(results, 'two addresses, bind(address, 0)');
-      expect(Object.values(client.sources!)).to.deep.equal([PORTS, PORTS]);
-      expect(client.estab).to.equal(2 * PORTS);
-      expect(client.bindErrors.EADDRINUSE).to.equal(4);
+      const { client } = caseNamed(results, 'four addresses, bind(address, 0)');
+      expect(Object.values(client.sources!)).to.deep.equal([PORTS, PORTS, PORTS, PORTS]);
+      expect(client.estab).to.equal(4 * PORTS);
+      expect(client.bindErrors.EADDRINUSE).to.equal(8);
       expect(client.errors.EADDRNOTAVAIL ?? 0).to.equal(0);
     });
 
-    it('IP_BIND_ADDRESS_NO_PORT: one range per address and port, then EADDRNOTAVAIL once per (address, port)', () => {
-      const { client } = caseNamed(results, 'two addresses, IP_BIND_ADDRESS_NO_PORT');
-      expect(Object.values(client.sources!)).to.deep.equal([2 * connectPool(client), 2 * connectPool(client)]);
+    it('IP_BIND_ADDRESS_NO_PORT: one range per address to one server port, then EADDRNOTAVAIL once per address', () => {
+      const { client } = caseNamed(results, 'four addresses, IP_BIND_ADDRESS_NO_PORT');
+      expect(Object.values(client.sources!)).to.deep.equal(Array(4).fill(connectPool(client)));
       expect(client.errors.EADDRNOTAVAIL).to.equal(4);
       expect(client.bindErrors.EADDRINUSE ?? 0).to.equal(0);
     });
 
-    it("IPv6: the same figures from two IPv6 addresses of the run's own ULA /64: ip_local_port_range governs IPv6", () => {
-      const { client, server } = caseNamed(results, 'IPv6, two addresses, IP_BIND_ADDRESS_NO_PORT');
+    it("IPv6: the same figures from four IPv6 addresses of the run's own ULA /64: ip_local_port_range governs IPv6", () => {
+      const { client, server } = caseNamed(results, 'IPv6, four addresses, IP_BIND_ADDRESS_NO_PORT');
       const sources = Object.entries(client.sources!);
       expect(sources.map(([a]) => a).every((a) => /^fd00:1ab:/.test(a))).to.equal(true);
-      expect(sources.map(([, n]) => n)).to.deep.equal([2 * connectPool(client), 2 * connectPool(client)]);
+      expect(sources.map(([, n]) => n)).to.deep.equal(Array(4).fill(connectPool(client)));
       expect(client.ip6).to.match(/^fd00:1ab:[0-9a-f:]+$/);
       expect(client.errors.EADDRNOTAVAIL).to.equal(4);
       expect(server.estab).to.equal(4 * connectPool(client));
+      expect(client.tcpSockets?.ipv6, 'the IPv6 sockets in use, as ss -s counts them per family').to.equal(4 * connectPool(client));
     });
 
     it('both families with connect(): one range each, every port carrying an IPv4 and an IPv6 connection', () => {
