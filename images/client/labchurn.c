@@ -6,6 +6,10 @@
  * --seconds whatever fails (a spent range answers EADDRNOTAVAIL, and the churn shows it), then the
  * program reports "filled" and exits; --deadline bounds it in any case.
  *
+ * With --processes P the churn runs in P processes at once (forked; each takes its share of --rate and its
+ * own --inflight), which contend for the kernel's locks as a multi-threaded client does; the first one
+ * reports for all of them, from counters they share, once every one has finished.
+ *
  * Output: JSON lines like labclient's (start, progress, filled, summary); "established" counts
  * completed request/response rounds.
  *
@@ -23,20 +27,24 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 
 #include "addr.h"
 #include "errnames.h"
 #include "http.h"
 
 #define MAX_TARGETS 64
+#define MAX_PROCESSES 1024
 #define DRAIN_MS 5000
 
 enum { FREE, CONNECTING, WAITING, DRAINING };
 
 static struct sockaddr_storage targets[MAX_TARGETS];
 static socklen_t target_len[MAX_TARGETS];
-static int ntargets, rate = 100, seconds = 10, inflight_cap = 256, deadline_s = 60, progress_ms = 500;
+static int ntargets, rate = 100, seconds = 10, inflight_cap = 256, deadline_s = 60, progress_ms = 500, processes = 1;
 static int connect_timeout_ms = 5000;
 /* Wait for the server's FIN after the Pong before closing: the server then closes first, always. */
 static bool wait_eof;
@@ -45,10 +53,14 @@ static const char *request_path;
 static char request_text[256];
 static size_t request_len;
 static int requests_per_connection = 1;
-static uint64_t requests, answered, cut_short, statuses[HTTP_STATUS_SLOTS];
 static struct http_reader *readers;
-static uint64_t started, completed, failed, errors[ERR_SLOTS];
-static int inflight, epfd, max_fd;
+/* What each process did, in memory they share: `me` is this process's, `all` every one's (for the report). */
+static struct counts {
+    uint64_t started, completed, failed, errors[ERR_SLOTS];
+    uint64_t requests, answered, cut_short, statuses[HTTP_STATUS_SLOTS];
+    int inflight;
+} *all, *me;
+static int epfd, max_fd;
 static long nofile;
 static struct slot { unsigned char state; int served; long long since; } *slots;
 
@@ -73,34 +85,34 @@ static void parse_targets(char *list)
 static void finish(int fd, int err)
 {
     if (err < 0) {
-        cut_short++;
-        failed++;
+        me->cut_short++;
+        me->failed++;
     } else if (err) {
-        errors[err_slot(err)]++;
-        failed++;
+        me->errors[err_slot(err)]++;
+        me->failed++;
     } else {
-        completed++;
+        me->completed++;
     }
     epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
     close(fd);
     slots[fd].state = FREE;
-    inflight--;
+    me->inflight--;
 }
 
 static void open_one(void)
 {
-    int i = (int)(started % (uint64_t)ntargets);
+    int i = (int)(me->started % (uint64_t)ntargets);
     const struct sockaddr_storage *t = &targets[i];
-    started++;
+    me->started++;
     int fd = socket(t->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) {
-        errors[err_slot(errno)]++;
-        failed++;
+        me->errors[err_slot(errno)]++;
+        me->failed++;
         return;
     }
     if (connect(fd, (const struct sockaddr *)t, target_len[i]) < 0 && errno != EINPROGRESS) {
-        errors[err_slot(errno)]++;
-        failed++;
+        me->errors[err_slot(errno)]++;
+        me->failed++;
         close(fd);
         return;
     }
@@ -111,7 +123,7 @@ static void open_one(void)
     slots[fd].since = now_ms();
     if (fd > max_fd)
         max_fd = fd;
-    inflight++;
+    me->inflight++;
 }
 
 /* --request: the next GET on this connection, whole in one send. */
@@ -120,7 +132,7 @@ static bool send_request(int fd)
     http_reader_reset(&readers[fd]);
     if (send(fd, request_text, request_len, MSG_NOSIGNAL) != (ssize_t)request_len)
         return false;
-    requests++;
+    me->requests++;
     slots[fd].since = now_ms();
     return true;
 }
@@ -128,8 +140,8 @@ static bool send_request(int fd)
 /* --request: an answer is in: the next request, or the close. */
 static void answer_in(int fd, int status)
 {
-    statuses[http_status_slot(status)]++;
-    answered++;
+    me->statuses[http_status_slot(status)]++;
+    me->answered++;
     slots[fd].served++;
     if (slots[fd].served >= requests_per_connection || readers[fd].closing)
         return finish(fd, 0);
@@ -147,8 +159,8 @@ static void request_event(int fd)
     if (n <= 0) {
         int status = n == 0 ? http_at_close(&readers[fd]) : -1;
         if (status >= 0) {
-            statuses[http_status_slot(status)]++;
-            answered++;
+            me->statuses[http_status_slot(status)]++;
+            me->answered++;
             return finish(fd, 0);
         }
         return finish(fd, n < 0 ? errno : -1);
@@ -202,19 +214,107 @@ static void on_event(int fd, uint32_t events)
 
 static void print_counts(const char *type, long long t, const char *reason)
 {
+    struct counts sum = { 0 };
+    for (int p = 0; p < processes; p++) {
+        const struct counts *c = &all[p];
+        sum.started += c->started, sum.completed += c->completed, sum.failed += c->failed, sum.inflight += c->inflight;
+        sum.requests += c->requests, sum.answered += c->answered, sum.cut_short += c->cut_short;
+        for (int e = 0; e < ERR_SLOTS; e++)
+            sum.errors[e] += c->errors[e];
+        for (int h = 0; h < HTTP_STATUS_SLOTS; h++)
+            sum.statuses[h] += c->statuses[h];
+    }
     printf("{\"type\":\"%s\",\"t_ms\":%lld,\"asked\":%llu,\"established\":%llu,\"inflight\":%d,\"failed\":%llu,",
-           type, t, (unsigned long long)started, (unsigned long long)completed, inflight, (unsigned long long)failed);
-    json_errmap(stdout, "errors", errors);
+           type, t, (unsigned long long)sum.started, (unsigned long long)sum.completed, sum.inflight, (unsigned long long)sum.failed);
+    json_errmap(stdout, "errors", sum.errors);
     printf(",\"bind_errors\":{}");
     if (request_path) {
-        printf(",\"requests\":%llu,\"answered\":%llu,\"cut_short\":%llu,", (unsigned long long)requests,
-               (unsigned long long)answered, (unsigned long long)cut_short);
-        json_statusmap(stdout, "statuses", statuses);
+        printf(",\"requests\":%llu,\"answered\":%llu,\"cut_short\":%llu,", (unsigned long long)sum.requests,
+               (unsigned long long)sum.answered, (unsigned long long)sum.cut_short);
+        json_statusmap(stdout, "statuses", sum.statuses);
     }
     if (reason)
         printf(",\"reason\":\"%s\"", reason);
     printf("}\n");
     fflush(stdout);
+}
+
+/* This process's churn: its share of the rate until it is done, a signal stops it, or the deadline. The
+ * first process (`reports`) prints the progress lines for all. */
+static const char *churn(const sigset_t *stop, long long t0, bool reports)
+{
+    slots = calloc((size_t)nofile, sizeof *slots);
+    readers = request_path ? calloc((size_t)nofile, sizeof *readers) : NULL;
+    epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (!slots || epfd < 0 || (request_path && !readers))
+        return "out of memory";
+    long long churn_end = t0 + seconds * 1000LL, next_progress = t0 + progress_ms;
+    long long deadline_at = t0 + deadline_s * 1000LL, next_timeout_scan = t0;
+    /* When the last connection started: the drain counts from then, or from the churn's end if it kept up. */
+    long long drain_from = 0;
+    struct epoll_event evs[256];
+    for (;;) {
+        long long now = now_ms();
+        struct timespec zero = { 0, 0 };
+        if (sigtimedwait(stop, NULL, &zero) > 0)
+            return "signal";
+        if (now >= deadline_at)
+            return "deadline";
+        uint64_t total = (uint64_t)rate * (uint64_t)seconds;
+        if (me->started < total) {
+            long long elapsed = now < churn_end ? now - t0 : seconds * 1000LL;
+            uint64_t due = (uint64_t)(elapsed * rate / 1000);
+            while (me->started < due && me->inflight < inflight_cap && me->inflight < nofile - 64)
+                open_one();
+        } else {
+            if (!drain_from)
+                drain_from = now > churn_end ? now : churn_end;
+            if (me->inflight == 0 || now >= drain_from + DRAIN_MS)
+                return "done";
+        }
+        if (now >= next_timeout_scan) {
+            for (int fd = 0; fd <= max_fd; fd++)
+                if (slots[fd].state != FREE && now - slots[fd].since > connect_timeout_ms)
+                    finish(fd, ETIMEDOUT);
+            next_timeout_scan = now + 100;
+        }
+        if (reports && now >= next_progress) {
+            print_counts("progress", now - t0, NULL);
+            next_progress += progress_ms;
+        }
+        int n = epoll_wait(epfd, evs, 256, 1);
+        for (int i = 0; i < n; i++)
+            on_event(evs[i].data.fd, evs[i].events);
+    }
+}
+
+/* The first process, its own churn over: waits for the others (stopping them on a signal), still reporting. */
+static const char *wait_others(const sigset_t *stop, long long t0, const char *reason, pid_t *pids)
+{
+    int running = processes - 1;
+    long long next_progress = now_ms() + progress_ms;
+    bool stopping = strcmp(reason, "done") != 0;
+    while (running > 0) {
+        struct timespec tick = { 0, 10 * 1000 * 1000 };
+        if (!stopping && sigtimedwait(stop, NULL, &tick) > 0)
+            reason = "signal", stopping = true;
+        if (stopping)
+            for (int p = 1; p < processes; p++)
+                if (pids[p] > 0)
+                    kill(pids[p], SIGTERM);
+        pid_t pid;
+        while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+            for (int p = 1; p < processes; p++)
+                if (pids[p] == pid)
+                    pids[p] = 0, running--;
+        if (stopping && running > 0)
+            nanosleep(&tick, NULL);
+        if (now_ms() >= next_progress) {
+            print_counts("progress", now_ms() - t0, NULL);
+            next_progress += progress_ms;
+        }
+    }
+    return reason;
 }
 
 int main(int argc, char **argv)
@@ -224,7 +324,8 @@ int main(int argc, char **argv)
         { "seconds", required_argument, 0, 's' }, { "inflight", required_argument, 0, 'i' },
         { "deadline", required_argument, 0, 'd' }, { "progress-ms", required_argument, 0, 'p' },
         { "connect-timeout-ms", required_argument, 0, 'c' }, { "wait-eof", no_argument, 0, 'e' },
-        { "request", required_argument, 0, 'q' }, { "requests-per-connection", required_argument, 0, 'n' }, { 0, 0, 0, 0 },
+        { "request", required_argument, 0, 'q' }, { "requests-per-connection", required_argument, 0, 'n' },
+        { "processes", required_argument, 0, 'P' }, { 0, 0, 0, 0 },
     };
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -239,11 +340,13 @@ int main(int argc, char **argv)
         case 'e': wait_eof = true; break;
         case 'q': request_path = optarg; break;
         case 'n': requests_per_connection = atoi(optarg); break;
-        default: usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D] [--request PATH [--requests-per-connection N]]");
+        case 'P': processes = atoi(optarg); break;
+        default: usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--processes P] [--deadline D] [--request PATH [--requests-per-connection N]]");
         }
     }
-    if (!ntargets || rate < 1 || rate > 1000000 || seconds < 1 || inflight_cap < 1 || deadline_s < 1 || progress_ms < 10)
-        usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--deadline D] [--request PATH [--requests-per-connection N]]");
+    if (!ntargets || rate < 1 || rate > 1000000 || seconds < 1 || inflight_cap < 1 || deadline_s < 1 || progress_ms < 10 ||
+        processes < 1 || processes > MAX_PROCESSES)
+        usage("usage: labchurn --targets IP:PORT[,...] --rate R --seconds S [--inflight K] [--processes P] [--deadline D] [--request PATH [--requests-per-connection N]]");
     if (seconds >= deadline_s)
         usage("--seconds must end before --deadline");
     if (request_path && (request_path[0] != '/' || strpbrk(request_path, " \r\n\t") ||
@@ -254,13 +357,15 @@ int main(int argc, char **argv)
     if (request_path && wait_eof)
         usage("--wait-eof is for Ping rounds, not with --request");
 
+    if (processes > rate)
+        usage("--processes must not exceed --rate: each process takes a share of it");
+
     signal(SIGPIPE, SIG_IGN);
     alarm((unsigned)deadline_s + 2); /* a hard stop even if the loop below never gets to check */
     nofile = raise_nofile();
-    slots = calloc((size_t)nofile, sizeof *slots);
-    readers = request_path ? calloc((size_t)nofile, sizeof *readers) : NULL;
-    epfd = epoll_create1(EPOLL_CLOEXEC);
-    if (!slots || epfd < 0 || (request_path && !readers))
+    all = mmap(NULL, sizeof *all * (size_t)processes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    pid_t *pids = calloc((size_t)processes, sizeof *pids);
+    if (all == MAP_FAILED || !pids)
         usage("out of memory");
     sigset_t stop;
     sigemptyset(&stop);
@@ -268,46 +373,31 @@ int main(int argc, char **argv)
     sigaddset(&stop, SIGINT);
     sigprocmask(SIG_BLOCK, &stop, NULL);
 
-    printf("{\"type\":\"start\",\"rate\":%d,\"seconds\":%d,\"targets\":%d,\"nofile\":%ld}\n", rate, seconds, ntargets, nofile);
+    printf("{\"type\":\"start\",\"rate\":%d,\"seconds\":%d,\"targets\":%d,\"nofile\":%ld,\"processes\":%d}\n", rate, seconds,
+           ntargets, nofile, processes);
     fflush(stdout);
-    long long t0 = now_ms(), churn_end = t0 + seconds * 1000LL, next_progress = t0 + progress_ms;
-    long long deadline_at = t0 + deadline_s * 1000LL, next_timeout_scan = t0;
-    const char *reason = "done";
-    struct epoll_event evs[256];
-    for (;;) {
-        long long now = now_ms();
-        struct timespec zero = { 0, 0 };
-        if (sigtimedwait(&stop, NULL, &zero) > 0) {
-            reason = "signal";
-            break;
+    long long t0 = now_ms();
+    int whole_rate = rate;
+    for (int p = 0; p < processes; p++) {
+        rate = whole_rate / processes + (p < whole_rate % processes);
+        pid_t pid = p ? fork() : 0;
+        if (pid < 0) {
+            usage("fork failed");
+        } else if (pid > 0) {
+            pids[p] = pid;
+        } else if (p > 0) {
+            /* A forked process: its share, stopped with the first one, never printing. */
+            prctl(PR_SET_PDEATHSIG, SIGTERM);
+            alarm((unsigned)deadline_s + 2);
+            me = &all[p];
+            churn(&stop, t0, false);
+            _exit(0);
         }
-        if (now >= deadline_at) {
-            reason = "deadline";
-            break;
-        }
-        uint64_t total = (uint64_t)rate * (uint64_t)seconds;
-        if (started < total) {
-            long long elapsed = now < churn_end ? now - t0 : seconds * 1000LL;
-            uint64_t due = (uint64_t)(elapsed * rate / 1000);
-            while (started < due && inflight < inflight_cap && inflight < nofile - 64)
-                open_one();
-        } else if (inflight == 0 || now >= churn_end + DRAIN_MS) {
-            break;
-        }
-        if (now >= next_timeout_scan) {
-            for (int fd = 0; fd <= max_fd; fd++)
-                if (slots[fd].state != FREE && now - slots[fd].since > connect_timeout_ms)
-                    finish(fd, ETIMEDOUT);
-            next_timeout_scan = now + 100;
-        }
-        if (now >= next_progress) {
-            print_counts("progress", now - t0, NULL);
-            next_progress += progress_ms;
-        }
-        int n = epoll_wait(epfd, evs, 256, 1);
-        for (int i = 0; i < n; i++)
-            on_event(evs[i].data.fd, evs[i].events);
     }
+    rate = whole_rate / processes + (whole_rate % processes > 0);
+    me = &all[0];
+    const char *reason = churn(&stop, t0, true);
+    reason = wait_others(&stop, t0, reason, pids);
     print_counts("filled", now_ms() - t0, NULL);
     print_counts("summary", now_ms() - t0, reason);
     return 0;

@@ -39,6 +39,17 @@ export function refuseSourceSettings({ merged, options, at }: CaseInPlanning): v
   }
 }
 
+/** A churn's processes each take a share of its rate: no more processes than connections a second. */
+export function refuseChurnProcesses({ merged, options, at }: CaseInPlanning): void {
+  const { churn, processes } = merged.client;
+  if (churn && processes !== undefined && processes > churn.rate)
+    throw new InputError(
+      options.file,
+      `${at}.client.processes`,
+      `${processes} processes share a churn of ${churn.rate} a second: at most ${churn.rate}`,
+    );
+}
+
 /** The host's open-file limit: the one asked for, or the engine's ceiling; never above that ceiling. */
 export function nofileWithinCeiling(settings: { nofile?: number }, field: string, options: PlanOptions): number {
   const wanted = settings.nofile ?? options.nofileCeiling;

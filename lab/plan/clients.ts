@@ -61,7 +61,7 @@ function planClientHost({ merged, options, at }: CaseInPlanning, i: number, targ
     addresses,
     sources,
     asked,
-    processes: spec.churn ? 1 : (spec.processes ?? clientProcessesFor(asked, nofile)),
+    processes: spec.churn ? (spec.processes ?? 1) : (spec.processes ?? clientProcessesFor(asked, nofile)),
     inflight: spec.inflight ?? DEFAULT_INFLIGHT,
     // The flood's --bind: how a port is picked where it binds (the wildcard, or with source modes an address).
     bind: source === 'bind' ? 'any' : source === 'nobindport' ? 'nobindport' : (spec.bind ?? 'none'),
@@ -117,6 +117,7 @@ function clientProgram(client: ClientWithoutProgram, { client: spec, server }: M
       targets,
       rate: spec.churn.rate,
       seconds: spec.churn.seconds,
+      processes: client.processes,
       inflight: client.inflight,
       deadlineSeconds,
       connectTimeoutMs: spec.connectTimeoutMs,

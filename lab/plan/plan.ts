@@ -3,7 +3,7 @@
  * limits and programs. Runtimes execute plans; they never see scenarios.
  */
 import type { Scenario } from '../scenario/types.ts';
-import { refuseLabServerOnly, refuseRangesTheKernelRefuses, refuseSourceSettings, refuseTooManyClients } from './checks.ts';
+import { refuseChurnProcesses, refuseLabServerOnly, refuseRangesTheKernelRefuses, refuseSourceSettings, refuseTooManyClients } from './checks.ts';
 import { planClients } from './clients.ts';
 import { hasIpv6, mergeCase } from './merge.ts';
 import { planServer, serverEndpoints } from './server.ts';
@@ -44,6 +44,7 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   };
   refuseTooManyClients(planning);
   refuseSourceSettings(planning);
+  refuseChurnProcesses(planning);
   refuseRangesTheKernelRefuses(planning);
   const endpoints = serverEndpoints(planning);
   if (planning.merged.server.program) refuseLabServerOnly(planning);

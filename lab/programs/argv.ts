@@ -146,6 +146,8 @@ export interface LabchurnArgs {
   /** New connections per second, for `seconds`. */
   rate: number;
   seconds: number;
+  /** Processes that share the rate, each with its own `inflight` (1 if left out). */
+  processes?: number;
   inflight: number;
   /** Must be later than `seconds`. */
   deadlineSeconds: number;
@@ -165,6 +167,7 @@ export function labchurnArgv(a: LabchurnArgs): string[] {
     ...option('--targets', a.targets.join(',')),
     ...option('--rate', a.rate),
     ...option('--seconds', a.seconds),
+    ...option('--processes', a.processes !== undefined && a.processes > 1 ? a.processes : undefined),
     ...option('--inflight', a.inflight),
     ...option('--deadline', a.deadlineSeconds),
     ...option('--progress-ms', a.progressMs ?? CLIENT_PROGRESS_MS),

@@ -55,6 +55,11 @@ export function caseConnectCost(c: CaseResult | undefined): ConnectCost | undefi
   return c && clientConnectCosts(c)[0]?.cost;
 }
 
+/** Every case any of the runs has, in the order the runs give them. */
+export function caseNames(runs: ReadonlyArray<ComparedRun | undefined>): string[] {
+  return [...new Set(runs.flatMap((r) => r?.results.cases.map((c) => c.name) ?? []))];
+}
+
 export function caseIn(run: ComparedRun | undefined, caseName: string): CaseResult | undefined {
   return run?.results.cases.find((c) => c.name === caseName);
 }

@@ -9,6 +9,7 @@ import type { CaseResult, ExpectationResult, SlabCacheSize } from '../results/re
 import { paletteColor } from './colors.ts';
 import { expectationVerdict, formatCount, predictionText } from './facts.ts';
 import type { Matrix, MatrixBlock } from './matrix.ts';
+import { matrixColumn } from './matrix-columns.ts';
 import { caseIn } from './matrix-charts.ts';
 import { groupedBarChart, type BarGroup } from './svg-bars.ts';
 
@@ -122,7 +123,7 @@ function bytesPerConnectionChart(s: MatrixScenario, caseName: string, kernels: s
 /** Each kernel's slab cache sizes, from the first of its runs that read them. */
 function sizesByKernel(matrix: Matrix): Array<Map<string, SlabCacheSize> | undefined> {
   return matrix.kernels.map((kernel) => {
-    const runs = matrix.scenarios.flatMap((s) => s.runs).filter((r): r is ComparedRun => r?.results.environment.kernel === kernel);
+    const runs = matrix.scenarios.flatMap((s) => s.runs).filter((r): r is ComparedRun => !!r && matrixColumn(r.results, matrix.byCpus) === kernel);
     const sizes = runs.flatMap((r) => r.results.cases).find((c) => c.memory?.slabCacheSizes?.length)?.memory?.slabCacheSizes;
     return sizes && new Map(sizes.map((z) => [z.cache, z]));
   });
@@ -131,7 +132,7 @@ function sizesByKernel(matrix: Matrix): Array<Map<string, SlabCacheSize> | undef
 /** The runtime each kernel's runs ran on ('vm', 'docker'). */
 function runtimeByKernel(matrix: Matrix): Array<string | undefined> {
   const runs = matrix.scenarios.flatMap((s) => s.runs);
-  return matrix.kernels.map((kernel) => runs.find((r) => r?.results.environment.kernel === kernel)?.results.environment.runtime);
+  return matrix.kernels.map((kernel) => runs.find((r) => r && matrixColumn(r.results, matrix.byCpus) === kernel)?.results.environment.runtime);
 }
 
 /** "2,368 B (slab 2,432 B)"; "128 B (merged into :A-0000128)". */

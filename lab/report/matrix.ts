@@ -13,15 +13,28 @@ import { PARITY_STEP_MIN } from '../scenario/theory/connect-cost.ts';
 import { compareRuns, type Comparison, type ComparisonRow } from './compare.ts';
 import { formatRatio } from './connect-cost-chart.ts';
 import { expectationVerdict, formatCount, formatSeconds, measuredFigure, predictionText, sysctlShortName } from './facts.ts';
-import { caseConnectCost, caseIn, connectCostChart, fillTimeChart, serverEstabChart } from './matrix-charts.ts';
+import { caseIn, caseNames, fillTimeChart, serverEstabChart } from './matrix-charts.ts';
+import { connectCostBlocks, connectCostRoundsBlocks } from './matrix-connect-cost.ts';
+import { churnRateBlocks } from './matrix-churn.ts';
+import { columnsByCpus, matrixColumn } from './matrix-columns.ts';
 import { memoryByKernelBlocks } from './matrix-memory.ts';
 import { table } from './table.ts';
 
 /** The runs of every scenario by kernel, and the runs that broke (a VM that did not boot, a scenario that broke). */
 export interface Matrix {
-  /** Column labels: kernel releases in version order. */
+  /** Column labels: kernel releases in version order, with the VM's CPUs where a VM had several ("…, 2 vCPU"). */
   kernels: string[];
-  scenarios: Array<{ name: string; claim: string; runs: Array<ComparedRun | undefined>; comparison: Comparison }>;
+  /** Whether the columns tell VMs of different CPU counts apart (matrix-columns.ts). */
+  byCpus: boolean;
+  scenarios: Array<{
+    name: string;
+    claim: string;
+    /** Per column: its first run (round) of the scenario. */
+    runs: Array<ComparedRun | undefined>;
+    /** Per column: every run of the scenario (lab matrix --rounds), in the order they came. */
+    rounds: ComparedRun[][];
+    comparison: Comparison;
+  }>;
   failures: MatrixFailure[];
   pass: boolean;
   /** Whether any scenario measured something different on some kernel. */
@@ -29,16 +42,20 @@ export interface Matrix {
 }
 
 export function buildMatrix(runs: readonly ComparedRun[], failures: readonly MatrixFailure[] = []): Matrix {
-  const kernels = [...new Set(runs.map((r) => r.results.environment.kernel))].sort(compareReleases);
+  const byCpus = columnsByCpus(runs);
+  const column = (r: ComparedRun) => matrixColumn(r.results, byCpus);
+  const kernels = [...new Set(runs.map(column))].sort(compareReleases);
   const names = [...new Set(runs.map((r) => r.results.scenario))].sort();
   const scenarios = names.map((name) => {
     const own = runs.filter((r) => r.results.scenario === name);
-    const byKernel = kernels.map((k) => own.find((r) => r.results.environment.kernel === k));
+    const rounds = kernels.map((k) => own.filter((r) => column(r) === k));
+    const byKernel = rounds.map((list) => list[0]);
     const present = byKernel.filter((r): r is ComparedRun => !!r);
-    return { name, claim: present[0]!.results.claim, runs: byKernel, comparison: compareRuns(present) };
+    return { name, claim: present[0]!.results.claim, runs: byKernel, rounds, comparison: compareRuns(present) };
   });
   return {
     kernels,
+    byCpus,
     scenarios,
     failures: [...failures],
     pass: failures.length === 0 && runs.every((r) => r.results.pass),
@@ -46,12 +63,12 @@ export function buildMatrix(runs: readonly ComparedRun[], failures: readonly Mat
   };
 }
 
-/** "5.10.0-35-amd64" before "6.1.0-28-amd64" before "6.12.48+deb13-amd64". */
+/** "5.10.0-35-amd64" before "6.1.0-28-amd64" before "6.12.48+deb13-amd64"; "…, 1 vCPU" before "…, 2 vCPU". */
 export function compareReleases(a: string, b: string): number {
   const parts = (s: string) => (/^(\d+)\.(\d+)(?:\.(\d+))?/.exec(s) ?? []).slice(1).map((p) => Number(p ?? 0));
   const [x, y] = [parts(a), parts(b)];
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
-  return a.localeCompare(b);
+  return a.localeCompare(b, 'en', { numeric: true });
 }
 
 /** A chart is drawn in matrix.html only: the Markdown has its table. */
@@ -67,19 +84,35 @@ export function matrixBlocks(matrix: Matrix): MatrixBlock[] {
     { table: verdictTable(matrix) },
     ...brokenRunBlocks(matrix),
     ...fillTimeBlocks(matrix),
-    ...connectCostBlocks(matrix),
-    ...memoryByKernelBlocks(matrix),
+    ...upgradeBlocks(matrix),
     ...namespaceDefaultBlocks(matrix),
     ...kernelsDifferBlocks(matrix),
     ...matrix.scenarios.flatMap((s) => everyExpectationBlocks(s, matrix.kernels)),
   ];
 }
 
+/**
+ * What a kernel upgrade changes, in figures: connect()'s step at 50% per kernel (over rounds where there were
+ * several), bytes per connection, and the churn rate against 6.12's. The nightly publishes these on their own.
+ */
+export function upgradeBlocks(matrix: Matrix): MatrixBlock[] {
+  return [...connectCostBlocks(matrix), ...connectCostRoundsBlocks(matrix), ...memoryByKernelBlocks(matrix), ...churnRateBlocks(matrix)];
+}
+
 function verdictTable(matrix: Matrix): string[][] {
   return [
     ['scenario', ...matrix.kernels, 'kernels differ'],
-    ...matrix.scenarios.map((s) => [s.name, ...s.runs.map((r) => (r ? runVerdict(r.results) : '-')), differMark(s.comparison)]),
+    ...matrix.scenarios.map((s) => [s.name, ...s.rounds.map((runs) => roundsVerdict(runs)), differMark(s.comparison)]),
   ];
+}
+
+/** The first round's verdict, and with several rounds how many failed: "pass 1/1 (5 rounds, 2 FAIL)". */
+function roundsVerdict(runs: readonly ComparedRun[]): string {
+  if (!runs.length) return '-';
+  const first = runVerdict(runs[0]!.results);
+  if (runs.length === 1) return first;
+  const failed = runs.filter((r) => !r.results.pass).length;
+  return `${first} (${runs.length} rounds, ${failed ? `${failed} FAIL` : 'all pass'})`;
 }
 
 function brokenRunBlocks(matrix: Matrix): MatrixBlock[] {
@@ -113,8 +146,9 @@ function namespaceDefaultBlocks(matrix: Matrix): MatrixBlock[] {
   const defaults = [...new Set(matrix.scenarios.flatMap((s) => s.runs.flatMap((r) => Object.keys(r?.results.environment.namespaceDefaults ?? {}))))];
   if (!defaults.length) return [];
   const kernelDefaults = k.map(
-    (release) =>
-      matrix.scenarios.flatMap((s) => s.runs).find((r) => r?.results.environment.kernel === release)?.results.environment.namespaceDefaults ?? {},
+    (column) =>
+      matrix.scenarios.flatMap((s) => s.runs).find((r) => r && matrixColumn(r.results, matrix.byCpus) === column)?.results.environment
+        .namespaceDefaults ?? {},
   );
   return [
     { heading: 'What a new network namespace starts with', level: 2 },
@@ -172,61 +206,6 @@ function everyExpectationBlocks(s: MatrixScenario, kernels: string[]): MatrixBlo
   ];
 }
 
-const COST_COLUMNS: Record<ConnectFigure, string> = { sparseUs: 'sparse µs', at10: '×10%', at50: '×50%', at90: '×90%', at99: '×99%' };
-/**
- * A step at 50% in use: connect() costs at least the theory's least step, against the almost empty range, both
- * just past 50% and at 90% (one window alone can fall into a fast or slow mode).
- */
-const STEP = { column: 'step at 50%', after: ['at50', 'at90'], factor: PARITY_STEP_MIN } as const;
-
-/** Per case whose client timed connect() on some kernel: its curve per kernel, and the figures per kernel. */
-function connectCostBlocks(matrix: Matrix): MatrixBlock[] {
-  const timed = matrix.scenarios.flatMap((s) =>
-    caseNames(s.runs)
-      .map((caseName, caseIndex) => ({ s, caseName, caseIndex }))
-      .filter(({ s, caseName }) => s.runs.some((r) => caseConnectCost(caseIn(r, caseName)))),
-  );
-  if (!timed.length) return [];
-  const header = ['kernel', ...CONNECT_FIGURES.map((f) => COST_COLUMNS[f]), STEP.column];
-  return [
-    { heading: 'The cost of one connect() as the range fills', level: 2 },
-    {
-      text: `Each figure is the median time of one connect() in its window of the range in use: sparse µs while less than half the range is in use, the others as multiples of it in the same run. Under emulation only these ratios, not the µs, compare between kernels. '${STEP.column}': yes where ${STEP.after.map((f) => COST_COLUMNS[f]).join(' and ')} are both ${formatRatio(STEP.factor)} or more (the least of them in brackets).`,
-    },
-    ...timed.flatMap(({ s, caseName, caseIndex }): MatrixBlock[] => [
-      { heading: `${s.name}: ${caseName}`, level: 3 },
-      { chart: connectCostChart(s, caseName, caseIndex, matrix.kernels) },
-      { table: [header, ...matrix.kernels.flatMap((kernel, k) => (s.runs[k] ? [costRow(kernel, caseIn(s.runs[k], caseName))] : []))] },
-    ]),
-  ];
-}
-
-/** A kernel's figures for the case, or why it has none. */
-function costRow(kernel: string, c: CaseResult | undefined): string[] {
-  const cost = caseConnectCost(c);
-  if (!cost) return [kernel, ...CONNECT_FIGURES.map(() => '-'), c ? notTimed(c) : 'case not run'];
-  const figures = CONNECT_FIGURES.map((f) => costFigure(cost, f));
-  return [kernel, ...figures.map((n) => (n === undefined ? '-' : formatCount(n))), stepText(STEP.after.map((f) => costFigure(cost, f)))];
-}
-
-function costFigure(cost: ConnectCost, figure: ConnectFigure): number | undefined {
-  const value = connectFigure(cost, figure);
-  return typeof value === 'number' ? value : undefined;
-}
-
-/** "yes (×2.6)": whether the cost stepped up past 50%, and by how much at least. */
-function stepText(after: ReadonlyArray<number | undefined>): string {
-  if (after.some((n) => n === undefined)) return '-';
-  const least = Math.min(...(after as number[]));
-  return `${least >= STEP.factor ? 'yes' : 'no'} (${formatRatio(least)})`;
-}
-
-/** A case without figures: why its connect.* expectations do not apply, where the theory said so. */
-function notTimed(c: CaseResult): string {
-  const notApplicable = c.expectations.find((e) => e.metric.startsWith('connect.') && e.notApplicable);
-  return notApplicable ? expectationVerdict(notApplicable) : 'not measured';
-}
-
 /** A run's result for one row of the comparison (the run may lack the case, or be missing altogether). */
 function expectationIn(run: ComparedRun | undefined, row: ComparisonRow): ExpectationResult | undefined {
   return caseIn(run, row.caseName)?.expectations.find((e) => e.claim === row.claim && e.host === row.host);
@@ -248,10 +227,6 @@ function differMark(c: Comparison): string {
   const measured = c.rows.filter((r) => r.measuredDiffer).length;
   if (c.runs.length < 2) return '-';
   return verdicts ? `verdicts in ${verdicts}` : measured ? `measured in ${measured}` : 'no';
-}
-
-function caseNames(runs: Array<ComparedRun | undefined>): string[] {
-  return [...new Set(runs.flatMap((r) => r?.results.cases.map((c) => c.name) ?? []))];
 }
 
 function floodSeconds(results: Results | undefined, caseName: string): string {

@@ -9,7 +9,7 @@ import { junitXml } from './junit.ts';
 import { renderMarkdown } from './markdown.ts';
 import type { Matrix } from './matrix.ts';
 import { matrixHtml } from './matrix-html.ts';
-import { matrixMarkdown } from './matrix-markdown.ts';
+import { kernelUpgradeMarkdown, matrixMarkdown } from './matrix-markdown.ts';
 
 /** What views render from: `lab run` has a run (and its runs are that one), `lab matrix` a matrix and its runs. */
 export interface ViewSources {
@@ -37,6 +37,7 @@ export const VIEWS = [
   { name: 'summary', file: 'summary.md', from: 'run', render: ({ results, story }) => renderMarkdown(results, { story }) },
   { name: 'html', file: 'report.html', from: 'run', render: ({ results, story }) => renderHtml(results, { story }) },
   { name: 'matrix-markdown', file: 'matrix.md', from: 'matrix', render: matrixMarkdown },
+  { name: 'kernel-upgrade', file: 'kernel-upgrade.md', from: 'matrix', render: kernelUpgradeMarkdown },
   { name: 'matrix-html', file: 'matrix.html', from: 'matrix', render: matrixHtml },
   { name: 'junit', from: 'runs', render: junitXml },
 ] as const satisfies readonly ReportView[];

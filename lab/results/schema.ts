@@ -23,6 +23,7 @@ const environmentFingerprint: z.ZodType<EnvironmentFingerprint> = z.object({
   hostKind: z.string().optional(),
   kernel: z.string(),
   engine: z.string(),
+  cpus: z.number().optional(),
   images: z.record(z.string(), z.object({ name: z.string(), id: z.string() })).optional(),
   namespaceDefaults: z.record(z.string(), z.string()).optional(),
   machineSysctls: z.record(z.string(), z.string()).optional(),

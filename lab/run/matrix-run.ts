@@ -1,8 +1,9 @@
 /**
- * Runs scenarios on several kernels: one job per kernel (its scenarios one after another), jobs in parallel
- * as the machine's cores allow (each VM is one emulated CPU), except that a scenario that times connect()
- * runs alone (turns.ts), and so does one that judges host-wide memory on a machine other runs share. A run
- * that breaks is recorded and the others go on; the caller renders the matrix from what came back.
+ * Runs scenarios on several kernels: one job per kernel and VM size (its scenarios one after another, each as
+ * many rounds as asked), jobs in parallel as the machine's cores allow, except that a timed scenario (connect()'s
+ * cost, a churn's rate) runs alone (turns.ts), and so does one that judges host-wide memory on a machine other
+ * runs share. A run that breaks is recorded and the others go on; the caller renders the matrix from what came
+ * back.
  */
 import type { ComparedRun, MatrixFailure } from '../results/runs.ts';
 import type { Results } from '../results/results.ts';
@@ -13,6 +14,7 @@ import { runScenario } from './scenario-run.ts';
 import { Turns } from './turns.ts';
 
 export interface MatrixJob {
+  /** The kernel as asked, with the VM's CPUs where --cpus gives them ("6.12-2vcpu"): the results' folder. */
   kernel: string;
   runtime: () => Runtime;
 }
@@ -31,9 +33,13 @@ export interface MatrixState {
 export interface MatrixOptions {
   quick: boolean;
   parallel: number;
+  /** Each scenario runs this many times on each kernel, one run after another (a spread, not one sample); 1 if left out. */
+  rounds?: number;
+  /** Only the case of this name, in each scenario (the caller checked that each has it). */
+  caseName?: string;
   signal: AbortSignal;
-  /** Called with each finished run, so results are on disk before the matrix ends. */
-  onResults(kernel: string, file: string, results: Results): Promise<string>;
+  /** Called with each finished run (round counts from 1), so results are on disk before the matrix ends. */
+  onResults(kernel: string, file: string, results: Results, round: number): Promise<string>;
   onState(state: MatrixState): void;
 }
 
@@ -46,33 +52,36 @@ export async function runMatrix(
   const failures: MatrixFailure[] = [];
   const queue = [...jobs];
   const turns = new Turns();
+  const count = options.rounds ?? 1;
+  const rounds = Array.from({ length: count }, (_, i) => i + 1);
+  const label = (name: string, round: number) => (count > 1 ? `${name} (round ${round}/${count})` : name);
   for (const job of jobs)
     for (const { scenario } of scenarios)
-      options.onState({ kernel: job.kernel, scenario: scenario.name, state: 'waiting', text: 'waiting for a free core' });
+      for (const round of rounds)
+        options.onState({ kernel: job.kernel, scenario: label(scenario.name, round), state: 'waiting', text: 'waiting for a free core' });
   const worker = async () => {
     for (let job = queue.shift(); job && !options.signal.aborted; job = queue.shift()) {
-      for (const { file, scenario } of scenarios) {
+      for (const { file, scenario, round } of scenarios.flatMap((s) => rounds.map((round) => ({ ...s, round })))) {
         if (options.signal.aborted) break;
         const runtime = job.runtime();
-        const cases = runnableCases(scenario, runtime, options.quick);
+        const cases = runnableCases(scenario, runtime, options.quick).filter(
+          (i) => options.caseName === undefined || scenario.cases[i]!.name === options.caseName,
+        );
         const skipped = scenario.cases.length - cases.length;
         const say = (state: MatrixState['state'], text: string, milestone?: boolean) =>
-          options.onState({ kernel: job!.kernel, scenario: scenario.name, state, text, ...(milestone && { milestone }) });
+          options.onState({ kernel: job!.kernel, scenario: label(scenario.name, round), state, text, ...(milestone && { milestone }) });
+        if (!cases.length && options.caseName !== undefined) {
+          say('skipped', `skipped: case "${options.caseName}" needs a scenario's own program image, which the ${runtime.name} runtime cannot run`);
+          continue;
+        }
         if (!cases.length) {
           say('skipped', `skipped: every case needs a scenario's own program image, which the ${runtime.name} runtime cannot run`);
           continue;
         }
-        const timed = cases.some((i) => mergeCase(scenario, scenario.cases[i]!, options.quick).client.connectCost);
+        const timed = cases.some((i) => timesItself(mergeCase(scenario, scenario.cases[i]!, options.quick).client));
         // On a machine shared with the other runs, a run still booting a VM has not said which kernel it uses: a neighbour.
         const alone = timed || (!runtime.can.machineOfItsOwn && cases.some((i) => readsHostWideMemory(scenario, i)));
-        say(
-          'running',
-          timed
-            ? 'waiting to have the machine alone (it times connect(): a neighbour would stretch its timings)'
-            : alone
-              ? 'waiting to have the machine alone (it reads host-wide memory, which a neighbour would add to)'
-              : 'waiting for its turn',
-        );
+        say('running', waitingFor(timed, alone));
         await turns.enter(alone);
         say('running', 'starting');
         try {
@@ -89,16 +98,16 @@ export async function runMatrix(
               },
             },
           );
-          const written = await options.onResults(job.kernel, file, results);
+          const written = await options.onResults(job.kernel, file, results, round);
           runs.push({ file: written, results });
           say(
             results.pass ? 'passed' : 'failed',
-            `${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`,
+            `${results.pass ? 'PASS' : 'FAIL'} on ${results.environment.kernel}${skipped && options.caseName === undefined ? ` (${skipped} case(s) skipped: they need a program image)` : ''}`,
           );
         } catch (error) {
           if (options.signal.aborted) throw error;
           const message = (error as Error).message.split('\n')[0]!;
-          failures.push({ kernel: job.kernel, scenario: scenario.name, error: message });
+          failures.push({ kernel: job.kernel, scenario: label(scenario.name, round), error: message });
           say('broke', `BROKE: ${message}`);
         } finally {
           turns.leave(alone);
@@ -108,6 +117,16 @@ export async function runMatrix(
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(options.parallel, jobs.length)) }, worker));
   return { runs, failures };
+}
+
+/** A case whose figures are timings: connect()'s cost, or how fast a churn went (the matrix compares its rate). */
+function timesItself(client: { connectCost?: boolean; churn?: unknown }): boolean {
+  return !!client.connectCost || !!client.churn;
+}
+
+function waitingFor(timed: boolean, alone: boolean): string {
+  if (timed) return 'waiting to have the machine alone (it is timed: a neighbour would stretch its timings)';
+  return alone ? 'waiting to have the machine alone (it reads host-wide memory, which a neighbour would add to)' : 'waiting for its turn';
 }
 
 /**

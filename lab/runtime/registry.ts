@@ -23,7 +23,9 @@ export interface RuntimeRegistration {
       };
   /** Chosen when neither --runtime nor --kernel says otherwise. */
   readonly isDefault?: boolean;
-  create(options: { projectRoot: string; kernel?: string }): Runtime;
+  /** Where the hosts' machine is booted for the run (a VM): how many CPUs it may be given (--cpus). */
+  readonly cpus?: { readonly most: number };
+  create(options: { projectRoot: string; kernel?: string; cpus?: number }): Runtime;
   /**
    * Removes what runs left (of one run, or of every run when runId is undefined), except what belongs to a
    * run `keep` names (one still going); says what it removed.

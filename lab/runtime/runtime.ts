@@ -13,6 +13,8 @@ export interface EnvironmentFingerprint {
   /** `uname -v`, where it can be read: Debian's names the upstream version the release is built from. */
   kernelVersion?: string;
   engine: string;
+  /** CPUs the hosts' machine has, where a runtime boots one for the run (a VM's vCPUs). */
+  cpus?: number;
   /** The images (or root filesystems) the hosts run, by role: name and id. */
   images?: Record<string, { name: string; id: string }>;
   /** What a fresh network namespace starts with on this kernel (port range, somaxconn, ...). */

@@ -11,6 +11,8 @@ export interface RuntimeChoice {
   runtime?: string;
   /** A kernel the chosen runtime knows ('6.1', a path to a kernel image...), or 'host' (this machine's). */
   kernel?: string;
+  /** CPUs of the machine a runtime boots for the run (a VM's vCPUs), where it boots one. */
+  cpus?: number;
 }
 
 /** `field` names the flag the kernel came from, for errors: --kernel, or --kernels for lab matrix. */
@@ -24,11 +26,21 @@ export function selectRuntime(choice: RuntimeChoice, projectRoot: string, field 
     const registration = named ?? all.find((r) => r.isDefault)!;
     if (registration.kernel.runs === 'chosen')
       throw new InputError(field, undefined, `the ${registration.name} runtime runs a kernel you choose: give one`);
+    if (choice.cpus !== undefined) checkedCpus(registration, choice.cpus);
     return registration.create({ projectRoot });
   }
   const registration = named ?? all.find((r) => r.kernel.runs === 'chosen');
   if (!registration) throw new InputError(field, undefined, 'no runtime here runs another kernel');
-  return registration.create({ projectRoot, kernel: checkedKernel(registration, kernel, field) });
+  const checked = checkedKernel(registration, kernel, field);
+  return registration.create({ projectRoot, kernel: checked, ...(choice.cpus !== undefined && { cpus: checkedCpus(registration, choice.cpus) }) });
+}
+
+function checkedCpus(registration: RuntimeRegistration, cpus: number): number {
+  if (!registration.cpus)
+    throw new InputError('--cpus', undefined, `the ${registration.name} runtime does not boot a machine of its own to give CPUs to`);
+  if (!Number.isInteger(cpus) || cpus < 1 || cpus > registration.cpus.most)
+    throw new InputError('--cpus', undefined, `must be a whole number from 1 to ${registration.cpus.most} (this machine's cores), not ${cpus}`);
+  return cpus;
 }
 
 function checkedKernel(registration: RuntimeRegistration, kernel: string, field: string): string {

@@ -368,7 +368,8 @@ export const clientSpec = closedObject({
   program: clientProgram.optional(),
   /**
    * Instead of opening and holding: short-lived connections at `rate` per second for `seconds` (connect, Ping,
-   * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments.
+   * Pong, close: the client closes first unless the server does). For the TIME_WAIT experiments, and with
+   * `processes` several at once in one namespace (each a share of the rate) for connect()'s contention.
    */
   churn: closedObject(
     { rate: wholeNumber(1, 100_000), seconds: wholeNumber(1, 600) },

@@ -204,7 +204,17 @@ describe('lab command line: help and version', () => {
     expect(usage('setup')).to.deep.equal([]);
     expect(usage('report')).to.deep.equal(['--out <dir>']);
     expect(usage('compare')).to.deep.equal(['--markdown <file>']);
-    expect(usage('matrix')).to.deep.equal(['--kernels <list>', '--quick', '--out <dir>', '--from <dir>', '--parallel <n>', '--junit <file>']);
+    expect(usage('matrix')).to.deep.equal([
+      '--kernels <list>',
+      '--quick',
+      '--out <dir>',
+      '--from <dir>',
+      '--parallel <n>',
+      '--rounds <n>',
+      '--case <name>',
+      '--cpus <list>',
+      '--junit <file>',
+    ]);
     expect(usage('list')).to.deep.equal([]);
     expect(usage('explain')).to.deep.equal(['--quick']);
     expect(usage('new')).to.deep.equal([]);

@@ -187,6 +187,7 @@ describe("the programs' command lines", () => {
       targets: ['10.0.0.1:80'],
       rate: 500,
       seconds: 30,
+      processes: 4,
       inflight: 128,
       deadlineSeconds: 200,
       progressMs: 1000,

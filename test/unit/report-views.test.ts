@@ -47,10 +47,15 @@ describe('the report views', () => {
     const runs = [KERNEL_61, KERNEL_618].map((file) => ({ file, results: loadFixture(file) }));
     const matrix = buildMatrix(runs);
     const sources = { matrix, runs: runs.map((r) => r.results) };
-    expect(await writeViews(sources, { folder: join(dir, 'a') })).to.deep.equal([join(dir, 'a', 'matrix.md'), join(dir, 'a', 'matrix.html')]);
+    expect(await writeViews(sources, { folder: join(dir, 'a') })).to.deep.equal([
+      join(dir, 'a', 'matrix.md'),
+      join(dir, 'a', 'kernel-upgrade.md'),
+      join(dir, 'a', 'matrix.html'),
+    ]);
     const junit = join(dir, 'junit.xml');
     expect(await writeViews(sources, { folder: join(dir, 'b'), named: { junit } })).to.deep.equal([
       join(dir, 'b', 'matrix.md'),
+      join(dir, 'b', 'kernel-upgrade.md'),
       join(dir, 'b', 'matrix.html'),
       junit,
     ]);

@@ -13,7 +13,7 @@ import { buildMatrix, renderMatrixSummary } from '../../report/matrix.ts';
 import type { ComparedRun, MatrixFailure } from '../../results/runs.ts';
 import { readResults } from '../../report/read.ts';
 import { resultsToJson } from '../../results/results.ts';
-import { runMatrix } from '../../run/matrix-run.ts';
+import { runMatrix, type MatrixJob } from '../../run/matrix-run.ts';
 import { findScenario, loadScenario } from '../../scenario/load.ts';
 import { writeViews } from '../../report/write.ts';
 import { namedKernels, selectRuntime } from '../../runtime/select.ts';
@@ -27,6 +27,9 @@ export interface MatrixFlags {
   out?: string;
   from?: string;
   parallel?: number;
+  rounds?: number;
+  case?: string;
+  cpus?: string;
   junit?: string;
 }
 
@@ -49,24 +52,30 @@ export async function matrixCommand(files: string[], flags: MatrixFlags): Promis
   const kernels = kernelList(flags.kernels ?? '');
   if (!kernels.length) throw new InputError('--kernels', undefined, 'needs a list, such as 5.10,6.1,6.12,host');
   // Bad input stops here, before anything starts: every scenario loads, every kernel is one the lab knows.
-  const jobs = kernels.map((kernel) => {
-    selectRuntime({ kernel }, projectRoot, '--kernels');
-    return { kernel, runtime: () => selectRuntime({ kernel }, projectRoot) };
-  });
+  const jobs = matrixJobs(kernels, cpusList(flags.cpus));
   const scenarios = await Promise.all(files.map(findScenario).map(async (file) => ({ file, scenario: await loadScenario(file) })));
   const parallel = flags.parallel ?? availableParallelism();
   if (!Number.isInteger(parallel) || parallel < 1) throw new InputError('--parallel', undefined, 'must be a whole number of at least 1');
+  const rounds = flags.rounds ?? 1;
+  if (!Number.isInteger(rounds) || rounds < 1 || rounds > MOST_ROUNDS)
+    throw new InputError('--rounds', undefined, `must be a whole number from 1 to ${MOST_ROUNDS}`);
+  if (flags.case !== undefined)
+    for (const { file, scenario } of scenarios)
+      if (!scenario.cases.some((c) => c.name === flags.case))
+        throw new InputError(file, '--case', `no case named "${flags.case}" (cases: ${scenario.cases.map((c) => `"${c.name}"`).join(', ')})`);
 
   const outcome = await interruptible('stopping every run and removing what they created', (signal) =>
     runMatrix(scenarios, jobs, {
       quick: !!flags.quick,
       parallel,
+      rounds,
+      ...(flags.case !== undefined && { caseName: flags.case }),
       signal,
       onState: matrixView(!!process.stdout.isTTY && !process.env.CI),
-      onResults: async (kernel, file, results) => {
+      onResults: async (kernel, file, results, round) => {
         const dir = join(out, kernel);
         await mkdir(dir, { recursive: true });
-        const path = join(dir, `${basename(file).replace(/\.[cm]?[jt]s$/, '')}.json`);
+        const path = join(dir, `${basename(file).replace(/\.[cm]?[jt]s$/, '')}${rounds > 1 ? `.round-${round}` : ''}.json`);
         await writeFile(path, resultsToJson(results));
         return path;
       },
@@ -97,6 +106,32 @@ async function readAll(dir: string): Promise<ComparedRun[]> {
     .map((e) => join(e.parentPath ?? e.path, e.name))
     .sort();
   return Promise.all(files.map(async (file) => ({ file, results: await readResults(file) })));
+}
+
+/** More rounds than this is a typo: each one is a full run of every scenario on every kernel. */
+const MOST_ROUNDS = 50;
+
+/**
+ * One job per kernel and VM size: with --cpus every VM kernel once per count, its results under
+ * "<kernel>-<n>vcpu"; host runs once on this machine's own cores. Each is checked before anything starts.
+ */
+export function matrixJobs(kernels: readonly string[], cpus: readonly number[] | undefined): MatrixJob[] {
+  return kernels.flatMap((kernel) =>
+    (kernel === 'host' || !cpus ? [undefined] : cpus).map((n) => {
+      const choice = { kernel, ...(n !== undefined && { cpus: n }) };
+      selectRuntime(choice, projectRoot, '--kernels');
+      return { kernel: n === undefined ? kernel : `${kernel}-${n}vcpu`, runtime: () => selectRuntime(choice, projectRoot) };
+    }),
+  );
+}
+
+/** --cpus: whole numbers, comma-separated ("1,2"); left out, each runtime's usual. */
+export function cpusList(text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const counts = text.split(',').map((c) => c.trim());
+  if (!counts.length || counts.some((c) => !/^[1-9]\d*$/.test(c)))
+    throw new InputError('--cpus', undefined, `takes whole numbers of at least 1, comma-separated (1,2), not "${text}"`);
+  return [...new Set(counts.map(Number))];
 }
 
 /** --kernels: names, paths and 'host', comma-separated; 'all' is every kernel a runtime knows by name, and this machine's. */

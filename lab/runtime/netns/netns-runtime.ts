@@ -77,13 +77,14 @@ class NetnsSession implements RunSession {
   }
 
   async fingerprint(): Promise<EnvironmentFingerprint> {
-    const [kernel = '', kernelVersion = ''] = (await this.sh('uname -r; uname -v')).trim().split('\n');
+    const [kernel = '', kernelVersion = '', cpus = ''] = (await this.sh('uname -r; uname -v; grep -c ^processor /proc/cpuinfo')).trim().split('\n');
     return {
       runtime: this.options.name,
       hostKind: 'namespace',
       kernel,
       kernelVersion,
       engine: await this.options.engine(this.on),
+      ...(this.options.machineOfItsOwn && Number(cpus) > 0 && { cpus: Number(cpus) }),
     };
   }
 

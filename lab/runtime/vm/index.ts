@@ -1,11 +1,15 @@
 /** `--kernel <version>`: network namespaces inside a qemu VM booted on another kernel, one VM per run. */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { registerRuntime } from '../registry.ts';
 import { NetnsRuntime } from '../netns/netns-runtime.ts';
 import { debianKernelNames, KERNEL_ALIASES } from './kernels.ts';
 import { bootVm, removeVms } from './vm-machine.ts';
 
-/** A VM per run: one emulated CPU each, so that kernels can run side by side on a small machine. */
+/**
+ * A VM per run: one emulated CPU each unless asked (--cpus), so that kernels can run side by side on a small
+ * machine; at most this machine's cores, each vCPU a thread of qemu's multi-threaded TCG.
+ */
 const VM_CPUS = 1;
 const VM_MEMORY_MIB = 1024;
 
@@ -17,14 +21,15 @@ registerRuntime({
     named: debianKernelNames().filter((name) => !KERNEL_ALIASES.includes(name)),
     check: (kernel) => (debianKernelNames().includes(kernel) ? undefined : kernelFileProblem(kernel)),
   },
-  create: ({ kernel }) =>
+  cpus: { most: availableParallelism() },
+  create: ({ kernel, cpus = VM_CPUS }) =>
     new NetnsRuntime({
       name: 'vm',
       machineOfItsOwn: true,
       // The VM carries the run's id, so `lab clean --run <id>` finds its qemu and its files.
-      startMachine: (log, runId) => bootVm({ kernel: kernel!, runId, cpus: VM_CPUS, memoryMiB: VM_MEMORY_MIB, log }),
+      startMachine: (log, runId) => bootVm({ kernel: kernel!, runId, cpus, memoryMiB: VM_MEMORY_MIB, log }),
       engine: async () =>
-        `network namespaces in a qemu VM (${process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'software emulation'}, ${VM_CPUS} CPU, ${VM_MEMORY_MIB} MiB), kernel ${kernel}`,
+        `network namespaces in a qemu VM (${process.env.LAB_VM_ACCEL === 'kvm' ? 'KVM' : 'software emulation'}, ${cpus} CPU, ${VM_MEMORY_MIB} MiB), kernel ${kernel}`,
     }),
   removeLeftovers: (runId, _log, keep) => removeVms(runId, keep),
 });

@@ -71,7 +71,8 @@ export async function bootVm(options: VmOptions): Promise<VmMachine> {
     '-machine',
     'pc',
     '-accel',
-    accel,
+    // Several vCPUs run in parallel only with one host thread each (multi-threaded TCG), asked for explicitly.
+    accel === 'tcg' && (options.cpus ?? 1) > 1 ? 'tcg,thread=multi' : accel,
     '-cpu',
     accel === 'kvm' ? 'host' : 'max',
     '-m',

@@ -17,8 +17,10 @@ export const NO_STEP_MAX = 2.5;
  * range. The search starts where the last one for that destination ended (the hint grows by the ports it
  * tried), so while free ports lie next to it a connect() costs what it does on an empty range. With parity,
  * once every port of the first parity is taken (50%), each connect() first walks that whole half in vain:
- * a step up. The 6.15 series made each port checked cheaper by taking no lock (RCU); with one client process
- * nothing contends for those locks, so the lab predicts the same step before and after it.
+ * a step up; a per-socket range has no parity from 6.8 on (207184853dbd: see searchesByParity), so no step.
+ * The 6.15 series made each port checked cheaper by taking no lock (RCU); with one client process nothing
+ * contends for those locks, so the lab predicts the same step before and after it (connect-churn measures the
+ * series where processes contend).
  */
 export function connectCostAt(client: ClientTheory, kernel: KernelRelease, percent: number): Prediction {
   if (client.socketPortRange && !hasSocketPortRange(kernel)) return doesNotApply(`Linux ${kernel.name} has no IP_LOCAL_PORT_RANGE`);

@@ -61,8 +61,10 @@ export function hasSocketPortRange(kernel: KernelRelease): boolean {
 
 /**
  * Whether connect() searches a per-socket range (IP_LOCAL_PORT_RANGE) as it searches the namespace's: one
- * parity first, over an even count of ports. 6.8 made the search step 1 over every port of a per-socket
- * range; Debian's 6.1 (6.1.192) still steps up at 50%, 6.12 and later do not (lab matrix, 7 kernels).
+ * parity first, over an even count of ports. Upstream 207184853dbd ("tcp/dccp: change source port selection
+ * at connect() time", 6.8, not in the 6.1 stable series) searches a socket with its own range step 1 from its
+ * hint, so no half is taken first. Measured over 5 rounds per kernel (`lab matrix --rounds 5`, docs/kernels.md):
+ * Debian's 6.1.0-57 stepped up at 50% in 5 of 5 (x4.0 median), 6.12, 6.16, 7.2, 7.3 and this machine's 6.18 in 0 of 5.
  */
 function socketRangeByParity(kernel: KernelRelease): boolean {
   return !kernel.atLeast(6, 8);
