@@ -66,23 +66,29 @@ describe('milestones the sampler did not see', () => {
   });
 });
 
+/** A sampler started on a host that only hands its output lines to the test. */
+async function startedSampler(name: string): Promise<{ sampler: Sampler; onLine: (line: string) => void }> {
+  let onLine!: (line: string) => void;
+  const program: RunningProgram = { exited: new Promise<number>(() => {}), signal: async () => {}, stderr: () => '' };
+  const host = {
+    plan: { name },
+    exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
+    spawn: async (_argv: string[], line: (text: string) => void) => ((onLine = line), program),
+  } as unknown as Host;
+  const sampler = new Sampler(
+    host,
+    () => 0,
+    () => {},
+    { stopFile: '/tmp/s.stop', maxReadings: 100 },
+  );
+  sampler.start();
+  await new Promise((resolve) => setImmediate(resolve));
+  return { sampler, onLine: (line) => onLine(line) };
+}
+
 describe("the sampler's times", () => {
   it('dates each reading by when the host took it, not when its output came (late, in a burst)', async () => {
-    let onLine!: (line: string) => void;
-    const program: RunningProgram = { exited: new Promise<number>(() => {}), signal: async () => {}, stderr: () => '' };
-    const host = {
-      plan: { name: 'server' },
-      exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
-      spawn: async (_argv: string[], line: (text: string) => void) => ((onLine = line), program),
-    } as unknown as Host;
-    const sampler = new Sampler(
-      host,
-      () => 0,
-      () => {},
-      { stopFile: '/tmp/s.stop', maxReadings: 100 },
-    );
-    sampler.start();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { sampler, onLine } = await startedSampler('server');
     const reading = (estab: number, uptime: string) => {
       onLine(`TCP:   ${estab + 1} (estab ${estab}, closed 0, orphaned 0, timewait 0)`);
       onLine(`### sample ${uptime}`);
@@ -102,21 +108,7 @@ describe("the sampler's times", () => {
   });
 
   it('skips a reading ss could not take (ENFILE: no output), and goes on with the next', async () => {
-    let onLine!: (line: string) => void;
-    const program: RunningProgram = { exited: new Promise<number>(() => {}), signal: async () => {}, stderr: () => '' };
-    const host = {
-      plan: { name: 'client-1' },
-      exec: async () => ({ exitCode: 0, stdout: '', stderr: '' }),
-      spawn: async (_argv: string[], line: (text: string) => void) => ((onLine = line), program),
-    } as unknown as Host;
-    const sampler = new Sampler(
-      host,
-      () => 0,
-      () => {},
-      { stopFile: '/tmp/s.stop', maxReadings: 100 },
-    );
-    sampler.start();
-    await new Promise((resolve) => setImmediate(resolve));
+    const { sampler, onLine } = await startedSampler('client-1');
     onLine('Cannot open netlink socket: Too many open files in system');
     onLine('### sample 100.00');
     onLine('TCP:   5 (estab 4, closed 0, orphaned 0, timewait 0)');
