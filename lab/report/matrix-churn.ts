@@ -8,7 +8,7 @@ import type { ComparedRun } from '../results/runs.ts';
 import type { CaseResult } from '../results/results.ts';
 import { formatRatio } from './connect-cost-chart.ts';
 import { formatCount } from './facts.ts';
-import type { Matrix, MatrixBlock } from './matrix.ts';
+import type { Matrix, MatrixBlock } from './matrix-model.ts';
 import { columnCpus } from './matrix-columns.ts';
 import { caseIn, caseNames } from './matrix-charts.ts';
 import { median } from './matrix-connect-cost.ts';

@@ -10,7 +10,7 @@ import { CONNECT_FIGURES, type ConnectFigure } from '../scenario/metrics.ts';
 import { PARITY_STEP_MIN } from '../scenario/theory/connect-cost.ts';
 import { formatRatio } from './connect-cost-chart.ts';
 import { expectationVerdict, formatCount } from './facts.ts';
-import type { Matrix, MatrixBlock } from './matrix.ts';
+import type { Matrix, MatrixBlock } from './matrix-model.ts';
 import { caseConnectCost, caseIn, caseNames, connectCostChart } from './matrix-charts.ts';
 
 const COST_COLUMNS: Record<ConnectFigure, string> = { sparseUs: 'sparse µs', at10: '×10%', at50: '×50%', at90: '×90%', at99: '×99%' };

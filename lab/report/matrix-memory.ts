@@ -8,7 +8,7 @@ import type { ComparedRun } from '../results/runs.ts';
 import type { CaseResult, ExpectationResult, SlabCacheSize } from '../results/results.ts';
 import { paletteColor } from './colors.ts';
 import { expectationVerdict, formatCount, predictionText } from './facts.ts';
-import type { Matrix, MatrixBlock } from './matrix.ts';
+import type { Matrix, MatrixBlock } from './matrix-model.ts';
 import { matrixColumn } from './matrix-columns.ts';
 import { caseIn } from './matrix-charts.ts';
 import { groupedBarChart, type BarGroup } from './svg-bars.ts';

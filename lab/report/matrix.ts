@@ -19,27 +19,9 @@ import { churnRateBlocks } from './matrix-churn.ts';
 import { columnsByCpus, matrixColumn } from './matrix-columns.ts';
 import { memoryByKernelBlocks } from './matrix-memory.ts';
 import { table } from './table.ts';
+import type { Matrix, MatrixBlock } from './matrix-model.ts';
 
-/** The runs of every scenario by kernel, and the runs that broke (a VM that did not boot, a scenario that broke). */
-export interface Matrix {
-  /** Column labels: kernel releases in version order, with the VM's CPUs where a VM had several ("…, 2 vCPU"). */
-  kernels: string[];
-  /** Whether the columns tell VMs of different CPU counts apart (matrix-columns.ts). */
-  byCpus: boolean;
-  scenarios: Array<{
-    name: string;
-    claim: string;
-    /** Per column: its first run (round) of the scenario. */
-    runs: Array<ComparedRun | undefined>;
-    /** Per column: every run of the scenario (lab matrix --rounds), in the order they came. */
-    rounds: ComparedRun[][];
-    comparison: Comparison;
-  }>;
-  failures: MatrixFailure[];
-  pass: boolean;
-  /** Whether any scenario measured something different on some kernel. */
-  kernelsDiffer: boolean;
-}
+export type { Matrix, MatrixBlock } from './matrix-model.ts';
 
 export function buildMatrix(runs: readonly ComparedRun[], failures: readonly MatrixFailure[] = []): Matrix {
   const byCpus = columnsByCpus(runs);
@@ -70,9 +52,6 @@ export function compareReleases(a: string, b: string): number {
   for (let i = 0; i < 3; i++) if ((x[i] ?? 0) !== (y[i] ?? 0)) return (x[i] ?? 0) - (y[i] ?? 0);
   return a.localeCompare(b, 'en', { numeric: true });
 }
-
-/** A chart is drawn in matrix.html only: the Markdown has its table. */
-export type MatrixBlock = { heading: string; level: 2 | 3 } | { text: string } | { table: string[][] } | { chart: string };
 
 type MatrixScenario = Matrix['scenarios'][number];
 
