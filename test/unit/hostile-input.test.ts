@@ -14,6 +14,7 @@ import { guardOutput, isClosed } from '../../lab/cli/output.ts';
 import { interruptible } from '../../lab/cli/signals.ts';
 import { InputError, Interrupted } from '../../lab/errors.ts';
 import { selectRuntime } from '../../lab/runtime/select.ts';
+import { spawnAsNobody } from '../fixtures/as-nobody.ts';
 import { loadScenario, LOAD_TIMEOUT_ENV } from '../../lab/scenario/load.ts';
 
 const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
@@ -240,18 +241,17 @@ describe('a TMPDIR that is not a writable folder', () => {
   }
 
   it('a read-only one too, for a user who cannot write it', function () {
-    if (process.getuid?.() !== 0) this.skip();
     const readOnly = join(dir, 'read-only');
     chmodSync(dir, 0o755);
     mkdirSync(readOnly, { mode: 0o555 });
-    // As nobody (root writes anywhere): the checkout must be readable by it, as it is in the lab's CI.
-    const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', '--version'], {
-      cwd: projectRoot,
-      encoding: 'utf8',
-      timeout: 30_000,
-      env: { ...process.env, TMPDIR: readOnly },
-    });
-    if (run.error || (/cannot|denied/i.test(run.stderr) && !run.stderr.includes('TMPDIR'))) this.skip();
+    const env = { ...process.env, TMPDIR: readOnly };
+    const checkoutAt = join(dir, 'checkout');
+    mkdirSync(checkoutAt, { mode: 0o755 });
+    // As nobody where the test runs as root: root writes anywhere.
+    const run =
+      process.getuid?.() === 0
+        ? spawnAsNobody({ checkoutAt, argv: [process.execPath, 'bin/lab.js', '--version'], env })
+        : spawnSync(process.execPath, ['bin/lab.js', '--version'], { cwd: projectRoot, encoding: 'utf8', timeout: 30_000, env });
     expect(run.status, run.stderr).to.equal(3);
     expect(run.stderr.trim()).to.match(/^lab: TMPDIR=.*read-only is not a writable directory \(nothing can be created in it: EACCES\)/);
   });

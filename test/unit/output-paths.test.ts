@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
+import { spawnAsNobody } from '../fixtures/as-nobody.ts';
 import { checkOutputPath, type OutputPath } from '../../lab/cli/output-paths.ts';
 import { InputError } from '../../lab/errors.ts';
 import { HOLD_PING, KERNEL_61, KERNEL_618 } from '../fixtures/results/fixtures.ts';
@@ -89,24 +90,13 @@ describe('output paths, checked before anything starts', () => {
     mkdirSync(locked, { mode: 0o555 });
     const wanted = /locked is a folder this user cannot write to$/;
     if (process.getuid?.() !== 0) return expect(refusal({ flag: '--report', path: join(locked, 'x'), kind: 'dir' }).message).to.match(wanted);
-    // Root writes anywhere permissions say: the same check runs as nobody (uid 65534), for whom it is read-only.
-    // The checkout may sit where nobody cannot look (a 0700 temporary folder): in a mount namespace of its
-    // own, it is bound at a folder nobody can reach, and the check runs from there.
+    // Root writes anywhere permissions say: the same check runs as nobody, for whom it is read-only.
     chmodSync(dir, 0o755);
-    const seen = join(dir, 'checkout');
-    mkdirSync(seen, { mode: 0o755 });
-    const check = `import { checkOutputPath } from ${JSON.stringify(join(seen, 'lab/cli/output-paths.ts'))};
+    const checkoutAt = join(dir, 'checkout');
+    mkdirSync(checkoutAt, { mode: 0o755 });
+    const check = `import { checkOutputPath } from ${JSON.stringify(join(checkoutAt, 'lab/cli/output-paths.ts'))};
 try { checkOutputPath({ flag: '--report', path: ${JSON.stringify(join(locked, 'x'))}, kind: 'dir' }); console.log('accepted'); } catch (e) { console.log(e.message); }`;
-    const script =
-      'mount --bind "$1" "$2" && cd "$2" && exec setpriv --reuid=65534 --regid=65534 --clear-groups "$3" --import tsx --input-type=module -e "$4"';
-    const asNobody = spawnSync(
-      'unshare',
-      ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', projectRoot, seen, process.execPath, check],
-      {
-        encoding: 'utf8',
-        timeout: 30_000,
-      },
-    );
+    const asNobody = spawnAsNobody({ checkoutAt, argv: [process.execPath, '--import', 'tsx', '--input-type=module', '-e', check] });
     expect(asNobody.stdout.trim(), asNobody.stderr).to.match(wanted);
   });
 });
