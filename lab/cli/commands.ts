@@ -165,7 +165,7 @@ const matrix = defineCommand({
     'lab matrix scenarios/*.ts --kernels 5.10,6.1,6.12,host --quick',
     'lab matrix scenarios/port-range.ts scenarios/socket-port-range.ts --kernels all --quick',
     'lab matrix scenarios/socket-port-range.ts --case "the cost of connect() as a per-socket 40000-49999 fills" --kernels all --rounds 5 --quick',
-    'lab matrix scenarios/churn.ts --kernels all --cpus 1,2 --quick',
+    'lab matrix scenarios/connect-churn.ts --kernels all --cpus 1,2 --quick',
     'lab matrix scenarios/64k-myth.ts --kernels 6.1,6.12 --parallel 2 --out results/matrix',
     'lab matrix --from matrix-results --out matrix-report',
   ],

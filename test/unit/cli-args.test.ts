@@ -1,11 +1,15 @@
 /** The command line's parser as a pure function over the table of commands (lab/cli/commands.ts). */
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { helpText, parseArgv, type Parsed } from '../../lab/cli/args.ts';
 import { LAB } from '../../lab/cli/commands.ts';
 import { describeError, exitCodeFor } from '../../lab/cli/exit-codes.ts';
 import { InputError } from '../../lab/errors.ts';
+
+const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 
 const parse = (...argv: string[]) => parseArgv(argv, LAB);
 
@@ -225,6 +229,12 @@ describe('lab command line: help and version', () => {
       expect(c.examples.length, c.name).to.be.at.least(1);
       for (const e of c.examples) expect(e.startsWith(`lab ${c.name}`), e).to.equal(true);
     }
+  });
+
+  it('names only scenarios that exist in its examples', () => {
+    const named = LAB.commands.flatMap((c) => c.examples.flatMap((e) => e.match(/scenarios\/[\w-]+\.ts/g) ?? []));
+    expect(named).to.not.be.empty;
+    for (const file of named) expect(existsSync(join(projectRoot, file)), file).to.equal(true);
   });
 
   it('asks for the version with --version and -v', () => {
