@@ -1,4 +1,15 @@
-import { atLeast, defineScenario, exactly, natHolds, natTimeouts, serverHolds, type Expectation } from 'tcp-limits-lab';
+import {
+  atLeast,
+  conntrackCeiling,
+  conntrackDrops,
+  conntrackFull,
+  defineScenario,
+  exactly,
+  natHolds,
+  natTimeouts,
+  serverHolds,
+  type Expectation,
+} from 'tcp-limits-lab';
 
 // --quick: the same walls on narrow ranges: each client's own range 1000 ports, the gateway's 2300 (its
 // default search, 1024-65535, is 64,512), so the clients' ranges and the gateway's stand as they do in full.
@@ -53,10 +64,15 @@ second gateway address or a second server port doubles the wall. --random-fully 
 (the fix for conntrack's insert races, kubernetes #71261). The gateway is one-armed on the run's network:
 forwarding and its MASQUERADE rule live in its own namespace (set from outside; the clients' route to the
 server goes via it), and its connection tracking is read there: nf_conntrack_count, and insert_failed, drop
-and early_drop (what conntrack -S shows). Its ceiling, nf_conntrack_max, is machine-wide on this kernel
-(read-only in a namespace), so a small table in the gateway cannot be set without shrinking every
-container's; each namespace is counted against it on its own. Quick mode narrows the ranges: each client
-1000 ports, the gateway 2300 (--to-ports), the same walls in seconds.`,
+and early_drop (what conntrack -S shows). Its table is the other wall: one entry per connection it
+forwards, counted against nf_conntrack_max. That ceiling is machine-wide on this kernel (read-only in a
+namespace; each namespace counted against it on its own), so for the "table full" case the lab lowers the
+machine's value for that case alone: with no other run on this kernel (it waits, then refuses), the case's
+traffic exempt from the machine's own tracking so that only the gateway tracks it, every namespace well
+under the new value; and puts it back after the case (and on failure, Ctrl-C, or \`lab clean\` if the lab
+died). Past a full table the gateway drops the SYN ("nf_conntrack: table full, dropping packet"): the
+client sees a timeout again, never EADDRNOTAVAIL. Quick mode narrows the ranges: each client 1000 ports,
+the gateway 2300 (--to-ports), the same walls in seconds.`,
   seeds: ['002'],
   server: { ports: [8080], backlog: 4096 },
   client: { connections: 'fill', inflight: 256, connectTimeoutMs: 5000 },
@@ -122,6 +138,57 @@ container's; each namespace is counted against it on its own. Quick mode narrows
       middle: { kind: 'nat', randomFully: true },
       quick: { client: { sysctls: quickClientRange }, middle: { kind: 'nat', ports: QUICK_GATEWAY_PORTS } },
       expect: throughTheGateway,
+    },
+    {
+      name: 'a small conntrack table in the gateway',
+      about:
+        "nf_conntrack_max lowered for this case alone (5,000; quick 1,500; machine-wide: the kernel keeps one): the gateway's table fills before its ports; past it, dropped SYNs and timeouts.",
+      clients: 1,
+      client: { connections: 6000 },
+      middle: { kind: 'nat', conntrackMax: 5000 },
+      quick: {
+        client: { connections: 2000, sysctls: { 'net.ipv4.ip_local_port_range': '40000 41999' } },
+        middle: { kind: 'nat', conntrackMax: 1500 },
+      },
+      expect: [
+        ...throughTheGateway.filter((e) => e.metric !== 'conntrack.count'),
+        {
+          claim: "the gateway's ceiling is the machine's, as lowered for the case",
+          subject: 'middle',
+          metric: 'conntrack.max',
+          predict: conntrackCeiling,
+        },
+        {
+          claim: "the gateway's table is full: as many entries as its ceiling",
+          subject: 'middle',
+          metric: 'conntrack.count',
+          predict: conntrackFull,
+        },
+        {
+          claim: 'each connect past the table times out: the gateway drops its SYN',
+          subject: 'all clients',
+          metric: 'errors.ETIMEDOUT',
+          predict: natTimeouts,
+        },
+        {
+          claim: "the gateway counts each SYN its full table dropped ('table full, dropping packet')",
+          subject: 'middle',
+          metric: 'conntrack.drop',
+          predict: conntrackDrops,
+        },
+        {
+          claim: 'no insert failed: one client, its own ports kept, no two connections race for one tuple',
+          subject: 'middle',
+          metric: 'conntrack.insertFailed',
+          predict: () => exactly(0, "MASQUERADE keeps the one client's ports: every translated tuple is unique"),
+        },
+        {
+          claim: 'the client sees timeouts, never EADDRNOTAVAIL: its own range is not spent',
+          subject: 'each client',
+          metric: 'errors.EADDRNOTAVAIL',
+          predict: () => exactly(0, 'the client asks for no more than its own range holds'),
+        },
+      ],
     },
   ],
 });

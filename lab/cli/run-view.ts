@@ -231,7 +231,8 @@ export function progressReporter(
 
 /** The middle tier as its own line: the host, and its two legs (clients -> it, it -> the server). */
 export function middleTier(middle: NonNullable<CaseInfo['plan']['middle']>, legs: CaseInfo['plan']['legs']): string {
-  const kind = middle.role === 'gateway' ? `NAT${middle.nat?.randomFully ? ' --random-fully' : ''}` : (middle.proxy?.software ?? 'proxy');
+  const table = middle.nat?.conntrackMax ? `, conntrack table ${middle.nat.conntrackMax}` : '';
+  const kind = middle.role === 'gateway' ? `NAT${middle.nat?.randomFully ? ' --random-fully' : ''}${table}` : (middle.proxy?.software ?? 'proxy');
   const onward = legs.find((leg) => leg.from.includes(middle.name));
   const to = onward ? `${onward.to} ${onward.endpoints.join(', ')}` : 'the server';
   return `${middle.name} ${middle.ips.join(', ')} (${kind}): clients -> ${middle.name} -> ${to}`;

@@ -93,6 +93,7 @@ function plannedNat(spec: NatMiddle, ips: string[], clients: readonly PlannedCli
     addressOf: natAddressing(ips, clients),
     ...(spec.ports && { ports: parsePortRange(spec.ports) }),
     randomFully: spec.randomFully ?? false,
+    ...(spec.conntrackMax !== undefined && { conntrackMax: spec.conntrackMax }),
   };
 }
 

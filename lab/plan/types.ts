@@ -53,6 +53,8 @@ export interface PlannedNat {
   /** The ports translation picks from ("--to-ports"); none: the kernel's own search, 1024-65535. */
   ports?: readonly [number, number];
   randomFully: boolean;
+  /** The machine's nf_conntrack_max lowered to this for the case (its table's ceiling); none: as it is. */
+  conntrackMax?: number;
 }
 
 /**

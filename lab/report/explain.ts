@@ -63,5 +63,6 @@ function middleText(middle: MiddleSpec): string {
   const addresses = middle.addresses ?? 1;
   const how = addresses > 1 ? `SNAT to ${addresses} gateway addresses, the clients shared among them` : 'MASQUERADE to its address';
   const ports = middle.ports ? `ports ${middle.ports} (--to-ports)` : 'ports 1024-65535 searched';
-  return `a NAT gateway (clients -> gateway, their route to the server -> server from the gateway's address): ${how}, ${ports}${middle.randomFully ? ', --random-fully' : ''}`;
+  const table = middle.conntrackMax ? `, a conntrack table of ${middle.conntrackMax} (nf_conntrack_max lowered for the case, machine-wide)` : '';
+  return `a NAT gateway (clients -> gateway, their route to the server -> server from the gateway's address): ${how}, ${ports}${middle.randomFully ? ', --random-fully' : ''}${table}`;
 }

@@ -99,7 +99,14 @@ export function middleTheory(
     role: plan.role,
     ips: plan.ips,
     backends: plan.backends.length,
-    ...(nat && { nat: { clientsOf, ...(nat.ports && { ports: nat.ports }), randomFully: nat.randomFully } }),
+    ...(nat && {
+      nat: {
+        clientsOf,
+        ...(nat.ports && { ports: nat.ports }),
+        randomFully: nat.randomFully,
+        ...(nat.conntrackMax !== undefined && { conntrackMax: nat.conntrackMax }),
+      },
+    }),
     ...(conntrackMax !== undefined && { conntrackMax }),
     ...(plan.proxy && { proxy: proxyTheory(plan, plan.proxy, before, namespaceDefaults) }),
   };

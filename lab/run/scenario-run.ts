@@ -37,6 +37,7 @@ import { measuredCost, recordCost } from './memory-costs.ts';
 import { kernelRelease } from '../scenario/theory/kernel.ts';
 import { connectionSlabBytes } from '../scenario/theory/memory.ts';
 import { clientCeiling } from '../scenario/theory/ports.ts';
+import { lowerForCase, putBackEarly, type LoweredCeiling } from './lowered-conntrack.ts';
 
 export interface ScenarioRunOptions {
   file: string;
@@ -157,6 +158,7 @@ class ScenarioRun {
       if (clash) throw new InputError(this.options.file, 'subnet', `${wanted} overlaps the engine's network ${clash}`);
     }
     this.planAll(wanted ?? freeSubnet(used));
+    this.refuseLoweringWithout();
     await this.checkPredictions();
     // Every check that can refuse runs before any of them changes the machine: a case refused for memory
     // must not have raised nf_conntrack_max (or fs.file-max) first, only to put it back.
@@ -165,6 +167,17 @@ class ScenarioRun {
     const raises = [this.checkTracking(tracking), await this.checkOpenFiles()];
     for (const raise of raises) await raise?.();
     await this.events.connected?.({ runId: this.runId, environment: this.environment });
+  }
+
+  /** A case that needs the machine's conntrack ceiling lowered, where the session cannot: refused before anything is made. */
+  private refuseLoweringWithout(): void {
+    if (this.session.connectionTracking?.lower) return;
+    const index = this.caseIndexes.find((i) => this.plan(i).middle?.nat?.conntrackMax !== undefined);
+    if (index === undefined) return;
+    throw new EnvironmentError(
+      `case ${index + 1} (${this.scenario.cases[index]!.name}) needs this machine's nf_conntrack_max lowered for it (middle.conntrackMax), which the ${this.runtime.name} runtime cannot do here`,
+      'run it on docker with the engine on this machine, as root',
+    );
   }
 
   /** What runs the hosts, and what their machine says of itself. */
@@ -355,11 +368,54 @@ class ScenarioRun {
     await this.events.stepFinished?.(step, { title: done });
   }
 
-  /** Every phase of one case; the hosts are removed whatever happens. */
+  /**
+   * A case whose gateway asks for a small table: the machine's ceiling lowered for it alone (lowered-conntrack.ts),
+   * its traffic exempt from the machine's tracking meanwhile. Resolves with what puts both back. Not raced
+   * against Ctrl-C (guard): raced, a lowering under way would finish after the session closed and stay
+   * lowered; lowerForCase stops at Ctrl-C itself, putting back what it set.
+   */
+  private async lowerFor(index: number): Promise<LoweredCeiling | undefined> {
+    const max = this.plan(index).middle?.nat?.conntrackMax;
+    const tracking = this.session.connectionTracking;
+    if (max === undefined || !tracking) return undefined;
+    const shell = this.session.machineShell();
+    const bootId = shell && (await shell(['cat', '/proc/sys/kernel/random/boot_id']).catch(() => undefined));
+    return lowerForCase(tracking, {
+      runId: this.runId,
+      max,
+      label: `case ${index + 1} (${this.scenario.cases[index]!.name})`,
+      subnet: this.network!.subnet,
+      exemptAlready: !!this.options.notrack,
+      ...(bootId?.exitCode === 0 && bootId.stdout.trim() && { bootId: bootId.stdout.trim() }),
+      log: this.log,
+      ...(this.options.signal && { signal: this.options.signal }),
+    });
+  }
+
+  /** One case, with the machine changed for it where it asks (and put back whatever happens). */
   async runCase(index: number): Promise<void> {
+    const lowered = await this.lowerFor(index);
+    let failure: unknown;
+    try {
+      await this.runPhases(index, lowered);
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      // A put-back that fails after the case did must not hide why the case failed: it is said instead.
+      await lowered?.putBack().catch((error: Error) => {
+        if (failure === undefined) throw error;
+        this.log(`could not put nf_conntrack_max back: ${error.message}`);
+      });
+    }
+  }
+
+  /** Every phase of one case; the hosts are removed whatever happens. */
+  private async runPhases(index: number, ceiling?: LoweredCeiling): Promise<void> {
     const plan = this.plan(index);
     const spec = this.scenario.cases[index]!;
     let info: CaseInfo | undefined;
+    const lowered = plan.middle?.nat?.conntrackMax !== undefined;
     const caseRun = new CaseRun(
       this.session,
       this.network!,
@@ -367,14 +423,18 @@ class ScenarioRun {
       {
         hostKind: this.runtime.hostKind,
         kernel: this.environment?.kernel ?? '',
-        tracked: this.tracked,
+        // A case that lowers the ceiling has its traffic exempt from the machine's tracking.
+        tracked: this.tracked && !lowered,
         hostMemoryCgroups: this.runtime.can.hostMemoryCgroups,
         machineOfItsOwn: this.runtime.can.machineOfItsOwn,
         ...(this.environment?.kernelVersion ? { kernelVersion: this.environment.kernelVersion } : {}),
         ...(this.environment?.nodes && { nodes: this.environment.nodes }),
         ...(this.options.signal ? { signal: this.options.signal } : {}),
-        judge: (context, server, clients, middle) =>
-          this.judge.judge(index, plan.expectations, context, server, clients, this.options.signal, middle),
+        judge: async (context, server, clients, middle) =>
+          putBackEarly(
+            await this.judge.judge(index, plan.expectations, context, server, clients, this.options.signal, middle),
+            ceiling?.putBackEarly,
+          ),
       },
       (progress) => this.events.progress?.(info!, progress),
     );

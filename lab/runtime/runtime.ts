@@ -93,6 +93,29 @@ export interface ConnectionTracking {
   exempt(subnet: string, log: Log): Promise<void>;
   /** Puts back a ceiling that runs now gone left raised (killed before they could); says what it did. */
   reclaim(log: Log): Promise<string[]>;
+  /** Deletes the run's exemption before the run ends (a case had it for itself); nothing where there is none. */
+  endExemption?(log: Log): Promise<void>;
+  /**
+   * Present where the lab holds the machine's table: lowers its ceiling for a case, machine-wide (the kernel
+   * keeps one per machine, every namespace counted against it), refused while another lab run holds it set.
+   * Resolves with the function that puts it back; the session's close does too, and where the lab died the
+   * next run or `lab clean`.
+   */
+  lower?(max: number, log: Log): Promise<() => Promise<void>>;
+  /** The entries each network namespace of the machine tracks, those the lab can read; the machine's own first. */
+  namespaceCounts?(): Promise<NamespaceCount[]>;
+}
+
+/** One network namespace's connection tracking, as counted against the machine's ceiling. */
+export interface NamespaceCount {
+  /** Its id, as /proc/<pid>/ns/net names it: net:[4026531833]. */
+  namespace: string;
+  /** The machine's own (init) namespace. */
+  machine: boolean;
+  count: number;
+  /** A process in it, and its command, to name it by. */
+  pid: number;
+  command: string;
 }
 
 /** A machine-wide limit a run may raise, only when the user says so (fs.file-max); the session puts it back. */

@@ -221,6 +221,11 @@ const serverOverrides = serverFields.partial().superRefine(addressesNeedNetAdmin
 
 /** Addresses of the middle tier: its own, and those added in its namespace from outside (.254 downwards). */
 export const MAX_MIDDLE_ADDRESSES = 8;
+/**
+ * A gateway's small conntrack table: the lab lowers the machine's one nf_conntrack_max to it for the case
+ * (every namespace on the machine gets it), so never below 1000, and small.
+ */
+export const CONNTRACK_MAX_BOUNDS = { min: 1000, max: 65_536 } as const;
 
 /** A port range written "LOW HIGH", each problem said as the port-range module says it. */
 const portRangeText = z.string({ error: 'must be "LOW HIGH" such as "40000 40999"' }).superRefine((text, ctx) => {
@@ -247,9 +252,14 @@ export const natMiddle = closedObject(
     ports: portRangeText.optional(),
     /** --random-fully: every translated port is picked at random, none kept from the client. */
     randomFully: flag().optional(),
+    /**
+     * A small conntrack table in the gateway ("table full"): the kernel keeps one nf_conntrack_max per machine,
+     * so the lab lowers it, machine-wide, for this case alone, with the machine to itself, and puts it back.
+     */
+    conntrackMax: wholeNumber(CONNTRACK_MAX_BOUNDS.min, CONNTRACK_MAX_BOUNDS.max).optional(),
     ...hostSettingsShape,
   },
-  'must be { kind: \'nat\', addresses?, ports?: "LOW HIGH", randomFully?, sysctls?, nofile?, capabilities? }',
+  'must be { kind: \'nat\', addresses?, ports?: "LOW HIGH", randomFully?, conntrackMax?, sysctls?, nofile?, capabilities? }',
 );
 
 /** A reverse proxy's settings, written into its nginx.conf or haproxy.cfg (lab/proxy/). */

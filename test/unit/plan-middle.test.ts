@@ -1,6 +1,7 @@
 /**
  * The middle tier as data: a NAT gateway's host, rules, routes and legs as planned; the NAT's theory
- * (natHolds, natCeiling, natTimeouts); connection tracking's readings parsed as the kernel prints them.
+ * (natHolds, natCeiling, natTimeouts; with a small table conntrackCeiling, conntrackFull, conntrackDrops);
+ * connection tracking's readings parsed as the kernel prints them.
  */
 import { expect } from 'chai';
 import type { CaseSpec, Scenario, TheoryContext } from '../../lab/scenario/types.ts';
@@ -8,7 +9,8 @@ import { clientTheoryOf } from './client-theory.ts';
 
 const { planCase, plannedHosts } = await import('../../lab/plan/plan.ts');
 const { defineScenario } = await import('../../lab/scenario/define.ts');
-const { natCeiling, natHolds, natTimeouts, kernelRelease } = await import('../../lab/scenario/theory/index.ts');
+const { natCeiling, natHolds, natTimeouts, conntrackCeiling, conntrackDrops, conntrackFull, kernelRelease } =
+  await import('../../lab/scenario/theory/index.ts');
 const { middleTheory } = await import('../../lab/run/evaluate.ts');
 const { parseConntrack } = await import('../../lab/collect/conntrack.ts');
 const { InputError } = await import('../../lab/errors.ts');
@@ -133,6 +135,53 @@ describe('the NAT theory (lab/scenario/theory/nat.ts)', () => {
     expect(natCeiling(context(4, { kind: 'nat', addresses: 2, ports: '40000 41499' }))).to.include({ min: 3000, max: 3000 });
     // Two of the four clients behind each address: each address meets its own wall.
     expect(natHolds(context(4, { kind: 'nat', addresses: 2, ports: '40000 41499' }))).to.include({ min: 2 * 1485, max: 3000 });
+  });
+});
+
+describe('a small conntrack table in the gateway (middle.conntrackMax)', () => {
+  const kernel = kernelRelease('6.18.44-fc-v1300');
+  function context(asked: number, middle: CaseSpec['middle'], measuredMax?: number): TheoryContext {
+    const plan = planCase(scenario([{ name: 'x', clients: 1, middle }]), 0, options);
+    return {
+      kernel,
+      clients: plan.clients.map((c) => clientTheoryOf(c.name, { asked, portRange: [40000, 41999] })),
+      server: { ip: '198.18.7.2', ports: [8080], backlog: 4096, workers: 1, nofile: 20000 },
+      middle: middleTheory(plan.middle!, measuredMax),
+    };
+  }
+
+  it("is planned on the gateway and reaches its theory; no rule of its own (the run lowers the machine's)", () => {
+    const plan = planCase(scenario([{ name: 'x', clients: 1, middle: { kind: 'nat', conntrackMax: 1500 } }]), 0, options);
+    expect(plan.middle!.nat).to.include({ conntrackMax: 1500 });
+    expect(plan.middle!.setFromOutside!.flat().join(' ')).not.to.include('conntrack');
+    expect(middleTheory(plan.middle!).nat).to.include({ conntrackMax: 1500 });
+    const without = planCase(scenario([{ name: 'x', clients: 1, middle: { kind: 'nat' } }]), 0, options);
+    expect(without.middle!.nat).not.to.have.property('conntrackMax');
+  });
+
+  it('holds what its table takes where the clients ask for more: the table, not the ports, is the wall', () => {
+    const ctx = context(2000, { kind: 'nat', conntrackMax: 1500 });
+    expect(conntrackCeiling(ctx)).to.include({ min: 1500, max: 1500 });
+    expect(conntrackFull(ctx)).to.include({ min: 1500, max: 1500 });
+    const holds = natHolds(ctx);
+    expect(holds.max).to.equal(1500);
+    expect(holds.why).to.match(/conntrack table \(nf_conntrack_max 1500, lowered for the case\)/);
+    const timeouts = natTimeouts(ctx);
+    expect(timeouts).to.include({ min: 2000 - holds.max, max: 2000 - holds.min });
+    expect(conntrackDrops(ctx)).to.include({ min: timeouts.min, max: Infinity });
+  });
+
+  it('under its table the clients hold what they ask, one entry each; the measured ceiling where none was lowered', () => {
+    const ctx = context(1000, { kind: 'nat', conntrackMax: 1500 });
+    expect(natHolds(ctx)).to.include({ min: 1000, max: 1000 });
+    expect(conntrackFull(ctx)).to.include({ min: 1000, max: 1000 });
+    expect(conntrackCeiling(context(1000, { kind: 'nat' }, 262144))).to.include({ min: 262144, max: 262144 });
+    expect(() => conntrackFull(context(1000, { kind: 'nat' }))).to.throw(/does not lower the gateway's table/);
+  });
+
+  it('the ports stay the wall where they are fewer than the table', () => {
+    const ctx = context(2000, { kind: 'nat', conntrackMax: 65536, ports: '40000 40999' });
+    expect(natHolds(ctx)).to.include({ min: 990, max: 1000 });
   });
 });
 

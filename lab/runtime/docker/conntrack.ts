@@ -5,16 +5,21 @@
  * it only when the user says so, restoring the old value afterwards. Or, also only when the user says so,
  * it exempts the run's subnet from tracking: a NOTRACK rule in the host's raw table for that subnet alone.
  *
- * A ledger (/run/lab/conntrack.json: the value before any lab raised it, which lab processes hold it
- * raised, and which hold an exemption) makes that safe when two labs do it at once, and when a lab dies
+ * For a case that needs a small table (a NAT gateway's "table full") it lowers the ceiling, machine-wide (the
+ * kernel keeps one nf_conntrack_max per machine; each namespace is counted against it on its own), only
+ * while no other lab run holds it set, and puts it back after the case.
+ *
+ * A ledger (/run/lab/conntrack.json: the value before any lab set it, which lab processes hold it set, and
+ * which hold an exemption) makes that safe when two labs do it at once, and when a lab dies
  * without undoing it (SIGKILL): the last holder puts the original back, and a holder whose process is gone
  * is dropped by the next lab run or by `lab clean`, which then restore the value and delete the rule.
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import { $ } from 'zx';
-import type { ConnectionTracking, Log } from '../runtime.ts';
+import type { ConnectionTracking, Log, NamespaceCount } from '../runtime.ts';
 import { alive } from '../../process-alive.ts';
-import { RaisedSysctl, type RaiseLedger } from './raised-sysctl.ts';
+import { HeldSysctl, type RaiseLedger } from './raised-sysctl.ts';
 
 const BRIDGE_CALLS_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 const CONNTRACK_MAX = '/proc/sys/net/netfilter/nf_conntrack_max';
@@ -29,7 +34,7 @@ interface Ledger extends RaiseLedger {
   exempt?: Record<string, { pid: number; subnet: string }>;
 }
 
-const ceiling = new RaisedSysctl<Ledger>(
+const ceiling = new HeldSysctl<Ledger>(
   'nf_conntrack_max',
   CONNTRACK_MAX,
   CONNTRACK_LEDGER,
@@ -82,14 +87,47 @@ async function settleLeftovers(found: Ledger | undefined, log: Log): Promise<{ l
   return { ...(restored.ledger && { ledger: restored.ledger }), restored: restored.restoredFrom !== undefined, deleted };
 }
 
+/**
+ * The entries one namespace tracks, from /proc/<pid>/net/stat/nf_conntrack: its first column, "entries", is
+ * the namespace's own count (repeated on every CPU's line). Undefined where it could not be read.
+ */
+export function namespaceEntries(statText: string): number | undefined {
+  const [header, first] = statText.trim().split('\n');
+  if (!header?.trim().startsWith('entries') || !first) return undefined;
+  const value = parseInt(first.trim().split(/\s+/)[0] ?? '', 16);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/**
+ * Every network namespace some process of this machine is in, read through one of its processes; the
+ * machine's own first (the lab's: it runs beside the engine, in the machine's namespaces).
+ */
+async function namespaceCounts(): Promise<NamespaceCount[]> {
+  const own = await readlink(`/proc/${process.pid}/ns/net`).catch(() => undefined);
+  const seen = new Map<string, NamespaceCount>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const namespace = await readlink(`/proc/${entry}/ns/net`).catch(() => undefined);
+    if (!namespace || seen.has(namespace)) continue;
+    const count = namespaceEntries(await readFile(`/proc/${entry}/net/stat/nf_conntrack`, 'utf8').catch(() => ''));
+    if (count === undefined) continue;
+    const command = (await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '?')).trim();
+    seen.set(namespace, { namespace, machine: namespace === own, count, pid: Number(entry), command });
+  }
+  return [...seen.values()].sort((a, b) => Number(b.machine) - Number(a.machine) || b.count - a.count);
+}
+
 /** This machine's conntrack table, shared by every run: raises and exemptions are held per run in the ledger. */
-export interface MachineConntrack extends Omit<ConnectionTracking, 'raise' | 'exempt'> {
+export interface MachineConntrack extends Omit<ConnectionTracking, 'raise' | 'exempt' | 'lower'> {
   /** nf_conntrack_max as it stays (not as lab runs raised it for a while): every namespace's own ceiling. */
   lastingMax(): Promise<number>;
   /** Raises the ceiling for one run; resolves with the function that puts the old one back. */
   raise(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
   /** Exempts one run's subnet from tracking; resolves with the function that deletes the rule. */
   exempt(runId: string, subnet: string, log: Log): Promise<() => Promise<void>>;
+  /** Lowers the ceiling for one run's case, where no other lab run holds it set; resolves with the function that puts it back. */
+  lower(runId: string, max: number, log: Log): Promise<() => Promise<void>>;
+  namespaceCounts(): Promise<NamespaceCount[]>;
 }
 
 export const hostConntrack: MachineConntrack = {
@@ -122,6 +160,13 @@ export const hostConntrack: MachineConntrack = {
     await ceiling.locked(async () => ceiling.save((await dropDeadExemptions(await ceiling.load(), log)).ledger));
     return ceiling.raise(runId, max, log, freshLedger);
   },
+
+  async lower(runId: string, max: number, log: Log) {
+    await ceiling.locked(async () => ceiling.save((await dropDeadExemptions(await ceiling.load(), log)).ledger));
+    return ceiling.lower(runId, max, log, freshLedger, 'for this case (machine-wide: the kernel keeps one per machine)');
+  },
+
+  namespaceCounts,
 
   async exempt(runId: string, subnet: string, log: Log) {
     await ceiling.locked(async () => {

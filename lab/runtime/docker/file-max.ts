@@ -4,11 +4,11 @@
  * (--raise-file-max), held in its own ledger like nf_conntrack_max, and puts it back afterwards.
  */
 import type { Log } from '../runtime.ts';
-import { RaisedSysctl } from './raised-sysctl.ts';
+import { HeldSysctl } from './raised-sysctl.ts';
 
 export const FILE_MAX_LEDGER = '/run/lab/file-max.json';
 
-const fileMax = new RaisedSysctl('fs.file-max', '/proc/sys/fs/file-max', FILE_MAX_LEDGER, '--raise-file-max');
+const fileMax = new HeldSysctl('fs.file-max', '/proc/sys/fs/file-max', FILE_MAX_LEDGER, '--raise-file-max');
 
 /** This machine's open-file ceiling, shared by every run: raises are held per run in the ledger. */
 export const hostFileMax = {

@@ -1,8 +1,9 @@
 /**
- * The tables of this machine a run may tune, where its hosts run here: conntrack's ceiling and exemption
- * from tracking, and fs.file-max. Each raise or exemption is held in its ledger for the run, and undone
- * when the run closes. Containers on a bridge pass the machine's own netfilter too (bridge-nf-call-iptables);
- * on an overlay each container's namespace is the only place its connections are tracked.
+ * The tables of this machine a run may tune, where its hosts run here: conntrack's ceiling (raised for a
+ * run, or lowered for a case) and exemption from tracking, and fs.file-max. Each raise, lowering or exemption
+ * is held in its ledger for the run, and undone when the run closes. Containers on a bridge pass the
+ * machine's own netfilter too (bridge-nf-call-iptables); on an overlay each container's namespace is the
+ * only place its connections are tracked.
  */
 import type { ConnectionTracking, Log, RaisableLimit } from '../runtime.ts';
 import { hostConntrack } from './conntrack.ts';
@@ -16,6 +17,8 @@ export class MachineTables {
   private restoreTracking?: () => Promise<void>;
   private deleteExemption?: () => Promise<void>;
   private restoreFileMax?: () => Promise<void>;
+  /** Put back a ceiling lowered for a case, if the case did not. */
+  private restoreLowered?: () => Promise<void>;
 
   constructor(
     private readonly runId: string,
@@ -35,6 +38,17 @@ export class MachineTables {
         else log(`exempting ${subnet} from connection tracking in each host's namespace (--notrack)`);
         this.untracked = subnet;
       },
+      endExemption: async () => {
+        const exemption = this.deleteExemption;
+        this.deleteExemption = this.untracked = undefined;
+        await exemption?.();
+      },
+      lower: async (max, log) => {
+        const restore = await hostConntrack.lower(this.runId, max, log);
+        this.restoreLowered = restore;
+        return restore;
+      },
+      namespaceCounts: () => hostConntrack.namespaceCounts(),
     };
     this.fileMax = {
       lasting: () => hostFileMax.lasting(),
@@ -45,12 +59,13 @@ export class MachineTables {
     };
   }
 
-  /** Puts back what the run raised and deletes its exemption; safe to call more than once. */
+  /** Puts back what the run raised or lowered and deletes its exemption; safe to call more than once. */
   async close(): Promise<void> {
-    const [restore, exemption, fileMax] = [this.restoreTracking, this.deleteExemption, this.restoreFileMax];
-    this.restoreTracking = this.deleteExemption = this.restoreFileMax = this.untracked = undefined;
-    await restore?.();
-    await exemption?.();
-    await fileMax?.();
+    const [lowered, restore, exemption, fileMax] = [this.restoreLowered, this.restoreTracking, this.deleteExemption, this.restoreFileMax];
+    this.restoreLowered = this.restoreTracking = this.deleteExemption = this.restoreFileMax = this.untracked = undefined;
+    // Each is undone even where one before it failed; the first failure is then said.
+    const failures: unknown[] = [];
+    for (const undo of [lowered, restore, exemption, fileMax]) await undo?.().catch((error: unknown) => failures.push(error));
+    if (failures.length) throw failures[0];
   }
 }

@@ -156,6 +156,8 @@ export interface MiddleTheory {
     /** --to-ports; none: the kernel's own search (1024-65535). */
     ports?: PortRange;
     randomFully: boolean;
+    /** nf_conntrack_max as the lab lowered it for the case (machine-wide), where it did. */
+    conntrackMax?: number;
   };
   /** nf_conntrack_max as read inside it (machine-wide: read-only in a namespace), where it was read. */
   conntrackMax?: number;

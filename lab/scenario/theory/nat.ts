@@ -6,11 +6,18 @@
  * (none given, a source port >= 1024) 1024-65535, 64,512 ports (nf_nat_l4proto_unique_tuple in
  * net/netfilter/nf_nat_proto.c; FACTS.md). Past it the gateway drops the SYN: the client sees a timeout
  * (ETIMEDOUT), not EADDRNOTAVAIL, which only its own kernel's range gives.
+ *
+ * Its other wall is its conntrack table: every connection it forwards is one entry in its namespace, counted
+ * against nf_conntrack_max (machine-wide, one per machine; each namespace counted on its own: net->ct.count
+ * in __nf_conntrack_alloc, net/netfilter/nf_conntrack_core.c). Past it a new SYN gets no entry: the kernel
+ * first evicts an entry not yet assured (early_drop: in the 8 buckets from the new entry's hash), and with
+ * none to evict drops the packet ("nf_conntrack: table full, dropping packet"; the namespace's drop counter).
+ * The client sees a timeout, as past the ports.
  */
 import type { PortRange } from '../port-range.ts';
 import type { ClientTheory, MiddleTheory, Prediction, TheoryContext } from '../types.ts';
 import { clientCeiling } from './ports.ts';
-import { between, exactly, MissingFigure } from './prediction.ts';
+import { atLeast, between, exactly, MissingFigure } from './prediction.ts';
 
 /** The ports nf_nat searches for a TCP source port >= 1024 when no range is given. */
 export const NAT_SEARCH_RANGE: PortRange = [1024, 65535];
@@ -46,6 +53,31 @@ function gatewayOf(ctx: TheoryContext): MiddleTheory & { nat: NonNullable<Middle
  * ports are found by chance (NAT_UNFOUND_FRACTION).
  */
 export function natHolds(ctx: TheoryContext): Prediction {
+  const ports = natPortsHold(ctx);
+  const table = gatewayOf(ctx).nat.conntrackMax;
+  if (table === undefined || ports.min < table) return table === undefined || ports.max <= table ? ports : { ...ports, max: table };
+  const slack = tableSlack(table);
+  return between(
+    table - slack,
+    table,
+    `the gateway's conntrack table (nf_conntrack_max ${table}, lowered for the case): one entry per connection, before its ports (${ports.min}-${ports.max}) run out; up to ${slack} evicted mid-handshake by early_drop`,
+  );
+}
+
+/**
+ * Where the table binds, the connections held fall short of its entries only by those early_drop evicted
+ * mid-handshake (an entry is assured once the client's ACK has passed; the evicted connection's next
+ * packet finds the table full): timing decides how many, this fraction of the table at most (none in the
+ * runs measured: early_drop 0, the table full at exactly its ceiling).
+ */
+export const TABLE_EVICTED_FRACTION = 0.01;
+
+function tableSlack(table: number): number {
+  return Math.ceil(table * TABLE_EVICTED_FRACTION);
+}
+
+/** What the gateway's ports let through, all clients together (natHolds without its table). */
+function natPortsHold(ctx: TheoryContext): Prediction {
   const gateway = gatewayOf(ctx);
   const { ports, why: portsWhy } = natPorts(gateway);
   const wall = ports * gateway.backends;
@@ -92,11 +124,38 @@ export function natTimeouts(ctx: TheoryContext): Prediction {
   );
 }
 
-/** The gateway's conntrack ceiling, as read inside it: machine-wide, but counted per namespace (net->ct.count). */
+/**
+ * The gateway's conntrack ceiling, as read inside it: machine-wide, but counted per namespace (net->ct.count).
+ * Where the case lowered it, the value it lowered it to.
+ */
 export function conntrackCeiling(ctx: TheoryContext): Prediction {
-  const max = gatewayOf(ctx).conntrackMax;
-  if (max === undefined) throw new MissingFigure('nf_conntrack_max is read inside the gateway as the case runs');
-  return exactly(max, 'nf_conntrack_max: machine-wide and read-only in a namespace, each namespace counted against it on its own');
+  const gateway = gatewayOf(ctx);
+  const lowered = gateway.nat.conntrackMax;
+  if (lowered !== undefined) return exactly(lowered, 'nf_conntrack_max as the lab lowered it for the case: machine-wide, read-only in a namespace');
+  if (gateway.conntrackMax === undefined) throw new MissingFigure('nf_conntrack_max is read inside the gateway as the case runs');
+  return exactly(gateway.conntrackMax, 'nf_conntrack_max: machine-wide and read-only in a namespace, each namespace counted against it on its own');
+}
+
+/**
+ * The entries the gateway's table holds once the clients have asked for more than it takes: exactly its
+ * ceiling (an entry is made only while the count stays at or under nf_conntrack_max; an evicted one's place
+ * is taken by the entry it was evicted for). Where they ask for less, one entry per connection held.
+ */
+export function conntrackFull(ctx: TheoryContext): Prediction {
+  const table = gatewayOf(ctx).nat.conntrackMax;
+  if (table === undefined) throw new Error('the case does not lower the gateway\'s table (middle: { kind: "nat", conntrackMax })');
+  const ports = natPortsHold(ctx);
+  if (ports.min >= table) return exactly(table, `its table is full: nf_conntrack_max ${table}, one entry per connection it forwarded`);
+  return { ...ports, why: `one entry per connection held: the clients reach ${ports.min}-${ports.max}, under its ${table}` };
+}
+
+/**
+ * The packets the gateway's full table dropped ("table full, dropping packet"): at least one per connect
+ * that timed out (its SYN, and again each retransmission within the client's connect timeout).
+ */
+export function conntrackDrops(ctx: TheoryContext): Prediction {
+  const timeouts = natTimeouts(ctx);
+  return atLeast(timeouts.min, `one per connect that timed out (${timeouts.min}-${timeouts.max}), and one per SYN it retransmitted meanwhile`);
 }
 
 function clientNamed(ctx: TheoryContext, name: string): ClientTheory {
