@@ -22,7 +22,7 @@ export interface Options {
   demoBare: boolean;
   /** The hold part's sizes, connections held. */
   holdSizes: number[];
-  /** The hold part sets the host's conntrack hash to this many buckets for its time (and puts the old count back). */
+  /** The hold part grows the host's conntrack hash to this many buckets for its time (raising the ceiling grows it to the ceiling already). */
   holdBuckets?: number;
 }
 

@@ -4,10 +4,10 @@
  * costs each (CPU, context switches, run-queue waits, softirqs). Sizes in turn, rounds at each size, the
  * pairs' order turning each round.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { hostConntrack } from '../../lab/runtime/docker/conntrack.ts';
+import { growHash, hostConntrack } from '../../lab/runtime/docker/conntrack.ts';
 import type { BenchContext } from '../context.ts';
 import {
   HOLD_S,
@@ -96,7 +96,9 @@ export async function measureHold(ctx: BenchContext): Promise<void> {
   const out: Record<string, SizeResult> = {};
   const totalWeight = sizes.reduce((s, n) => s + weight(n), 0);
   const restoreConntrack = await roomInConntrack(ctx, Math.max(...sizes));
-  const restoreBuckets = ctx.holdBuckets ? await conntrackBuckets(ctx.holdBuckets) : undefined;
+  const restoreBuckets = ctx.holdBuckets
+    ? await growHash(`${ctx.bench.runId}/buckets`, ctx.holdBuckets, (line) => say(`  (conntrack) ${line}`))
+    : undefined;
   try {
     for (const size of sizes) {
       const layout = layoutFor(size, ctx.nofile);
@@ -312,22 +314,6 @@ export function kneeChart(out: Record<string, Pick<SizeResult, 'knee'>>): string
       `  ${''.padStart(9)} ref ${bar(r.knee!.ref, '=')} ${fmt(r.knee!.ref)}`,
     ]),
   ];
-}
-
-const BUCKETS = '/proc/sys/net/netfilter/nf_conntrack_buckets';
-
-/**
- * --hold-conntrack-buckets: the host's conntrack hash resized for the part (entries of every namespace share
- * it; nf_conntrack_max does not resize it), the old size put back after.
- */
-async function conntrackBuckets(buckets: number): Promise<() => Promise<void>> {
-  const old = (await readFile(BUCKETS, 'utf8')).trim();
-  await writeFile(BUCKETS, String(buckets));
-  say(`  (conntrack) hash buckets ${fmt(Number(old))} -> ${fmt(buckets)} for this part`);
-  return async () => {
-    await writeFile(BUCKETS, old);
-    say(`  (conntrack) hash buckets back to ${fmt(Number(old))}`);
-  };
 }
 
 /** The host's conntrack table must hold every connection (bridged traffic is tracked here): raised for the part if not. */

@@ -25,7 +25,7 @@ const run = defineCommand({
     {
       name: 'raise-conntrack',
       kind: 'boolean',
-      description: "Let the lab raise the host's nf_conntrack_max for a run that needs it (restored afterwards)",
+      description: "Let the lab raise the host's nf_conntrack_max (and its hash) for a run that needs it (restored afterwards)",
     },
     {
       name: 'notrack',

@@ -8,12 +8,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { CONNTRACK_LEDGER } from '../../lab/runtime/docker/conntrack.ts';
+import { bucketsFor, CONNTRACK_BUCKETS_LEDGER, CONNTRACK_LEDGER } from '../../lab/runtime/docker/conntrack.ts';
 import { FILE_MAX_LEDGER } from '../../lab/runtime/docker/file-max.ts';
 import { lab, labelledObjects, prepareRuntime, runIdIn, startLab } from './helpers.ts';
 
 const MAX = '/proc/sys/net/netfilter/nf_conntrack_max';
 const COUNT = '/proc/sys/net/netfilter/nf_conntrack_count';
+const BUCKETS = '/proc/sys/net/netfilter/nf_conntrack_buckets';
+/** Fewer buckets than any raised ceiling here, so that the hash is seen to grow with it and shrink back. */
+const FEW_BUCKETS = 1024;
 const FILE_MAX = '/proc/sys/fs/file-max';
 const readNumber = (path: string) => Number(readFileSync(path, 'utf8').trim());
 const NOTHING = { containers: [], networks: [] };
@@ -26,24 +29,29 @@ const notrackRules = () =>
 
 describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max", function () {
   let machineMax: number;
+  let machineBuckets: number;
   let lowered: number;
 
   before(async function () {
     await prepareRuntime();
     expect(readNumber('/proc/sys/net/bridge/bridge-nf-call-iptables'), 'bridged traffic is tracked on this machine').to.equal(1);
     machineMax = readNumber(MAX);
+    machineBuckets = readNumber(BUCKETS);
   });
 
   beforeEach(() => {
     // Room for what is tracked now and 500 more: a quick case asks for 1,016 connections.
     lowered = readNumber(COUNT) + 500;
     writeFileSync(MAX, String(lowered));
+    writeFileSync(BUCKETS, String(FEW_BUCKETS));
   });
 
   after(() => {
     lab(['clean']);
     writeFileSync(MAX, String(machineMax));
+    writeFileSync(BUCKETS, String(machineBuckets));
     rmSync(CONNTRACK_LEDGER, { force: true });
+    rmSync(CONNTRACK_BUCKETS_LEDGER, { force: true });
   });
 
   it('a run that would cross it is refused (exit 3) before anything starts, and says how to go on', () => {
@@ -63,6 +71,12 @@ describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max
     expect(result.stdout).to.include(`restored the host's nf_conntrack_max from ${to} to ${lowered}`);
     expect(readNumber(MAX)).to.equal(lowered);
     expect(existsSync(CONNTRACK_LEDGER)).to.equal(false);
+    // The hash grows with the ceiling, one bucket per entry allowed, and shrinks back after.
+    const buckets = bucketsFor(Number(to));
+    expect(result.stdout).to.include(`raised the host's nf_conntrack_buckets from ${FEW_BUCKETS} to ${buckets} for this run`);
+    expect(result.stdout).to.include(`restored the host's nf_conntrack_buckets from ${buckets} to ${FEW_BUCKETS}`);
+    expect(readNumber(BUCKETS)).to.equal(FEW_BUCKETS);
+    expect(existsSync(CONNTRACK_BUCKETS_LEDGER)).to.equal(false);
   });
 
   it('two labs raising it at once: the first to end leaves it raised for the other, the last puts it back', async () => {
@@ -91,11 +105,14 @@ describe("the host's conntrack ceiling, --notrack, the memory check, fs.file-max
     run.signal('SIGKILL');
     await run.exited;
     expect(readNumber(MAX), 'nobody was left to restore it').to.equal(raised);
+    expect(readNumber(BUCKETS), 'nor the hash').to.equal(bucketsFor(raised));
     const clean = lab(['clean']);
     expect(clean.status, clean.stderr).to.equal(0);
     expect(clean.stdout).to.include(`nf_conntrack_max back to ${lowered}`);
+    expect(clean.stdout).to.include(`nf_conntrack_buckets back to ${FEW_BUCKETS}`);
     expect(clean.stderr).to.include('left raised by a lab run that is gone');
     expect(readNumber(MAX)).to.equal(lowered);
+    expect(readNumber(BUCKETS)).to.equal(FEW_BUCKETS);
     expect(await labelledObjects()).to.deep.equal(NOTHING);
   });
 

@@ -24,6 +24,7 @@ import { HeldSysctl, type RaiseLedger } from './raised-sysctl.ts';
 const BRIDGE_CALLS_IPTABLES = '/proc/sys/net/bridge/bridge-nf-call-iptables';
 const CONNTRACK_MAX = '/proc/sys/net/netfilter/nf_conntrack_max';
 const CONNTRACK_COUNT = '/proc/sys/net/netfilter/nf_conntrack_count';
+const CONNTRACK_BUCKETS = '/proc/sys/net/netfilter/nf_conntrack_buckets';
 /** In /run: gone at reboot, as is the raised value itself. */
 export const CONNTRACK_LEDGER = '/run/lab/conntrack.json';
 
@@ -42,6 +43,30 @@ const ceiling = new HeldSysctl<Ledger>(
   (l) => Object.keys(l.exempt ?? {}).length > 0,
 );
 const freshLedger = (): Ledger => ({ original: ceiling.value(), holders: {} });
+
+/**
+ * The hash the entries of every namespace share. Raising nf_conntrack_max does not grow it, so at a million
+ * entries in 262,144 buckets each lookup walks a chain of four or more: at 1M held and pinged, the lookup
+ * was 21% of the machine's samples. It grows with the ceiling to one bucket per entry allowed (as the kernel
+ * sizes both at boot on 64-bit: nf_conntrack_max = nf_conntrack_buckets), up to MAX_CONNTRACK_BUCKETS.
+ */
+export const CONNTRACK_BUCKETS_LEDGER = '/run/lab/conntrack-buckets.json';
+const hash = new HeldSysctl('nf_conntrack_buckets', CONNTRACK_BUCKETS, CONNTRACK_BUCKETS_LEDGER, '--raise-conntrack');
+/** 32 MiB of bucket heads: the hash for 4M entries. */
+export const MAX_CONNTRACK_BUCKETS = 4_194_304;
+
+/** The kernel rounds the hash up to whole pages of bucket heads (nf_ct_alloc_hashtable): 4 KiB of 8-byte heads. */
+const BUCKETS_PER_PAGE = 512;
+
+/** The buckets for a ceiling: one per entry allowed, in whole pages as the kernel sizes them, up to MAX_CONNTRACK_BUCKETS. */
+export function bucketsFor(max: number): number {
+  return Math.min(Math.ceil(max / BUCKETS_PER_PAGE) * BUCKETS_PER_PAGE, MAX_CONNTRACK_BUCKETS);
+}
+
+/** Grows the hash for one run (never shrinks it); resolves with the function that puts the old size back. */
+export function growHash(runId: string, buckets: number, log: Log): Promise<() => Promise<void>> {
+  return hash.raise(runId, buckets, log, () => ({ original: hash.value(), holders: {} }));
+}
 
 /** The NOTRACK rule for one run's subnet, as iptables takes it after -I or -D (the comment names the run). */
 const notrackRule = (runId: string, subnet: string) => [
@@ -140,25 +165,38 @@ export const hostConntrack: MachineConntrack = {
   },
 
   async reclaim(log: Log) {
-    if (!existsSync(CONNTRACK_LEDGER) || !existsSync(CONNTRACK_MAX)) return [];
+    const reclaimed = await hash.reclaim(log);
+    if (!existsSync(CONNTRACK_LEDGER) || !existsSync(CONNTRACK_MAX)) return reclaimed;
     try {
       return await ceiling.locked(async () => {
         const found = await ceiling.load();
         const { ledger, restored, deleted } = await settleLeftovers(found, log);
         await ceiling.save(ledger);
-        return [...(restored ? [`nf_conntrack_max back to ${found!.original}`] : []), ...deleted.map((rule) => `the NOTRACK rule for ${rule}`)];
+        return [
+          ...reclaimed,
+          ...(restored ? [`nf_conntrack_max back to ${found!.original}`] : []),
+          ...deleted.map((rule) => `the NOTRACK rule for ${rule}`),
+        ];
       });
     } catch (error) {
       // Not root, say: the next lab run as root puts it back.
       log(`could not check ${CONNTRACK_LEDGER}: ${(error as Error).message}`);
-      return [];
+      return reclaimed;
     }
   },
 
   async raise(runId: string, max: number, log: Log) {
     // Dead runs' rules first, under the lock raise() takes after: they share the ledger.
     await ceiling.locked(async () => ceiling.save((await dropDeadExemptions(await ceiling.load(), log)).ledger));
-    return ceiling.raise(runId, max, log, freshLedger);
+    const restoreMax = await ceiling.raise(runId, max, log, freshLedger);
+    const restoreHash = await growHash(runId, bucketsFor(max), log).catch((error: Error) => {
+      log(`could not grow the conntrack hash with its ceiling (each lookup walks longer chains): ${error.message}`);
+      return async () => {};
+    });
+    return async () => {
+      await restoreHash();
+      await restoreMax();
+    };
   },
 
   async lower(runId: string, max: number, log: Log) {
