@@ -43,17 +43,23 @@ export async function removeByLabel(
   return removed;
 }
 
-const NETWORK_REMOVE_ATTEMPTS = 8;
+/** How long a network's removal is retried while its endpoints are let go. */
+const NETWORK_REMOVE_SECONDS = 60;
+const NETWORK_REMOVE_PAUSE_MAX_MS = 5000;
 
 /**
  * A container the engine has just removed can still hold its endpoint on the network for a while (its
- * namespace, with tens of thousands of sockets, is still being torn down): the engine then refuses to remove
- * the network (403, active endpoints). Empty it and try again, with growing pauses (about 30 s in all).
+ * namespace, with up to a million sockets, is still being torn down: c1m's took over 15 s): the engine then
+ * refuses to remove the network (403, active endpoints). Empty it and try again, with growing pauses, for up
+ * to NETWORK_REMOVE_SECONDS.
  */
 async function removeNetwork(network: Docker.Network): Promise<void> {
+  const until = Date.now() + NETWORK_REMOVE_SECONDS * 1000;
   for (let attempt = 1; ; attempt++) {
+    let endpoints = 0;
     try {
       const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
+      endpoints = Object.keys(info.Containers ?? {}).length;
       for (const endpoint of Object.keys(info.Containers ?? {})) {
         await network.disconnect({ Container: endpoint, Force: true }).catch(ignoreGone);
       }
@@ -61,10 +67,20 @@ async function removeNetwork(network: Docker.Network): Promise<void> {
       return;
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return;
-      if (attempt >= NETWORK_REMOVE_ATTEMPTS) throw error;
-      await sleep(500 * attempt);
+      if (Date.now() >= until) throw endpoints === 0 && /active endpoints/.test(String(error)) ? staleEndpoints(error as Error) : error;
+      await sleep(Math.min(500 * attempt, NETWORK_REMOVE_PAUSE_MAX_MS));
     }
   }
+}
+
+/**
+ * No container on it, and still "active endpoints" a minute on: the engine's count of the network's endpoints
+ * is stale (moby #42119, seen here once after c1m's million). Only a restart of dockerd releases it.
+ */
+function staleEndpoints(error: Error): Error {
+  return new Error(
+    `${firstLine(error).trim()}, though no container is on it: the engine's endpoint count is stale (moby #42119); restarting dockerd releases it`,
+  );
 }
 
 function ignoreGone(error: { statusCode?: number }): void {
