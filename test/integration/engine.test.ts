@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import { fixture, lab, labelledObjects, prepareRuntime, projectRoot, startLab } from './helpers.ts';
 import { connectEngine } from '../../lab/runtime/docker/engine.ts';
+import { folderForNobody, spawnAsNobody } from '../fixtures/as-nobody.ts';
 
 describe('engine trouble', function () {
   before(prepareRuntime);
@@ -20,25 +21,13 @@ describe('engine trouble', function () {
   it('permission denied on the socket: exit 3 naming the socket and the fix', () => {
     // The same lab, run as an unprivileged user (nobody), who may not use root's engine socket.
     // From a folder it may write its results in (its own, as a user's would be).
-    const run = spawnSync(
-      'setpriv',
-      [
-        '--reuid=65534',
-        '--regid=65534',
-        '--clear-groups',
-        'env',
-        'HOME=/tmp',
-        process.execPath,
-        join(projectRoot, 'bin/lab.js'),
-        'run',
-        join(projectRoot, 'scenarios/64k-myth.ts'),
-        '--quick',
-      ],
-      {
-        cwd: tmpdir(),
-        encoding: 'utf8',
-      },
-    );
+    const { checkoutAt, remove } = folderForNobody();
+    const run = spawnAsNobody({
+      checkoutAt,
+      argv: ['env', 'HOME=/tmp', process.execPath, join(checkoutAt, 'bin/lab.js'), 'run', join(checkoutAt, 'scenarios/64k-myth.ts'), '--quick'],
+      cwd: tmpdir(),
+    });
+    remove();
     expect(run.status, run.stderr).to.equal(3);
     expect(run.stderr.trim()).to.equal(
       'lab: permission denied on the Docker socket /var/run/docker.sock: add your user to the docker group (then log in again) or run the lab as root',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { expect } from 'chai';
 import Docker from 'dockerode';
 import { fixture, labelledObjects, prepareRuntime, projectRoot, runIdIn, startLab, type CliResult } from './helpers.ts';
+import { folderForNobody, spawnAsNobody } from '../fixtures/as-nobody.ts';
 
 const NOTHING = { containers: [], networks: [] };
 /** One quick case: about 4 s from start to the verdict. */
@@ -191,18 +192,19 @@ describe('hostile use of the lab (real engine)', function () {
 
   describe('lab clean as a user who may not look', function () {
     leaves('says it could not look (permission denied on the socket), exit 3, never "nothing left"', async function () {
-      if (process.getuid?.() !== 0 || spawnSync('runuser', ['--help']).error) this.skip();
+      if (process.getuid?.() !== 0) this.skip();
       const docker = new Docker();
       const runId = `hostile${Date.now().toString(36)}`;
       const network = await docker.createNetwork({ Name: `lab-${runId}`, Internal: true, Labels: { 'lab.run': runId } });
       try {
-        // nobody can read the checkout (755) but not the Docker socket (root:docker 660).
-        const run = spawnSync('runuser', ['-u', 'nobody', '--', process.execPath, 'bin/lab.js', 'clean', '--run', runId], {
-          cwd: projectRoot,
-          encoding: 'utf8',
-          timeout: 60_000,
+        // nobody may not use the Docker socket (root:docker 660); the checkout is bound where it can reach it.
+        const { checkoutAt, remove } = folderForNobody();
+        const run = spawnAsNobody({
+          checkoutAt,
+          argv: [process.execPath, 'bin/lab.js', 'clean', '--run', runId],
           env: { ...process.env, TMPDIR: '/tmp' },
         });
+        remove();
         oneLine(
           run,
           3,
