@@ -59,8 +59,9 @@ async function removeNetwork(network: Docker.Network): Promise<void> {
     let endpoints = 0;
     try {
       const info = (await network.inspect()) as { Containers?: Record<string, unknown> };
-      endpoints = Object.keys(info.Containers ?? {}).length;
-      for (const endpoint of Object.keys(info.Containers ?? {})) {
+      const containers = Object.keys(info.Containers ?? {});
+      endpoints = containers.length;
+      for (const endpoint of containers) {
         await network.disconnect({ Container: endpoint, Force: true }).catch(ignoreGone);
       }
       await network.remove();

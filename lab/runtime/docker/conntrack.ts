@@ -44,13 +44,14 @@ const ceiling = new HeldSysctl<Ledger>(
 );
 const freshLedger = (): Ledger => ({ original: ceiling.value(), holders: {} });
 
-/**
- * The hash the entries of every namespace share. Raising nf_conntrack_max does not grow it, so at a million
- * entries in 262,144 buckets each lookup walks a chain of four or more: at 1M held and pinged, the lookup
- * was 21% of the machine's samples. It grows with the ceiling to one bucket per entry allowed (as the kernel
- * sizes both at boot on 64-bit: nf_conntrack_max = nf_conntrack_buckets), up to MAX_CONNTRACK_BUCKETS.
- */
 export const CONNTRACK_BUCKETS_LEDGER = '/run/lab/conntrack-buckets.json';
+/**
+ * The hash the entries of every namespace share. Raising nf_conntrack_max does not grow it, so a million
+ * connections (three entries each) in 262,144 buckets make each lookup walk a chain of about eleven: at 1M
+ * held and pinged, the lookup was 21% of the machine's samples. It grows with the ceiling to one bucket per
+ * entry allowed (as the kernel sizes both at boot on 64-bit: nf_conntrack_max = nf_conntrack_buckets), up to
+ * MAX_CONNTRACK_BUCKETS.
+ */
 const hash = new HeldSysctl('nf_conntrack_buckets', CONNTRACK_BUCKETS, CONNTRACK_BUCKETS_LEDGER, '--raise-conntrack');
 /** 32 MiB of bucket heads: the hash for 4M entries. */
 export const MAX_CONNTRACK_BUCKETS = 4_194_304;
