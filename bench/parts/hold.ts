@@ -212,8 +212,10 @@ function startFromCost(atCost: SizeResult['atCostRate']): number {
 const atKnee = (s: Search | undefined) => s?.probes.find((p) => p.keptUp && p.rate === s.kept);
 
 function reportSize(ctx: BenchContext, size: number, result: SizeResult): void {
-  const kept = (pair: Pair) => result.rounds.map((r) => r[pair]?.kept ?? 0);
-  const ratios = result.rounds.map((r) => (r.lab?.kept ?? 0) / Math.max(1, r.ref?.kept ?? 0));
+  // A round a failure ended before both searches were made is no figure: it is left out, and said.
+  const complete = result.rounds.filter((r) => r.lab && r.ref);
+  const kept = (pair: Pair) => complete.map((r) => r[pair]?.kept ?? 0);
+  const ratios = complete.map((r) => (r.lab?.kept ?? 0) / Math.max(1, r.ref?.kept ?? 0));
   const knee = { lab: median(kept('lab')), ref: median(kept('ref')) };
   const ratio = median(ratios);
   const lab = medianCost(result, 'lab');
@@ -221,7 +223,8 @@ function reportSize(ctx: BenchContext, size: number, result: SizeResult): void {
   const wide = result.rounds[0]?.wide;
   Object.assign(result, { knee, ratio, perKPing: { lab, ref, ...(wide && { wide: medianCost(result, 'wide') }) } });
   const what = `hold ${fmt(size)}`;
-  const rounds = `median of ${result.rounds.length} round(s)`;
+  const unfinished = result.rounds.length - complete.length;
+  const rounds = `median of ${complete.length} round(s)${unfinished ? `; ${unfinished} ended early, left out` : ''}`;
   say(
     ` => ${fmt(size)} held: knee lab ${fmt(knee.lab)}/s, ref ${fmt(knee.ref)}/s; lab/ref ${fmt(ratio, 2)} (${rounds}: ${ratios.map((r) => fmt(r, 2)).join(', ')})`,
   );

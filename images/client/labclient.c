@@ -51,6 +51,20 @@
  * microseconds per bucket (histogram.h's log-linear bins, up to about 2 s) */
 #define COST_BUCKETS 50
 #define COST_BINS 320
+/* connscale's hold stepping down (--ping-step-down-ms): the cadence asked and at most seven slower ones */
+#define MAX_STEPS 8
+/* A Pong later than this share of the timeout (or a Ping out that long) says the machine fell behind the
+ * cadence: the worker then sends no more Pings in it, and those out come back well before their timeout. */
+#define BEHIND_DIVISOR 4
+
+/* One cadence of a hold that steps down: its Pings, Pongs, timeouts and round trips (each counted under the
+ * cadence its Ping was sent in), how long the worker pinged it, and whether the worker got into it, held it
+ * (its time over, its Pings in, none later than a quarter of the timeout), or fell behind in it. */
+struct step_stats {
+    uint64_t sent, pongs, timeouts, unanswered, hold_ms;
+    uint32_t entered, completed, behind;
+    struct histogram rtt;
+};
 
 struct wstats {
     uint64_t asked, established, open, inflight, failed, dropped, pings, pongs, ping_lost;
@@ -66,6 +80,7 @@ struct wstats {
     uint64_t statuses[HTTP_STATUS_SLOTS];
     uint32_t filled, pinged, held; /* set with release semantics after the counters */
     struct histogram rtt;
+    struct step_stats steps[MAX_STEPS];
     uint64_t errors[ERR_SLOTS];
     uint64_t bind_errors[ERR_SLOTS];
 } __attribute__((aligned(64)));
@@ -102,6 +117,10 @@ static struct {
     long send_bytes;
     /* connscale: after the fill, every connection sends Ping every interval for this long. */
     int hold_ping_s, ping_interval_ms, ping_timeout_ms;
+    /* The cadences in turn: the asked one first (--ping-interval-ms), then each slower one it may step down
+     * to (--ping-step-down-ms) when the machine falls behind. */
+    int intervals_ms[MAX_STEPS];
+    int nsteps;
     /* --request: the path each connection GETs once, and how long "filled" waits for the answers. */
     const char *request;
     int answer_wait_ms;
@@ -234,6 +253,7 @@ static void parse_args(int argc, char **argv)
         { "hold-ping-seconds", required_argument, 0, 'H' },
         { "ping-interval-ms", required_argument, 0, 'I' },
         { "ping-timeout-ms", required_argument, 0, 'O' },
+        { "ping-step-down-ms", required_argument, 0, 'd' },
         { "cost-ports", required_argument, 0, 'C' },
         { "http", no_argument, 0, 'h' },
         { "sources", required_argument, 0, 'S' },
@@ -262,6 +282,15 @@ static void parse_args(int argc, char **argv)
         case 'H': opt.hold_ping_s = (int)parse_long(optarg, 1, 86400, "--hold-ping-seconds"); break;
         case 'I': opt.ping_interval_ms = (int)parse_long(optarg, 1, 3600000, "--ping-interval-ms"); break;
         case 'O': opt.ping_timeout_ms = (int)parse_long(optarg, 1, 3600000, "--ping-timeout-ms"); break;
+        case 'd': {
+            opt.nsteps = 1;
+            for (char *item = strtok(optarg, ","); item; item = strtok(NULL, ",")) {
+                if (opt.nsteps == MAX_STEPS)
+                    die_usage("--ping-step-down-ms takes at most 7 intervals");
+                opt.intervals_ms[opt.nsteps++] = (int)parse_long(item, 1, 3600000, "--ping-step-down-ms");
+            }
+            break;
+        }
         case 'C': opt.cost_ports = parse_long(optarg, 1, 65536, "--cost-ports"); break;
         case 'Q':
             if (optarg[0] != '/' || strlen(optarg) > 200 || strpbrk(optarg, " \r\n\t"))
@@ -300,6 +329,14 @@ static void parse_args(int argc, char **argv)
         die_usage("--count is required");
     if (opt.hold_ping_s && (!opt.ping_interval_ms || !opt.ping_timeout_ms))
         die_usage("--hold-ping-seconds needs --ping-interval-ms and --ping-timeout-ms");
+    if (!opt.nsteps)
+        opt.nsteps = 1;
+    opt.intervals_ms[0] = opt.ping_interval_ms;
+    for (int k = 1; k < opt.nsteps; k++)
+        if (opt.intervals_ms[k] <= opt.intervals_ms[k - 1])
+            die_usage("--ping-step-down-ms takes intervals longer than --ping-interval-ms, each longer than the one before");
+    if (opt.nsteps > 1 && !opt.hold_ping_s)
+        die_usage("--ping-step-down-ms needs --hold-ping-seconds");
     if (opt.request && (opt.ping || opt.hold_ping_s || opt.http))
         die_usage("--request is a mode of its own: not with --ping, --hold-ping-seconds or --http");
     make_pairs();
@@ -318,6 +355,7 @@ enum { C_FREE, C_CONNECTING, C_HELD };
  * which is also their timeout order. */
 struct conn {
     unsigned char state, pong_state, awaiting_pong;
+    unsigned char ping_step; /* connscale's hold: the cadence the outstanding Ping was sent in */
     int prev, next;
     long long started;
     long long ping_sent_us; /* connscale's hold: when the outstanding Ping left */
@@ -340,9 +378,13 @@ static bool fd_limit;
 /* connscale's hold: 0 not yet, 1 pinging, 2 over. It starts when the orchestrator says every client has
  * filled (SIGUSR2), so no client pings while others still connect. */
 static int hold_phase;
+/* What a Pong later than a quarter of the timeout does to the cadence its Ping was sent in (with the hold). */
+static void hp_fell_behind(int step);
 static volatile sig_atomic_t hold_go;
 /* SIGHUP: the orchestrator says "enough" (the machine's memory ran low): ask for no more connections and
- * report what is held as filled. */
+ * report what is held as filled. In a hold that steps down, it says the hold is over: every process of every
+ * client held a cadence. (A flag, not a count: the signal may reach a worker twice, from the orchestrator and
+ * forwarded by the parent.) */
 static volatile sig_atomic_t enough;
 
 static void on_hold_go(int sig)
@@ -670,15 +712,22 @@ static void held_readable(int fd)
         return;
     if (hold_phase == 1 && conns[fd].awaiting_pong) {
         long long rtt = now_us() - conns[fd].ping_sent_us;
+        struct step_stats *step = &me->steps[conns[fd].ping_step];
         conns[fd].awaiting_pong = 0;
         /* Late or not, the round trip counts in the percentiles: a stall must show in p99 and max. */
         hist_add(&me->rtt, (uint64_t)rtt);
+        hist_add(&step->rtt, (uint64_t)rtt);
         if (rtt > (long long)opt.ping_timeout_ms * 1000) {
             /* A late Pong is a timeout: connscale ends that connection. */
             STAT_ADD(me->hp_timeouts, 1);
+            STAT_ADD(step->timeouts, 1);
             drop(fd);
-        } else
+        } else {
             STAT_ADD(me->hp_pongs, 1);
+            STAT_ADD(step->pongs, 1);
+        }
+        if (opt.nsteps > 1 && rtt > (long long)opt.ping_timeout_ms * 1000 / BEHIND_DIVISOR)
+            hp_fell_behind(conns[fd].ping_step);
         return;
     }
     if (hold_phase == 2)
@@ -689,27 +738,58 @@ static void held_readable(int fd)
 
 /* connscale's hold: the held connections are split into slots spread over the interval, so Pings go out
  * evenly rather than in one burst; a slot's turn sends a Ping on each of its connections, after ending
- * any whose last Ping is still unanswered past the timeout. */
-static int hp_slots, hp_next;
-static long long hp_cycle_start, hp_end;
+ * any whose last Ping is still unanswered past the timeout.
+ *
+ * With slower cadences to step down to, the hold is a schedule every process of every client keeps alike
+ * from the one signal that starts it: each cadence in turn for the hold's length, so the machine carries one
+ * cadence at a time. A worker that sees a Pong later than a quarter of the timeout in a cadence has fallen
+ * behind it: it sends no more Pings until the next, and those out come back long before their timeout. A
+ * cadence is held by a worker when its time is over, its Pings are in, and none came back that late. The hold
+ * ends after the last cadence, or when the orchestrator (which sees every client's lines) says one was held
+ * everywhere (SIGHUP). */
+static int hp_slots, hp_next, hp_step;
+static long long hp_cycle_start, hp_end, hp_step_start, hp_hold_start;
+/* Cadences whose time is over but whose Pings may still be out: settled (held or not) once they are in. */
+static bool hp_settled[MAX_STEPS];
+
+static int hp_interval(void)
+{
+    return opt.intervals_ms[hp_step];
+}
 
 static long long hp_due(int slot)
 {
-    return hp_cycle_start + (long long)slot * opt.ping_interval_ms / hp_slots;
+    return hp_cycle_start + (long long)slot * hp_interval() / hp_slots;
+}
+
+static long long hp_step_end(int step)
+{
+    return hp_hold_start + (long long)(step + 1) * opt.hold_ping_s * 1000;
+}
+
+static void hp_begin_step(long long now)
+{
+    int interval = hp_interval();
+    hp_slots = interval < 1000 ? interval : 1000;
+    hp_next = 0;
+    /* Each worker takes its turns at a phase of its own within a slot: every worker of every client starts on
+     * one signal, and without it they would all send their slot's Pings at the same instants, one burst of
+     * (workers x Pings per slot) packets into the machine's backlog each slot. */
+    long long slot_ms = interval / hp_slots;
+    hp_cycle_start = now + (slot_ms > 1 ? (long long)(drand48() * (double)slot_ms) : 0);
+    hp_step_start = now;
+    hp_end = hp_step_end(hp_step);
+    STAT_ADD(me->steps[hp_step].entered, 1);
 }
 
 static void hp_start(long long now)
 {
     hold_phase = 1;
-    hp_slots = opt.ping_interval_ms < 1000 ? opt.ping_interval_ms : 1000;
-    hp_next = 0;
-    /* Each worker takes its turns at a phase of its own within a slot: every worker of every client starts on
-     * one signal, and without it they would all send their slot's Pings at the same instants, one burst of
-     * (workers x Pings per slot) packets into the machine's backlog each slot. */
-    long long slot_ms = opt.ping_interval_ms / hp_slots;
+    hp_step = 0;
+    hp_hold_start = now;
+    enough = 0; /* the fill is over: from here on SIGHUP ends a hold that steps down */
     srand48((long)getpid() ^ (long)now);
-    hp_cycle_start = now + (slot_ms > 1 ? (long long)(drand48() * (double)slot_ms) : 0);
-    hp_end = now + (long long)opt.hold_ping_s * 1000;
+    hp_begin_step(now);
 }
 
 /* A Ping with no Pong past its timeout: a timeout that ends the connection, as in connscale. It counts in the
@@ -719,11 +799,52 @@ static bool hp_given_up(int fd, long long now)
     long long waited = now - conns[fd].ping_sent_us;
     if (waited <= (long long)opt.ping_timeout_ms * 1000)
         return false;
+    struct step_stats *step = &me->steps[conns[fd].ping_step];
     STAT_ADD(me->hp_timeouts, 1);
     STAT_ADD(me->hp_unanswered, 1);
+    STAT_ADD(step->timeouts, 1);
+    STAT_ADD(step->unanswered, 1);
     hist_add(&me->rtt, (uint64_t)waited);
+    hist_add(&step->rtt, (uint64_t)waited);
     drop(fd);
     return true;
+}
+
+/* A Pong (or a Ping still out) later than a quarter of the timeout: the cadence it was sent in fell behind. */
+static void hp_fell_behind(int step)
+{
+    if (STAT_GET(me->steps[step].behind))
+        return;
+    STAT_ADD(me->steps[step].behind, 1);
+    if (step == hp_step)
+        STAT_ADD(me->steps[step].hold_ms, (uint64_t)(now_ms() - hp_step_start));
+}
+
+/* Settles each cadence whose time is over (the one pinged now too, where its time is): held once its Pings
+ * are in with none late, fallen behind once one of them is out past a quarter of the timeout. */
+static void hp_settle(long long now_us_, bool current_too)
+{
+    int out[MAX_STEPS] = { 0 };
+    bool late[MAX_STEPS] = { false };
+    for (int fd = 0; fd < nofile; fd++) {
+        if (conns[fd].state != C_HELD || !conns[fd].awaiting_pong)
+            continue;
+        int k = conns[fd].ping_step;
+        out[k]++;
+        if (now_us_ - conns[fd].ping_sent_us > (long long)opt.ping_timeout_ms * 1000 / BEHIND_DIVISOR)
+            late[k] = true;
+    }
+    for (int k = 0; k < opt.nsteps; k++) {
+        if (hp_settled[k] || (k == hp_step && !current_too) || !STAT_GET(me->steps[k].entered))
+            continue;
+        if (late[k])
+            hp_fell_behind(k);
+        if (STAT_GET(me->steps[k].behind) || !out[k]) {
+            hp_settled[k] = true;
+            if (!STAT_GET(me->steps[k].behind))
+                STAT_ADD(me->steps[k].completed, 1);
+        }
+    }
 }
 
 static void hp_turn(int slot)
@@ -743,36 +864,64 @@ static void hp_turn(int slot)
         }
         conns[fd].awaiting_pong = 1;
         conns[fd].ping_sent_us = now;
+        conns[fd].ping_step = (unsigned char)hp_step;
         STAT_ADD(me->hp_sent, 1);
+        STAT_ADD(me->steps[hp_step].sent, 1);
     }
 }
+
+/* How often a worker looks whether the Pings of a cadence whose time is over are in. */
+#define SETTLE_POLL_MS 100
 
 /* Runs every slot whose turn has come; returns ms until the next turn (or the end), or -1 when not pinging. */
 static int hp_run(long long now)
 {
     if (hold_phase != 1)
         return -1;
-    while (now >= hp_due(hp_next) && now < hp_end) {
-        hp_turn(hp_next);
-        if (++hp_next == hp_slots) {
-            hp_next = 0;
-            hp_cycle_start += opt.ping_interval_ms;
-        }
-    }
-    if (now >= hp_end) {
+    if ((enough && opt.nsteps > 1) || (now >= hp_end && hp_step + 1 == opt.nsteps)) {
         /* Pings already past their timeout when the hold ends are timeouts too (their turn would come after
          * it); those still within it are left out of every figure, answered or not. */
         long long end_us = now_us();
         for (int fd = 0; fd < nofile; fd++)
             if (conns[fd].state == C_HELD && conns[fd].awaiting_pong)
                 hp_given_up(fd, end_us);
+        if (!STAT_GET(me->steps[hp_step].behind))
+            STAT_ADD(me->steps[hp_step].hold_ms, (uint64_t)(now - hp_step_start));
+        /* Those before it settle as they stand; the cadence it ended in too where its time was over. */
         hold_phase = 2;
-        STAT_ADD(me->hold_ms, (uint64_t)(now - (hp_end - (long long)opt.hold_ping_s * 1000)));
+        if (opt.nsteps > 1) {
+            hp_settle(end_us, now >= hp_end);
+            if (!hp_settled[hp_step] && now >= hp_end && !STAT_GET(me->steps[hp_step].behind))
+                STAT_ADD(me->steps[hp_step].completed, 1);
+        }
+        STAT_ADD(me->hold_ms, (uint64_t)(now - hp_hold_start));
         __atomic_store_n(&me->held, 1, __ATOMIC_RELEASE);
         return -1;
     }
-    long long next = hp_due(hp_next) < hp_end ? hp_due(hp_next) : hp_end;
-    return (int)(next - now);
+    if (now >= hp_end) {
+        if (!STAT_GET(me->steps[hp_step].behind))
+            STAT_ADD(me->steps[hp_step].hold_ms, (uint64_t)(now - hp_step_start));
+        hp_step++;
+        hp_begin_step(now);
+    }
+    if (opt.nsteps > 1)
+        hp_settle(now_us(), false);
+    /* Fallen behind (only where it steps down): no more Pings in this cadence. */
+    if (!STAT_GET(me->steps[hp_step].behind)) {
+        while (now >= hp_due(hp_next) && now < hp_end) {
+            hp_turn(hp_next);
+            if (++hp_next == hp_slots) {
+                hp_next = 0;
+                hp_cycle_start += hp_interval();
+            }
+        }
+    }
+    long long next = hp_end;
+    if (!STAT_GET(me->steps[hp_step].behind) && hp_due(hp_next) < next)
+        next = hp_due(hp_next);
+    if (opt.nsteps > 1 && next - now > SETTLE_POLL_MS)
+        next = now + SETTLE_POLL_MS;
+    return (int)(next > now ? next - now : 0);
 }
 
 static void expire_connects(long long now)
@@ -939,6 +1088,41 @@ static void print_rtt(const char *key, const struct histogram *h)
            (unsigned long long)hist_quantile(h, 0.999), (unsigned long long)h->max_us);
 }
 
+/* A hold that steps down: each cadence any worker got into, its figures summed over the workers (its time
+ * the longest of theirs), and how many workers got into it, held it to its end, or fell behind in it. */
+static void print_steps(void)
+{
+    printf(",\"steps\":[");
+    for (int k = 0; k < opt.nsteps; k++) {
+        uint64_t sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0;
+        uint32_t entered = 0, completed = 0, behind = 0;
+        struct histogram rtt = { .max_us = 0 };
+        for (int w = 0; w < opt.processes; w++) {
+            struct step_stats *st = &stats[w].steps[k];
+            sent += STAT_GET(st->sent);
+            pongs += STAT_GET(st->pongs);
+            timeouts += STAT_GET(st->timeouts);
+            unanswered += STAT_GET(st->unanswered);
+            if (STAT_GET(st->hold_ms) > hold_ms)
+                hold_ms = STAT_GET(st->hold_ms);
+            entered += STAT_GET(st->entered);
+            completed += STAT_GET(st->completed);
+            behind += STAT_GET(st->behind);
+            hist_merge(&rtt, &st->rtt);
+        }
+        if (!entered)
+            break;
+        printf("%s{\"interval_ms\":%d,\"sent\":%llu,\"pongs\":%llu,\"timeouts\":%llu,\"unanswered\":%llu,"
+               "\"hold_ms\":%llu,\"entered\":%u,\"completed\":%u,\"behind\":%u",
+               k ? "," : "", opt.intervals_ms[k], (unsigned long long)sent, (unsigned long long)pongs,
+               (unsigned long long)timeouts, (unsigned long long)unanswered, (unsigned long long)hold_ms, entered,
+               completed, behind);
+        print_rtt("rtt_us", &rtt);
+        putchar('}');
+    }
+    putchar(']');
+}
+
 /* connscale's figures: totals, percentiles so far, and those of the window since the last progress line. */
 static void print_hold_ping(bool window)
 {
@@ -958,6 +1142,8 @@ static void print_hold_ping(bool window)
            (unsigned long long)sent, (unsigned long long)pongs, (unsigned long long)timeouts,
            (unsigned long long)unanswered, (unsigned long long)hold_ms);
     print_rtt("rtt_us", &rtt_all);
+    if (opt.nsteps > 1)
+        print_steps();
     if (window) {
         struct histogram delta = { .max_us = 0 };
         for (int b = 0; b < HIST_BUCKETS; b++)

@@ -2,7 +2,7 @@
  * A scenario's case becomes a plan: plain data saying which hosts exist, with which addresses, sysctls,
  * limits and programs. Runtimes execute plans; they never see scenarios.
  */
-import type { Scenario } from '../scenario/types.ts';
+import type { HoldPing, Scenario } from '../scenario/types.ts';
 import { refuseChurnProcesses, refuseLabServerOnly, refuseRangesTheKernelRefuses, refuseSourceSettings, refuseTooManyClients } from './checks.ts';
 import { planClients } from './clients.ts';
 import { hasIpv6, mergeCase } from './merge.ts';
@@ -71,11 +71,21 @@ export function planCase(scenario: Scenario, index: number, options: PlanOptions
   };
 }
 
+/**
+ * The longest connscale's hold lasts: its seconds at each cadence it may step down to, and before each step
+ * down the wait for the Pings out (at most the timeout).
+ */
+export function holdPingSeconds(hold: HoldPing | undefined): number {
+  if (!hold) return 0;
+  const steps = hold.stepDownMs?.length ?? 0;
+  return (steps + 1) * hold.seconds + Math.ceil((steps * hold.timeoutMs) / 1000);
+}
+
 /** The fill's deadline, and each program's own hard stop after it. */
 function planDeadlines({ scenario, merged, options }: CaseInPlanning): { fill: number; client: number; server: number } {
   const fill = scenario.deadlineSeconds ?? (options.quick ? DEFAULT_DEADLINE.quick : DEFAULT_DEADLINE.full);
   // The fill's deadline, the holds, and a minute to collect and stop.
-  const client = fill + merged.holdSeconds + (merged.client.holdPing?.seconds ?? 0) + 60;
+  const client = fill + merged.holdSeconds + holdPingSeconds(merged.client.holdPing) + 60;
   // The server outlives the clients' deadline by the time it takes to collect.
   return { fill, client, server: client + 30 };
 }

@@ -129,6 +129,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
           ...option('--hold-ping-seconds', a.holdPing.seconds),
           ...option('--ping-interval-ms', a.holdPing.intervalMs),
           ...option('--ping-timeout-ms', a.holdPing.timeoutMs),
+          ...option('--ping-step-down-ms', a.holdPing.stepDownMs?.join(',')),
         ]
       : []),
     ...option('--send-bytes', a.sendBytes || undefined),

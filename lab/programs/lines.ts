@@ -10,6 +10,28 @@ export interface RttPercentiles {
   max: number;
 }
 
+/**
+ * One cadence of a hold that steps down: Pings sent, Pongs in time, timeouts (of them unanswered), the
+ * longest time a worker pinged it, and how many workers got into it, held it to its end, or fell behind in it.
+ */
+export interface HoldPingStepLine {
+  interval_ms: number;
+  sent: number;
+  pongs: number;
+  timeouts: number;
+  unanswered: number;
+  hold_ms: number;
+  entered: number;
+  completed: number;
+  behind: number;
+  rtt_us: RttPercentiles;
+}
+
+/** A cadence held by a client: every one of its processes held it (time over, Pings in, none late) with no timeout. */
+export function stepHeld(step: HoldPingStepLine, processes: number): boolean {
+  return step.completed === processes && step.behind === 0 && step.timeouts === 0;
+}
+
 export interface ClientLine {
   type: 'start' | 'progress' | 'filled' | 'ping' | 'held' | 'summary' | 'warning' | 'error';
   t_ms?: number;
@@ -35,6 +57,8 @@ export interface ClientLine {
     hold_ms: number;
     rtt_us: RttPercentiles;
     window_rtt_us?: RttPercentiles;
+    /** With --ping-step-down-ms: each cadence a worker got into, summed over the workers. */
+    steps?: HoldPingStepLine[];
   };
   /**
    * --cost-ports: per 2% of those ports in use, the connect() calls that got a port, the ns they spent in all,

@@ -257,15 +257,56 @@ export function holdPings(c: CaseResult): Array<{ host: string; ping: HoldPingFi
   return c.hosts.flatMap((h) => (h.flood?.holdPing ? [{ host: h.name, ping: h.flood.holdPing }] : []));
 }
 
-/** One line per client that held a Ping/Pong round: rate against asked, timeouts, round-trip percentiles. */
+/**
+ * One line per client that held a Ping/Pong round: rate against asked, timeouts, round-trip percentiles;
+ * where the holds stepped down, first the cadence the clients held, and under each client its cadences.
+ */
 export function holdPingLines(c: CaseResult): string[] {
-  return holdPings(c).map(({ host, ping: p }) => {
-    const r = p.rttMs;
-    const roundTrip = r?.count
-      ? `round trip p50 ${formatMs(r.p50)}, p90 ${formatMs(r.p90)}, p99 ${formatMs(r.p99)}, p99.9 ${formatMs(r.p999)}, max ${formatMs(r.max)}`
-      : 'no Pong came back';
-    return `${host} pinged every ${formatCount(p.intervalMs)} ms: ${formatCount(p.perSecond)} of ${formatCount(p.askedPerSecond)} pings/s asked, ${formatCount(p.timeouts)} timeouts; ${roundTrip}`;
-  });
+  const pings = holdPings(c);
+  const cadence = cadenceLine(pings.map((x) => x.ping));
+  return [
+    ...(cadence ? [cadence] : []),
+    ...pings.flatMap(({ host, ping: p }) => [
+      `${host} pinged every ${formatCount(p.intervalMs)} ms${p.steps ? ' at the end' : ''}: ${formatCount(p.perSecond)} of ${formatCount(p.askedPerSecond)} pings/s asked, ${formatCount(p.timeouts)} timeouts${p.steps ? ' in the whole hold' : ''}; ${roundTripText(p.rttMs)}`,
+      ...(p.steps ?? []).map((s) => `  ${stepText(s)}`),
+    ]),
+  ];
+}
+
+function roundTripText(r: HoldPingFigures['rttMs']): string {
+  return r?.count
+    ? `round trip p50 ${formatMs(r.p50)}, p90 ${formatMs(r.p90)}, p99 ${formatMs(r.p99)}, p99.9 ${formatMs(r.p999)}, max ${formatMs(r.max)}`
+    : 'no Pong came back';
+}
+
+type HoldPingStep = NonNullable<HoldPingFigures['steps']>[number];
+
+function stepText(s: HoldPingStep): string {
+  const asked = `every ${formatCount(s.intervalMs)} ms (${formatCount(s.askedPerSecond)} pings/s asked)`;
+  const rest = `${formatCount(s.timeouts)} timeouts; ${roundTripText(s.rttMs)}`;
+  if (s.held) return `${asked}: held ${formatSeconds(s.seconds * 1000)}, ${formatCount(s.perSecond)} pings/s answered, ${rest}`;
+  // Fallen behind, a process sent no more Pings in it: its Pongs came over longer than it pinged, so no rate.
+  if (s.behind)
+    return `${asked}: ${s.behind} of ${s.processes} process(es) fell behind (a Pong later than a quarter of the timeout) within ${formatSeconds(s.seconds * 1000)}; ${formatCount(s.sent)} Pings sent, ${formatCount(s.pongs)} answered, ${rest}`;
+  return `${asked}: cut short, the hold ended (a faster cadence was held everywhere); ${rest}`;
+}
+
+/** Where the clients' holds stepped down: the cadence every client held, and those they fell behind at. */
+function cadenceLine(pings: readonly HoldPingFigures[]): string | undefined {
+  if (!pings.some((p) => p.steps)) return undefined;
+  const intervals = [...new Set(pings.flatMap((p) => (p.steps ?? []).map((s) => s.intervalMs)))].sort((a, b) => a - b);
+  const at = (ms: number) => pings.map((p) => p.steps?.find((s) => s.intervalMs === ms));
+  const asked = (ms: number) => at(ms).reduce((sum, s) => sum + (s?.askedPerSecond ?? 0), 0);
+  const held = intervals.find((ms) => at(ms).every((s) => s?.held));
+  // The slower ones after it were cut short when the hold ended: not fallen behind.
+  const fell = intervals.filter((ms) => (held === undefined || ms < held) && at(ms).some((s) => s && !s.held));
+  const heldText = held
+    ? `every client held a Ping every ${formatCount(held)} ms (${formatCount(asked(held))} pings/s in all)`
+    : 'no cadence was held by every client';
+  const fellText = fell.length
+    ? `not held at ${fell.map((ms) => `${formatCount(ms)} ms (${formatCount(asked(ms))}/s)`).join(', ')}`
+    : 'none fell behind';
+  return `cadence: ${heldText}; ${fellText}`;
 }
 
 /**
@@ -275,7 +316,8 @@ export function holdPingLines(c: CaseResult): string[] {
 export function kneeLine(results: Results): string | undefined {
   const cases = results.cases
     .map((c) => ({ c, pings: holdPings(c).map((x) => x.ping) }))
-    .filter((x) => x.pings.length)
+    // A hold that stepped down says its own cadence (cadenceLine).
+    .filter((x) => x.pings.length && !x.pings.some((p) => p.steps))
     .map(({ c, pings }) => ({
       name: c.name,
       asked: pings.reduce((sum, p) => sum + p.askedPerSecond, 0),

@@ -197,6 +197,26 @@ ${lineChart({ kind: 'p99', caseIndex: index, title: 'Round-trip p99 over the hol
 ${rows.join('\n')}
 </tbody>
 </table>
+${cadenceTable(pings)}`;
+}
+
+/** A hold that stepped down: each client's cadences in turn, whether it held each, and what each answered. */
+function cadenceTable(pings: ReturnType<typeof holdPings>): string {
+  const rows = pings.flatMap(({ host, ping }) =>
+    (ping.steps ?? []).map((s) => {
+      const held = s.held ? 'held' : s.behind ? `${s.behind} of ${s.processes} fell behind` : 'not held';
+      const p99 = s.rttMs?.count ? formatMs(s.rttMs.p99) : '-';
+      return `<tr data-host="${esc(host)}"><td>${esc(host)}</td><td class="num">${formatCount(s.intervalMs)}</td><td class="num">${formatCount(s.askedPerSecond)}</td><td class="num">${formatCount(s.perSecond)}</td><td>${esc(held)}</td><td class="num">${formatCount(s.timeouts)}</td><td class="num">${esc(p99)}</td></tr>`;
+    }),
+  );
+  if (!rows.length) return '';
+  return `<h3>Cadences, stepping down where the machine fell behind</h3>
+<table class="cadences">
+<thead><tr><th>client</th><th class="num">every (ms)</th><th class="num">asked/s</th><th class="num">answered/s</th><th>held</th><th class="num">timeouts</th><th class="num">p99</th></tr></thead>
+<tbody>
+${rows.join('\n')}
+</tbody>
+</table>
 `;
 }
 

@@ -5,7 +5,7 @@
 import type { KernelView } from '../collect/kernel-view.ts';
 import type { ConntrackReading } from '../collect/conntrack.ts';
 import type { PlannedClient, PlannedHost } from '../plan/plan.ts';
-import type { ClientLine } from '../programs/lines.ts';
+import { stepHeld, type ClientLine, type RttPercentiles } from '../programs/lines.ts';
 import { cgroupGrowth, slabGrowth } from './memory.ts';
 import type { FloodFigures, HoldPingFigures, HostMachine, HostResult } from './results.ts';
 
@@ -98,7 +98,7 @@ export function floodFigures(flood: FloodReading): FloodFigures {
     ...(flood.unreported && { unreported: true as const }),
     ...(filled?.fds_at_start !== undefined && { openFilesAtStart: filled.fds_at_start }),
     ...(filled?.sent_bytes !== undefined && { sentBytes: filled.sent_bytes }),
-    ...(plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(plan.holdPing, flood.held, flood.holdSeries) }),
+    ...(plan.holdPing && flood.held?.hold_ping && { holdPing: holdPingFigures(plan, flood.held, flood.holdSeries) }),
     ...(filled?.connect_cost && { connectCost: filled.connect_cost }),
     ...(plan.requests && { requests: requestFigures(flood.latest?.requests !== undefined ? flood.latest : filled) }),
   };
@@ -109,26 +109,63 @@ function requestFigures(line: ClientLine | undefined): NonNullable<FloodFigures[
   return { sent: line?.requests ?? 0, answered: line?.answered ?? 0, cutShort: line?.cut_short ?? 0, statuses: line?.statuses ?? {} };
 }
 
-function holdPingFigures(settings: NonNullable<PlannedClient['holdPing']>, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {
+function holdPingFigures(plan: PlannedClient, line: ClientLine, series: HoldPingFigures['series']): HoldPingFigures {
+  const settings = plan.holdPing!;
   const hold = line.hold_ping!;
-  const ms = (us: number) => Math.round(us) / 1000;
-  const seconds = hold.hold_ms / 1000;
-  const rtt = hold.rtt_us;
-  // The histogram holds the unanswered Pings too: with no Pong at all there is no round trip to take a percentile of.
-  const roundTrips = rtt.count - (hold.unanswered ?? 0);
-  return {
-    intervalMs: settings.intervalMs,
+  const asked = (intervalMs: number) => Math.round(((line.established ?? 0) * 1000) / intervalMs);
+  const totals = {
     timeoutMs: settings.timeoutMs,
-    seconds,
     sent: hold.sent,
     pongs: hold.pongs,
     timeouts: hold.timeouts,
     ...(hold.unanswered !== undefined && { unanswered: hold.unanswered }),
-    perSecond: Math.round(hold.pongs / seconds),
-    askedPerSecond: Math.round(((line.established ?? 0) * 1000) / settings.intervalMs),
-    ...(roundTrips > 0 && { rttMs: { count: rtt.count, p50: ms(rtt.p50), p90: ms(rtt.p90), p99: ms(rtt.p99), p999: ms(rtt.p999), max: ms(rtt.max) } }),
     series,
   };
+  if (!hold.steps?.length) {
+    const seconds = hold.hold_ms / 1000;
+    return {
+      ...totals,
+      intervalMs: settings.intervalMs,
+      seconds,
+      perSecond: Math.round(hold.pongs / seconds),
+      askedPerSecond: asked(settings.intervalMs),
+      ...roundTrips(hold.rtt_us, hold.unanswered ?? 0),
+    };
+  }
+  const steps = hold.steps.map((s) => {
+    const seconds = s.hold_ms / 1000;
+    return {
+      intervalMs: s.interval_ms,
+      askedPerSecond: asked(s.interval_ms),
+      perSecond: seconds > 0 ? Math.round(s.pongs / seconds) : 0,
+      seconds,
+      sent: s.sent,
+      pongs: s.pongs,
+      timeouts: s.timeouts,
+      unanswered: s.unanswered,
+      processes: s.entered,
+      behind: s.behind,
+      held: stepHeld(s, plan.processes),
+      ...roundTrips(s.rtt_us, s.unanswered),
+    };
+  });
+  const last = steps.at(-1)!;
+  return {
+    ...totals,
+    intervalMs: last.intervalMs,
+    seconds: last.seconds,
+    perSecond: last.perSecond,
+    askedPerSecond: last.askedPerSecond,
+    ...(last.rttMs && { rttMs: last.rttMs }),
+    steps,
+  };
+}
+
+/** Round-trip percentiles in ms; none where no Pong came back (the histogram holds the unanswered Pings too). */
+function roundTrips(rtt: RttPercentiles, unanswered: number): { rttMs?: HoldPingFigures['rttMs'] } {
+  const ms = (us: number) => Math.round(us) / 1000;
+  if (rtt.count - unanswered <= 0) return {};
+  return { rttMs: { count: rtt.count, p50: ms(rtt.p50), p90: ms(rtt.p90), p99: ms(rtt.p99), p999: ms(rtt.p999), max: ms(rtt.max) } };
 }
 
 /** A host whose container vanished: no figure can be read, so none is made up. */

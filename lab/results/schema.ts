@@ -39,7 +39,28 @@ export const rttPercentiles = z.object({
   max: z.number(),
 });
 
+/**
+ * One cadence of a hold that steps down (holdPing.stepDownMs). held: every process of the client pinged it to
+ * its end with no Pong later than a quarter of the timeout and none past it; behind: the processes that saw
+ * one later than that quarter (and stepped down, where a slower cadence was left).
+ */
+export const holdPingStep = z.object({
+  intervalMs: z.number(),
+  askedPerSecond: z.number(),
+  perSecond: z.number(),
+  seconds: z.number(),
+  sent: z.number(),
+  pongs: z.number(),
+  timeouts: z.number(),
+  unanswered: z.number(),
+  processes: z.number(),
+  behind: z.number(),
+  held: z.boolean(),
+  rttMs: rttPercentiles.optional(),
+});
+
 export const holdPingFigures = z.object({
+  /** The cadence the hold ended at: the one asked, or with steps the one held (or the slowest). */
   intervalMs: z.number(),
   timeoutMs: z.number(),
   /** How long the program pinged. */
@@ -63,6 +84,11 @@ export const holdPingFigures = z.object({
   rttMs: rttPercentiles.optional(),
   /** Per progress window: seconds since the flood started, Pongs per second, p99 in ms. */
   series: z.array(z.object({ t: z.number(), perSecond: z.number(), p99: z.number() })),
+  /**
+   * A hold that steps down: each cadence in turn. Then perSecond, askedPerSecond, seconds and rttMs are
+   * the last cadence's (where the hold ended), and sent, pongs, timeouts and unanswered the whole hold's.
+   */
+  steps: z.array(holdPingStep).optional(),
 });
 
 /**

@@ -4,7 +4,7 @@
  * and tells its subscribers; the figures are assembled by lab/results.
  */
 import { LabError, RuntimeFailure } from '../errors.ts';
-import { plannedHosts, type CasePlan } from '../plan/plan.ts';
+import { holdPingSeconds, plannedHosts, type CasePlan } from '../plan/plan.ts';
 import type { CaseResult, ExpectationResult, HostResult } from '../results/results.ts';
 import type { Host, LabNetwork, NodeFacts, RunningProgram, RunSession } from '../runtime/runtime.ts';
 import { readKernelView, type KernelView } from '../collect/kernel-view.ts';
@@ -23,6 +23,7 @@ import { memoryPerConnection, objectSizes } from '../results/memory.ts';
 import { milestones } from '../results/milestones.ts';
 import { hostMachine, oneKernel } from '../results/machines.ts';
 import { ClientFlood } from './client-flood.ts';
+import { endHoldsOnceHeld } from './hold-steps.ts';
 import { MemoryWatch, type MemoryStop } from './memory-guard.ts';
 import { parseListeningPorts, type Listener } from '../collect/listeners.ts';
 import { awaitOwnServer } from './own-server.ts';
@@ -281,9 +282,8 @@ export class CaseRun {
         return { flood, held: Promise.race([flood.heldOver, exited]) };
       });
       const serverGone = this.serverExit('stopped mid-flood');
-      const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
       const overdue = failAfter(
-        (this.plan.deadlineSeconds + holdPingSeconds + 15) * 1000,
+        (this.plan.deadlineSeconds + this.longestHoldPing + 15) * 1000,
         () => new RuntimeFailure(`the flood did not fill within its deadline of ${this.plan.deadlineSeconds} s`),
       );
       this.sampler.start();
@@ -295,8 +295,19 @@ export class CaseRun {
       if (!holding.length) return;
       this.holdStart = await Promise.race([this.serverCaughtUp(filled.reduce((sum, f) => sum + (f.flood.filled?.established ?? 0), 0)), serverGone]);
       await Promise.all(holding.map((f) => f.flood.program.signal('USR2')));
-      await Promise.race([Promise.all(holding.map((f) => f.held)), serverGone, overdue]);
+      const held = Promise.all(holding.map((f) => f.held));
+      if (holding.some((f) => f.flood.plan.holdPing?.stepDownMs))
+        void endHoldsOnceHeld(
+          holding.map((f) => f.flood),
+          held,
+        );
+      await Promise.race([held, serverGone, overdue]);
     });
+  }
+
+  /** The longest any client's connscale hold lasts. */
+  private get longestHoldPing(): number {
+    return Math.max(0, ...this.plan.clients.map((c) => holdPingSeconds(c.holdPing)));
   }
 
   /**
@@ -326,14 +337,13 @@ export class CaseRun {
   private watchMemory(): void {
     const shell = this.session.machineShell();
     if (!shell) return;
-    const holdPingSeconds = Math.max(0, ...this.plan.clients.map((c) => c.holdPing?.seconds ?? 0));
     this.memoryWatch = new MemoryWatch(
       shell,
       async (stop) => {
         this.memoryStop ??= { ...stop, connections: this.floods.reduce((sum, f) => sum + (f.last?.established ?? 0), 0) };
         await Promise.all(this.floods.filter((f) => !f.filled).map((f) => f.program.signal('HUP')));
       },
-      this.plan.deadlineSeconds + this.plan.holdSeconds + holdPingSeconds + 120,
+      this.plan.deadlineSeconds + this.plan.holdSeconds + this.longestHoldPing + 120,
     );
     this.memoryWatch.start();
   }

@@ -27,6 +27,7 @@ import {
   type PingFigure,
 } from '../scenario/metrics.ts';
 import { connectFigure } from '../results/connect-cost.ts';
+import { heldCadence } from '../results/held-cadence.ts';
 import type { KernelView } from '../collect/kernel-view.ts';
 
 /**
@@ -194,6 +195,7 @@ function pingFigure(host: HostResult, name: string): Measurement {
   if (!ping) return notMeasured('the host held no connscale-style ping');
   const figure = name as PingFigure;
   if (figure === 'sent' || figure === 'pongs' || figure === 'timeouts' || figure === 'perSecond') return ping[figure];
+  if (figure === 'heldPerSecond') return heldCadence(ping)?.askedPerSecond ?? 0;
   if (!PING_FIGURES.includes(figure)) return notMeasured(`no ping figure '${name}'`);
   // A percentile of no round trip is none, never 0 (older results carry zeros with a count of 0).
   if (!ping.rttMs?.count)

@@ -1,7 +1,10 @@
 /** The figures an expectation can name under ping.*, memory.* and connect.*: one list each, for validation and measurement. */
 
-/** connscale's hold: counts, the achieved rate, and round-trip percentiles in ms. */
-export const PING_FIGURES = ['sent', 'pongs', 'timeouts', 'perSecond', 'p50', 'p90', 'p99', 'p999', 'max'] as const;
+/**
+ * connscale's hold: counts, the achieved rate, and round-trip percentiles in ms; heldPerSecond, the rate asked
+ * at the cadence the client held (every process to its end, no Pong late: 0 where it held none).
+ */
+export const PING_FIGURES = ['sent', 'pongs', 'timeouts', 'perSecond', 'heldPerSecond', 'p50', 'p90', 'p99', 'p999', 'max'] as const;
 export type PingFigure = (typeof PING_FIGURES)[number];
 
 /** Kernel memory per connection the host holds. */

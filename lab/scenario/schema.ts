@@ -318,14 +318,30 @@ export const middleSpec = z.discriminatedUnion('kind', [natMiddle, proxyMiddle],
       : MIDDLE_KINDS,
 });
 
+/** Cadences a hold may step down to after the one asked (labclient keeps eight in all). */
+export const MAX_STEP_DOWNS = 7;
+
 export const holdPing: z.ZodType<HoldPing> = closedObject(
   {
     seconds: wholeNumber(1, MAX_DEADLINE_SECONDS),
     intervalMs: wholeNumber(1, 3_600_000),
     timeoutMs: wholeNumber(1, 3_600_000),
+    stepDownMs: list(wholeNumber(1, 3_600_000))
+      .min(1, 'needs at least one slower interval (or leave it out)')
+      .max(MAX_STEP_DOWNS, `takes at most ${MAX_STEP_DOWNS} intervals`)
+      .optional(),
   },
-  'must be { seconds, intervalMs, timeoutMs }',
-);
+  'must be { seconds, intervalMs, timeoutMs, stepDownMs? }',
+).superRefine((hold, ctx) => {
+  const steps = [hold.intervalMs, ...(hold.stepDownMs ?? [])];
+  const index = steps.findIndex((ms, i) => i > 0 && ms <= steps[i - 1]!);
+  if (index > 0)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stepDownMs', index - 1],
+      message: `must be slower than the cadence before it (${steps[index - 1]} ms): each step down is a longer interval`,
+    });
+});
 
 export const clientProgram = closedObject(
   {

@@ -117,6 +117,32 @@ export async function containerOf(runId: string, host: string): Promise<Docker.C
   return docker.getContainer(found.Id);
 }
 
+/**
+ * Stops the run's labserver processes (SIGSTOP) for a while, then lets them go on (SIGCONT, also when the
+ * stop failed half way): a server stalled mid-hold. Resolves with the pids it stopped.
+ */
+export async function stallServer(runId: string, ms: number): Promise<number[]> {
+  const server = await containerOf(runId, 'server');
+  const top = (await server.top()) as { Titles: string[]; Processes: string[][] };
+  const pid = top.Titles.indexOf('PID');
+  const command = top.Titles.indexOf('CMD');
+  const stopped = top.Processes.filter((p) => /^labserver /.test(p[command] ?? '')).map((p) => Number(p[pid]));
+  if (!stopped.length) throw new Error(`no labserver process in the server: ${JSON.stringify(top)}`);
+  try {
+    stopped.forEach((p) => process.kill(p, 'SIGSTOP'));
+    await new Promise((resolve) => setTimeout(resolve, ms));
+  } finally {
+    stopped.forEach((p) => {
+      try {
+        process.kill(p, 'SIGCONT');
+      } catch {
+        // Gone already: the run tore its server down.
+      }
+    });
+  }
+  return stopped;
+}
+
 export async function execIn(container: Docker.Container, argv: string[]): Promise<{ exitCode: number; stdout: string }> {
   const exec = await container.exec({ Cmd: argv, AttachStdout: true, AttachStderr: true });
   const stream = await exec.start({ hijack: true, stdin: false });

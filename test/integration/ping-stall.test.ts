@@ -9,10 +9,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Results } from '../../lab/results/results.ts';
-import { containerOf, lab, labelledObjects, prepareRuntime, runIdIn, startLab, type CliResult } from './helpers.ts';
+import { lab, labelledObjects, prepareRuntime, runIdIn, stallServer, startLab, type CliResult } from './helpers.ts';
 
 const CASE = '10,000 pings/s';
 const TIMEOUT_MS = 1000;
+const CLIENTS = [1, 2, 3, 4];
 const STALL_MS = 3000;
 /** A client's line in the CI view when it has filled; the hold starts once all four have, and the server has accepted them all. */
 const FILLED = (client: number) => new RegExp(`client-${client}: \\[[#.]+\\] [\\d,]+/[\\d,]+, filled`);
@@ -24,36 +25,18 @@ describe('a server stalled mid-hold (labserver SIGSTOPped for 3 s)', function ()
   let run: CliResult;
   let results: Results;
   let runId: string | undefined;
-  let stopped: number[] = [];
 
   before(async function () {
     this.timeout(15 * 60 * 1000);
     await prepareRuntime();
     dir = mkdtempSync(join(tmpdir(), 'lab-ping-stall-'));
     const running = startLab(['run', 'scenarios/hold-ping.ts', '--quick', '--case', CASE, '--report', dir]);
-    try {
-      for (const client of [1, 2, 3, 4]) await running.waitFor(FILLED(client));
-      runId = runIdIn(running.output());
-      const server = await containerOf(runId, 'server');
-      // The hold begins once the server's program has accepted every connection (under a second here): let it
-      // ping for a while, so that Pongs in time are in the histogram before the stall.
-      await sleep(1500);
-      const top = (await server.top()) as { Titles: string[]; Processes: string[][] };
-      const pid = top.Titles.indexOf('PID');
-      const command = top.Titles.indexOf('CMD');
-      stopped = top.Processes.filter((p) => /^labserver /.test(p[command] ?? '')).map((p) => Number(p[pid]));
-      expect(stopped, JSON.stringify(top)).to.not.be.empty;
-      stopped.forEach((p) => process.kill(p, 'SIGSTOP'));
-      await sleep(STALL_MS);
-    } finally {
-      stopped.forEach((p) => {
-        try {
-          process.kill(p, 'SIGCONT');
-        } catch {
-          // Gone already: the run tore its server down.
-        }
-      });
-    }
+    for (const client of CLIENTS) await running.waitFor(FILLED(client));
+    runId = runIdIn(running.output());
+    // The hold begins once the server's program has accepted every connection (under a second here): let it
+    // ping for a while, so that Pongs in time are in the histogram before the stall.
+    await sleep(1500);
+    expect(await stallServer(runId, STALL_MS)).to.not.be.empty;
     run = await running.exited;
     results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
   });

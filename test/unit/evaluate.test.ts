@@ -5,7 +5,7 @@
 import { expect } from 'chai';
 import { evaluate, measure } from '../../lab/run/evaluate.ts';
 import type { PlannedClient } from '../../lab/plan/plan.ts';
-import type { ClientLine } from '../../lab/programs/lines.ts';
+import type { ClientLine, HoldPingStepLine } from '../../lab/programs/lines.ts';
 import { floodFigures } from '../../lab/results/host-result.ts';
 import type { HostResult } from '../../lab/results/results.ts';
 import { atLeast, between } from '../../lab/scenario/theory/prediction.ts';
@@ -149,24 +149,25 @@ describe('a row with no prediction, written and read back', () => {
   });
 });
 
+/** A labclient client of one host that holds connscale's Ping/Pong (its figures as the results make them). */
+const holdingClient = (fields: Pick<PlannedClient, 'asked' | 'processes' | 'holdPing'>): PlannedClient => ({
+  name: 'client-1',
+  role: 'client',
+  ip: '198.18.0.11',
+  sysctls: {},
+  nofile: 20000,
+  capabilities: {},
+  extraAddresses: [],
+  program: ['labclient'],
+  targets: ['198.18.0.2:9000'],
+  inflight: 100,
+  bind: 'none',
+  ping: false,
+  ...fields,
+});
+
 describe('round-trip percentiles of a Ping/Pong hold (ping.p99, ping.max)', () => {
-  const plan: PlannedClient = {
-    name: 'client-1',
-    role: 'client',
-    ip: '198.18.0.11',
-    sysctls: {},
-    nofile: 20000,
-    capabilities: {},
-    extraAddresses: [],
-    program: ['labclient'],
-    targets: ['198.18.0.2:9000'],
-    asked: 100,
-    processes: 1,
-    inflight: 100,
-    bind: 'none',
-    ping: false,
-    holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 },
-  };
+  const plan = holdingClient({ asked: 100, processes: 1, holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 } });
   const rtt = (count: number, p: number, max = p) => ({ count, p50: p, p90: p, p99: p, p999: p, max });
   /** The client as the results make it from labclient's 'held' line (its hold_ping in µs). */
   const heldClient = (hold_ping: NonNullable<ClientLine['hold_ping']>): HostResult =>
@@ -307,5 +308,96 @@ describe('memory figures a runtime cannot measure (hosts without a memory cgroup
     expect(row!.invalid).to.equal('not measured: server has no memory cgroup of its own');
     expect(row!.pass).to.equal(false);
     expect(row!).not.to.have.property('notApplicable');
+  });
+});
+
+describe('a hold that steps down (holdPing.stepDownMs, ping.heldPerSecond)', () => {
+  const plan = holdingClient({ asked: 1000, processes: 2, holdPing: { seconds: 10, intervalMs: 250, timeoutMs: 2000, stepDownMs: [500, 1000] } });
+  const rtt = (count: number, p: number) => ({ count, p50: p, p90: p, p99: p, p999: p, max: p });
+  const step = (interval_ms: number, fields: Partial<HoldPingStepLine>): HoldPingStepLine => ({
+    interval_ms,
+    sent: 0,
+    pongs: 0,
+    timeouts: 0,
+    unanswered: 0,
+    hold_ms: 10_000,
+    entered: 2,
+    completed: 0,
+    behind: 0,
+    rtt_us: rtt(0, 0),
+    ...fields,
+  });
+  const client = (steps: HoldPingStepLine[]): HostResult => {
+    const sum = (f: 'sent' | 'pongs' | 'timeouts' | 'unanswered') => steps.reduce((n, s) => n + s[f], 0);
+    const hold_ping = {
+      sent: sum('sent'),
+      pongs: sum('pongs'),
+      timeouts: sum('timeouts'),
+      unanswered: sum('unanswered'),
+      hold_ms: 25_000,
+      rtt_us: rtt(sum('sent'), 3000),
+      steps,
+    };
+    return reported({
+      estab: 1000,
+      flood: floodFigures({
+        plan,
+        program: 'labclient',
+        filled: { type: 'filled', established: 1000 },
+        held: { type: 'held', established: 1000, hold_ping },
+        holdSeries: [],
+        fillSeconds: 0.1,
+      }),
+    });
+  };
+  // Fell behind at 250 ms (both processes, after 1.2 s), held 500 ms to its end.
+  const steppedDown = client([
+    step(250, { sent: 4800, pongs: 4800, hold_ms: 1200, behind: 2, rtt_us: rtt(4800, 600_000) }),
+    step(500, { sent: 20_000, pongs: 20_000, completed: 2, rtt_us: rtt(20_000, 2000) }),
+  ]);
+
+  it('gives each cadence its rate asked and answered, and whether every process held it', () => {
+    const steps = steppedDown.flood!.holdPing!.steps!;
+    expect(steps.map((s) => [s.intervalMs, s.askedPerSecond, s.perSecond, s.held, s.behind, s.processes])).to.deep.equal([
+      [250, 4000, 4000, false, 2, 2],
+      [500, 2000, 2000, true, 0, 2],
+    ]);
+    expect(steps[0]!.rttMs?.p99).to.equal(600);
+  });
+
+  it("describes the hold by the cadence it ended at, and counts the whole hold's Pings", () => {
+    const ping = steppedDown.flood!.holdPing!;
+    expect([ping.intervalMs, ping.askedPerSecond, ping.perSecond, ping.seconds, ping.rttMs?.p99]).to.deep.equal([500, 2000, 2000, 10, 2]);
+    expect([ping.sent, ping.pongs, ping.timeouts]).to.deep.equal([24_800, 24_800, 0]);
+  });
+
+  it('measures heldPerSecond as the rate asked at the first cadence every process held', () => {
+    expect(measure(steppedDown, 'ping.heldPerSecond')).to.equal(2000);
+  });
+
+  it('does not count a cadence one process left early, nor one with a timeout, as held', () => {
+    const oneLeft = client([
+      step(250, { sent: 100, pongs: 100, behind: 1, completed: 1 }),
+      step(500, { sent: 100, pongs: 100, completed: 1, entered: 1 }),
+    ]);
+    expect(oneLeft.flood!.holdPing!.steps!.map((s) => s.held)).to.deep.equal([false, false]);
+    expect(measure(oneLeft, 'ping.heldPerSecond')).to.equal(0);
+    const late = client([step(250, { sent: 100, pongs: 99, timeouts: 1, completed: 2 })]);
+    expect(measure(late, 'ping.heldPerSecond')).to.equal(0);
+  });
+
+  it('measures a hold of one cadence as held where no Pong passed the timeout', () => {
+    const plain = reported({
+      flood: floodFigures({
+        plan: { ...plan, holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 } },
+        program: 'labclient',
+        filled: { type: 'filled', established: 1000 },
+        held: { type: 'held', established: 1000, hold_ping: { sent: 3000, pongs: 3000, timeouts: 0, hold_ms: 3000, rtt_us: rtt(3000, 1000) } },
+        holdSeries: [],
+        fillSeconds: 0.1,
+      }),
+    });
+    expect(measure(plain, 'ping.heldPerSecond')).to.equal(1000);
+    expect(plain.flood!.holdPing).not.to.have.property('steps');
   });
 });

@@ -126,7 +126,7 @@ describe("the programs' command lines", () => {
       progressMs: 250,
       ping: true,
       pingWaitMs: 1000,
-      holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500 },
+      holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500, stepDownMs: [2000, 4000] },
       sendBytes: 4096,
       keepAsking: true,
       connectTimeoutMs: 2000,
@@ -137,6 +137,7 @@ describe("the programs' command lines", () => {
     expectParsable(LABCLIENT, argv);
     expect(flagsOf(argv)).to.have.members([...optionTable(LABCLIENT).keys()]);
     expect(argv[argv.indexOf('--socket-port-range') + 1]).to.equal('40000-40999');
+    expect(argv[argv.indexOf('--ping-step-down-ms') + 1]).to.equal('2000,4000');
   });
 
   it("give labclient the lab's progress interval, and no flag for what is left out or 0", () => {

@@ -37,9 +37,16 @@ export interface BoundSocket {
 
 /** The settings of connscale's hold (client.holdPing, which schema.ts describes). */
 export interface HoldPing {
+  /** How long each cadence is pinged. */
   seconds: number;
   intervalMs: number;
   timeoutMs: number;
+  /**
+   * Slower intervals to step down to, in turn, where the machine falls behind intervalMs (a Pong later than a
+   * quarter of the timeout): no more Pings until those out are in, then the next one for `seconds`. The hold
+   * ends with the first cadence held to its end, or with the slowest.
+   */
+  stepDownMs?: readonly number[];
 }
 
 /** What the theory knows about a client when predicting: its settings and what its kernel already holds. */

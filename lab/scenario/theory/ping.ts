@@ -13,3 +13,20 @@ export function pingRate(client: ClientTheory, connections = client.asked): Pred
     `${connections} connections / ${client.holdPing.intervalMs} ms = ${Math.round(rate)} pings/s (within 5%: the first and last interval)`,
   );
 }
+
+/**
+ * A hold that steps down (holdPing.stepDownMs) holds the cadence asked where the machine keeps up with it,
+ * else the first slower one it does: the rate held lies between the slowest cadence's and the one asked.
+ * Where the machine's CPU puts it in between is timing, not law: a band, said with its why.
+ */
+export function pingCadenceHeld(client: ClientTheory, why: string): Prediction {
+  if (!client.holdPing) throw new Error(`${client.name} holds no connscale ping`);
+  const { intervalMs, stepDownMs = [] } = client.holdPing;
+  const rate = (ms: number) => Math.round((client.asked * 1000) / ms);
+  const slowest = stepDownMs.at(-1) ?? intervalMs;
+  return between(
+    Math.floor(rate(slowest) * 0.95),
+    Math.ceil(rate(intervalMs) * 1.05),
+    `${client.asked} connections / ${intervalMs} ms asked, or a slower cadence down to / ${slowest} ms: ${why}`,
+  );
+}
