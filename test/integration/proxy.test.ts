@@ -77,20 +77,36 @@ describe('the reverse proxy (images/proxy, lab/proxy)', function () {
       const json = join(dir, 'results.json');
       const run = lab(['run', 'scenarios/proxy-upstream.ts', '--quick', '--json', json], { CI: 'true' });
       const results = JSON.parse(readFileSync(json, 'utf8'));
-      const measured = (caseName: string, claim: RegExp) => {
+      const row = (caseName: string, claim: RegExp) => {
         const c = results.cases.find((x: { name: string }) => x.name === caseName);
-        return c.expectations.find((e: { claim: string }) => claim.test(e.claim)).measured;
+        return c.expectations.find((e: { claim: string }) => claim.test(e.claim)) as { measured: number; predicted: { min: number; max: number } };
       };
+      /**
+       * A figure bounded by the proxy's range: what the lab's theory predicted, and the nominal count at most one
+       * short of it per range. Docker's DNS listener takes an ephemeral port inside the proxy before the flood,
+       * 1 time in about 280 inside 40000-40099 (it comes from the default range, 32768-60999): the theory then
+       * subtracts it, and so does the kernel.
+       */
+      const ranged = (caseName: string, claim: RegExp, nominal: number, ranges = 1) => {
+        const r = row(caseName, claim);
+        expect(r.predicted.min, `${caseName}: ${claim}`).to.equal(r.predicted.max);
+        expect(r.measured, `${caseName}: ${claim}`).to.equal(r.predicted.min);
+        expect(r.measured, `${caseName}: ${claim}`).to.be.within(nominal - ranges, nominal);
+        return r.measured;
+      };
+      const measured = (caseName: string, claim: RegExp) => row(caseName, claim).measured;
       // Held: 100 ports, 150 asked: 100 upstream, 50 refused and logged; doubled by a port or a source address.
-      expect(measured('nginx: the upstream range is the wall', /backend holds/)).to.equal(100);
-      expect(measured('nginx: the upstream range is the wall', /answered 502/)).to.equal(50);
-      expect(measured('nginx: the upstream range is the wall', /proxy logs/)).to.equal(50);
-      expect(measured('a second backend port doubles it', /backend holds/)).to.equal(200);
-      expect(measured('proxy_bind over two source addresses doubles it', /backend holds/)).to.equal(200);
-      expect(measured('HAProxy meets the same wall', /answered 503/)).to.equal(50);
+      const held = ranged('nginx: the upstream range is the wall', /backend holds/, 100);
+      expect(measured('nginx: the upstream range is the wall', /answered 502/)).to.equal(150 - held);
+      expect(measured('nginx: the upstream range is the wall', /proxy logs/)).to.equal(150 - held);
+      ranged('a second backend port doubles it', /backend holds/, 200, 2);
+      ranged('proxy_bind over two source addresses doubles it', /backend holds/, 200, 2);
+      const heldByHaproxy = measured('HAProxy meets the same wall', /backend holds/);
+      expect(measured('HAProxy meets the same wall', /answered 503/)).to.equal(150 - heldByHaproxy);
+      expect(heldByHaproxy).to.be.within(99, 100);
       // Churn: 400 requests, 200 ports: 200 through, each a TIME_WAIT on nginx; all 400 with keepalive or HAProxy.
-      expect(measured('churn above the TIME_WAIT ceiling', /backend answered/)).to.equal(200);
-      expect(measured('churn above the TIME_WAIT ceiling', /TIME_WAIT on the proxy/)).to.equal(200);
+      ranged('churn above the TIME_WAIT ceiling', /backend answered/, 200);
+      ranged('churn above the TIME_WAIT ceiling', /TIME_WAIT on the proxy/, 200);
       expect(measured('upstream keepalive: the same churn goes through', /backend answered/)).to.equal(400);
       expect(measured('HAProxy resets its upstream connections', /TIME_WAIT on the proxy/)).to.equal(0);
       expect(run.status, run.stdout.slice(-3000)).to.equal(0);
