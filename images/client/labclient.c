@@ -810,14 +810,21 @@ static bool hp_given_up(int fd, long long now)
     return true;
 }
 
+/* The time the worker pinged the current cadence: up to now, unless it fell behind and stopped then. */
+static void hp_pinged_until(long long now)
+{
+    if (!STAT_GET(me->steps[hp_step].behind))
+        STAT_ADD(me->steps[hp_step].hold_ms, (uint64_t)(now - hp_step_start));
+}
+
 /* A Pong (or a Ping still out) later than a quarter of the timeout: the cadence it was sent in fell behind. */
 static void hp_fell_behind(int step)
 {
     if (STAT_GET(me->steps[step].behind))
         return;
-    STAT_ADD(me->steps[step].behind, 1);
     if (step == hp_step)
-        STAT_ADD(me->steps[step].hold_ms, (uint64_t)(now_ms() - hp_step_start));
+        hp_pinged_until(now_ms());
+    STAT_ADD(me->steps[step].behind, 1);
 }
 
 /* Settles each cadence whose time is over (the one pinged now too, where its time is): held once its Pings
@@ -885,8 +892,7 @@ static int hp_run(long long now)
         for (int fd = 0; fd < nofile; fd++)
             if (conns[fd].state == C_HELD && conns[fd].awaiting_pong)
                 hp_given_up(fd, end_us);
-        if (!STAT_GET(me->steps[hp_step].behind))
-            STAT_ADD(me->steps[hp_step].hold_ms, (uint64_t)(now - hp_step_start));
+        hp_pinged_until(now);
         /* Those before it settle as they stand; the cadence it ended in too where its time was over. */
         hold_phase = 2;
         if (opt.nsteps > 1) {
@@ -899,8 +905,7 @@ static int hp_run(long long now)
         return -1;
     }
     if (now >= hp_end) {
-        if (!STAT_GET(me->steps[hp_step].behind))
-            STAT_ADD(me->steps[hp_step].hold_ms, (uint64_t)(now - hp_step_start));
+        hp_pinged_until(now);
         hp_step++;
         hp_begin_step(now);
     }

@@ -1,6 +1,7 @@
 /** Shared by the integration tests: one real engine, the lab's CLI as a user runs it, and leak checks. */
 import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { DockerRuntime } from '../../lab/runtime/docker/docker-runtime.ts';
 import { RUN_LABEL } from '../../lab/runtime/docker/labels.ts';
 import { newRunId } from '../../lab/run-id.ts';
 import { isLive } from '../../lab/run-ledger.ts';
+import type { Results } from '../../lab/results/results.ts';
 
 export const projectRoot = fileURLToPath(new URL('../../', import.meta.url));
 export const runtime = new DockerRuntime(projectRoot);
@@ -141,6 +143,33 @@ export async function stallServer(runId: string, ms: number): Promise<number[]> 
     });
   }
   return stopped;
+}
+
+/** A client's line in the CI view once it has filled (the hold starts once every client has). */
+const FILLED = (client: number) => new RegExp(`client-${client}: \\[[#.]+\\] [\\d,]+/[\\d,]+, filled`);
+
+/**
+ * `lab run <args>` with its server stalled mid-hold: once every client has filled and the hold has gone on
+ * for 1.5 s (it begins once the server has accepted every connection, under a second here, so Pongs in time
+ * come before the stall), labserver is stopped for stallMs. Resolves with how the run ended and its results.
+ */
+export async function runWithServerStalled(
+  args: string[],
+  clients: number,
+  stallMs: number,
+): Promise<{ run: CliResult; results: Results; runId: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'lab-stall-'));
+  try {
+    const running = startLab(['run', ...args, '--report', dir]);
+    for (let client = 1; client <= clients; client++) await running.waitFor(FILLED(client));
+    const runId = runIdIn(running.output());
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(await stallServer(runId, stallMs)).to.not.be.empty;
+    const run = await running.exited;
+    return { run, results: JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results, runId };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 export async function execIn(container: Docker.Container, argv: string[]): Promise<{ exitCode: number; stdout: string }> {

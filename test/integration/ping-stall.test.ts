@@ -4,24 +4,17 @@
  * percentiles: "p99 round trip stays under the timeout" fails with a p99 of at least the timeout, never a pass
  * on the Pongs that came back in time before the stall.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { expect } from 'chai';
 import type { Results } from '../../lab/results/results.ts';
-import { lab, labelledObjects, prepareRuntime, runIdIn, stallServer, startLab, type CliResult } from './helpers.ts';
+import { lab, labelledObjects, prepareRuntime, runWithServerStalled, type CliResult } from './helpers.ts';
 
 const CASE = '10,000 pings/s';
 const TIMEOUT_MS = 1000;
-const CLIENTS = [1, 2, 3, 4];
+const CLIENTS = 4;
 const STALL_MS = 3000;
-/** A client's line in the CI view when it has filled; the hold starts once all four have, and the server has accepted them all. */
-const FILLED = (client: number) => new RegExp(`client-${client}: \\[[#.]+\\] [\\d,]+/[\\d,]+, filled`);
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('a server stalled mid-hold (labserver SIGSTOPped for 3 s)', function () {
   this.timeout(300_000);
-  let dir: string;
   let run: CliResult;
   let results: Results;
   let runId: string | undefined;
@@ -29,19 +22,9 @@ describe('a server stalled mid-hold (labserver SIGSTOPped for 3 s)', function ()
   before(async function () {
     this.timeout(15 * 60 * 1000);
     await prepareRuntime();
-    dir = mkdtempSync(join(tmpdir(), 'lab-ping-stall-'));
-    const running = startLab(['run', 'scenarios/hold-ping.ts', '--quick', '--case', CASE, '--report', dir]);
-    for (const client of CLIENTS) await running.waitFor(FILLED(client));
-    runId = runIdIn(running.output());
-    // The hold begins once the server's program has accepted every connection (under a second here): let it
-    // ping for a while, so that Pongs in time are in the histogram before the stall.
-    await sleep(1500);
-    expect(await stallServer(runId, STALL_MS)).to.not.be.empty;
-    run = await running.exited;
-    results = JSON.parse(readFileSync(join(dir, 'results.json'), 'utf8')) as Results;
+    ({ run, results, runId } = await runWithServerStalled(['scenarios/hold-ping.ts', '--quick', '--case', CASE], CLIENTS, STALL_MS));
   });
   after(async () => {
-    if (dir) rmSync(dir, { recursive: true, force: true });
     // Only this run's leftovers: other runs on the engine are none of this test's business.
     const left = runId ? await labelledObjects(runId) : undefined;
     if (left && (left.containers.length || left.networks.length)) lab(['clean', '--run', runId!]);

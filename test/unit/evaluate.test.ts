@@ -149,6 +149,17 @@ describe('a row with no prediction, written and read back', () => {
   });
 });
 
+/** The flood figures the results make from labclient's 'filled' and 'held' lines (its hold_ping in µs), all of the plan's asked held. */
+const heldFlood = (plan: PlannedClient, hold_ping: NonNullable<ClientLine['hold_ping']>) =>
+  floodFigures({
+    plan,
+    program: 'labclient',
+    filled: { type: 'filled', established: plan.asked },
+    held: { type: 'held', established: plan.asked, hold_ping },
+    holdSeries: [],
+    fillSeconds: 0.1,
+  });
+
 /** A labclient client of one host that holds connscale's Ping/Pong (its figures as the results make them). */
 const holdingClient = (fields: Pick<PlannedClient, 'asked' | 'processes' | 'holdPing'>): PlannedClient => ({
   name: 'client-1',
@@ -170,18 +181,7 @@ describe('round-trip percentiles of a Ping/Pong hold (ping.p99, ping.max)', () =
   const plan = holdingClient({ asked: 100, processes: 1, holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 } });
   const rtt = (count: number, p: number, max = p) => ({ count, p50: p, p90: p, p99: p, p999: p, max });
   /** The client as the results make it from labclient's 'held' line (its hold_ping in µs). */
-  const heldClient = (hold_ping: NonNullable<ClientLine['hold_ping']>): HostResult =>
-    reported({
-      estab: 0,
-      flood: floodFigures({
-        plan,
-        program: 'labclient',
-        filled: { type: 'filled', established: 100 },
-        held: { type: 'held', established: 100, hold_ping },
-        holdSeries: [],
-        fillSeconds: 0.1,
-      }),
-    });
+  const heldClient = (hold_ping: NonNullable<ClientLine['hold_ping']>): HostResult => reported({ estab: 0, flood: heldFlood(plan, hold_ping) });
   const underTimeout = (metric: 'ping.p99' | 'ping.max', max = 500): Expectation => ({
     claim: `${metric} under the timeout`,
     subject: 'each client',
@@ -338,17 +338,7 @@ describe('a hold that steps down (holdPing.stepDownMs, ping.heldPerSecond)', () 
       rtt_us: rtt(sum('sent'), 3000),
       steps,
     };
-    return reported({
-      estab: 1000,
-      flood: floodFigures({
-        plan,
-        program: 'labclient',
-        filled: { type: 'filled', established: 1000 },
-        held: { type: 'held', established: 1000, hold_ping },
-        holdSeries: [],
-        fillSeconds: 0.1,
-      }),
-    });
+    return reported({ estab: 1000, flood: heldFlood(plan, hold_ping) });
   };
   // Fell behind at 250 ms (both processes, after 1.2 s), held 500 ms to its end.
   const steppedDown = client([
@@ -388,14 +378,10 @@ describe('a hold that steps down (holdPing.stepDownMs, ping.heldPerSecond)', () 
 
   it('measures a hold of one cadence as held where no Pong passed the timeout', () => {
     const plain = reported({
-      flood: floodFigures({
-        plan: { ...plan, holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 } },
-        program: 'labclient',
-        filled: { type: 'filled', established: 1000 },
-        held: { type: 'held', established: 1000, hold_ping: { sent: 3000, pongs: 3000, timeouts: 0, hold_ms: 3000, rtt_us: rtt(3000, 1000) } },
-        holdSeries: [],
-        fillSeconds: 0.1,
-      }),
+      flood: heldFlood(
+        { ...plan, holdPing: { seconds: 3, intervalMs: 1000, timeoutMs: 500 } },
+        { sent: 3000, pongs: 3000, timeouts: 0, hold_ms: 3000, rtt_us: rtt(3000, 1000) },
+      ),
     });
     expect(measure(plain, 'ping.heldPerSecond')).to.equal(1000);
     expect(plain.flood!.holdPing).not.to.have.property('steps');
