@@ -8,7 +8,8 @@
  * again or when the hold ends, is a timeout and ends the connection. Round trips go to a log-linear
  * histogram (images/common/histogram.h, as labclient's). The parent prints JSON lines: "filled" when every
  * worker has filled, "held" when every worker's hold has ended; then everything stays open until the
- * deadline or a signal.
+ * deadline or a signal. As with labclient, a SIGUSR2 after a hold starts another on the same connections,
+ * its figures from zero, at the interval it came with if sent by sigqueue (`pkill --queue MS`).
  * usage: refhold IP:PORT[,IP:PORT...] COUNT PROCESSES INFLIGHT INTERVAL_MS TIMEOUT_MS HOLD_S DEADLINE_S */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,8 +35,8 @@
 #define MAX_PROCESSES 512
 
 struct wstats {
-    long established, failed, sent, pongs, timeouts, unanswered, hold_ms;
-    int filled, held;
+    long established, open, failed, sent, pongs, timeouts, unanswered, hold_ms;
+    int filled, held; /* held: holds ended */
     struct histogram rtt;
 } __attribute__((aligned(64)));
 
@@ -44,7 +45,7 @@ static struct sockaddr_in targets[MAX_TARGETS];
 static int ntargets;
 static long interval_us, timeout_us;
 static int hold_s;
-static volatile sig_atomic_t hold_go;
+static volatile sig_atomic_t hold_go, hold_interval_ms;
 
 /* Per descriptor: 1 connecting, 2 held; when the outstanding Ping left (0: none out); how much of "Pong" read. */
 static unsigned char *state, *pong_at;
@@ -58,14 +59,18 @@ static long long now_us(void)
     return ts.tv_sec * 1000000LL + ts.tv_nsec / 1000;
 }
 
-static void on_usr2(int sig)
+static void on_usr2(int sig, siginfo_t *info, void *context)
 {
-    (void)sig;
+    (void)sig, (void)context;
+    if (info->si_code == SI_QUEUE && info->si_value.sival_int > 0)
+        hold_interval_ms = info->si_value.sival_int;
     hold_go = 1;
 }
 
 static void drop(int fd)
 {
+    if (state[fd] == 2)
+        me->open--;
     close(fd);
     state[fd] = 0;
     sent_us[fd] = 0;
@@ -103,8 +108,12 @@ static void readable(int fd, int holding)
         drop(fd); /* the server ended it: not a timeout (labclient counts it as a Ping lost) */
         return;
     }
-    if (!pongs_in(fd, buf, r) || !sent_us[fd] || !holding)
+    if (!pongs_in(fd, buf, r) || !sent_us[fd])
         return;
+    if (!holding) {
+        sent_us[fd] = 0; /* an answer after the hold ended: in no figure */
+        return;
+    }
     long long rtt = now_us() - sent_us[fd];
     sent_us[fd] = 0;
     if (rtt > timeout_us) {
@@ -137,13 +146,17 @@ static void ping_slice(int lo, int hi, long long now)
     }
 }
 
+static void hold(int ep, int span, const sigset_t *waiting);
+
 static void worker(int idx, long share, long inflight_max)
 {
     struct epoll_event evs[512];
     sigset_t block, waiting;
     sigemptyset(&block);
     sigaddset(&block, SIGUSR2);
-    signal(SIGUSR2, on_usr2);
+    struct sigaction go = { .sa_sigaction = on_usr2, .sa_flags = SA_SIGINFO };
+    sigemptyset(&go.sa_mask);
+    sigaction(SIGUSR2, &go, NULL);
     sigprocmask(SIG_BLOCK, &block, &waiting);
     sigdelset(&waiting, SIGUSR2);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -192,26 +205,51 @@ static void worker(int idx, long share, long inflight_max)
             epoll_ctl(ep, EPOLL_CTL_MOD, fd, &ev);
             state[fd] = 2;
             me->established++;
+            me->open++;
         }
     }
     __atomic_store_n(&me->filled, 1, __ATOMIC_RELEASE);
+    srand48((long)getpid() ^ (long)now_us());
 
-    /* Until "hold now", only what the server might close. */
-    while (!hold_go) {
-        int n = epoll_pwait(ep, evs, 512, -1, &waiting);
-        for (int i = 0; i < n; i++)
-            readable(evs[i].data.fd, 0);
+    for (;;) {
+        /* Until "hold now", only what the server might close, and answers to the last hold's Pings. */
+        while (!hold_go) {
+            int n = epoll_pwait(ep, evs, 512, -1, &waiting);
+            for (int i = 0; i < n; i++)
+                readable(evs[i].data.fd, 0);
+        }
+        hold_go = 0;
+        if (hold_interval_ms > 0)
+            interval_us = (long)hold_interval_ms * 1000;
+        hold(ep, maxfd + 1, &waiting);
+        hold_go = 0; /* a second "hold now" that came during it */
+        __atomic_add_fetch(&me->held, 1, __ATOMIC_RELEASE);
     }
+}
+
+/* One hold over the descriptors [0, span), its figures from zero. A Ping the last hold left out past its
+ * timeout ended its connection; one still within it is forgotten. */
+static void hold(int ep, int span, const sigset_t *waiting)
+{
+    struct epoll_event evs[512];
+    long long begin = now_us();
+    for (int fd = 0; fd < span; fd++)
+        if (state[fd] == 2 && sent_us[fd]) {
+            if (begin - sent_us[fd] > timeout_us)
+                drop(fd);
+            else
+                sent_us[fd] = 0;
+        }
+    me->sent = me->pongs = me->timeouts = me->unanswered = me->hold_ms = 0;
+    memset(&me->rtt, 0, sizeof me->rtt);
 
     long long interval_ms = interval_us / 1000;
     int ticks = interval_ms < 1000 ? (int)interval_ms : 1000;
     if (ticks < 1)
         ticks = 1;
     long long tick_us = interval_us / ticks;
-    srand48((long)getpid() ^ (long)now_us());
-    long long start = now_us() + (long long)(drand48() * (double)tick_us); /* each worker at its own phase */
+    long long start = begin + (long long)(drand48() * (double)tick_us); /* each worker at its own phase */
     long long end = start + hold_s * 1000000LL;
-    int span = maxfd + 1;
     long long next = start;
     int tick = 0;
     for (;;) {
@@ -224,29 +262,24 @@ static void worker(int idx, long share, long inflight_max)
         if (now >= end)
             break;
         int wait_ms = (int)((next - now + 999) / 1000);
-        int n = epoll_pwait(ep, evs, 512, wait_ms, &waiting);
+        int n = epoll_pwait(ep, evs, 512, wait_ms, waiting);
         for (int i = 0; i < n; i++)
             readable(evs[i].data.fd, 1);
     }
     long long over = now_us();
-    for (int fd = 0; fd <= maxfd; fd++)
+    for (int fd = 0; fd < span; fd++)
         if (state[fd] == 2 && sent_us[fd] && over - sent_us[fd] > timeout_us) {
             me->unanswered++;
             timeout_of(fd, over - sent_us[fd]);
         }
     me->hold_ms = (over - start) / 1000;
-    __atomic_store_n(&me->held, 1, __ATOMIC_RELEASE);
-    for (;;) {
-        int n = epoll_pwait(ep, evs, 512, -1, &waiting);
-        for (int i = 0; i < n; i++)
-            readable(evs[i].data.fd, 0);
-    }
 }
 
-static int all(int processes, size_t flag)
+/* Whether every worker's flag (or count) has reached at_least. */
+static int all(int processes, size_t flag, int at_least)
 {
     for (int w = 0; w < processes; w++)
-        if (!__atomic_load_n((int *)((char *)&stats[w] + flag), __ATOMIC_ACQUIRE))
+        if (__atomic_load_n((int *)((char *)&stats[w] + flag), __ATOMIC_ACQUIRE) < at_least)
             return 0;
     return 1;
 }
@@ -297,12 +330,12 @@ int main(int argc, char **argv)
         if (pid < 0)
             return 1;
     }
-    int filled = 0;
+    int filled = 0, holds = 0;
     for (;;) {
         usleep(20000);
         if (waitpid(-1, NULL, WNOHANG) > 0)
             return 1; /* a worker died */
-        if (!filled && all(processes, offsetof(struct wstats, filled))) {
+        if (!filled && all(processes, offsetof(struct wstats, filled), 1)) {
             long est = 0, failed = 0;
             for (int w = 0; w < processes; w++)
                 est += stats[w].established, failed += stats[w].failed;
@@ -310,23 +343,23 @@ int main(int argc, char **argv)
             fflush(stdout);
             filled = 1;
         }
-        if (filled && all(processes, offsetof(struct wstats, held))) {
+        if (filled && all(processes, offsetof(struct wstats, held), holds + 1)) {
             struct histogram h;
             memset(&h, 0, sizeof h);
-            long est = 0, sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0;
+            long est = 0, open = 0, sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0;
             for (int w = 0; w < processes; w++) {
                 struct wstats *s = &stats[w];
-                est += s->established, sent += s->sent, pongs += s->pongs, timeouts += s->timeouts, unanswered += s->unanswered;
+                est += s->established, open += s->open, sent += s->sent, pongs += s->pongs, timeouts += s->timeouts, unanswered += s->unanswered;
                 hold_ms = s->hold_ms > hold_ms ? s->hold_ms : hold_ms;
                 hist_merge(&h, &s->rtt);
             }
-            printf("{\"type\":\"held\",\"established\":%ld,\"hold_ping\":{\"sent\":%ld,\"pongs\":%ld,\"timeouts\":%ld,"
+            printf("{\"type\":\"held\",\"established\":%ld,\"open\":%ld,\"hold_ping\":{\"sent\":%ld,\"pongs\":%ld,\"timeouts\":%ld,"
                    "\"unanswered\":%ld,\"hold_ms\":%ld,\"rtt_us\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}}\n",
-                   est, sent, pongs, timeouts, unanswered, hold_ms, (unsigned long long)hist_total(&h),
+                   est, open, sent, pongs, timeouts, unanswered, hold_ms, (unsigned long long)hist_total(&h),
                    (unsigned long long)hist_quantile(&h, 0.50), (unsigned long long)hist_quantile(&h, 0.99),
                    (unsigned long long)h.max_us);
             fflush(stdout);
-            pause(); /* the connections stay open until the deadline or a signal */
+            holds++; /* the connections stay open for another hold, until the deadline or a signal */
         }
     }
 }

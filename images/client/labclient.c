@@ -78,7 +78,8 @@ struct wstats {
     /* --request: GETs sent, their answers per status, and connections that ended with theirs still due */
     uint64_t requests, answered, cut_short;
     uint64_t statuses[HTTP_STATUS_SLOTS];
-    uint32_t filled, pinged, held; /* set with release semantics after the counters */
+    uint32_t filled, pinged; /* set with release semantics after the counters */
+    uint32_t held;           /* holds ended (a hold may be started again): counted with release semantics */
     struct histogram rtt;
     struct step_stats steps[MAX_STEPS];
     uint64_t errors[ERR_SLOTS];
@@ -381,15 +382,21 @@ static int hold_phase;
 /* What a Pong later than a quarter of the timeout does to the cadence its Ping was sent in (with the hold). */
 static void hp_fell_behind(int step);
 static volatile sig_atomic_t hold_go;
+/* A hold started again (SIGUSR2 after one ended) may ask for another cadence: the interval in ms it came with
+ * (sigqueue, `pkill --queue MS`), or 0 for the one asked on the command line. The bench's knee search pings
+ * one fill at rate after rate this way. */
+static volatile sig_atomic_t hold_interval_ms;
 /* SIGHUP: the orchestrator says "enough" (the machine's memory ran low): ask for no more connections and
  * report what is held as filled. In a hold that steps down, it says the hold is over: every process of every
  * client held a cadence. (A flag, not a count: the signal may reach a worker twice, from the orchestrator and
  * forwarded by the parent.) */
 static volatile sig_atomic_t enough;
 
-static void on_hold_go(int sig)
+static void on_hold_go(int sig, siginfo_t *info, void *context)
 {
-    (void)sig;
+    (void)sig, (void)context;
+    if (info->si_code == SI_QUEUE && info->si_value.sival_int > 0)
+        hold_interval_ms = info->si_value.sival_int;
     hold_go = 1;
 }
 
@@ -730,8 +737,10 @@ static void held_readable(int fd)
             hp_fell_behind(conns[fd].ping_step);
         return;
     }
-    if (hold_phase == 2)
+    if (hold_phase == 2) {
+        conns[fd].awaiting_pong = 0;
         return; /* an answer to the hold's last Pings, after it ended: not part of any figure */
+    }
     conns[fd].awaiting_pong = 0;
     STAT_ADD(me->pongs, (uint64_t)n);
 }
@@ -782,8 +791,36 @@ static void hp_begin_step(long long now)
     STAT_ADD(me->steps[hp_step].entered, 1);
 }
 
+/* A hold started again: its figures from zero, at the cadence it came with. A Ping the last hold left out
+ * past its timeout ended its connection (connscale's rule); one still within it is forgotten. */
+static void hp_restart(long long now_us_)
+{
+    for (int fd = 0; fd < nofile; fd++) {
+        if (conns[fd].state != C_HELD || !conns[fd].awaiting_pong)
+            continue;
+        if (now_us_ - conns[fd].ping_sent_us > (long long)opt.ping_timeout_ms * 1000)
+            drop(fd);
+        else
+            conns[fd].awaiting_pong = 0;
+    }
+    __atomic_store_n(&me->hp_sent, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->hp_pongs, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->hp_timeouts, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->hp_unanswered, 0, __ATOMIC_RELAXED);
+    __atomic_store_n(&me->hold_ms, 0, __ATOMIC_RELAXED);
+    memset(&me->rtt, 0, sizeof me->rtt);
+    memset(me->steps, 0, sizeof me->steps);
+    memset(hp_settled, 0, sizeof hp_settled);
+}
+
 static void hp_start(long long now)
 {
+    if (hold_phase == 2)
+        hp_restart(now_us());
+    /* Stepping down keeps its schedule: only a single cadence takes another. */
+    if (hold_interval_ms > 0 && opt.nsteps == 1)
+        opt.intervals_ms[0] = opt.ping_interval_ms = hold_interval_ms;
+    hold_go = 0;
     hold_phase = 1;
     hp_step = 0;
     hp_hold_start = now;
@@ -901,7 +938,8 @@ static int hp_run(long long now)
                 STAT_ADD(me->steps[hp_step].completed, 1);
         }
         STAT_ADD(me->hold_ms, (uint64_t)(now - hp_hold_start));
-        __atomic_store_n(&me->held, 1, __ATOMIC_RELEASE);
+        hold_go = 0; /* a second "hold now" that came during it (from the orchestrator and the parent both) */
+        __atomic_add_fetch(&me->held, 1, __ATOMIC_RELEASE);
         return -1;
     }
     if (now >= hp_end) {
@@ -966,7 +1004,9 @@ static void worker(int idx, pid_t parent)
     sigemptyset(&usr2);
     sigaddset(&usr2, SIGUSR2);
     sigaddset(&usr2, SIGHUP);
-    signal(SIGUSR2, on_hold_go);
+    struct sigaction go = { .sa_sigaction = on_hold_go, .sa_flags = SA_SIGINFO };
+    sigemptyset(&go.sa_mask);
+    sigaction(SIGUSR2, &go, NULL);
     signal(SIGHUP, on_enough);
     sigprocmask(SIG_BLOCK, &usr2, &waiting);
     sigdelset(&waiting, SIGUSR2);
@@ -1034,7 +1074,7 @@ static void worker(int idx, pid_t parent)
             pinged = true;
             __atomic_store_n(&me->pinged, 1, __ATOMIC_RELEASE);
         }
-        if (filled && pinged && opt.hold_ping_s && hold_phase == 0 && hold_go)
+        if (filled && pinged && opt.hold_ping_s && hold_phase != 1 && hold_go)
             hp_start(now);
         int hp_wait = hp_run(now);
 
@@ -1072,11 +1112,12 @@ static void worker(int idx, pid_t parent)
 
 /* ---------------------------------------------------------------- parent */
 
-static bool all_workers(size_t flag_offset)
+/* Whether every live worker's flag (or count) has reached `at_least`. */
+static bool all_workers(size_t flag_offset, uint32_t at_least)
 {
     for (int w = 0; w < opt.processes; w++) {
         uint32_t *flag = (uint32_t *)((char *)&stats[w] + flag_offset);
-        if (pids[w] > 0 && !__atomic_load_n(flag, __ATOMIC_ACQUIRE))
+        if (pids[w] > 0 && __atomic_load_n(flag, __ATOMIC_ACQUIRE) < at_least)
             return false;
     }
     return true;
@@ -1151,6 +1192,9 @@ static void print_hold_ping(bool window)
         print_steps();
     if (window) {
         struct histogram delta = { .max_us = 0 };
+        for (int b = 0; b < HIST_BUCKETS; b++)
+            if (rtt_all.count[b] < rtt_before.count[b])
+                memset(&rtt_before, 0, sizeof rtt_before); /* a hold started again: its figures began at zero */
         for (int b = 0; b < HIST_BUCKETS; b++)
             delta.count[b] = rtt_all.count[b] - rtt_before.count[b];
         print_rtt("window_rtt_us", &delta);
@@ -1350,12 +1394,13 @@ int main(int argc, char **argv)
     long long deadline_at = t0 + (long long)opt.deadline_s * 1000;
     long long next_progress = t0 + opt.progress_ms;
     bool filled_printed = false, ping_printed = !opt.ping, held_printed = !opt.hold_ping_s;
+    uint32_t holds_printed = 0;
     const char *reason = "deadline";
     for (;;) {
         long long now = now_ms();
         if (now >= deadline_at)
             break;
-        if (!filled_printed && all_workers(offsetof(struct wstats, filled))) {
+        if (!filled_printed && all_workers(offsetof(struct wstats, filled), 1)) {
             long long t = 0;
             for (int w = 0; w < opt.processes; w++)
                 if ((long long)STAT_GET(stats[w].fill_ms) > t)
@@ -1363,12 +1408,14 @@ int main(int argc, char **argv)
             print_counts("filled", t, NULL);
             filled_printed = true;
         }
-        if (filled_printed && !ping_printed && all_workers(offsetof(struct wstats, pinged))) {
+        if (filled_printed && !ping_printed && all_workers(offsetof(struct wstats, pinged), 1)) {
             print_counts("ping", now - t0, NULL);
             ping_printed = true;
         }
-        if (ping_printed && !held_printed && all_workers(offsetof(struct wstats, held))) {
+        /* Once per hold: a hold may be started again once one is over. */
+        if (ping_printed && opt.hold_ping_s && all_workers(offsetof(struct wstats, held), holds_printed + 1)) {
             print_counts("held", now - t0, NULL);
+            holds_printed++;
             held_printed = true;
         }
         if (now >= next_progress) {
@@ -1381,11 +1428,12 @@ int main(int argc, char **argv)
         /* Until the fill (and the ping round) is reported, look often: the orchestrator waits on that line. */
         if ((!filled_printed || !ping_printed || !held_printed) && wake > now + PARENT_POLL_MS)
             wake = now + PARENT_POLL_MS;
-        int sig = wait_for_signal(&set, wake - now, pids, opt.processes);
+        siginfo_t info;
+        int sig = wait_for_signal(&set, wake - now, pids, opt.processes, &info);
         if (sig == SIGUSR2 || sig == SIGHUP) {
-            for (int w = 0; w < opt.processes; w++)
-                if (pids[w] > 0)
-                    kill(pids[w], sig);
+            forward_signal(pids, opt.processes, sig, &info);
+            if (sig == SIGUSR2 && holds_printed)
+                held_printed = false; /* a hold started again: look often until its line is out */
         } else if (sig == SIGINT || sig == SIGTERM) {
             reason = "signal";
             break;

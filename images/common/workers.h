@@ -88,20 +88,34 @@ static inline void reap_workers(pid_t *pids, int n)
     }
 }
 
-/* The parent's wait between reports: up to `ms`; the signal that came (workers that exited are reaped), or 0. */
-static inline int wait_for_signal(const sigset_t *set, long long ms, pid_t *pids, int n)
+/* The parent's wait between reports: up to `ms`; the signal that came (workers that exited are reaped), or 0.
+ * With `info`, what came with it (a value sent by sigqueue, as `pkill --queue` sends). */
+static inline int wait_for_signal(const sigset_t *set, long long ms, pid_t *pids, int n, siginfo_t *info)
 {
     struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-    int sig = sigtimedwait(set, NULL, &ts);
+    int sig = sigtimedwait(set, info, &ts);
     if (sig == SIGCHLD)
         reap_workers(pids, n);
     return sig > 0 ? sig : 0;
 }
 
+/* Passes a signal the parent took on to every worker, with the value it came with, if any. */
+static inline void forward_signal(pid_t *pids, int n, int sig, const siginfo_t *info)
+{
+    for (int w = 0; w < n; w++) {
+        if (pids[w] <= 0)
+            continue;
+        if (info->si_code == SI_QUEUE)
+            sigqueue(pids[w], sig, info->si_value);
+        else
+            kill(pids[w], sig);
+    }
+}
+
 /* The same, true when SIGINT or SIGTERM came (time to stop). */
 static inline bool wait_for_stop(const sigset_t *set, long long ms, pid_t *pids, int n)
 {
-    int sig = wait_for_signal(set, ms, pids, n);
+    int sig = wait_for_signal(set, ms, pids, n, NULL);
     return sig == SIGINT || sig == SIGTERM;
 }
 
