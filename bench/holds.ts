@@ -3,8 +3,8 @@
  * images/bench/), in the same containers: N connections spread as the lab spreads them (client hosts of at
  * most 62,500, c1m's, each over as many processes as the open-file cap needs; server workers as the lab's
  * plan sizes them), every one pinging once per interval for HOLD_S seconds, a Pong later than TIMEOUT_MS
- * ending its connection. A probe is one fill and one hold at one rate; the search finds the highest rate a
- * pair keeps up with.
+ * ending its connection. A probe is one hold at one rate; a fill serves hold after hold (the programs take a
+ * new interval with each "hold now"), and the search finds the highest rate a pair keeps up with.
  */
 import { performance } from 'node:perf_hooks';
 import { $ } from 'zx';
@@ -92,6 +92,7 @@ export interface Probe {
   pair: Pair;
   rate: number;
   intervalMs: number;
+  /** The connections still held after the hold (a timeout ends one). */
   established: number;
   sent: number;
   asked: number;
@@ -109,6 +110,8 @@ export interface Probe {
   windowS: number;
   /** The hold on CLOCK_MONOTONIC, s (process.hrtime): the window for `perf record -k monotonic`'s --time. */
   monotonic: [number, number];
+  /** Which hold on its fill this was (1 for the first). */
+  hold: number;
 }
 
 /** The interval that gives `rate` pings/s over the layout's connections (what the programs take). */
@@ -136,55 +139,127 @@ function clientArgv(pair: Pair, layout: Layout, targets: string[], intervalMs: n
 }
 
 interface HeldLine {
-  established: number;
+  open: number;
   hold_ping: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: { p99: number; max: number } };
 }
 
-/** One fill and one hold at `rate` by one pair on the rig; everything the pair opened is gone afterwards. */
-export async function probe(ctx: BenchContext, rig: Rig, pair: Pair, rate: number): Promise<Probe> {
+/** A fill stays for hold after hold while it keeps at least this share of its connections (a timeout ends one). */
+const KEEP_FILL_ABOVE = 0.99;
+/** The programs' deadline: a fill lives for a size's rounds of one pair. */
+const FILL_DEADLINE_S = 1800;
+
+/** One pair's programs running on the rig with their connections up: each hold at a rate is a probe. */
+export interface Fill {
+  pair: Pair;
+  layout: Layout;
+  server: Program;
+  clients: Program[];
+  fillMs: number;
+  /** The connections held now (a timeout ends its connection): what the next hold's interval is cut for. */
+  held: number;
+  /** Holds made on this fill so far. */
+  holds: number;
+}
+
+/** Fills the rig with one pair's connections: both programs started, every connection accepted. */
+export async function fill(ctx: BenchContext, rig: Rig, pair: Pair): Promise<Fill> {
   const { bench } = ctx;
   const layout = shapeFor(pair, rig.layout, ctx.nofile);
-  const intervalMs = intervalFor(layout, rate);
-  const deadlineS = 600;
-  const server = await bench.run(rig.server.container, serverArgv(pair, layout, deadlineS));
+  const server = await bench.run(rig.server.container, serverArgv(pair, layout, FILL_DEADLINE_S));
   try {
     const ready = await server.waitLine((j) => j.type === 'ready' || j.type === 'error', 20_000);
     if (ready.json.type !== 'ready') throw new Error(`${PROGRAMS[pair].server}: ${JSON.stringify(ready.json)}`);
     const targets = PORTS.map((p) => `${rig.server.ip}:${p}`);
     const t0 = performance.now();
-    const clients = await Promise.all(rig.clients.map((c) => bench.run(c.container, clientArgv(pair, layout, targets, intervalMs, deadlineS), t0)));
+    // The interval on the command line is never used: every hold brings its own.
+    const argv = clientArgv(pair, layout, targets, 60_000, FILL_DEADLINE_S);
+    const clients = await Promise.all(rig.clients.map((c) => bench.run(c.container, argv, t0)));
     const filled = await Promise.all(clients.map((c) => c.waitLine((j) => j.type === 'filled', 300_000)));
-    const fillMs = Math.max(...filled.map((f) => f.at));
     const established = filled.reduce((s, f) => s + Number(f.json.established), 0);
     if (established < layout.connections) throw new Error(`${pair}: ${established} of ${layout.connections} connections established`);
     // A Ping on a connection still in an accept queue waits for that accept (c2m's lesson): hold once all are in.
     await untilAccepted(server, established, 60_000);
-    const everything = [rig.server.container, ...rig.clients.map((c) => c.container)];
-    const before = await readCounters(everything);
-    const tHold = performance.now();
-    const monotonicStart = monotonicS();
-    await Promise.all(rig.clients.map((c) => bench.exec(c.container, ['pkill', '-USR2', '-x', PROGRAMS[pair].client])));
-    const held = await Promise.all(clients.map((c) => c.waitLine((j) => j.type === 'held', (HOLD_S + 60) * 1000)));
-    const cost = difference(before, await readCounters(everything));
-    const windowS = (performance.now() - tHold) / 1000;
-    return { ...summarize({ pair, rate, intervalMs, layout }, held, fillMs, cost, windowS), monotonic: [monotonicStart, monotonicS()] };
-  } finally {
+    return { pair, layout, server, clients, fillMs: Math.round(Math.max(...filled.map((f) => f.at))), held: established, holds: 0 };
+  } catch (error) {
     await clear(ctx, rig, pair);
+    throw error;
+  }
+}
+
+/** Everything the fill opened is gone afterwards. */
+export const release = (ctx: BenchContext, rig: Rig, f: Fill) => clear(ctx, rig, f.pair);
+
+/**
+ * One hold at `rate` on the fill: every client told "hold now" with the interval that gives `rate` over the
+ * connections held now (a value sent with the signal), and its next "held" line read. Pings still out when a
+ * hold ends settle (or time out) before the next starts.
+ */
+export async function holdAt(ctx: BenchContext, rig: Rig, f: Fill, rate: number): Promise<Probe> {
+  const { bench } = ctx;
+  const intervalMs = intervalFor({ ...f.layout, connections: f.held }, rate);
+  const from = f.clients.map((c) => c.lines.length);
+  const everything = [rig.server.container, ...rig.clients.map((c) => c.container)];
+  const before = await readCounters(everything);
+  const tHold = performance.now();
+  const monotonicStart = monotonicS();
+  const client = PROGRAMS[f.pair].client;
+  await Promise.all(rig.clients.map((c) => bench.exec(c.container, ['pkill', '-USR2', '--queue', String(intervalMs), '-x', client])));
+  const held = await Promise.all(f.clients.map((c, i) => c.waitLine((j) => j.type === 'held', (HOLD_S + 60) * 1000, from[i])));
+  const cost = difference(before, await readCounters(everything));
+  const windowS = (performance.now() - tHold) / 1000;
+  const asked = { pair: f.pair, rate, intervalMs, connections: f.held };
+  const probe = {
+    ...summarize(asked, held, f.fillMs, cost, windowS),
+    monotonic: [monotonicStart, monotonicS()] as [number, number],
+    hold: ++f.holds,
+  };
+  f.held = probe.established;
+  await sleep(TIMEOUT_MS);
+  return probe;
+}
+
+/**
+ * Probes pair after pair on one rig, keeping the last pair's fill for its next holds: a new fill only when
+ * the pair changes or timeouts took more than a hundredth of the connections.
+ */
+export class Prober {
+  private current?: Fill;
+  fills = 0;
+
+  constructor(
+    private readonly ctx: BenchContext,
+    private readonly rig: Rig,
+  ) {}
+
+  async measure(pair: Pair, rate: number): Promise<Probe> {
+    const f = this.current;
+    if (!f || f.pair !== pair || f.held < f.layout.connections * KEEP_FILL_ABOVE) {
+      await this.close();
+      this.current = await fill(this.ctx, this.rig, pair);
+      this.fills++;
+    }
+    return holdAt(this.ctx, this.rig, this.current!, rate);
+  }
+
+  async close(): Promise<void> {
+    const f = this.current;
+    this.current = undefined;
+    if (f) await release(this.ctx, this.rig, f);
   }
 }
 
 function summarize(
-  { pair, rate, intervalMs, layout }: { pair: Pair; rate: number; intervalMs: number; layout: Layout },
+  { pair, rate, intervalMs, connections }: { pair: Pair; rate: number; intervalMs: number; connections: number },
   held: ProgramLine[],
   fillMs: number,
   cost: Counters,
   windowS: number,
-): Omit<Probe, 'monotonic'> {
+): Omit<Probe, 'monotonic' | 'hold'> {
   const lines = held.map((h) => h.json as unknown as HeldLine);
   const total = (pick: (l: HeldLine) => number) => lines.reduce((s, l) => s + pick(l), 0);
   const holdMs = Math.max(...lines.map((l) => l.hold_ping.hold_ms));
   // What the pair was asked: every connection once per interval, over the hold.
-  const asked = Math.round((layout.connections * (holdMs / 1000)) / (intervalMs / 1000));
+  const asked = Math.round((connections * (holdMs / 1000)) / (intervalMs / 1000));
   const sent = total((l) => l.hold_ping.sent);
   const timeouts = total((l) => l.hold_ping.timeouts);
   const p99Us = Math.max(...lines.map((l) => l.hold_ping.rtt_us.p99));
@@ -192,7 +267,7 @@ function summarize(
     pair,
     rate,
     intervalMs,
-    established: total((l) => l.established),
+    established: total((l) => l.open),
     sent,
     asked,
     pongs: total((l) => l.hold_ping.pongs),
@@ -255,10 +330,9 @@ export interface Search {
 }
 
 /**
- * Each pair's search, from `start`: up by `step` while kept, down while not, then halving the bracket
- * (geometric means) until it is within `resolution` or `maxProbes` are spent. The pairs take turns probe by
- * probe (the first one turning each step), so that both see the machine in the same minutes; pairs that
- * behave alike probe the same rates. Rates are whole pings/s.
+ * Each pair's search in turn, from `start`: up by `step` while kept, down while not, then halving the bracket
+ * (geometric means) until it is within `resolution` or `maxProbes` are spent. One pair after the other, so that
+ * each searches on one fill; pairs that behave alike probe the same rates. Rates are whole pings/s.
  */
 export async function searchKnees(
   measure: (pair: Pair, rate: number) => Promise<Probe>,
@@ -267,18 +341,17 @@ export async function searchKnees(
   opts: { maxProbes: number; step: number; resolution: number; min: number; max: number },
   seeds: Partial<Record<Pair, Probe>> = {},
 ): Promise<Record<Pair, Search>> {
-  const searches = Object.fromEntries(pairs.map((pair) => [pair, { pair, probes: [] } as Search])) as Record<Pair, Search>;
-  // A probe already made (the cost probe) counts as found, not as one of maxProbes.
-  for (const [pair, seed] of Object.entries(seeds) as Array<[Pair, Probe]>) if (searches[pair]) record(searches[pair], seed);
-  const next: Partial<Record<Pair, number>> = Object.fromEntries(pairs.map((pair) => [pair, start]));
-  for (let step = 0; step < opts.maxProbes; step++) {
-    const order = step % 2 === 0 ? pairs : [...pairs].reverse();
-    for (const pair of order) {
-      const rate = next[pair];
-      if (rate === undefined) continue;
-      const search = searches[pair];
+  const searches = {} as Record<Pair, Search>;
+  for (const pair of pairs) {
+    const search: Search = { pair, probes: [] };
+    searches[pair] = search;
+    // A probe already made (the cost probe) counts as found, not as one of maxProbes.
+    const seed = seeds[pair];
+    if (seed) record(search, seed);
+    let rate: number | undefined = start;
+    for (let n = 0; n < opts.maxProbes && rate !== undefined; n++) {
       record(search, await measure(pair, rate));
-      next[pair] = nextRate(search, rate, opts);
+      rate = nextRate(search, rate, opts);
     }
   }
   return searches;

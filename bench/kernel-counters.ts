@@ -1,6 +1,6 @@
 /**
  * What a hold cost, read from the machine before and after it: CPU time of the containers' processes (their
- * cpuacct cgroups, user and system), the context switches and run-queue waits of every task in them
+ * cpuacct cgroups: the exact total, split into user and system as the ticks sampled it), the context switches and run-queue waits of every task in them
  * (/proc/<pid>/status, /proc/<pid>/schedstat) and the TCP segments their namespaces retransmitted, and the
  * machine's softirq time and counts and its input backlogs' drops (/proc/stat, /proc/softirqs,
  * /proc/net/softnet_stat: host-wide, so another user's work shows in them too).
@@ -12,14 +12,20 @@ const CPUACCT = '/sys/fs/cgroup/cpuacct/docker';
 const USER_HZ = 100;
 
 export interface Counters {
-  /** seconds */
+  /**
+   * Seconds. This kernel samples user and system time at each tick (CONFIG_TICK_CPU_ACCOUNTING, 250 Hz): light
+   * work paced by timers can fall between ticks and all but vanish. Their sum is made the exact CPU time
+   * (cpuacct.usage, from the scheduler's runtimes) by `difference`; the split stays the ticks'.
+   */
   user: number;
   system: number;
+  /** The exact CPU time of the containers' tasks, s: softirq work done in their context is in it. */
+  cpu: number;
   voluntarySwitches: number;
   involuntarySwitches: number;
   /** Seconds the containers' tasks waited on a run queue (schedstat's second field). */
   runQueueWait: number;
-  /** Machine-wide softirq seconds (/proc/stat), and NET_RX, NET_TX, TIMER softirqs raised. */
+  /** Machine-wide softirq seconds (/proc/stat: tick-sampled, without IRQ time accounting here), and NET_RX, NET_TX, TIMER softirqs raised. */
   softirq: number;
   netRx: number;
   netTx: number;
@@ -33,13 +39,14 @@ export interface Counters {
 const readText = (path: string) => readFile(path, 'utf8').catch(() => '');
 const sum = (values: number[]) => values.reduce((a, b) => a + b, 0);
 
-type ContainerCounters = Pick<Counters, 'user' | 'system' | 'voluntarySwitches' | 'involuntarySwitches' | 'runQueueWait' | 'retransmitted'>;
+type ContainerCounters = Pick<Counters, 'user' | 'system' | 'cpu' | 'voluntarySwitches' | 'involuntarySwitches' | 'runQueueWait' | 'retransmitted'>;
 
 async function cgroupCounters(container: Container): Promise<ContainerCounters> {
   const dir = `${CPUACCT}/${container.id}`;
-  const [userNs, systemNs, tasks] = await Promise.all([
+  const [userNs, systemNs, totalNs, tasks] = await Promise.all([
     readText(`${dir}/cpuacct.usage_user`),
     readText(`${dir}/cpuacct.usage_sys`),
+    readText(`${dir}/cpuacct.usage`),
     readText(`${dir}/tasks`),
   ]);
   // Any task of the container sees its namespace's counters.
@@ -62,6 +69,7 @@ async function cgroupCounters(container: Container): Promise<ContainerCounters> 
   return {
     user: Number(userNs) / 1e9,
     system: Number(systemNs) / 1e9,
+    cpu: Number(totalNs) / 1e9,
     voluntarySwitches: sum(perTask.map((t) => t.voluntary)),
     involuntarySwitches: sum(perTask.map((t) => t.involuntary)),
     runQueueWait: sum(perTask.map((t) => t.waitNs)) / 1e9,
@@ -104,6 +112,7 @@ export async function readCounters(containers: Container[]): Promise<Counters> {
   return {
     user: sum(perContainer.map((c) => c.user)),
     system: sum(perContainer.map((c) => c.system)),
+    cpu: sum(perContainer.map((c) => c.cpu)),
     voluntarySwitches: sum(perContainer.map((c) => c.voluntarySwitches)),
     involuntarySwitches: sum(perContainer.map((c) => c.involuntarySwitches)),
     runQueueWait: sum(perContainer.map((c) => c.runQueueWait)),
@@ -116,7 +125,13 @@ export async function readCounters(containers: Container[]): Promise<Counters> {
   };
 }
 
-/** after - before, field by field. A task gone in between (a process that exited) makes its own fields shrink: rare here. */
+/**
+ * after - before, field by field, with user and system scaled to add up to the exact CPU time (all of it system
+ * where no tick fell in). A task gone in between (a process that exited) makes its own fields shrink: rare here.
+ */
 export function difference(before: Counters, after: Counters): Counters {
-  return Object.fromEntries(Object.keys(after).map((k) => [k, after[k as keyof Counters] - before[k as keyof Counters]])) as unknown as Counters;
+  const d = Object.fromEntries(Object.keys(after).map((k) => [k, after[k as keyof Counters] - before[k as keyof Counters]])) as unknown as Counters;
+  const sampled = d.user + d.system;
+  const userShare = sampled > 0 ? d.user / sampled : 0;
+  return { ...d, user: d.cpu * userShare, system: d.cpu * (1 - userShare) };
 }

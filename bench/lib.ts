@@ -74,11 +74,11 @@ export class Program {
     return this.err.trim();
   }
 
-  /** The first line matching `pick`, already here or still to come; fails on exit or timeout. */
-  waitLine(pick: (json: ProgramLine['json']) => boolean, timeoutMs: number): Promise<ProgramLine> {
+  /** The first line matching `pick` (from line `from` on), already here or still to come; fails on exit or timeout. */
+  waitLine(pick: (json: ProgramLine['json']) => boolean, timeoutMs: number, from = 0): Promise<ProgramLine> {
     return new Promise((resolve, reject) => {
       const check = () => {
-        const found = this.lines.find((l) => pick(l.json));
+        const found = this.lines.slice(from).find((l) => pick(l.json));
         if (found) return finish(() => resolve(found));
         if (this.exitCode !== undefined) {
           const last = this.lines.at(-1)?.json;

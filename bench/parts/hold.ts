@@ -15,7 +15,7 @@ import {
   layoutFor,
   shapeFor,
   makeRig,
-  probe,
+  Prober,
   removeRig,
   searchKnees,
   type Layout,
@@ -26,8 +26,9 @@ import {
 import { median, sleep } from '../lib.ts';
 import { fmt, say, verdict } from '../output.ts';
 
-/** The first round searches from afar; later ones start at the knee found and need fewer probes. */
-const SEARCH = { step: 1.5, resolution: 1.12, min: 1000, max: 400_000 };
+/** The first round searches from afar; later ones start at the median knee found so far, in smaller steps. */
+const SEARCH = { step: 1.5, resolution: 1.06, min: 1000, max: 400_000 };
+const SEARCH_LATER = { ...SEARCH, step: 1.12 };
 /**
  * The first round starts where the CPU would run out: the machine's cores over what a ping cost at COST_RATE
  * (both pairs' median, CPU and softirq), less a fifth for what a busier machine batches less.
@@ -41,22 +42,24 @@ const START_AT_MOST = 20_000;
 /** A rate every size keeps up with, at which each size's cost per ping is read: the same batching at every size. */
 export const COST_RATE = 5000;
 /** Probes per pair in a size's first round, and in the rounds after (which start at the knees found). */
-const PROBES = { first: 4, later: 2 };
-/** A million's probes take minutes each (fill, hold, teardown): one fewer there. */
-const PROBES_AT_A_MILLION = 2;
+const PROBES = { first: 6, later: 3 };
 /** The reference over c1m's process counts runs at the sizes where the lab's counts are far fewer. */
 const WIDE_UP_TO = 100_000;
 /**
- * The part's time, shared out over the sizes by what a probe costs there (a fill grows with the count held):
- * each size runs one round at least, and more while its share lasts.
+ * The part's time, shared out over the sizes by what they cost (holds alike at every size, and a few fills
+ * that grow with the count held): each size runs one round at least, and more while its share lasts.
  */
 const BUDGET_S = 33 * 60;
-const weight = (n: number) => 1 + n / 100_000;
+const weight = (n: number) => 1 + n / 1_000_000;
 /** Kernel memory per held connection with both ends here and conntrack (BENCHMARKS.md: 11.2 KB), with room. */
 const BYTES_PER_CONNECTION = 12_000;
 const KEEP_FREE = 2 * 2 ** 30;
 /** The largest sizes wait for a machine this quiet (1-minute load average), at most --max-wait. */
 const LOAD_GATE = { from: 1_000_000, below: 2.5 };
+/**
+ * Each round's pairs, one after the other: each pair's searches are made on one fill, kept from one round to the
+ * next where the pair comes last in one and first in the next (4 fills for 3 rounds, with the first round's wide).
+ */
 const ROUND_ROBIN: Pair[][] = [
   ['lab', 'ref'],
   ['ref', 'lab'],
@@ -135,18 +138,16 @@ async function measureSize(ctx: BenchContext, layout: Layout, result: SizeResult
     ` ${fmt(n)} held: ${layout.clients} client container(s) x ${layout.processesPerClient} process(es), ${layout.serverWorkers} server worker(s), each pair the same`,
   );
   const rig = await makeRig(ctx, layout);
+  const prober = new Prober(ctx, rig);
   const started = performance.now();
+  let lastRoundS = 0;
   try {
     result.atCostRate = {};
-    for (const pair of ['lab', 'ref'] as const) {
-      const p = await probe(ctx, rig, pair, COST_RATE);
-      sayProbe(n, -1, p);
-      result.atCostRate[pair] = p;
-    }
     for (let round = 0; round < ctx.reps; round++) {
-      const spentS = (performance.now() - started) / 1000;
-      // A later round costs about PROBES.later / PROBES.first of the first.
-      if (round > 0 && spentS + (spentS / round) * (round === 1 ? PROBES.later / PROBES.first : 1) > budgetS) {
+      const roundStarted = performance.now();
+      const spentS = (roundStarted - started) / 1000;
+      // The second round costs about PROBES.later / PROBES.first of the first (which has the cost probes too), the next as the last.
+      if (round > 0 && spentS + lastRoundS * (round === 1 ? PROBES.later / PROBES.first : 1) > budgetS) {
         result.cut = `${round} of ${ctx.reps} rounds: the size's share of the part's time (${fmt(budgetS / 60, 1)} min) was spent`;
         say(`  ${fmt(n)}: ${result.cut}`);
         break;
@@ -155,20 +156,26 @@ async function measureSize(ctx: BenchContext, layout: Layout, result: SizeResult
       result.rounds.push(searches);
       result.loadavg.push(loadavg().map((l) => Math.round(l * 100) / 100));
       const previous = result.rounds.flatMap((r) => [r.lab?.kept, r.ref?.kept]).filter((k): k is number => !!k);
-      // Later rounds start at the knees found so far, and need fewer probes.
-      const start = previous.length ? Math.round(median(previous)) : startFromCost(result.atCostRate);
-      const maxProbes = previous.length ? PROBES.later : n >= 1_000_000 ? PROBES_AT_A_MILLION : PROBES.first;
       const measure = async (pair: Pair, rate: number) => {
-        const p = await probe(ctx, rig, pair, rate);
+        const p = await prober.measure(pair, rate);
         sayProbe(n, round, p);
         return p;
       };
       // The first round also holds the reference at c1m's process counts, where the lab's are far fewer.
       const pairs: Pair[] = [...ROUND_ROBIN[round % 2]!, ...(round === 0 && n <= WIDE_UP_TO ? (['wide'] as const) : [])];
-      const seeds = round === 0 ? result.atCostRate : {};
-      Object.assign(searches, await searchKnees(measure, pairs, start, { ...SEARCH, maxProbes }, seeds));
+      let start = previous.length ? Math.round(median(previous)) : undefined;
+      for (const pair of pairs) {
+        // The first round reads each pair's cost at COST_RATE on its fill first, and starts where the first says.
+        const seed = round === 0 && pair !== 'wide' ? await costProbe(prober, n, pair, result) : undefined;
+        start ??= startFromCost(result.atCostRate);
+        const opts = previous.length ? { ...SEARCH_LATER, maxProbes: PROBES.later } : { ...SEARCH, maxProbes: PROBES.first };
+        Object.assign(searches, await searchKnees(measure, [pair], start, opts, seed ? { [pair]: seed } : {}));
+      }
+      lastRoundS = (performance.now() - roundStarted) / 1000;
     }
+    say(`  ${fmt(n)}: ${prober.fills} fill(s) for ${result.rounds.length} round(s)`);
   } finally {
+    await prober.close().catch((error: Error) => say(`  ${fmt(n)}: the last fill was not cleared (${error.message})`));
     // An engine slow to see a container exit must not lose the size's figures: the bench's cleanup removes what is left.
     await removeRig(ctx, rig).catch((error: Error) =>
       say(`  ${fmt(n)}: the rig's containers were not all removed (${error.message}); the bench's cleanup retries`),
@@ -176,12 +183,20 @@ async function measureSize(ctx: BenchContext, layout: Layout, result: SizeResult
   }
 }
 
+/** The pair's probe at COST_RATE: what a ping costs at this size, at one rate for all sizes. */
+async function costProbe(prober: Prober, n: number, pair: Pair, result: SizeResult): Promise<Probe> {
+  const p = await prober.measure(pair, COST_RATE);
+  sayProbe(n, -1, p);
+  result.atCostRate![pair] = p;
+  return p;
+}
+
 function sayProbe(n: number, round: number, p: Probe): void {
   const c = p.cost;
   say(
     `  ${fmt(n)} ${round < 0 ? 'cost' : `#${round + 1}`} ${p.pair}: ${fmt(p.rate)}/s (every ${fmt(p.intervalMs)} ms) ${p.keptUp ? 'kept up' : 'MISSED'}: ` +
       `${fmt(p.sent)} of ${fmt(p.asked)} Pings sent, ${fmt(p.pongs)} Pongs, ${fmt(p.timeouts)} timeouts, p99 ${fmt(p.p99Us / 1000, 1)} ms, max ${fmt(p.maxUs / 1000)} ms; ` +
-      `cpu ${fmt(c.user, 2)} + ${fmt(c.system, 2)} s, ${fmt(c.voluntarySwitches + c.involuntarySwitches)} switches, softirq ${fmt(c.softirq, 2)} s, ${fmt(c.backlogDrops)} backlog drops, ${fmt(c.retransmitted)} retransmitted over ${fmt(p.windowS, 1)} s (fill ${fmt(p.fillMs / 1000, 1)} s; hold at ${p.monotonic.join('-')} s monotonic)`,
+      `cpu ${fmt(c.user, 2)} + ${fmt(c.system, 2)} s, ${fmt(c.voluntarySwitches + c.involuntarySwitches)} switches, softirq ${fmt(c.softirq, 2)} s, ${fmt(c.backlogDrops)} backlog drops, ${fmt(c.retransmitted)} retransmitted over ${fmt(p.windowS, 1)} s (hold ${p.hold} on its fill, made in ${fmt(p.fillMs / 1000, 1)} s, ${fmt(p.established)} held after; at ${p.monotonic.join('-')} s monotonic)`,
   );
 }
 
