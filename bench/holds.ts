@@ -218,6 +218,19 @@ export async function holdAt(ctx: BenchContext, rig: Rig, f: Fill, rate: number)
   return probe;
 }
 
+/** What a Prober does with the rig: the real ones are `fill`, `holdAt` and `release` on a BenchContext. */
+export interface HoldRig {
+  fill(pair: Pair): Promise<Fill>;
+  hold(f: Fill, rate: number): Promise<Probe>;
+  release(f: Fill): Promise<void>;
+}
+
+export const holdRig = (ctx: BenchContext, rig: Rig): HoldRig => ({
+  fill: (pair) => fill(ctx, rig, pair),
+  hold: (f, rate) => holdAt(ctx, rig, f, rate),
+  release: (f) => release(ctx, rig, f),
+});
+
 /**
  * Probes pair after pair on one rig, keeping the last pair's fill for its next holds: a new fill only when
  * the pair changes or timeouts took more than a hundredth of the connections.
@@ -226,25 +239,22 @@ export class Prober {
   private current?: Fill;
   fills = 0;
 
-  constructor(
-    private readonly ctx: BenchContext,
-    private readonly rig: Rig,
-  ) {}
+  constructor(private readonly rig: HoldRig) {}
 
   async measure(pair: Pair, rate: number): Promise<Probe> {
-    const f = this.current;
+    let f = this.current;
     if (!f || f.pair !== pair || f.held < f.layout.connections * KEEP_FILL_ABOVE) {
       await this.close();
-      this.current = await fill(this.ctx, this.rig, pair);
+      f = this.current = await this.rig.fill(pair);
       this.fills++;
     }
-    return holdAt(this.ctx, this.rig, this.current!, rate);
+    return this.rig.hold(f, rate);
   }
 
   async close(): Promise<void> {
     const f = this.current;
     this.current = undefined;
-    if (f) await release(this.ctx, this.rig, f);
+    if (f) await this.rig.release(f);
   }
 }
 

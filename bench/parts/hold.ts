@@ -16,6 +16,7 @@ import {
   shapeFor,
   makeRig,
   Prober,
+  holdRig,
   removeRig,
   searchKnees,
   type Layout,
@@ -138,7 +139,7 @@ async function measureSize(ctx: BenchContext, layout: Layout, result: SizeResult
     ` ${fmt(n)} held: ${layout.clients} client container(s) x ${layout.processesPerClient} process(es), ${layout.serverWorkers} server worker(s), each pair the same`,
   );
   const rig = await makeRig(ctx, layout);
-  const prober = new Prober(ctx, rig);
+  const prober = new Prober(holdRig(ctx, rig));
   const started = performance.now();
   let lastRoundS = 0;
   try {
