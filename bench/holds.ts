@@ -26,8 +26,17 @@ const CLIENT_RANGE = '1024 65535';
 export const HOLD_S = 10;
 /** hold-ping's timeout (connscale's was a second too): stricter than c1m's 20 s, so a rate kept here is kept there. */
 export const TIMEOUT_MS = 1000;
-/** A rate is kept up with when every Pong came in time and the Pings sent were at least this share of those asked. */
+/**
+ * A rate is kept up with when no client process fell behind, every Pong came in time and the Pings sent were at
+ * least this share of those asked.
+ */
 const SENT_SHARE = 0.95;
+/**
+ * Both clients stop pinging in a hold once a Pong comes later than a quarter of the timeout (c1m's rule for
+ * falling behind: labclient --ping-stop-behind, refhold's last argument): a rate past the knee then ends almost
+ * no connection, and the fill serves the next hold. Without it, a miss at 100k ended 80-95% of them.
+ */
+const STOP_BEHIND = 1;
 const PROGRAMS: Record<Pair, { client: string; server: string }> = {
   lab: { client: LABCLIENT.name, server: LABSERVER.name },
   ref: { client: 'refhold', server: 'refpong' },
@@ -98,6 +107,8 @@ export interface Probe {
   asked: number;
   pongs: number;
   timeouts: number;
+  /** Client processes that fell behind (a Pong later than a quarter of the timeout) and stopped pinging. */
+  behind: number;
   /** The worst client's p99 and max round trip, µs. */
   p99Us: number;
   maxUs: number;
@@ -133,14 +144,15 @@ function clientArgv(pair: Pair, layout: Layout, targets: string[], intervalMs: n
       bind: 'none',
       deadlineSeconds: deadlineS,
       holdPing: { seconds: HOLD_S, intervalMs, timeoutMs: TIMEOUT_MS },
+      pingStopBehind: true,
     });
-  const args = [layout.perClient, layout.processesPerClient, INFLIGHT, intervalMs, TIMEOUT_MS, HOLD_S, deadlineS].map(String);
+  const args = [layout.perClient, layout.processesPerClient, INFLIGHT, intervalMs, TIMEOUT_MS, HOLD_S, deadlineS, STOP_BEHIND].map(String);
   return ['refhold', targets.join(','), ...args];
 }
 
 interface HeldLine {
   open: number;
-  hold_ping: { sent: number; pongs: number; timeouts: number; hold_ms: number; rtt_us: { p99: number; max: number } };
+  hold_ping: { sent: number; pongs: number; timeouts: number; hold_ms: number; behind: number; rtt_us: { p99: number; max: number } };
 }
 
 /** A fill stays for hold after hold while it keeps at least this share of its connections (a timeout ends one). */
@@ -272,6 +284,7 @@ function summarize(
   const asked = Math.round((connections * (holdMs / 1000)) / (intervalMs / 1000));
   const sent = total((l) => l.hold_ping.sent);
   const timeouts = total((l) => l.hold_ping.timeouts);
+  const behind = total((l) => l.hold_ping.behind);
   const p99Us = Math.max(...lines.map((l) => l.hold_ping.rtt_us.p99));
   return {
     pair,
@@ -282,10 +295,11 @@ function summarize(
     asked,
     pongs: total((l) => l.hold_ping.pongs),
     timeouts,
+    behind,
     p99Us,
     maxUs: Math.max(...lines.map((l) => l.hold_ping.rtt_us.max)),
     holdMs,
-    keptUp: timeouts === 0 && p99Us < TIMEOUT_MS * 1000 && sent >= asked * SENT_SHARE,
+    keptUp: behind === 0 && timeouts === 0 && p99Us < TIMEOUT_MS * 1000 && sent >= asked * SENT_SHARE,
     fillMs: Math.round(fillMs),
     cost,
     windowS: Math.round(windowS * 10) / 10,

@@ -196,7 +196,7 @@ function sayProbe(n: number, round: number, p: Probe): void {
   const c = p.cost;
   say(
     `  ${fmt(n)} ${round < 0 ? 'cost' : `#${round + 1}`} ${p.pair}: ${fmt(p.rate)}/s (every ${fmt(p.intervalMs)} ms) ${p.keptUp ? 'kept up' : 'MISSED'}: ` +
-      `${fmt(p.sent)} of ${fmt(p.asked)} Pings sent, ${fmt(p.pongs)} Pongs, ${fmt(p.timeouts)} timeouts, p99 ${fmt(p.p99Us / 1000, 1)} ms, max ${fmt(p.maxUs / 1000)} ms; ` +
+      `${fmt(p.sent)} of ${fmt(p.asked)} Pings sent, ${fmt(p.pongs)} Pongs, ${fmt(p.timeouts)} timeouts, ${p.behind ? `${fmt(p.behind)} process(es) fell behind, ` : ''}p99 ${fmt(p.p99Us / 1000, 1)} ms, max ${fmt(p.maxUs / 1000)} ms; ` +
       `cpu ${fmt(c.user, 2)} + ${fmt(c.system, 2)} s, ${fmt(c.voluntarySwitches + c.involuntarySwitches)} switches, softirq ${fmt(c.softirq, 2)} s, ${fmt(c.backlogDrops)} backlog drops, ${fmt(c.retransmitted)} retransmitted over ${fmt(p.windowS, 1)} s (hold ${p.hold} on its fill, made in ${fmt(p.fillMs / 1000, 1)} s, ${fmt(p.established)} held after; at ${p.monotonic.join('-')} s monotonic)`,
   );
 }

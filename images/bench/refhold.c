@@ -9,8 +9,10 @@
  * histogram (images/common/histogram.h, as labclient's). The parent prints JSON lines: "filled" when every
  * worker has filled, "held" when every worker's hold has ended; then everything stays open until the
  * deadline or a signal. As with labclient, a SIGUSR2 after a hold starts another on the same connections,
- * its figures from zero, at the interval it came with if sent by sigqueue (`pkill --queue MS`).
- * usage: refhold IP:PORT[,IP:PORT...] COUNT PROCESSES INFLIGHT INTERVAL_MS TIMEOUT_MS HOLD_S DEADLINE_S */
+ * its figures from zero, at the interval it came with if sent by sigqueue (`pkill --queue MS`). With STOP_BEHIND
+ * 1, labclient's --ping-stop-behind: a worker that sees a Pong later than a quarter of the timeout has fallen
+ * behind and sends no more Pings in that hold.
+ * usage: refhold IP:PORT[,IP:PORT...] COUNT PROCESSES INFLIGHT INTERVAL_MS TIMEOUT_MS HOLD_S DEADLINE_S [STOP_BEHIND] */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <stddef.h>
@@ -35,7 +37,7 @@
 #define MAX_PROCESSES 512
 
 struct wstats {
-    long established, open, failed, sent, pongs, timeouts, unanswered, hold_ms;
+    long established, open, failed, sent, pongs, timeouts, unanswered, hold_ms, behind;
     int filled, held; /* held: holds ended */
     struct histogram rtt;
 } __attribute__((aligned(64)));
@@ -44,7 +46,9 @@ static struct wstats *stats, *me;
 static struct sockaddr_in targets[MAX_TARGETS];
 static int ntargets;
 static long interval_us, timeout_us;
-static int hold_s;
+static int hold_s, stop_behind;
+/* labclient's: a Pong later than this share of the timeout says the worker fell behind. */
+#define BEHIND_DIVISOR 4
 static volatile sig_atomic_t hold_go, hold_interval_ms;
 
 /* Per descriptor: 1 connecting, 2 held; when the outstanding Ping left (0: none out); how much of "Pong" read. */
@@ -118,10 +122,13 @@ static void readable(int fd, int holding)
     sent_us[fd] = 0;
     if (rtt > timeout_us) {
         timeout_of(fd, rtt);
+        me->behind = stop_behind;
         return;
     }
     hist_add(&me->rtt, (uint64_t)rtt);
     me->pongs++;
+    if (stop_behind && rtt > timeout_us / BEHIND_DIVISOR)
+        me->behind = 1;
 }
 
 /* One tick's slice of the descriptors [lo, hi): a Ping each, or a timeout, or nothing while one is out. */
@@ -240,7 +247,7 @@ static void hold(int ep, int span, const sigset_t *waiting)
             else
                 sent_us[fd] = 0;
         }
-    me->sent = me->pongs = me->timeouts = me->unanswered = me->hold_ms = 0;
+    me->sent = me->pongs = me->timeouts = me->unanswered = me->hold_ms = me->behind = 0;
     memset(&me->rtt, 0, sizeof me->rtt);
 
     long long interval_ms = interval_us / 1000;
@@ -254,14 +261,15 @@ static void hold(int ep, int span, const sigset_t *waiting)
     int tick = 0;
     for (;;) {
         long long now = now_us();
-        while (next <= now && next < end) {
+        while (next <= now && next < end && !me->behind) {
             ping_slice((int)((long long)span * tick / ticks), (int)((long long)span * (tick + 1) / ticks), now);
             tick = (tick + 1) % ticks;
             next += tick_us;
         }
         if (now >= end)
             break;
-        int wait_ms = (int)((next - now + 999) / 1000);
+        long long wake = me->behind ? end : next; /* fallen behind: only the Pongs still to come */
+        int wait_ms = (int)((wake - now + 999) / 1000);
         int n = epoll_pwait(ep, evs, 512, wait_ms, waiting);
         for (int i = 0; i < n; i++)
             readable(evs[i].data.fd, 1);
@@ -287,7 +295,7 @@ static int all(int processes, size_t flag, int at_least)
 int main(int argc, char **argv)
 {
     if (argc < 9) {
-        fprintf(stderr, "usage: refhold IP:PORT[,...] COUNT PROCESSES INFLIGHT INTERVAL_MS TIMEOUT_MS HOLD_S DEADLINE_S\n");
+        fprintf(stderr, "usage: refhold IP:PORT[,...] COUNT PROCESSES INFLIGHT INTERVAL_MS TIMEOUT_MS HOLD_S DEADLINE_S [STOP_BEHIND]\n");
         return 2;
     }
     for (char *tok = strtok(argv[1], ","); tok && ntargets < MAX_TARGETS; tok = strtok(NULL, ",")) {
@@ -306,6 +314,7 @@ int main(int argc, char **argv)
     interval_us = atol(argv[5]) * 1000;
     timeout_us = atol(argv[6]) * 1000;
     hold_s = atoi(argv[7]);
+    stop_behind = argc > 9 && atoi(argv[9]) == 1;
     if (!ntargets || count < 1 || processes < 1 || processes > MAX_PROCESSES || inflight < 1 || interval_us < 1000 || timeout_us < 1000 ||
         hold_s < 1)
         return 2;
@@ -346,16 +355,16 @@ int main(int argc, char **argv)
         if (filled && all(processes, offsetof(struct wstats, held), holds + 1)) {
             struct histogram h;
             memset(&h, 0, sizeof h);
-            long est = 0, open = 0, sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0;
+            long est = 0, open = 0, sent = 0, pongs = 0, timeouts = 0, unanswered = 0, hold_ms = 0, behind = 0;
             for (int w = 0; w < processes; w++) {
                 struct wstats *s = &stats[w];
-                est += s->established, open += s->open, sent += s->sent, pongs += s->pongs, timeouts += s->timeouts, unanswered += s->unanswered;
+                est += s->established, open += s->open, behind += s->behind, sent += s->sent, pongs += s->pongs, timeouts += s->timeouts, unanswered += s->unanswered;
                 hold_ms = s->hold_ms > hold_ms ? s->hold_ms : hold_ms;
                 hist_merge(&h, &s->rtt);
             }
             printf("{\"type\":\"held\",\"established\":%ld,\"open\":%ld,\"hold_ping\":{\"sent\":%ld,\"pongs\":%ld,\"timeouts\":%ld,"
-                   "\"unanswered\":%ld,\"hold_ms\":%ld,\"rtt_us\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}}\n",
-                   est, open, sent, pongs, timeouts, unanswered, hold_ms, (unsigned long long)hist_total(&h),
+                   "\"unanswered\":%ld,\"hold_ms\":%ld,\"behind\":%ld,\"rtt_us\":{\"count\":%llu,\"p50\":%llu,\"p99\":%llu,\"max\":%llu}}}\n",
+                   est, open, sent, pongs, timeouts, unanswered, hold_ms, behind, (unsigned long long)hist_total(&h),
                    (unsigned long long)hist_quantile(&h, 0.50), (unsigned long long)hist_quantile(&h, 0.99),
                    (unsigned long long)h.max_us);
             fflush(stdout);

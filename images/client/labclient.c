@@ -122,6 +122,9 @@ static struct {
      * to (--ping-step-down-ms) when the machine falls behind. */
     int intervals_ms[MAX_STEPS];
     int nsteps;
+    /* --ping-stop-behind: a single cadence keeps the rule of one that steps down (a worker that falls behind
+     * sends no more Pings in it), so that a rate past what the machine answers ends no connection. */
+    bool stop_behind;
     /* --request: the path each connection GETs once, and how long "filled" waits for the answers. */
     const char *request;
     int answer_wait_ms;
@@ -154,7 +157,8 @@ static void die_usage(const char *msg)
                     "[--inflight K] [--deadline S] [--connect-timeout-ms T] "
                     "[--bind none|any|reuseaddr|nobindport] [--progress-ms M] [--ping] "
                     "[--ping-wait-ms W] [--keep-asking] [--send-bytes B] "
-                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T] [--cost-ports N] [--http] "
+                    "[--hold-ping-seconds S --ping-interval-ms I --ping-timeout-ms T [--ping-step-down-ms I,...] [--ping-stop-behind]] "
+                    "[--cost-ports N] [--http] "
                     "[--request PATH [--answer-wait-ms W]]\n");
     exit(2);
 }
@@ -255,6 +259,7 @@ static void parse_args(int argc, char **argv)
         { "ping-interval-ms", required_argument, 0, 'I' },
         { "ping-timeout-ms", required_argument, 0, 'O' },
         { "ping-step-down-ms", required_argument, 0, 'd' },
+        { "ping-stop-behind", no_argument, 0, 'Z' },
         { "cost-ports", required_argument, 0, 'C' },
         { "http", no_argument, 0, 'h' },
         { "sources", required_argument, 0, 'S' },
@@ -292,6 +297,7 @@ static void parse_args(int argc, char **argv)
             }
             break;
         }
+        case 'Z': opt.stop_behind = true; break;
         case 'C': opt.cost_ports = parse_long(optarg, 1, 65536, "--cost-ports"); break;
         case 'Q':
             if (optarg[0] != '/' || strlen(optarg) > 200 || strpbrk(optarg, " \r\n\t"))
@@ -336,8 +342,8 @@ static void parse_args(int argc, char **argv)
     for (int k = 1; k < opt.nsteps; k++)
         if (opt.intervals_ms[k] <= opt.intervals_ms[k - 1])
             die_usage("--ping-step-down-ms takes intervals longer than --ping-interval-ms, each longer than the one before");
-    if (opt.nsteps > 1 && !opt.hold_ping_s)
-        die_usage("--ping-step-down-ms needs --hold-ping-seconds");
+    if ((opt.nsteps > 1 || opt.stop_behind) && !opt.hold_ping_s)
+        die_usage("--ping-step-down-ms and --ping-stop-behind need --hold-ping-seconds");
     if (opt.request && (opt.ping || opt.hold_ping_s || opt.http))
         die_usage("--request is a mode of its own: not with --ping, --hold-ping-seconds or --http");
     make_pairs();
@@ -381,6 +387,11 @@ static bool fd_limit;
 static int hold_phase;
 /* What a Pong later than a quarter of the timeout does to the cadence its Ping was sent in (with the hold). */
 static void hp_fell_behind(int step);
+/* Whether a worker that falls behind its cadence stops pinging it: where the hold steps down, or asked to. */
+static bool hp_behind_rule(void)
+{
+    return opt.nsteps > 1 || opt.stop_behind;
+}
 static volatile sig_atomic_t hold_go;
 /* A hold started again (SIGUSR2 after one ended) may ask for another cadence: the interval in ms it came with
  * (sigqueue, `pkill --queue MS`), or 0 for the one asked on the command line. The bench's knee search pings
@@ -733,7 +744,7 @@ static void held_readable(int fd)
             STAT_ADD(me->hp_pongs, 1);
             STAT_ADD(step->pongs, 1);
         }
-        if (opt.nsteps > 1 && rtt > (long long)opt.ping_timeout_ms * 1000 / BEHIND_DIVISOR)
+        if (hp_behind_rule() && rtt > (long long)opt.ping_timeout_ms * 1000 / BEHIND_DIVISOR)
             hp_fell_behind(conns[fd].ping_step);
         return;
     }
@@ -932,7 +943,7 @@ static int hp_run(long long now)
         hp_pinged_until(now);
         /* Those before it settle as they stand; the cadence it ended in too where its time was over. */
         hold_phase = 2;
-        if (opt.nsteps > 1) {
+        if (hp_behind_rule()) {
             hp_settle(end_us, now >= hp_end);
             if (!hp_settled[hp_step] && now >= hp_end && !STAT_GET(me->steps[hp_step].behind))
                 STAT_ADD(me->steps[hp_step].completed, 1);
@@ -947,9 +958,9 @@ static int hp_run(long long now)
         hp_step++;
         hp_begin_step(now);
     }
-    if (opt.nsteps > 1)
+    if (hp_behind_rule())
         hp_settle(now_us(), false);
-    /* Fallen behind (only where it steps down): no more Pings in this cadence. */
+    /* Fallen behind (only where it steps down, or with --ping-stop-behind): no more Pings in this cadence. */
     if (!STAT_GET(me->steps[hp_step].behind)) {
         while (now >= hp_due(hp_next) && now < hp_end) {
             hp_turn(hp_next);
@@ -962,7 +973,7 @@ static int hp_run(long long now)
     long long next = hp_end;
     if (!STAT_GET(me->steps[hp_step].behind) && hp_due(hp_next) < next)
         next = hp_due(hp_next);
-    if (opt.nsteps > 1 && next - now > SETTLE_POLL_MS)
+    if (hp_behind_rule() && next - now > SETTLE_POLL_MS)
         next = now + SETTLE_POLL_MS;
     return (int)(next > now ? next - now : 0);
 }
@@ -1190,6 +1201,12 @@ static void print_hold_ping(bool window)
     print_rtt("rtt_us", &rtt_all);
     if (opt.nsteps > 1)
         print_steps();
+    else if (opt.stop_behind) {
+        uint32_t behind = 0;
+        for (int w = 0; w < opt.processes; w++)
+            behind += STAT_GET(stats[w].steps[0].behind);
+        printf(",\"behind\":%u", behind); /* workers that fell behind and stopped pinging */
+    }
     if (window) {
         struct histogram delta = { .max_us = 0 };
         for (int b = 0; b < HIST_BUCKETS; b++)

@@ -88,6 +88,8 @@ export interface LabclientArgs {
   ping?: boolean;
   pingWaitMs?: number;
   holdPing?: HoldPing;
+  /** With a single cadence: a worker that falls behind it stops pinging (as a hold that steps down does), so a rate past the knee ends no connection. */
+  pingStopBehind?: boolean;
   /** Bytes each connection sends once up; 0 or left out, none. */
   sendBytes?: number;
   keepAsking?: boolean;
@@ -130,6 +132,7 @@ export function labclientArgv(a: LabclientArgs): string[] {
           ...option('--ping-interval-ms', a.holdPing.intervalMs),
           ...option('--ping-timeout-ms', a.holdPing.timeoutMs),
           ...option('--ping-step-down-ms', a.holdPing.stepDownMs?.join(',')),
+          ...(a.pingStopBehind ? ['--ping-stop-behind'] : []),
         ]
       : []),
     ...option('--send-bytes', a.sendBytes || undefined),

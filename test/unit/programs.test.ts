@@ -127,6 +127,7 @@ describe("the programs' command lines", () => {
       ping: true,
       pingWaitMs: 1000,
       holdPing: { seconds: 10, intervalMs: 1000, timeoutMs: 500, stepDownMs: [2000, 4000] },
+      pingStopBehind: true,
       sendBytes: 4096,
       keepAsking: true,
       connectTimeoutMs: 2000,
