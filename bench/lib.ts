@@ -124,14 +124,43 @@ export class BenchDocker {
   private seq = 0;
   /** Every program started, so that a run stopped half way can still say what it was doing. */
   readonly containers = new Set<Container>();
+  /** Set once the bench is stopped (a signal): nothing more is made, so that the cleanup leaves nothing behind. */
+  private stopping = false;
+  /** What parts changed on the machine and undo themselves at their end (a raised conntrack ceiling), until they have. */
+  private readonly undos = new Set<() => Promise<void>>();
 
   constructor(readonly runId: string) {}
+
+  /** `undo`, kept to be run if the bench is stopped first; the function returned runs it once, whoever calls first. */
+  undoLater(undo: () => Promise<void>): () => Promise<void> {
+    let done = false;
+    const once = async () => {
+      if (done) return;
+      done = true;
+      this.undos.delete(once);
+      await undo();
+    };
+    this.undos.add(once);
+    return once;
+  }
+
+  /** On a signal: nothing more is made, what parts have not undone yet is undone, every object removed. */
+  async stop(): Promise<string[]> {
+    this.stopping = true;
+    for (const undo of [...this.undos].reverse()) await undo().catch(() => undefined); // the last change first
+    return this.cleanup();
+  }
+
+  private refuseWhenStopping(): void {
+    if (this.stopping) throw new Error(`the bench ${this.runId} is stopping`);
+  }
 
   labels(extra: Record<string, string> = {}): Record<string, string> {
     return { [RUN_LABEL]: this.runId, ...extra };
   }
 
   async createNetwork(): Promise<{ name: string; subnet: string }> {
+    this.refuseWhenStopping();
     const subnet = await freeBenchSubnet(this.engine);
     const name = this.runId;
     await this.engine.createNetwork({
@@ -153,6 +182,7 @@ export class BenchDocker {
 
   /** A container that ends by itself (sleep), on the bench network, without a default route. */
   async start(spec: ContainerSpec): Promise<BenchHost> {
+    this.refuseWhenStopping();
     if (!this.network) throw new Error('createNetwork() first');
     const ip = this.nextIp();
     const container = await this.engine.startContainer({
@@ -185,6 +215,7 @@ export class BenchDocker {
 
   /** Starts argv in the container; returns at once (the program runs on). */
   async run(container: Container, argv: string[], t0 = performance.now()): Promise<Program> {
+    this.refuseWhenStopping();
     const program = new Program(argv, t0);
     await this.engine.run(container, argv, {
       stdout: (d) => program.onStdout(d),

@@ -63,14 +63,14 @@ async function main(): Promise<number> {
   return failure || report.results.errors ? 1 : 0;
 }
 
-/** On SIGINT or SIGTERM, once: remove what this run created, and exit. */
+/** On SIGINT or SIGTERM, once: make nothing more, undo what parts changed on the machine, remove what this run created, and exit. */
 function cleanUpOnSignal(bench: BenchDocker, over: () => Promise<void>): void {
   let interrupted = false;
   const onSignal = async (signal: NodeJS.Signals) => {
     if (interrupted) return;
     interrupted = true;
     console.error(`\nbench: ${signal}: removing what this run created (${bench.runId})...`);
-    await bench.cleanup().catch(() => undefined);
+    await bench.stop().catch(() => undefined);
     await over();
     process.exit(130);
   };

@@ -99,10 +99,12 @@ export async function measureHold(ctx: BenchContext): Promise<void> {
   );
   const out: Record<string, SizeResult> = {};
   const totalWeight = sizes.reduce((s, n) => s + weight(n), 0);
-  const restoreConntrack = await roomInConntrack(ctx, Math.max(...sizes));
-  const restoreBuckets = ctx.holdBuckets
-    ? await growHash(`${ctx.bench.runId}/buckets`, ctx.holdBuckets, (line) => say(`  (conntrack) ${line}`))
-    : undefined;
+  // Undone at the part's end, or by the bench's own stop on a signal (which never comes back here).
+  const undo = (restore?: () => Promise<void>) => (restore ? ctx.bench.undoLater(restore) : undefined);
+  const restoreConntrack = undo(await roomInConntrack(ctx, Math.max(...sizes)));
+  const restoreBuckets = undo(
+    ctx.holdBuckets ? await growHash(`${ctx.bench.runId}/buckets`, ctx.holdBuckets, (line) => say(`  (conntrack) ${line}`)) : undefined,
+  );
   try {
     for (const size of sizes) {
       const layout = layoutFor(size, ctx.nofile);
