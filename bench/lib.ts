@@ -128,6 +128,8 @@ export class BenchDocker {
   private stopping = false;
   /** What parts changed on the machine and undo themselves at their end (a raised conntrack ceiling), until they have. */
   private readonly undos = new Set<() => Promise<void>>();
+  /** The last cleanup pass, which the next waits for. */
+  private cleaning: Promise<string[]> = Promise.resolve([]);
 
   constructor(readonly runId: string) {}
 
@@ -273,7 +275,11 @@ export class BenchDocker {
   /** Removes every container, network and image labelled lab.run=<this run id>[...] (or <prefix>[...]). */
   async cleanup(prefix = this.runId): Promise<string[]> {
     if (!prefix.startsWith(this.runId)) throw new Error(`${prefix} is not this bench run's`);
-    return this.engine.removeLabelled(prefix);
+    // One pass after the other: a signal's cleanup and the run's own may come at once, and two passes over the
+    // same objects at the same time left a container (and so its network) behind.
+    const pass = this.cleaning.then(() => this.engine.removeLabelled(prefix));
+    this.cleaning = pass.catch(() => []);
+    return pass;
   }
 }
 

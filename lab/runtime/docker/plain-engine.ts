@@ -175,10 +175,7 @@ export class PlainEngine {
       }),
     );
     for (const n of (await this.docker.listNetworks({ filters })).filter((n) => mine(n.Labels))) {
-      await this.docker
-        .getNetwork(n.Id)
-        .remove()
-        .catch(() => undefined);
+      await removeNetwork(this.docker.getNetwork(n.Id));
       removed.push(`network ${n.Name}`);
     }
     // Images last, newest first: the final image before the build stage it was made from.
@@ -191,5 +188,21 @@ export class PlainEngine {
       removed.push(`image ${image.RepoTags?.find((t) => t !== '<none>:<none>') ?? image.Id.slice(7, 19)}`);
     }
     return removed;
+  }
+}
+
+/**
+ * A network goes once its last container has: one that another caller is removing at the same time (a bench's
+ * own teardown beside its Ctrl-C cleanup) still holds its endpoint for a moment, so a few tries, 250 ms apart.
+ */
+async function removeNetwork(network: Docker.Network, tries = 20): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await network.remove();
+      return;
+    } catch (error) {
+      if ((error as { statusCode?: number }).statusCode === 404 || attempt >= tries) return;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
   }
 }
