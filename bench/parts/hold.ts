@@ -329,7 +329,7 @@ export function kneeChart(out: Record<string, Pick<SizeResult, 'knee'>>): string
   const bar = (v: number, c: string) => c.repeat(Math.round((v / top) * CHART_WIDTH));
   return [
     '',
-    `  pings/s kept up with (p99 under ${TIMEOUT_MS} ms, no timeout), '#' lab, '=' reference; full width ${fmt(top)}/s`,
+    `  pings/s kept up with (no client process behind, p99 under ${TIMEOUT_MS} ms, no timeout), '#' lab, '=' reference; full width ${fmt(top)}/s`,
     ...measured.flatMap(([size, r]) => [
       `  ${fmt(Number(size)).padStart(9)} lab ${bar(r.knee!.lab, '#')} ${fmt(r.knee!.lab)}`,
       `  ${''.padStart(9)} ref ${bar(r.knee!.ref, '=')} ${fmt(r.knee!.ref)}`,
