@@ -18,7 +18,7 @@ import { labelledObjects, prepareRuntime } from './helpers.ts';
 
 const CONNECTIONS = 2000;
 /** Pings/s of each hold in turn: up, then down past the first. */
-const RATES = [2000, 6000, 1000];
+const RATES = [1000, 3000, 500];
 /** Pings still out when a hold ends are in no figure: at most a few ms of the rate. */
 const SLACK = 0.03;
 
