@@ -120,15 +120,14 @@ static void readable(int fd, int holding)
     }
     long long rtt = now_us() - sent_us[fd];
     sent_us[fd] = 0;
+    if (stop_behind && rtt > timeout_us / BEHIND_DIVISOR)
+        me->behind = 1;
     if (rtt > timeout_us) {
         timeout_of(fd, rtt);
-        me->behind = stop_behind;
         return;
     }
     hist_add(&me->rtt, (uint64_t)rtt);
     me->pongs++;
-    if (stop_behind && rtt > timeout_us / BEHIND_DIVISOR)
-        me->behind = 1;
 }
 
 /* One tick's slice of the descriptors [lo, hi): a Ping each, or a timeout, or nothing while one is out. */
